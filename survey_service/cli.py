@@ -1,0 +1,294 @@
+"""The operator's commands: ``survey-service forms|db|waves|serve``.
+
+The same group is offered to Litestar's own CLI through :class:`SurveyCLIPlugin`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import msgspec
+from litestar.plugins import CLIPluginProtocol
+
+from .settings import Settings
+from .storage import open_store
+from .storage.base import Store
+from .surveys.loader import CatalogError, check_catalog, encode_survey, load_catalog
+from .surveys.waves import WAVE_ID, Wave, now, overlapping, parse_local
+
+T = TypeVar("T")
+PHASES = ["baseline", "follow-up", "annual", "training", "pilot"]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = open_store(settings.database_url)
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+@click.group()
+@click.version_option(package_name="survey-service")
+def cli() -> None:
+    """Citizen and staff surveys with before/after service-quality indicators."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+# ---------------------------------------------------------------------------- forms
+@cli.group()
+def forms() -> None:
+    """Survey files in the forms folder."""
+
+
+@forms.command("check")
+@click.option("--dir", "forms_dir", type=click.Path(path_type=Path), default=None,
+              help="Forms folder (default: SURVEY_FORMS_DIR or ./forms).")
+def forms_check(forms_dir: Path | None) -> None:
+    """Validate every survey file; exit non-zero naming file, question and problem."""
+    folder = forms_dir or Path(_settings().forms_dir)
+    catalog, problems = check_catalog(folder)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    for loaded in catalog.surveys.values():
+        n = sum(len(q.item_ids()) for q in loaded.survey.questions())
+        click.echo(f"ok  {loaded.file}: {loaded.survey.id}, {len(loaded.survey.sections)} sections,"
+                   f" {n} items, version {loaded.version}")
+    click.echo(f"ok  organisations: {', '.join(catalog.organisations)}")
+
+
+# ---------------------------------------------------------------------------- db
+@cli.group()
+def db() -> None:
+    """The database."""
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Apply pending numbered migrations (serve does this too)."""
+    settings = _settings()
+
+    async def work(store: Store) -> list[int]:
+        return await store.migrate()  # open() already migrated; report the schema state
+
+    _with_store(settings, work)
+    click.echo(f"database is up to date ({settings.database_url})")
+
+
+# ---------------------------------------------------------------------------- waves
+@cli.group()
+def waves() -> None:
+    """Open, close and list the waves of a survey."""
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_local(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+async def open_wave(settings: Settings, store: Store, survey_id: str, wave_id: str | None,
+                    phase: str, organisations: list[str], starts: dt.datetime | None,
+                    ends: dt.datetime | None) -> Wave:
+    """Freeze the survey's current file as a form version and open a wave on it."""
+    catalog = load_catalog(Path(settings.forms_dir))
+    loaded = catalog.surveys.get(survey_id)
+    if loaded is None:
+        raise click.ClickException(
+            f"unknown survey '{survey_id}' (known: {', '.join(sorted(catalog.surveys))})")
+    for org in organisations:
+        if org not in catalog.organisations:
+            raise click.ClickException(f"unknown organisation '{org}'")
+    if starts and ends and ends <= starts:
+        raise click.ClickException("the end must come after the start")
+    wave_id = wave_id or f"{survey_id}-{phase}-{(starts or now()).astimezone(dt.UTC):%Y}"
+    if not WAVE_ID.match(wave_id):
+        raise click.ClickException(f"wave id '{wave_id}' must be lower-case letters, digits, -")
+    existing = await store.waves()
+    if any(w.id == wave_id for w in existing):
+        raise click.ClickException(f"wave '{wave_id}' already exists")
+    clash = overlapping(existing, survey_id, organisations, starts, ends, now())
+    if clash is not None:
+        raise click.ClickException(
+            f"wave '{clash.id}' of the same survey is open for the same organisations and time;"
+            " close it first")
+    await store.save_form_version(survey_id, loaded.version, encode_survey(loaded.survey))
+    wave = Wave(id=wave_id, survey_id=survey_id, version=loaded.version, phase=phase,  # type: ignore[arg-type]
+                organisations=organisations, starts=starts, ends=ends)
+    await store.add_wave(wave)
+    return wave
+
+
+@waves.command("open")
+@click.argument("survey")
+@click.option("--id", "wave_id", help="Wave id (default: SURVEY-PHASE-YEAR).")
+@click.option("--phase", type=click.Choice(PHASES), default="baseline", show_default=True)
+@click.option("--org", "organisations", multiple=True,
+              help="Organisation id (repeat for several; default: all).")
+@click.option("--starts", help="Opens by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
+@click.option("--ends", help="Closes by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
+def waves_open(survey: str, wave_id: str | None, phase: str, organisations: tuple[str, ...],
+               starts: str | None, ends: str | None) -> None:
+    """Open a wave of SURVEY, freezing its form version."""
+    settings = _settings()
+    start_at, end_at = _parse_time(starts), _parse_time(ends)
+    try:
+        wave = _with_store(settings, lambda store: open_wave(
+            settings, store, survey, wave_id, phase, list(organisations), start_at, end_at))
+    except CatalogError as exc:
+        raise click.ClickException(f"the forms have problems:\n{exc}") from exc
+    click.echo(f"opened wave {wave.id} of {wave.survey_id}, form version {wave.version}"
+               f" ({wave.state(now())})")
+
+
+@waves.command("close")
+@click.argument("wave_id")
+def waves_close(wave_id: str) -> None:
+    """Close a wave now."""
+    settings = _settings()
+
+    async def work(store: Store) -> Wave:
+        for wave in await store.waves():
+            if wave.id == wave_id:
+                if wave.state(now()) == "closed":
+                    raise click.ClickException(f"wave '{wave_id}' is already closed")
+                closed = msgspec.structs.replace(wave, closed=now())
+                await store.update_wave(closed)
+                return closed
+        raise click.ClickException(f"unknown wave '{wave_id}'")
+
+    wave = _with_store(settings, work)
+    click.echo(f"closed wave {wave.id}")
+
+
+def _local(value: dt.datetime | None) -> str | None:
+    from .surveys.waves import SOFIA
+
+    return value.astimezone(SOFIA).strftime("%Y-%m-%d %H:%M") if value else None
+
+
+@waves.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def waves_list(as_json: bool) -> None:
+    """List every wave with its state and response count."""
+    settings = _settings()
+
+    async def work(store: Store) -> list[tuple[Wave, int]]:
+        return [(w, await store.count_responses(w.id)) for w in await store.waves()]
+
+    rows = _with_store(settings, work)
+    at = now()
+    data: list[dict[str, Any]] = [
+        {"id": w.id, "survey": w.survey_id, "phase": w.phase, "state": w.state(at),
+         "version": w.version, "organisations": w.organisations or ["*"],
+         "starts": _local(w.starts), "ends": _local(w.ends), "closed": _local(w.closed),
+         "responses": n}
+        for w, n in rows
+    ]
+    if as_json:
+        click.echo(msgspec.json.format(msgspec.json.encode(data)).decode())
+        return
+    if not data:
+        click.echo("no waves")
+        return
+    header = ["id", "survey", "phase", "state", "organisations", "starts", "ends", "responses"]
+    table = [[str(d[h] if h != "organisations" else ",".join(d[h])) if d[h] is not None else "-"
+              for h in header] for d in data]
+    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
+    for row in [header, *table]:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+# ---------------------------------------------------------------------------- serve
+def _ensure_demo_waves(settings: Settings, store: Store) -> Awaitable[list[Wave]]:
+    async def work() -> list[Wave]:
+        catalog = load_catalog(Path(settings.forms_dir))
+        opened = []
+        existing = await store.waves()
+        for survey_id, loaded in catalog.surveys.items():
+            if loaded.survey.kind != "citizen":
+                continue
+            if any(w.survey_id == survey_id and w.state(now()) == "open" for w in existing):
+                continue
+            wave_id = f"{survey_id}-demo-{now():%Y%m%d%H%M%S}"
+            opened.append(await open_wave(settings, store, survey_id, wave_id, "pilot", [],
+                                          None, None))
+        return opened
+
+    return work()
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Listen address (default: SURVEY_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default: SURVEY_PORT).")
+@click.option("--demo-waves", is_flag=True,
+              help="Open a pilot wave of every citizen survey that has no open wave.")
+def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
+    """Check the forms, migrate the database and serve the app."""
+    import uvicorn
+
+    from .app import create_app
+
+    settings = _settings()
+    try:
+        load_catalog(Path(settings.forms_dir))
+    except CatalogError as exc:
+        click.echo(f"error: refusing to start, the forms have problems:\n{exc}", err=True)
+        raise SystemExit(1) from exc
+
+    async def prepare(store: Store) -> None:
+        if demo_waves:
+            for wave in await _ensure_demo_waves(settings, store):
+                click.echo(f"opened demo wave {wave.id}")
+
+    _with_store(settings, prepare)  # opening the store applies the migrations
+    app = create_app(settings)
+    log_config = uvicorn.config.LOGGING_CONFIG | {}
+    log_config["formatters"] = dict(log_config["formatters"])
+    # Access log lines never carry the client address.
+    log_config["formatters"]["access"] = {
+        "()": "uvicorn.logging.AccessFormatter",
+        "fmt": '%(levelprefix)s "%(request_line)s" %(status_code)s',
+    }
+    bind_host, bind_port = host or settings.host, port or settings.port
+    click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {settings.database_url})")
+    uvicorn.run(app, host=bind_host, port=bind_port, access_log=settings.access_log,
+                log_config=log_config, server_header=False, proxy_headers=False)
+
+
+class SurveyCLIPlugin(CLIPluginProtocol):
+    """Adds the operator's commands to Litestar's CLI as ``litestar survey ...``."""
+
+    def on_cli_init(self, cli: click.Group) -> None:
+        cli.add_command(globals()["cli"], name="survey")
+
+
+def main() -> None:
+    cli(prog_name="survey-service")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

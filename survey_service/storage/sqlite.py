@@ -1,0 +1,254 @@
+"""SQLite storage through aiosqlite: WAL, ``synchronous=FULL``, one writer with group commit.
+
+Submissions are queued to a single writer task. The writer takes everything queued, inserts it
+with one ``executemany`` in one transaction, commits (fsync of the WAL), then wakes every waiting
+request. Concurrent submissions therefore share one fsync, and a request is acknowledged only
+after its row is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import msgspec
+
+from ..surveys.waves import Wave
+from .base import NewResponse, StoredResponse
+
+_json_encode = msgspec.json.Encoder().encode
+_answers_decoder = msgspec.json.Decoder(dict[str, int | str | list[str]])
+_orgs_decoder = msgspec.json.Decoder(list[str])
+
+_INSERT = (
+    "INSERT INTO responses (id, submission_key, wave_id, version, organisation, channel, lang,"
+    " day, answers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submission_key) DO NOTHING"
+)
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("survey_service.storage") / "migrations" / "sqlite"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None
+
+
+def _from_iso(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value is not None else None
+
+
+class SQLiteStore:
+    """The embedded default store."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._queue: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.batches = 0  # number of commits made by the writer (for tests and benchmarks)
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        await conn.execute("PRAGMA busy_timeout = 10000")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await self.migrate()
+        self._reader = self._writer if self.path == ":memory:" else await self._connect()
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._task = asyncio.create_task(self._write_loop(), name="sqlite-writer")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            # the writer commits what is queued, then stops
+            self._closing = True
+            self._wakeup.set()
+            await self._task
+            self._task = None
+        for conn in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
+            await conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def _w(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise RuntimeError("store is not open")
+        return self._writer
+
+    @property
+    def _r(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("store is not open")
+        return self._reader
+
+    async def migrate(self) -> list[int]:
+        conn = self._w
+        async with conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        current = int(row[0]) if row else 0
+        applied = []
+        for number, sql in _migrations():
+            if number <= current:
+                continue
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in sql.split(";\n"):
+                    if statement.strip():
+                        await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {number:d}")
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            applied.append(number)
+        return applied
+
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        await self._w.execute("BEGIN IMMEDIATE")
+        try:
+            await self._w.execute(sql, params)
+            await self._w.execute("COMMIT")
+        except BaseException:
+            await self._w.execute("ROLLBACK")
+            raise
+
+    async def save_form_version(self, survey_id: str, version: str, definition: bytes) -> None:
+        await self._write(
+            "INSERT INTO form_versions (version, survey_id, definition, first_seen)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (version) DO NOTHING",
+            (version, survey_id, definition, dt.date.today().isoformat()),
+        )
+
+    async def form_version(self, version: str) -> bytes | None:
+        async with self._r.execute(
+            "SELECT definition FROM form_versions WHERE version = ?", (version,)
+        ) as cur:
+            row = await cur.fetchone()
+        return bytes(row[0]) if row else None
+
+    def _wave_params(self, wave: Wave) -> tuple[Any, ...]:
+        return (
+            wave.survey_id, wave.version, wave.phase, _json_encode(wave.organisations).decode(),
+            _iso(wave.starts), _iso(wave.ends), _iso(wave.closed), wave.id,
+        )
+
+    async def add_wave(self, wave: Wave) -> None:
+        await self._write(
+            "INSERT INTO waves (survey_id, version, phase, organisations, starts, ends, closed, id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self._wave_params(wave),
+        )
+
+    async def update_wave(self, wave: Wave) -> None:
+        await self._write(
+            "UPDATE waves SET survey_id = ?, version = ?, phase = ?, organisations = ?, starts = ?,"
+            " ends = ?, closed = ? WHERE id = ?",
+            self._wave_params(wave),
+        )
+
+    async def waves(self) -> list[Wave]:
+        async with self._r.execute(
+            "SELECT id, survey_id, version, phase, organisations, starts, ends, closed FROM waves"
+            " ORDER BY survey_id, COALESCE(starts, ''), id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            Wave(id=r[0], survey_id=r[1], version=r[2], phase=r[3],
+                 organisations=_orgs_decoder.decode(r[4]), starts=_from_iso(r[5]),
+                 ends=_from_iso(r[6]), closed=_from_iso(r[7]))
+            for r in rows
+        ]
+
+    async def submit(self, response: NewResponse) -> None:
+        if self._task is None or self._closing:
+            raise RuntimeError("store is not open")
+        row = (
+            secrets.token_bytes(16), response.submission_key, response.wave_id, response.version,
+            response.organisation, response.channel, response.lang, response.day.isoformat(),
+            _json_encode(response.answers),
+        )
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((row, future))
+        self._wakeup.set()
+        await future
+
+    async def _write_loop(self) -> None:
+        conn = self._w
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            batch, self._queue = self._queue, []
+            if not batch:
+                if self._closing:
+                    return
+                continue
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    await conn.executemany(_INSERT, [row for row, _ in batch])
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    await conn.execute("ROLLBACK")
+                    raise
+            except asyncio.CancelledError:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(RuntimeError("store closed before commit"))
+                raise
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                self.batches += 1
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+            if self._closing and not self._queue:
+                return
+            if self._queue:
+                self._wakeup.set()
+
+    async def count_responses(self, wave_id: str | None = None) -> int:
+        sql, params = "SELECT COUNT(*) FROM responses", ()
+        if wave_id is not None:
+            sql, params = sql + " WHERE wave_id = ?", (wave_id,)
+        async with self._r.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def responses(self, wave_id: str) -> list[StoredResponse]:
+        async with self._r.execute(
+            "SELECT id, wave_id, version, organisation, channel, lang, day, answers"
+            " FROM responses WHERE wave_id = ? ORDER BY id",
+            (wave_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            StoredResponse(id=bytes(r[0]).hex(), wave_id=r[1], version=r[2], organisation=r[3],
+                           channel=r[4], lang=r[5], day=dt.date.fromisoformat(r[6]),
+                           answers=_answers_decoder.decode(r[7]))
+            for r in rows
+        ]

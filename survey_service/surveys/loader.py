@@ -1,0 +1,328 @@
+"""Load and validate ``forms/*.toml`` into a :class:`Catalog` (pure domain, reads files only).
+
+Every problem is reported as a :class:`FormProblem` naming the file, the question id (when there
+is one) and what is wrong, so that ``survey-service forms check`` and ``serve`` can say why a
+file was refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .model import LANGS, Organisation, OrganisationsFile, Question, Survey, Text
+
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
+ORGANISATIONS_FILE = "organisations.toml"
+#: Files in forms/ that are not surveys.
+NOT_SURVEYS = {ORGANISATIONS_FILE, "expected-results.toml"}
+_PATH_PART = re.compile(r"\.(\w+)|\[(\d+)\]|\[(\"[^\"]*\"|'[^']*')\]")
+
+
+@dataclass(frozen=True)
+class FormProblem:
+    file: str
+    question: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: question '{self.question}'" if self.question else self.file
+        return f"{where}: {self.message}"
+
+
+class CatalogError(Exception):
+    """Raised when forms cannot be loaded; carries every problem found."""
+
+    def __init__(self, problems: list[FormProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class LoadedSurvey:
+    survey: Survey
+    file: str
+    version: str  # content hash of the canonical definition
+
+
+@dataclass
+class Catalog:
+    surveys: dict[str, LoadedSurvey] = field(default_factory=dict)
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+
+
+def survey_version(survey: Survey) -> str:
+    """Content hash of a survey's canonical form: comments and layout of the file do not count."""
+    return hashlib.sha256(encode_survey(survey)).hexdigest()[:16]
+
+
+def encode_survey(survey: Survey) -> bytes:
+    return msgspec.json.encode(survey)
+
+
+def decode_survey(data: bytes) -> Survey:
+    return msgspec.json.decode(data, type=Survey)
+
+
+def _walk(raw: Any, path: str) -> tuple[str | None, str]:
+    """Find the innermost question/row id on a msgspec error path like ``$.sections[0]...``."""
+    node = raw
+    found: str | None = None
+    for m in _PATH_PART.finditer(path):
+        key: Any = m.group(1) or (int(m.group(2)) if m.group(2) else m.group(3)[1:-1])
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and isinstance(node.get("id"), str) and (
+            "kind" in node or "text" in node
+        ):
+            found = node["id"]
+    return found, path
+
+
+def _decode(path: Path, type_: type[Any]) -> tuple[Any, list[FormProblem]]:
+    name = path.name
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return None, [FormProblem(name, None, "the file is not UTF-8 text")]
+    except tomllib.TOMLDecodeError as exc:
+        return None, [FormProblem(name, None, f"not valid TOML: {exc}")]
+    try:
+        return msgspec.convert(raw, type_), []
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        question = None
+        if " - at `" in text:
+            message, _, rest = text.rpartition(" - at `")
+            question, where = _walk(raw, rest.rstrip("`"))
+            text = f"{_friendly(message)} (at {where})"
+        return None, [FormProblem(name, question, text)]
+
+
+def _friendly(message: str) -> str:
+    m = re.match(r"Object missing required field `(\w+)`", message)
+    if m and m.group(1) in LANGS:
+        return f"missing translation: no '{m.group(1)}' text"
+    if m:
+        return f"missing required field '{m.group(1)}'"
+    m = re.match(r"Object contains unknown field `(\w+)`", message)
+    if m:
+        return f"unknown field '{m.group(1)}'"
+    m = re.match(r"Invalid enum value '([^']*)'", message)
+    if m:
+        return f"unknown value '{m.group(1)}'"
+    return message
+
+
+def _check_texts(obj: Any, file: str, question: str | None, out: list[FormProblem]) -> None:
+    """Every Text must have a non-blank Bulgarian and English version."""
+    if isinstance(obj, Text):
+        for lang in LANGS:
+            if not getattr(obj, lang).strip():
+                out.append(FormProblem(file, question, f"missing translation: empty '{lang}' text"))
+    elif isinstance(obj, Question):
+        for name in obj.__struct_fields__:
+            _check_texts(getattr(obj, name), file, obj.id, out)
+    elif isinstance(obj, msgspec.Struct):
+        for name in obj.__struct_fields__:
+            _check_texts(getattr(obj, name), file, question, out)
+    elif isinstance(obj, list):
+        for item in obj:
+            _check_texts(item, file, question, out)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            _check_texts(item, file, question, out)
+
+
+def check_survey(survey: Survey, file: str) -> list[FormProblem]:
+    """Semantic checks that a schema cannot express."""
+    out: list[FormProblem] = []
+
+    def bad(question: str | None, message: str) -> None:
+        out.append(FormProblem(file, question, message))
+
+    if not SLUG.match(survey.id):
+        bad(None, f"survey id '{survey.id}' must be lower-case letters, digits and hyphens")
+    if Path(file).stem != survey.id:
+        bad(None, f"survey id '{survey.id}' must match the file name '{Path(file).stem}.toml'")
+    if not survey.sections:
+        bad(None, "the survey has no sections")
+    _check_texts(survey, file, None, out)
+    for name, scale in survey.scales.items():
+        if not 2 <= scale.points <= 8:
+            bad(None, f"scale '{name}' must have 2 to 8 labelled points, not {scale.points}")
+
+    seen: dict[str, str] = {}
+    section_of: dict[str, int] = {}
+    questions_by_id: dict[str, Question] = {}
+    section_ids: set[str] = set()
+    for s_index, section in enumerate(survey.sections):
+        if section.id in section_ids:
+            bad(None, f"duplicate section id '{section.id}'")
+        section_ids.add(section.id)
+        if not section.questions:
+            bad(None, f"section '{section.id}' has no questions")
+        for q in section.questions:
+            for item in [q.id, *(r.id for r in q.rows)]:
+                if not SNAKE.match(item):
+                    bad(q.id, f"id '{item}' must be snake_case (a-z, 0-9, _), starting with a letter")
+                if item in seen:
+                    bad(q.id, f"duplicate id '{item}' (already used by question '{seen[item]}')")
+                seen.setdefault(item, q.id)
+            _check_question(survey, q, bad)
+            if q.show_if is not None:
+                target = q.show_if.question
+                if target not in questions_by_id:
+                    later = survey.question(target) is not None
+                    bad(q.id, f"show_if refers to {'a later' if later else 'an unknown'} "
+                        f"question '{target}'; it may only depend on an earlier section")
+                elif section_of[target] == s_index:
+                    bad(q.id, f"show_if refers to question '{target}' in the same section; "
+                        "it may only depend on an earlier section (pages work without JavaScript)")
+                else:
+                    _check_show_if_values(survey, q, questions_by_id[target], bad)
+            questions_by_id[q.id] = q
+            section_of[q.id] = s_index
+    return out
+
+
+def _check_question(survey: Survey, q: Question, bad: Any) -> None:
+    if q.dimension is not None and q.dimension not in survey.dimensions:
+        bad(q.id, f"unknown dimension '{q.dimension}' (declare it under [dimensions])")
+    for row in q.rows:
+        if row.dimension is not None and row.dimension not in survey.dimensions:
+            bad(q.id, f"row '{row.id}' has unknown dimension '{row.dimension}'")
+    if q.kind in ("likert", "matrix"):
+        if q.scale is None:
+            bad(q.id, f"a {q.kind} question needs a scale")
+        elif q.scale not in survey.scales:
+            bad(q.id, f"unknown scale '{q.scale}'")
+        elif q.dont_know and survey.scales[q.scale].dont_know is None:
+            bad(q.id, f"dont_know is set but scale '{q.scale}' has no dont_know label")
+    elif q.scale is not None or q.dont_know:
+        bad(q.id, f"scale and dont_know apply only to likert and matrix, not {q.kind}")
+    if q.kind == "matrix":
+        if not q.rows:
+            bad(q.id, "a matrix needs rows")
+        if q.dimension is not None or q.reverse:
+            bad(q.id, "a matrix sets dimension and reverse on its rows")
+    elif q.rows:
+        bad(q.id, f"rows apply only to matrix, not {q.kind}")
+    if q.kind in ("single", "multi"):
+        if len(q.options) < 2:
+            bad(q.id, f"a {q.kind} question needs at least two options")
+        codes = [o.code for o in q.options]
+        for code in codes:
+            if not SNAKE.match(code):
+                bad(q.id, f"option code '{code}' must be snake_case")
+        if len(set(codes)) != len(codes):
+            bad(q.id, "duplicate option codes")
+    elif q.options:
+        bad(q.id, f"options apply only to single and multi, not {q.kind}")
+    if q.max_choices is not None and (q.kind != "multi" or q.max_choices < 1):
+        bad(q.id, "max_choices applies only to multi and must be at least 1")
+    if q.kind == "number":
+        if q.min is None or q.max is None:
+            bad(q.id, "a number question needs min and max")
+        elif q.min > q.max:
+            bad(q.id, f"min {q.min} is greater than max {q.max}")
+    elif q.min is not None or q.max is not None:
+        bad(q.id, f"min and max apply only to number, not {q.kind}")
+    if q.kind == "text" and not 1 <= q.max_length <= 10_000:
+        bad(q.id, "max_length must be between 1 and 10000")
+    for name in ("min_date", "max_date"):
+        value = getattr(q, name)
+        if value is None:
+            continue
+        if q.kind != "date":
+            bad(q.id, f"{name} applies only to date, not {q.kind}")
+        else:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                bad(q.id, f"{name} '{value}' is not a date (YYYY-MM-DD)")
+
+
+def _check_show_if_values(survey: Survey, q: Question, target: Question, bad: Any) -> None:
+    assert q.show_if is not None
+    if target.kind in ("single", "multi"):
+        allowed: set[str | int] = {o.code for o in target.options}
+    elif target.kind == "likert":
+        allowed = set(range(1, survey.scale_of(target).points + 1)) if target.scale in (
+            survey.scales
+        ) else set()
+    elif target.kind == "nps":
+        allowed = set(range(11))
+    else:
+        bad(q.id, f"show_if cannot depend on a {target.kind} question ('{target.id}')")
+        return
+    for value in q.show_if.any_of:
+        if value not in allowed:
+            bad(q.id, f"show_if value {value!r} is not an answer of question '{target.id}'")
+
+
+def load_survey(path: Path) -> tuple[LoadedSurvey | None, list[FormProblem]]:
+    survey, problems = _decode(path, Survey)
+    if survey is None:
+        return None, problems
+    problems = check_survey(survey, path.name)
+    if problems:
+        return None, problems
+    return LoadedSurvey(survey, path.name, survey_version(survey)), []
+
+
+def load_organisations(path: Path) -> tuple[dict[str, Organisation], list[FormProblem]]:
+    if not path.exists():
+        return {}, [FormProblem(path.name, None, "file not found")]
+    data, problems = _decode(path, OrganisationsFile)
+    if data is None:
+        return {}, problems
+    out: dict[str, Organisation] = {}
+    for org in data.organisations:
+        if not SLUG.match(org.id):
+            problems.append(FormProblem(path.name, None, f"organisation id '{org.id}' must be a slug"))
+        if org.id in out:
+            problems.append(FormProblem(path.name, None, f"duplicate organisation id '{org.id}'"))
+        _check_texts(org, path.name, None, problems)
+        out[org.id] = org
+    if not out:
+        problems.append(FormProblem(path.name, None, "no organisations defined"))
+    return out, problems
+
+
+def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:
+    """Load every survey and the organisations; return what loaded and every problem."""
+    catalog = Catalog()
+    problems: list[FormProblem] = []
+    if not forms_dir.is_dir():
+        return catalog, [FormProblem(str(forms_dir), None, "forms directory not found")]
+    catalog.organisations, org_problems = load_organisations(forms_dir / ORGANISATIONS_FILE)
+    problems += org_problems
+    for path in sorted(forms_dir.glob("*.toml")):
+        if path.name in NOT_SURVEYS:
+            continue
+        loaded, found = load_survey(path)
+        problems += found
+        if loaded is not None:
+            if loaded.survey.id in catalog.surveys:
+                problems.append(FormProblem(path.name, None, f"duplicate survey id '{loaded.survey.id}'"))
+            catalog.surveys[loaded.survey.id] = loaded
+    return catalog, problems
+
+
+def load_catalog(forms_dir: Path) -> Catalog:
+    """Load the catalog or raise :class:`CatalogError` listing every problem."""
+    catalog, problems = check_catalog(forms_dir)
+    if problems:
+        raise CatalogError(problems)
+    return catalog

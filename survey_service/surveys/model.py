@@ -1,0 +1,151 @@
+"""Survey definitions as immutable msgspec Structs (pure domain: no I/O).
+
+A survey file in ``forms/`` decodes into :class:`Survey`. Every question has a stable
+snake_case ``id`` that becomes a column of the raw-response CSV. Texts come in both
+Bulgarian and English (:class:`Text`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+QuestionKind = Literal["likert", "matrix", "single", "multi", "nps", "number", "text", "date"]
+SurveyKind = Literal["citizen", "staff", "training"]
+Lang = Literal["bg", "en"]
+LANGS: tuple[Lang, ...] = ("bg", "en")
+
+#: Stored code of the "don't know / not applicable" answer of a likert item or matrix row.
+#: It is a code of its own (never missing) and is excluded from every score.
+DONT_KNOW = 9
+
+
+class Text(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A user-facing text in both languages."""
+
+    bg: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.bg
+
+
+class Option(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One choice of a ``single`` or ``multi`` question."""
+
+    code: str
+    label: Text
+
+
+class Scale(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A labelled agreement or satisfaction scale, 1 = most negative."""
+
+    labels: list[Text]
+    dont_know: Text | None = None
+
+    @property
+    def points(self) -> int:
+        return len(self.labels)
+
+
+class Row(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One likert row of a ``matrix``; stored as its own column named ``id``."""
+
+    id: str
+    text: Text
+    dimension: str | None = None
+    reverse: bool = False
+
+
+class ShowIf(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Show a question only when an earlier answer is one of ``any_of``."""
+
+    question: str
+    any_of: list[str | int]
+
+
+class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str
+    kind: QuestionKind
+    text: Text
+    hint: Text | None = None
+    required: bool = False
+    show_if: ShowIf | None = None
+    dimension: str | None = None
+    reverse: bool = False
+    # likert and matrix
+    scale: str | None = None
+    dont_know: bool = False
+    rows: list[Row] = []
+    # single and multi
+    options: list[Option] = []
+    max_choices: int | None = None
+    # number
+    min: int | None = None
+    max: int | None = None
+    # text
+    max_length: int = 1000
+    multiline: bool = True
+    personal_data_note: bool = True
+    # date
+    min_date: str | None = None
+    max_date: str | None = None
+    # nps end labels
+    low_label: Text | None = None
+    high_label: Text | None = None
+
+    def item_ids(self) -> list[str]:
+        """The stored columns of this question (a matrix stores one per row)."""
+        if self.kind == "matrix":
+            return [row.id for row in self.rows]
+        return [self.id]
+
+
+class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A page of the form; ``show_if`` is evaluated between pages, on the server."""
+
+    id: str
+    title: Text
+    questions: list[Question]
+    intro: Text | None = None
+
+
+class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str
+    kind: SurveyKind
+    title: Text
+    intro: Text
+    sections: list[Section]
+    minutes: int = 5
+    scales: dict[str, Scale] = {}
+    dimensions: dict[str, Text] = {}
+
+    def questions(self) -> list[Question]:
+        return [q for s in self.sections for q in s.questions]
+
+    def question(self, question_id: str) -> Question | None:
+        for q in self.questions():
+            if q.id == question_id:
+                return q
+        return None
+
+    def scale_of(self, question: Question) -> Scale:
+        assert question.scale is not None
+        return self.scales[question.scale]
+
+
+class Organisation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An administration that runs surveys; its privacy contacts appear in the notice."""
+
+    id: str
+    name: Text
+    address: Text
+    email: str
+    phone: str = ""
+    dpo_email: str = ""
+    complaints: Text | None = None
+
+
+class OrganisationsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    organisations: list[Organisation]

@@ -1,0 +1,119 @@
+"""Jinja2 rendering: one environment per language, and a cache of pre-rendered pages.
+
+Rendering a form page costs far more than serving it, so the first page of each
+(form version, language, organisation, channel) is rendered once with placeholders for the
+per-request parts (CSRF token, submission key), which are filled in by string replacement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from ..i18n import LANGUAGES, fmt_date, translations
+from ..surveys.model import DONT_KNOW, Question, Survey, Text
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+LANGUAGE_NAMES = {"bg": "Български", "en": "English"}
+CSRF_SLOT = "\x00csrf\x00"
+KEY_SLOT = "\x00key\x00"
+
+
+def _choices(lang: str) -> Any:
+    """Template helper: (value, label) pairs of a question's answers, "don't know" excluded."""
+
+    def choices(survey: Survey, q: Question) -> list[tuple[str, str]]:
+        if q.kind in ("single", "multi"):
+            return [(o.code, o.label.get(lang)) for o in q.options]
+        if q.kind == "nps":
+            return [(str(n), str(n)) for n in range(11)]
+        return [(str(i), label.get(lang)) for i, label in enumerate(survey.scale_of(q).labels, 1)]
+
+    return choices
+
+
+def _text_filter(lang: str) -> Any:
+    def t(value: Text | None) -> str:
+        return value.get(lang) if value is not None else ""
+
+    return t
+
+
+class Renderer:
+    def __init__(self, templates: Path = TEMPLATES) -> None:
+        self.envs: dict[str, jinja2.Environment] = {}
+        for lang in LANGUAGES:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(str(templates)),
+                autoescape=True,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                undefined=jinja2.StrictUndefined,
+                extensions=["jinja2.ext.i18n"],
+            )
+            env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+            env.filters["t"] = _text_filter(lang)
+            env.globals["choices"] = _choices(lang)
+            env.globals.update(
+                lang=lang,
+                dk_code=DONT_KNOW,
+                other_lang="en" if lang == "bg" else "bg",
+                other_lang_name=LANGUAGE_NAMES["en" if lang == "bg" else "bg"],
+            )
+            self.envs[lang] = env
+        self._cache: dict[tuple[Any, ...], str] = {}
+
+    def gettext(self, lang: str, message: str, **params: Any) -> str:
+        text = translations(lang).gettext(message)
+        return text % params if params else text
+
+    def render(self, lang: str, template: str, **context: Any) -> str:
+        context.setdefault("error_list", [])
+        context.setdefault("switch_url", None)
+        context.setdefault("kiosk", False)
+        context.setdefault("org", None)
+        context.setdefault("site_name", self.gettext(lang, "Municipal surveys"))
+        return self.envs[lang].get_template(template).render(**context)
+
+    def cached(self, cache_key: tuple[Any, ...], lang: str, template: str, **context: Any) -> str:
+        page = self._cache.get(cache_key)
+        if page is None:
+            page = self._cache[cache_key] = self.render(lang, template, **context)
+        return page
+
+
+def fill(page: str, csrf: str, key: str) -> bytes:
+    """Put the per-request values into a pre-rendered page."""
+    return page.replace(CSRF_SLOT, csrf).replace(KEY_SLOT, key).encode()
+
+
+def show_if_labels(survey: Survey, lang: str) -> Any:
+    """Template helper: the labels of the answers a ``show_if`` condition names."""
+
+    def labels(q: Question) -> list[str]:
+        assert q.show_if is not None
+        target = survey.question(q.show_if.question)
+        if target is None:
+            return []
+        out = []
+        for value in q.show_if.any_of:
+            if target.kind in ("single", "multi"):
+                out += [o.label.get(lang) for o in target.options if o.code == value]
+            elif target.kind == "likert" and isinstance(value, int):
+                out.append(survey.scale_of(target).labels[value - 1].get(lang))
+            else:
+                out.append(str(value))
+        return out
+
+    return labels
+
+
+def long_date(value: dt.date | dt.datetime, lang: str) -> str:
+    return fmt_date(value if isinstance(value, dt.date) else value.date(), lang)
+
+
+__all__ = ["CSRF_SLOT", "KEY_SLOT", "Markup", "Renderer", "fill", "show_if_labels"]
