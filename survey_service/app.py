@@ -21,8 +21,8 @@ from .settings import Settings
 from .storage import open_store
 from .storage.base import Store
 from .surveys.loader import Catalog, load_catalog
-from .web.public import handlers as public_handlers
 from .web.messages import N_
+from .web.public import handlers as public_handlers
 from .web.public import html
 from .web.render import Renderer
 
@@ -30,9 +30,11 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
 
 SECURITY_HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-     b"frame-ancestors 'none'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        b"frame-ancestors 'none'; form-action 'self'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -41,17 +43,29 @@ SECURITY_HEADERS = [
 
 # Error pages: status -> (heading, message), English message ids translated at render time.
 ERRORS: dict[int, tuple[str, str]] = {
-    400: (N_("Something was wrong with the form"),
-          N_("The answers could not be read. Please open the survey again from its link.")),
-    403: (N_("This page has expired"),
-          N_("For your security the form could not be accepted. Please go back, reload the "
-             "page and send your answers again.")),
-    404: (N_("Page not found"),
-          N_("Check the address, or open the survey from its link or QR code.")),
-    413: (N_("Your answers are too long"),
-          N_("Please go back, shorten your longest answer and send the form again.")),
-    500: (N_("Sorry, something went wrong"),
-          N_("Your answers may not have been saved. Please try again in a few minutes.")),
+    400: (
+        N_("Something was wrong with the form"),
+        N_("The answers could not be read. Please open the survey again from its link."),
+    ),
+    403: (
+        N_("This page has expired"),
+        N_(
+            "For your security the form could not be accepted. Please go back, reload the "
+            "page and send your answers again."
+        ),
+    ),
+    404: (
+        N_("Page not found"),
+        N_("Check the address, or open the survey from its link or QR code."),
+    ),
+    413: (
+        N_("Your answers are too long"),
+        N_("Please go back, shorten your longest answer and send the form again."),
+    ),
+    500: (
+        N_("Sorry, something went wrong"),
+        N_("Your answers may not have been saved. Please try again in a few minutes."),
+    ),
 }
 ERRORS[405] = ERRORS[404]
 
@@ -74,16 +88,21 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     lang = normalise(request.query_params.get("lang"))
     renderer: Renderer = request.app.state.renderer
     heading, message = ERRORS.get(status, ERRORS[500 if status >= 500 else 400])
-    body = renderer.render(lang, "errors/error.html", heading=renderer.gettext(lang, heading),
-                           message=renderer.gettext(lang, message))
+    body = renderer.render(
+        lang,
+        "errors/error.html",
+        heading=renderer.gettext(lang, heading),
+        message=renderer.gettext(lang, message),
+    )
     headers = {"cache-control": "no-store"}
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)
     return html(body, status, headers)
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None,
-               catalog: Catalog | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, catalog: Catalog | None = None
+) -> Litestar:
     """Build the app. Forms are loaded (and validated) here, so a bad file stops start-up."""
     settings = settings or Settings.from_env()
     catalog = catalog or load_catalog(Path(settings.forms_dir))
@@ -100,17 +119,34 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             await store.close()
 
     return Litestar(
-        route_handlers=[*public_handlers,
-                        create_static_files_router(path="/static", directories=[STATIC],
-                                                   name="static", include_in_schema=False,
-                                                   cache_control=None)],
+        route_handlers=[
+            *public_handlers,
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC],
+                name="static",
+                include_in_schema=False,
+                cache_control=None,
+            ),
+        ],
         lifespan=[lifespan],
-        state=State({"settings": settings, "store": store, "registry": registry,
-                     "renderer": Renderer(), "catalog": catalog}),
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="csrftoken",
-                               cookie_httponly=True, cookie_samesite="lax",
-                               cookie_secure=settings.public_url.startswith("https://"),
-                               exclude=["/api/"]),
+        state=State(
+            {
+                "settings": settings,
+                "store": store,
+                "registry": registry,
+                "renderer": Renderer(),
+                "catalog": catalog,
+            }
+        ),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="csrftoken",
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            cookie_secure=settings.public_url.startswith("https://"),
+            exclude=["/api/"],
+        ),
         before_send=[add_security_headers],
         exception_handlers={Exception: error_page},
         request_max_body_size=settings.max_body_bytes,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,8 +59,13 @@ def forms() -> None:
 
 
 @forms.command("check")
-@click.option("--dir", "forms_dir", type=click.Path(path_type=Path), default=None,
-              help="Forms folder (default: SURVEY_FORMS_DIR or ./forms).")
+@click.option(
+    "--dir",
+    "forms_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Forms folder (default: SURVEY_FORMS_DIR or ./forms).",
+)
 def forms_check(forms_dir: Path | None) -> None:
     """Validate every survey file; exit non-zero naming file, question and problem."""
     folder = forms_dir or Path(_settings().forms_dir)
@@ -72,8 +76,10 @@ def forms_check(forms_dir: Path | None) -> None:
         raise SystemExit(1)
     for loaded in catalog.surveys.values():
         n = sum(len(q.item_ids()) for q in loaded.survey.questions())
-        click.echo(f"ok  {loaded.file}: {loaded.survey.id}, {len(loaded.survey.sections)} sections,"
-                   f" {n} items, version {loaded.version}")
+        click.echo(
+            f"ok  {loaded.file}: {loaded.survey.id}, {len(loaded.survey.sections)} sections,"
+            f" {n} items, version {loaded.version}"
+        )
     click.echo(f"ok  organisations: {', '.join(catalog.organisations)}")
 
 
@@ -110,15 +116,23 @@ def _parse_time(value: str | None) -> dt.datetime | None:
         raise click.BadParameter(str(exc)) from exc
 
 
-async def open_wave(settings: Settings, store: Store, survey_id: str, wave_id: str | None,
-                    phase: str, organisations: list[str], starts: dt.datetime | None,
-                    ends: dt.datetime | None) -> Wave:
+async def open_wave(
+    settings: Settings,
+    store: Store,
+    survey_id: str,
+    wave_id: str | None,
+    phase: str,
+    organisations: list[str],
+    starts: dt.datetime | None,
+    ends: dt.datetime | None,
+) -> Wave:
     """Freeze the survey's current file as a form version and open a wave on it."""
     catalog = load_catalog(Path(settings.forms_dir))
     loaded = catalog.surveys.get(survey_id)
     if loaded is None:
         raise click.ClickException(
-            f"unknown survey '{survey_id}' (known: {', '.join(sorted(catalog.surveys))})")
+            f"unknown survey '{survey_id}' (known: {', '.join(sorted(catalog.surveys))})"
+        )
     for org in organisations:
         if org not in catalog.organisations:
             raise click.ClickException(f"unknown organisation '{org}'")
@@ -134,10 +148,18 @@ async def open_wave(settings: Settings, store: Store, survey_id: str, wave_id: s
     if clash is not None:
         raise click.ClickException(
             f"wave '{clash.id}' of the same survey is open for the same organisations and time;"
-            " close it first")
+            " close it first"
+        )
     await store.save_form_version(survey_id, loaded.version, encode_survey(loaded.survey))
-    wave = Wave(id=wave_id, survey_id=survey_id, version=loaded.version, phase=phase,  # type: ignore[arg-type]
-                organisations=organisations, starts=starts, ends=ends)
+    wave = Wave(
+        id=wave_id,
+        survey_id=survey_id,
+        version=loaded.version,
+        phase=phase,  # type: ignore[arg-type]
+        organisations=organisations,
+        starts=starts,
+        ends=ends,
+    )
     await store.add_wave(wave)
     return wave
 
@@ -146,22 +168,38 @@ async def open_wave(settings: Settings, store: Store, survey_id: str, wave_id: s
 @click.argument("survey")
 @click.option("--id", "wave_id", help="Wave id (default: SURVEY-PHASE-YEAR).")
 @click.option("--phase", type=click.Choice(PHASES), default="baseline", show_default=True)
-@click.option("--org", "organisations", multiple=True,
-              help="Organisation id (repeat for several; default: all).")
+@click.option(
+    "--org",
+    "organisations",
+    multiple=True,
+    help="Organisation id (repeat for several; default: all).",
+)
 @click.option("--starts", help="Opens by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
 @click.option("--ends", help="Closes by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
-def waves_open(survey: str, wave_id: str | None, phase: str, organisations: tuple[str, ...],
-               starts: str | None, ends: str | None) -> None:
+def waves_open(
+    survey: str,
+    wave_id: str | None,
+    phase: str,
+    organisations: tuple[str, ...],
+    starts: str | None,
+    ends: str | None,
+) -> None:
     """Open a wave of SURVEY, freezing its form version."""
     settings = _settings()
     start_at, end_at = _parse_time(starts), _parse_time(ends)
     try:
-        wave = _with_store(settings, lambda store: open_wave(
-            settings, store, survey, wave_id, phase, list(organisations), start_at, end_at))
+        wave = _with_store(
+            settings,
+            lambda store: open_wave(
+                settings, store, survey, wave_id, phase, list(organisations), start_at, end_at
+            ),
+        )
     except CatalogError as exc:
         raise click.ClickException(f"the forms have problems:\n{exc}") from exc
-    click.echo(f"opened wave {wave.id} of {wave.survey_id}, form version {wave.version}"
-               f" ({wave.state(now())})")
+    click.echo(
+        f"opened wave {wave.id} of {wave.survey_id}, form version {wave.version}"
+        f" ({wave.state(now())})"
+    )
 
 
 @waves.command("close")
@@ -202,10 +240,18 @@ def waves_list(as_json: bool) -> None:
     rows = _with_store(settings, work)
     at = now()
     data: list[dict[str, Any]] = [
-        {"id": w.id, "survey": w.survey_id, "phase": w.phase, "state": w.state(at),
-         "version": w.version, "organisations": w.organisations or ["*"],
-         "starts": _local(w.starts), "ends": _local(w.ends), "closed": _local(w.closed),
-         "responses": n}
+        {
+            "id": w.id,
+            "survey": w.survey_id,
+            "phase": w.phase,
+            "state": w.state(at),
+            "version": w.version,
+            "organisations": w.organisations or ["*"],
+            "starts": _local(w.starts),
+            "ends": _local(w.ends),
+            "closed": _local(w.closed),
+            "responses": n,
+        }
         for w, n in rows
     ]
     if as_json:
@@ -215,8 +261,13 @@ def waves_list(as_json: bool) -> None:
         click.echo("no waves")
         return
     header = ["id", "survey", "phase", "state", "organisations", "starts", "ends", "responses"]
-    table = [[str(d[h] if h != "organisations" else ",".join(d[h])) if d[h] is not None else "-"
-              for h in header] for d in data]
+    table = [
+        [
+            str(d[h] if h != "organisations" else ",".join(d[h])) if d[h] is not None else "-"
+            for h in header
+        ]
+        for d in data
+    ]
     widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
     for row in [header, *table]:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
@@ -234,8 +285,9 @@ def _ensure_demo_waves(settings: Settings, store: Store) -> Awaitable[list[Wave]
             if any(w.survey_id == survey_id and w.state(now()) == "open" for w in existing):
                 continue
             wave_id = f"{survey_id}-demo-{now():%Y%m%d%H%M%S}"
-            opened.append(await open_wave(settings, store, survey_id, wave_id, "pilot", [],
-                                          None, None))
+            opened.append(
+                await open_wave(settings, store, survey_id, wave_id, "pilot", [], None, None)
+            )
         return opened
 
     return work()
@@ -244,8 +296,11 @@ def _ensure_demo_waves(settings: Settings, store: Store) -> Awaitable[list[Wave]
 @cli.command("serve")
 @click.option("--host", default=None, help="Listen address (default: SURVEY_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default: SURVEY_PORT).")
-@click.option("--demo-waves", is_flag=True,
-              help="Open a pilot wave of every citizen survey that has no open wave.")
+@click.option(
+    "--demo-waves",
+    is_flag=True,
+    help="Open a pilot wave of every citizen survey that has no open wave.",
+)
 def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
     """Check the forms, migrate the database and serve the app."""
     import uvicorn
@@ -275,8 +330,15 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
     }
     bind_host, bind_port = host or settings.host, port or settings.port
     click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {settings.database_url})")
-    uvicorn.run(app, host=bind_host, port=bind_port, access_log=settings.access_log,
-                log_config=log_config, server_header=False, proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=bind_host,
+        port=bind_port,
+        access_log=settings.access_log,
+        log_config=log_config,
+        server_header=False,
+        proxy_headers=False,
+    )
 
 
 class SurveyCLIPlugin(CLIPluginProtocol):
@@ -291,4 +353,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

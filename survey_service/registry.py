@@ -55,8 +55,9 @@ class Registry:
     def survey_version(self, version: str) -> Survey | None:
         return self._versions.get(version)
 
-    def choose(self, survey_id: str, organisation: str, at: dt.datetime | None = None
-               ) -> WaveChoice | None:
+    def choose(
+        self, survey_id: str, organisation: str, at: dt.datetime | None = None
+    ) -> WaveChoice | None:
         """The open wave for this survey and organisation; else the next scheduled one; else
         the last closed one; ``None`` if the survey never had a wave for it."""
         at = at or now()

@@ -29,7 +29,8 @@ DOCS: dict[str, str] = {
     "then clears itself.",
     "kiosk_restart_seconds": "Seconds the kiosk thank-you page waits before a fresh form "
     "(the person can stop or extend it).",
-    "wave_refresh_seconds": "How often a running server re-reads waves opened or closed by the CLI.",
+    "wave_refresh_seconds": "How often a running server re-reads the waves that the CLI opens "
+    "and closes.",
 }
 
 

@@ -45,7 +45,9 @@ def normalise(lang: str | None) -> str:
 
 
 def fmt_date(value: dt.date, lang: str) -> str:
-    return format_date(value, format="long" if lang == "en" else "d MMMM y 'г.'", locale=Locale(lang))
+    return format_date(
+        value, format="long" if lang == "en" else "d MMMM y 'г.'", locale=Locale(lang)
+    )
 
 
 def fmt_number(value: float, lang: str) -> str:

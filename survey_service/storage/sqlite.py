@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import secrets
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,7 @@ import msgspec
 from ..surveys.waves import Wave
 from .base import NewResponse, StoredResponse
 
+log = logging.getLogger(__name__)
 _json_encode = msgspec.json.Encoder().encode
 _answers_decoder = msgspec.json.Decoder(dict[str, int | str | list[str]])
 _orgs_decoder = msgspec.json.Decoder(list[str])
@@ -60,7 +62,8 @@ class SQLiteStore:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self.batches = 0  # number of commits made by the writer (for tests and benchmarks)
+        self.batches = 0  # commits made by the writer (logged at close)
+        self.written = 0  # submissions those commits carried
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -87,6 +90,8 @@ class SQLiteStore:
             self._wakeup.set()
             await self._task
             self._task = None
+            if self.batches:
+                log.info("writer: %d submissions in %d commits", self.written, self.batches)
         for conn in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
             await conn.close()
         self._reader = self._writer = None
@@ -150,8 +155,14 @@ class SQLiteStore:
 
     def _wave_params(self, wave: Wave) -> tuple[Any, ...]:
         return (
-            wave.survey_id, wave.version, wave.phase, _json_encode(wave.organisations).decode(),
-            _iso(wave.starts), _iso(wave.ends), _iso(wave.closed), wave.id,
+            wave.survey_id,
+            wave.version,
+            wave.phase,
+            _json_encode(wave.organisations).decode(),
+            _iso(wave.starts),
+            _iso(wave.ends),
+            _iso(wave.closed),
+            wave.id,
         )
 
     async def add_wave(self, wave: Wave) -> None:
@@ -175,9 +186,16 @@ class SQLiteStore:
         ) as cur:
             rows = await cur.fetchall()
         return [
-            Wave(id=r[0], survey_id=r[1], version=r[2], phase=r[3],
-                 organisations=_orgs_decoder.decode(r[4]), starts=_from_iso(r[5]),
-                 ends=_from_iso(r[6]), closed=_from_iso(r[7]))
+            Wave(
+                id=r[0],
+                survey_id=r[1],
+                version=r[2],
+                phase=r[3],
+                organisations=_orgs_decoder.decode(r[4]),
+                starts=_from_iso(r[5]),
+                ends=_from_iso(r[6]),
+                closed=_from_iso(r[7]),
+            )
             for r in rows
         ]
 
@@ -185,8 +203,14 @@ class SQLiteStore:
         if self._task is None or self._closing:
             raise RuntimeError("store is not open")
         row = (
-            secrets.token_bytes(16), response.submission_key, response.wave_id, response.version,
-            response.organisation, response.channel, response.lang, response.day.isoformat(),
+            secrets.token_bytes(16),
+            response.submission_key,
+            response.wave_id,
+            response.version,
+            response.organisation,
+            response.channel,
+            response.lang,
+            response.day.isoformat(),
             _json_encode(response.answers),
         )
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -223,6 +247,7 @@ class SQLiteStore:
                         future.set_exception(exc)
             else:
                 self.batches += 1
+                self.written += len(batch)
                 for _, future in batch:
                     if not future.done():
                         future.set_result(None)
@@ -232,7 +257,8 @@ class SQLiteStore:
                 self._wakeup.set()
 
     async def count_responses(self, wave_id: str | None = None) -> int:
-        sql, params = "SELECT COUNT(*) FROM responses", ()
+        sql = "SELECT COUNT(*) FROM responses"
+        params: tuple[str, ...] = ()
         if wave_id is not None:
             sql, params = sql + " WHERE wave_id = ?", (wave_id,)
         async with self._r.execute(sql, params) as cur:
@@ -247,8 +273,15 @@ class SQLiteStore:
         ) as cur:
             rows = await cur.fetchall()
         return [
-            StoredResponse(id=bytes(r[0]).hex(), wave_id=r[1], version=r[2], organisation=r[3],
-                           channel=r[4], lang=r[5], day=dt.date.fromisoformat(r[6]),
-                           answers=_answers_decoder.decode(r[7]))
+            StoredResponse(
+                id=bytes(r[0]).hex(),
+                wave_id=r[1],
+                version=r[2],
+                organisation=r[3],
+                channel=r[4],
+                lang=r[5],
+                day=dt.date.fromisoformat(r[6]),
+                answers=_answers_decoder.decode(r[7]),
+            )
             for r in rows
         ]

@@ -24,6 +24,7 @@ Answers = dict[str, Answer]
 RawForm = Mapping[str, Sequence[str]]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INT = re.compile(r"[+-]?[0-9]{1,9}")
 _DMY = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
 #: No field of a form may carry more values than this (a multi has at most this many options).
 MAX_VALUES_PER_FIELD = 50
@@ -66,10 +67,7 @@ def _likert(
     if not raw:
         return
     points = survey.scale_of(q).points
-    try:
-        code = int(raw)
-    except ValueError:
-        code = -1
+    code = int(raw) if _INT.fullmatch(raw) else -1
     if 1 <= code <= points or (code == DONT_KNOW and q.dont_know):
         out[item] = code
     else:
@@ -115,7 +113,7 @@ def validate_question(
     elif kind == "nps":
         raw = _first(form, q.id)
         if raw:
-            if raw.isdigit() and 0 <= int(raw) <= 10:
+            if _INT.fullmatch(raw) and 0 <= int(raw) <= 10:
                 out[q.id] = int(raw)
             else:
                 errors.append(FieldError(q.id, q.id, "invalid_choice"))
@@ -123,7 +121,7 @@ def validate_question(
         raw = _first(form, q.id)
         if raw:
             text = raw.replace(" ", "").replace("\u00a0", "")
-            if not re.fullmatch(r"[+-]?\d{1,9}", text):
+            if not _INT.fullmatch(text):
                 errors.append(FieldError(q.id, q.id, "not_a_whole_number"))
             else:
                 value = int(text)
@@ -131,14 +129,20 @@ def validate_question(
                 if q.min <= value <= q.max:
                     out[q.id] = value
                 else:
-                    errors.append(FieldError(q.id, q.id, "number_range", {"min": q.min, "max": q.max}))
+                    errors.append(
+                        FieldError(q.id, q.id, "number_range", {"min": q.min, "max": q.max})
+                    )
     elif kind == "text":
         values = form.get(q.id) or ()
-        raw = _CONTROL.sub("", values[0].replace("\r\n", "\n").replace("\r", "\n")).strip() if (
-            values
-        ) else ""
+        raw = (
+            _CONTROL.sub("", values[0].replace("\r\n", "\n").replace("\r", "\n")).strip()
+            if (values)
+            else ""
+        )
         if len(raw) > q.max_length:
-            errors.append(FieldError(q.id, q.id, "too_long", {"max": q.max_length, "count": len(raw)}))
+            errors.append(
+                FieldError(q.id, q.id, "too_long", {"max": q.max_length, "count": len(raw)})
+            )
         elif raw:
             out[q.id] = raw
     elif kind == "date":
@@ -150,8 +154,11 @@ def validate_question(
             elif (q.min_date and parsed < dt.date.fromisoformat(q.min_date)) or (
                 q.max_date and parsed > dt.date.fromisoformat(q.max_date)
             ):
-                errors.append(FieldError(q.id, q.id, "date_range", {
-                    "min": q.min_date or "", "max": q.max_date or ""}))
+                errors.append(
+                    FieldError(
+                        q.id, q.id, "date_range", {"min": q.min_date or "", "max": q.max_date or ""}
+                    )
+                )
             else:
                 out[q.id] = parsed.isoformat()
     if q.required and len(errors) == before and q.id not in out:

@@ -82,8 +82,10 @@ def _walk(raw: Any, path: str) -> tuple[str | None, str]:
             node = node[key]
         except (KeyError, IndexError, TypeError):
             break
-        if isinstance(node, dict) and isinstance(node.get("id"), str) and (
-            "kind" in node or "text" in node
+        if (
+            isinstance(node, dict)
+            and isinstance(node.get("id"), str)
+            and ("kind" in node or "text" in node)
         ):
             found = node["id"]
     return found, path
@@ -175,7 +177,10 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
         for q in section.questions:
             for item in [q.id, *(r.id for r in q.rows)]:
                 if not SNAKE.match(item):
-                    bad(q.id, f"id '{item}' must be snake_case (a-z, 0-9, _), starting with a letter")
+                    bad(
+                        q.id,
+                        f"id '{item}' must be snake_case (a-z, 0-9, _), starting with a letter",
+                    )
                 if item in seen:
                     bad(q.id, f"duplicate id '{item}' (already used by question '{seen[item]}')")
                 seen.setdefault(item, q.id)
@@ -184,11 +189,17 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
                 target = q.show_if.question
                 if target not in questions_by_id:
                     later = survey.question(target) is not None
-                    bad(q.id, f"show_if refers to {'a later' if later else 'an unknown'} "
-                        f"question '{target}'; it may only depend on an earlier section")
+                    bad(
+                        q.id,
+                        f"show_if refers to {'a later' if later else 'an unknown'} "
+                        f"question '{target}'; it may only depend on an earlier section",
+                    )
                 elif section_of[target] == s_index:
-                    bad(q.id, f"show_if refers to question '{target}' in the same section; "
-                        "it may only depend on an earlier section (pages work without JavaScript)")
+                    bad(
+                        q.id,
+                        f"show_if refers to question '{target}' in the same section; "
+                        "it may only depend on an earlier section (pages work without JavaScript)",
+                    )
                 else:
                     _check_show_if_values(survey, q, questions_by_id[target], bad)
             questions_by_id[q.id] = q
@@ -258,9 +269,11 @@ def _check_show_if_values(survey: Survey, q: Question, target: Question, bad: An
     if target.kind in ("single", "multi"):
         allowed: set[str | int] = {o.code for o in target.options}
     elif target.kind == "likert":
-        allowed = set(range(1, survey.scale_of(target).points + 1)) if target.scale in (
-            survey.scales
-        ) else set()
+        allowed = (
+            set(range(1, survey.scale_of(target).points + 1))
+            if target.scale in (survey.scales)
+            else set()
+        )
     elif target.kind == "nps":
         allowed = set(range(11))
     else:
@@ -290,7 +303,9 @@ def load_organisations(path: Path) -> tuple[dict[str, Organisation], list[FormPr
     out: dict[str, Organisation] = {}
     for org in data.organisations:
         if not SLUG.match(org.id):
-            problems.append(FormProblem(path.name, None, f"organisation id '{org.id}' must be a slug"))
+            problems.append(
+                FormProblem(path.name, None, f"organisation id '{org.id}' must be a slug")
+            )
         if org.id in out:
             problems.append(FormProblem(path.name, None, f"duplicate organisation id '{org.id}'"))
         _check_texts(org, path.name, None, problems)
@@ -315,7 +330,9 @@ def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:
         problems += found
         if loaded is not None:
             if loaded.survey.id in catalog.surveys:
-                problems.append(FormProblem(path.name, None, f"duplicate survey id '{loaded.survey.id}'"))
+                problems.append(
+                    FormProblem(path.name, None, f"duplicate survey id '{loaded.survey.id}'")
+                )
             catalog.surveys[loaded.survey.id] = loaded
     return catalog, problems
 

@@ -58,14 +58,22 @@ def parse_local(value: str) -> dt.datetime:
         else:
             parsed = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValueError(f"'{value}' is not a date (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM)") from exc
+        raise ValueError(
+            f"'{value}' is not a date (YYYY-MM-DD) or time (YYYY-MM-DD HH:MM)"
+        ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SOFIA)
     return parsed
 
 
-def overlapping(waves: list[Wave], survey_id: str, organisations: list[str],
-                starts: dt.datetime | None, ends: dt.datetime | None, at: dt.datetime) -> Wave | None:
+def overlapping(
+    waves: list[Wave],
+    survey_id: str,
+    organisations: list[str],
+    starts: dt.datetime | None,
+    ends: dt.datetime | None,
+    at: dt.datetime,
+) -> Wave | None:
     """An existing, not closed wave of the same survey that would serve the same organisation
     at the same time as a new one, or ``None``."""
     far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -73,7 +81,9 @@ def overlapping(waves: list[Wave], survey_id: str, organisations: list[str],
     for w in waves:
         if w.survey_id != survey_id or w.state(at) == "closed":
             continue
-        shared = not w.organisations or not organisations or set(w.organisations) & set(organisations)
+        shared = (
+            not w.organisations or not organisations or set(w.organisations) & set(organisations)
+        )
         if not shared:
             continue
         a0, a1 = w.starts or far_past, w.ends or far_future

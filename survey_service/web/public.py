@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
@@ -43,7 +44,9 @@ META = {"_csrf_token", "_key", "_step", "_lang", "_org", "_channel", "_action"}
 HTML = "text/html"
 
 
-def html(body: str | bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+def html(
+    body: str | bytes, status: int = 200, headers: dict[str, str] | None = None
+) -> Response[bytes]:
     data = body.encode() if isinstance(body, str) else body
     return Response(data, status_code=status, media_type=HTML, headers=headers or {})
 
@@ -58,8 +61,9 @@ def _csrf(request: Request[Any, Any, Any]) -> str:
     return token if isinstance(token, str) else ""
 
 
-def form_url(survey_id: str, org: str, lang: str = "bg", kiosk: bool = False,
-             channel: str = "web") -> str:
+def form_url(
+    survey_id: str, org: str, lang: str = "bg", kiosk: bool = False, channel: str = "web"
+) -> str:
     query: dict[str, str] = {"org": org}
     if lang != "bg":
         query["lang"] = lang
@@ -74,74 +78,148 @@ def _organisation(registry: Registry, org: str | None) -> Organisation | None:
     return registry.catalog.organisations.get(org or "")
 
 
-def _message_page(renderer: Renderer, lang: str, heading: str, paragraphs: list[str],
-                  links: list[tuple[str, str]] | None = None, status: int = 200,
-                  switch_url: str | None = None, **extra: Any) -> Response[bytes]:
-    return html(renderer.render(lang, "pages/message.html", heading=heading,
-                                paragraphs=paragraphs, links=links or [], switch_url=switch_url,
-                                **extra), status, NO_STORE)
+def _message_page(
+    renderer: Renderer,
+    lang: str,
+    heading: str,
+    paragraphs: list[str],
+    links: list[tuple[str, str]] | None = None,
+    status: int = 200,
+    switch_url: str | None = None,
+    **extra: Any,
+) -> Response[bytes]:
+    return html(
+        renderer.render(
+            lang,
+            "pages/message.html",
+            heading=heading,
+            paragraphs=paragraphs,
+            links=links or [],
+            switch_url=switch_url,
+            **extra,
+        ),
+        status,
+        NO_STORE,
+    )
 
 
-def _closed_page(renderer: Renderer, lang: str, choice: WaveChoice | None, survey_title: str,
-                 org: Organisation, kiosk: bool, switch_url: str) -> Response[bytes]:
+def _closed_page(
+    renderer: Renderer,
+    lang: str,
+    choice: WaveChoice | None,
+    survey_title: str,
+    org: Organisation,
+    kiosk: bool,
+    switch_url: str,
+) -> Response[bytes]:
     t = renderer.gettext
     if choice is not None and choice.state == "scheduled" and choice.wave.starts is not None:
-        text = t(lang, "This survey opens on %(date)s. Please come back then.",
-                 date=long_date(choice.wave.starts.astimezone(dt.UTC), lang))
+        text = t(
+            lang,
+            "This survey opens on %(date)s. Please come back then.",
+            date=long_date(choice.wave.starts.astimezone(dt.UTC), lang),
+        )
         heading = t(lang, "This survey has not started yet")
     else:
         text = t(lang, "This survey is closed. Thank you for your interest.")
         heading = t(lang, "This survey is closed")
-    return _message_page(renderer, lang, heading, [survey_title, text], org=org, kiosk=kiosk,
-                         switch_url=switch_url)
+    return _message_page(
+        renderer, lang, heading, [survey_title, text], org=org, kiosk=kiosk, switch_url=switch_url
+    )
 
 
 class StepView:
     """Everything needed to render one page of a survey for one request."""
 
-    def __init__(self, renderer: Renderer, survey: Survey, org: Organisation, lang: str,
-                 channel: str, settings: Any) -> None:
+    def __init__(
+        self,
+        renderer: Renderer,
+        survey: Survey,
+        org: Organisation,
+        lang: str,
+        channel: str,
+        settings: Any,
+    ) -> None:
         self.renderer, self.survey, self.org = renderer, survey, org
         self.lang, self.channel, self.settings = lang, channel, settings
 
-    def context(self, step: int, answers: Answers, raw: dict[str, list[str]],
-                errors: list[FieldError], csrf: str, key: str) -> dict[str, Any]:
+    def context(
+        self,
+        step: int,
+        answers: Answers,
+        raw: dict[str, list[str]],
+        errors: list[FieldError],
+        csrf: str,
+        key: str,
+    ) -> dict[str, Any]:
         survey, lang = self.survey, self.lang
         section = survey.sections[step]
         questions = visible_questions(section, answers)
         here = {item for q in questions for item in q.item_ids()}
-        hidden = [(name, value) for name, values in raw.items() if name not in here
-                  and name not in META for value in values]
-        visible_steps = [i for i, s in enumerate(survey.sections)
-                         if i <= step and visible_questions(s, answers)]
+        hidden = [
+            (name, value)
+            for name, values in raw.items()
+            if name not in here and name not in META
+            for value in values
+        ]
+        visible_steps = [
+            i for i, s in enumerate(survey.sections) if i <= step and visible_questions(s, answers)
+        ]
         position = len(visible_steps) if step in visible_steps else len(visible_steps) + 1
-        remaining = sum(1 for s in survey.sections[step + 1:] if visible_questions(s, answers))
+        remaining = sum(1 for s in survey.sections[step + 1 :] if visible_questions(s, answers))
         later_visible = next_section(survey, step, answers)
-        errs = {e.item: self.renderer.gettext(lang, message_id(survey, e), **e.params)
-                for e in errors}
-        error_list = [{"item": e.item, "label": label_of(survey, e, lang),
-                       "message": errs[e.item]} for e in errors]
+        errs = {
+            e.item: self.renderer.gettext(lang, message_id(survey, e), **e.params) for e in errors
+        }
+        error_list = [
+            {"item": e.item, "label": label_of(survey, e, lang), "message": errs[e.item]}
+            for e in errors
+        ]
         kiosk = self.channel == "kiosk"
         return {
-            "survey": survey, "section": section, "step": step, "questions": questions,
-            "position": position, "total": position + remaining,
-            "last": later_visible is None, "values": {k: raw.get(k, []) for k in here},
-            "hidden": hidden, "errs": errs, "error_list": error_list, "csrf": csrf, "key": key,
-            "org": self.org, "channel": self.channel, "kiosk": kiosk,
+            "survey": survey,
+            "section": section,
+            "step": step,
+            "questions": questions,
+            "position": position,
+            "total": position + remaining,
+            "last": later_visible is None,
+            "values": {k: raw.get(k, []) for k in here},
+            "hidden": hidden,
+            "errs": errs,
+            "error_list": error_list,
+            "csrf": csrf,
+            "key": key,
+            "org": self.org,
+            "channel": self.channel,
+            "kiosk": kiosk,
             "kiosk_idle": self.settings.kiosk_idle_seconds,
             "fresh_url": form_url(survey.id, self.org.id, kiosk=True),
         }
 
-    def render(self, step: int, answers: Answers, raw: dict[str, list[str]],
-               errors: list[FieldError], csrf: str, key: str) -> str:
-        return self.renderer.render(self.lang, "survey/form.html",
-                                    **self.context(step, answers, raw, errors, csrf, key))
+    def render(
+        self,
+        step: int,
+        answers: Answers,
+        raw: dict[str, list[str]],
+        errors: list[FieldError],
+        csrf: str,
+        key: str,
+    ) -> str:
+        return self.renderer.render(
+            self.lang, "survey/form.html", **self.context(step, answers, raw, errors, csrf, key)
+        )
 
 
 @get("/s/{survey_id:str}", name="survey-form")
-async def survey_form(request: Request[Any, Any, Any], survey_id: str, org: str | None = None,
-                      lang: str | None = None, kiosk: str | None = None,
-                      channel: str | None = None) -> Response[bytes]:
+async def survey_form(
+    request: Request[Any, Any, Any],
+    survey_id: FromPath[str],
+    org: FromQuery[str | None] = None,
+    lang: FromQuery[str | None] = None,
+    kiosk: FromQuery[str | None] = None,
+    channel: FromQuery[str | None] = None,
+) -> Response[bytes]:
     """Show the first page of a survey for an organisation (or the choice of organisation)."""
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
@@ -161,9 +239,14 @@ async def survey_form(request: Request[Any, Any, Any], survey_id: str, org: str 
         if not links:
             raise NotFoundException()
         title = registry.catalog.surveys[survey_id].survey.title.get(lang)
-        return _message_page(renderer, lang, title,
-                             [renderer.gettext(lang, "Choose your municipality:")], links,
-                             switch_url=f"/s/{survey_id}?lang={other}")
+        return _message_page(
+            renderer,
+            lang,
+            title,
+            [renderer.gettext(lang, "Choose your municipality:")],
+            links,
+            switch_url=f"/s/{survey_id}?lang={other}",
+        )
     choice = registry.choose(survey_id, organisation.id)
     switch_url = form_url(survey_id, organisation.id, other, is_kiosk, channel)
     if choice is None or choice.state != "open":
@@ -172,21 +255,24 @@ async def survey_form(request: Request[Any, Any, Any], survey_id: str, org: str 
     survey = choice.survey
     view = StepView(renderer, survey, organisation, lang, channel, request.app.state.settings)
     page = renderer.cached(
-        ("form", choice.wave.version, lang, organisation.id, channel), lang, "survey/form.html",
+        ("form", choice.wave.version, lang, organisation.id, channel),
+        lang,
+        "survey/form.html",
         **view.context(0, {}, {}, [], CSRF_SLOT, KEY_SLOT),
     )
     return html(fill(page, _csrf(request), secrets.token_urlsafe(16)), headers=NO_STORE)
 
 
 @post("/s/{survey_id:str}", name="survey-submit")
-async def survey_submit(request: Request[Any, Any, Any], survey_id: str) -> Response[Any]:
+async def survey_submit(request: Request[Any, Any, Any], survey_id: FromPath[str]) -> Response[Any]:
     """Validate a page; show the next page, the same page with errors, or store and 303."""
     registry, renderer, store = _state(request)
     if survey_id not in registry.catalog.surveys:
         raise NotFoundException()
     form = await request.form()
-    raw: dict[str, list[str]] = {name: [str(v) for v in form.getall(name)]
-                                 for name in dict.fromkeys(form.keys())}
+    raw: dict[str, list[str]] = {
+        name: [str(v) for v in form.getall(name)] for name in dict.fromkeys(form.keys())
+    }
 
     def meta(name: str) -> str:
         values = raw.get(name) or [""]
@@ -198,16 +284,27 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: str) -> Resp
     key = meta("_key")
     step_text = meta("_step")
     action = meta("_action") or "next"
-    if (organisation is None or channel not in CHANNELS or not KEY.match(key)
-            or not step_text.isdigit()):
+    if (
+        organisation is None
+        or channel not in CHANNELS
+        or not KEY.match(key)
+        or not step_text.isdigit()
+    ):
         raise ClientException("The form was incomplete or altered.")
     await registry.refresh()
     choice = registry.choose(survey_id, organisation.id)
     kiosk = channel == "kiosk"
     if choice is None or choice.state != "open":
         title = registry.catalog.surveys[survey_id].survey.title.get(lang)
-        return _closed_page(renderer, lang, choice, title, organisation, kiosk,
-                            form_url(survey_id, organisation.id, lang, kiosk, channel))
+        return _closed_page(
+            renderer,
+            lang,
+            choice,
+            title,
+            organisation,
+            kiosk,
+            form_url(survey_id, organisation.id, lang, kiosk, channel),
+        )
     survey = choice.survey
     step = int(step_text)
     if step >= len(survey.sections):
@@ -231,11 +328,18 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: str) -> Resp
     following = next_section(survey, step, answers)
     if following is not None:
         return html(view.render(following, answers, raw, [], csrf, key), headers=NO_STORE)
-    await store.submit(NewResponse(
-        submission_key=key, wave_id=choice.wave.id, version=choice.wave.version,
-        organisation=organisation.id, channel=channel, lang=lang, day=today_in_sofia(),
-        answers=answers,
-    ))
+    await store.submit(
+        NewResponse(
+            submission_key=key,
+            wave_id=choice.wave.id,
+            version=choice.wave.version,
+            organisation=organisation.id,
+            channel=channel,
+            lang=lang,
+            day=today_in_sofia(),
+            answers=answers,
+        )
+    )
     query = {"org": organisation.id, "lang": lang}
     if kiosk:
         query["kiosk"] = "1"
@@ -243,8 +347,13 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: str) -> Resp
 
 
 @get("/s/{survey_id:str}/thanks", name="survey-thanks")
-async def survey_thanks(request: Request[Any, Any, Any], survey_id: str, org: str | None = None,
-                        lang: str | None = None, kiosk: str | None = None) -> Response[bytes]:
+async def survey_thanks(
+    request: Request[Any, Any, Any],
+    survey_id: FromPath[str],
+    org: FromQuery[str | None] = None,
+    lang: FromQuery[str | None] = None,
+    kiosk: FromQuery[str | None] = None,
+) -> Response[bytes]:
     """The thank-you page (the kiosk's returns to a fresh form by itself)."""
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
@@ -254,19 +363,29 @@ async def survey_thanks(request: Request[Any, Any, Any], survey_id: str, org: st
         raise NotFoundException()
     is_kiosk = kiosk == "1"
     page = renderer.cached(
-        ("thanks", survey_id, lang, organisation.id, is_kiosk), lang, "survey/thanks.html",
-        survey=loaded.survey, org=organisation, kiosk=is_kiosk,
+        ("thanks", survey_id, lang, organisation.id, is_kiosk),
+        lang,
+        "survey/thanks.html",
+        survey=loaded.survey,
+        org=organisation,
+        kiosk=is_kiosk,
         restart_seconds=request.app.state.settings.kiosk_restart_seconds,
         fresh_url=form_url(survey_id, organisation.id, kiosk=True),
-        switch_url=None if is_kiosk else f"/s/{survey_id}/thanks?" + urlencode(
-            {"org": organisation.id, "lang": "en" if lang == "bg" else "bg"}),
+        switch_url=None
+        if is_kiosk
+        else f"/s/{survey_id}/thanks?"
+        + urlencode({"org": organisation.id, "lang": "en" if lang == "bg" else "bg"}),
     )
     return html(page, headers=NO_STORE)
 
 
 @get("/s/{survey_id:str}/paper", name="survey-paper")
-async def survey_paper(request: Request[Any, Any, Any], survey_id: str, org: str | None = None,
-                       lang: str | None = None) -> Response[bytes]:
+async def survey_paper(
+    request: Request[Any, Any, Any],
+    survey_id: FromPath[str],
+    org: FromQuery[str | None] = None,
+    lang: FromQuery[str | None] = None,
+) -> Response[bytes]:
     """A printable A4 questionnaire of the version the current wave serves."""
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
@@ -276,11 +395,16 @@ async def survey_paper(request: Request[Any, Any, Any], survey_id: str, org: str
         raise NotFoundException()
     await registry.refresh()
     choice = registry.choose(survey_id, organisation.id)
-    survey, version = (choice.survey, choice.wave.version) if choice else (
-        loaded.survey, loaded.version)
+    survey, version = (
+        (choice.survey, choice.wave.version) if choice else (loaded.survey, loaded.version)
+    )
     page = renderer.cached(
-        ("paper", version, lang, organisation.id), lang, "survey/paper.html",
-        survey=survey, org=organisation, version=version,
+        ("paper", version, lang, organisation.id),
+        lang,
+        "survey/paper.html",
+        survey=survey,
+        org=organisation,
+        version=version,
         form_number=f"{survey.id.split('-')[0][:3].upper()}-{version[:6].upper()}",
         show_if_labels=show_if_labels(survey, lang),
     )
@@ -288,7 +412,9 @@ async def survey_paper(request: Request[Any, Any, Any], survey_id: str, org: str
 
 
 @get("/", name="home")
-async def home(request: Request[Any, Any, Any], lang: str | None = None) -> Response[bytes]:
+async def home(
+    request: Request[Any, Any, Any], lang: FromQuery[str | None] = None
+) -> Response[bytes]:
     """Start page: the surveys open now, per organisation."""
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
@@ -301,44 +427,76 @@ async def home(request: Request[Any, Any, Any], lang: str | None = None) -> Resp
             continue
         for o in registry.catalog.organisations.values():
             if wave.covers(o.id):
-                links.append((form_url(survey.id, o.id, lang),
-                              f"{survey.title.get(lang)} – {o.name.get(lang)}"))
+                links.append(
+                    (
+                        form_url(survey.id, o.id, lang),
+                        f"{survey.title.get(lang)} – {o.name.get(lang)}",
+                    )
+                )
     t = renderer.gettext
-    paragraphs = [t(lang, "Tell us how we served you. The surveys are anonymous and take a few minutes.")]
+    paragraphs = [
+        t(lang, "Tell us how we served you. The surveys are anonymous and take a few minutes.")
+    ]
     if not links:
         paragraphs.append(t(lang, "There is no survey open at the moment."))
     other = "en" if lang == "bg" else "bg"
-    return _message_page(renderer, lang, t(lang, "Municipal surveys"), paragraphs, links,
-                         switch_url=f"/?lang={other}")
+    return _message_page(
+        renderer,
+        lang,
+        t(lang, "Municipal surveys"),
+        paragraphs,
+        links,
+        switch_url=f"/?lang={other}",
+    )
 
 
 @get("/privacy", name="privacy")
-async def privacy(request: Request[Any, Any, Any], lang: str | None = None, org: str | None = None,
-                  kiosk: str | None = None) -> Response[bytes]:
+async def privacy(
+    request: Request[Any, Any, Any],
+    lang: FromQuery[str | None] = None,
+    org: FromQuery[str | None] = None,
+    kiosk: FromQuery[str | None] = None,
+) -> Response[bytes]:
     """Privacy notice (GDPR Art. 13)."""
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
     organisation = _organisation(registry, org)
     other = "en" if lang == "bg" else "bg"
     query = {"lang": other, **({"org": organisation.id} if organisation else {})}
-    return html(renderer.cached(
-        ("privacy", lang, organisation.id if organisation else None, kiosk == "1"), lang,
-        "pages/privacy.html", org=organisation, kiosk=kiosk == "1",
-        organisations=list(registry.catalog.organisations.values()),
-        switch_url="/privacy?" + urlencode(query)))
+    return html(
+        renderer.cached(
+            ("privacy", lang, organisation.id if organisation else None, kiosk == "1"),
+            lang,
+            "pages/privacy.html",
+            org=organisation,
+            kiosk=kiosk == "1",
+            organisations=list(registry.catalog.organisations.values()),
+            switch_url="/privacy?" + urlencode(query),
+        )
+    )
 
 
 @get("/accessibility", name="accessibility")
-async def accessibility(request: Request[Any, Any, Any], lang: str | None = None,
-                        kiosk: str | None = None) -> Response[bytes]:
+async def accessibility(
+    request: Request[Any, Any, Any],
+    lang: FromQuery[str | None] = None,
+    kiosk: FromQuery[str | None] = None,
+) -> Response[bytes]:
     """Accessibility statement (EU Web Accessibility Directive)."""
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
     other = "en" if lang == "bg" else "bg"
-    return html(renderer.cached(
-        ("accessibility", lang, kiosk == "1"), lang, "pages/accessibility.html",
-        kiosk=kiosk == "1", organisations=list(registry.catalog.organisations.values()),
-        reviewed=long_date(dt.date(2026, 11, 25), lang), switch_url=f"/accessibility?lang={other}"))
+    return html(
+        renderer.cached(
+            ("accessibility", lang, kiosk == "1"),
+            lang,
+            "pages/accessibility.html",
+            kiosk=kiosk == "1",
+            organisations=list(registry.catalog.organisations.values()),
+            reviewed=long_date(dt.date(2026, 11, 25), lang),
+            switch_url=f"/accessibility?lang={other}",
+        )
+    )
 
 
 @get("/health", name="health", include_in_schema=False)
@@ -347,5 +505,13 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-handlers = [survey_form, survey_submit, survey_thanks, survey_paper, home, privacy,
-            accessibility, health]
+handlers = [
+    survey_form,
+    survey_submit,
+    survey_thanks,
+    survey_paper,
+    home,
+    privacy,
+    accessibility,
+    health,
+]

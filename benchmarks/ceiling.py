@@ -1,0 +1,103 @@
+"""The no-database ceiling for ``benchmarks/journeys.py``.
+
+The very same app (``create_app``: routes, CSRF, form parsing, validation, page rendering and
+the 303), served by uvicorn with the same options as ``survey-service serve``, but on a
+:class:`NullStore`: waves and frozen form versions live in memory and submissions are
+discarded at once. Whatever the real server does slower than this is the cost of storage.
+
+    SURVEY_SECRET_KEY=... python benchmarks/ceiling.py --port 8001 --wave bench
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from survey_service.app import create_app
+from survey_service.settings import Settings
+from survey_service.storage.base import NewResponse, StoredResponse
+from survey_service.surveys.loader import Catalog, encode_survey, load_catalog
+from survey_service.surveys.waves import Wave
+
+
+class NullStore:
+    """The :class:`~survey_service.storage.base.Store` protocol without a database."""
+
+    def __init__(self) -> None:
+        self._versions: dict[str, bytes] = {}
+        self._waves: dict[str, Wave] = {}
+        self.discarded = 0
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def migrate(self) -> list[int]:
+        return []
+
+    async def save_form_version(self, survey_id: str, version: str, definition: bytes) -> None:
+        self._versions.setdefault(version, definition)
+
+    async def form_version(self, version: str) -> bytes | None:
+        return self._versions.get(version)
+
+    async def add_wave(self, wave: Wave) -> None:
+        self._waves[wave.id] = wave
+
+    async def update_wave(self, wave: Wave) -> None:
+        self._waves[wave.id] = wave
+
+    async def waves(self) -> list[Wave]:
+        return list(self._waves.values())
+
+    async def submit(self, response: NewResponse) -> None:
+        self.discarded += 1
+
+    async def count_responses(self, wave_id: str | None = None) -> int:
+        return 0
+
+    async def responses(self, wave_id: str) -> list[StoredResponse]:
+        return []
+
+
+def seeded_store(catalog: Catalog, survey_id: str, wave_id: str) -> NullStore:
+    """A store with one open wave of ``survey_id`` on its current form, frozen as the CLI's
+    ``waves open`` freezes it (the same encoded definition and content-hash version)."""
+    loaded = catalog.surveys[survey_id]
+    store = NullStore()
+    store._versions[loaded.version] = encode_survey(loaded.survey)
+    store._waves[wave_id] = Wave(id=wave_id, survey_id=survey_id, version=loaded.version)
+    return store
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default=None, help="listen address (default: SURVEY_HOST)")
+    parser.add_argument("--port", type=int, default=None, help="port (default: SURVEY_PORT)")
+    parser.add_argument("--survey", default="citizen-satisfaction")
+    parser.add_argument("--wave", default="bench", help="id of the open wave kept in memory")
+    args = parser.parse_args()
+
+    settings = Settings.from_env()
+    catalog = load_catalog(Path(settings.forms_dir))
+    store = seeded_store(catalog, args.survey, args.wave)
+    app = create_app(settings, store=store, catalog=catalog)
+    # the same uvicorn options as ``survey-service serve``
+    log_config = uvicorn.config.LOGGING_CONFIG | {}
+    log_config["formatters"] = dict(log_config["formatters"])
+    log_config["formatters"]["access"] = {
+        "()": "uvicorn.logging.AccessFormatter",
+        "fmt": '%(levelprefix)s "%(request_line)s" %(status_code)s',
+    }
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"ceiling (no database) serving on http://{host}:{port}/", flush=True)
+    uvicorn.run(app, host=host, port=port, access_log=settings.access_log,
+                log_config=log_config, server_header=False, proxy_headers=False)
+
+
+if __name__ == "__main__":
+    main()

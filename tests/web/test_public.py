@@ -1,0 +1,422 @@
+"""The public citizen survey through the HTTP app, as a respondent's browser uses it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import httpx
+import msgspec
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from survey_service.settings import Settings
+from survey_service.storage import SQLiteStore, StoredResponse
+from survey_service.surveys.waves import SOFIA, now
+from tests.conftest import FULL_ANSWERS, SURVEY, hidden_fields, seed_wave
+
+Client = AsyncTestClient[Litestar]
+FORM = f"/s/{SURVEY}?org=elena"
+
+
+async def stored(settings: Settings, wave_id: str = "cs-baseline") -> list[StoredResponse]:
+    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    await store.open()
+    try:
+        return await store.responses(wave_id)
+    finally:
+        await store.close()
+
+
+async def post(client: Client, fields: dict[str, Any], action: str = "next") -> httpx.Response:
+    return await client.post(
+        f"/s/{SURVEY}", data={**fields, "_action": action}, follow_redirects=False
+    )
+
+
+def h1(html: str) -> str:
+    m = re.search(r"<h1>(.*?)</h1>", html, re.S)
+    return m.group(1).strip() if m else ""
+
+
+async def walk(
+    client: Client, url: str = FORM, answers: dict[str, str] | None = None
+) -> tuple[httpx.Response, list[str]]:
+    """Answer page after page as a browser without JavaScript would; return the last response
+    and the headings of the pages seen."""
+    answers = FULL_ANSWERS if answers is None else answers
+    page = await client.get(url)
+    assert page.status_code == 200
+    seen = [h1(page.text)]
+    for _ in range(10):
+        fields = hidden_fields(page.text)
+        names = set(re.findall(r'name="([a-z][a-z0-9_]*)"', page.text))
+        fields.update({k: v for k, v in answers.items() if k in names})
+        page = await post(client, fields)
+        if page.status_code != 200:
+            return page, seen
+        seen.append(h1(page.text))
+    raise AssertionError("the survey never ended")
+
+
+async def test_happy_path_in_bulgarian(client: Client, settings: Settings) -> None:
+    response, seen = await walk(client)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/s/{SURVEY}/thanks?org=elena&lang=bg"
+    assert seen == [
+        "За Вашето посещение",
+        "Качество на обслужването",
+        "На гишето",
+        "Обща оценка",
+        "За Вас",
+    ]
+    thanks = await client.get(response.headers["location"])
+    assert thanks.status_code == 200 and "Благодарим" in thanks.text
+    rows = await stored(settings)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.organisation, row.channel, row.lang) == ("elena", "web", "bg")
+    assert row.day == now().astimezone(SOFIA).date()
+    assert row.answers == {
+        "service": "local_taxes",
+        "respondent_type": "citizen",
+        "channel": "desk",
+        "visit_count": 2,
+        "info_easy_to_find": 4,
+        "clear_explanations": 5,
+        "waiting_acceptable": 3,
+        "deadline_met": 4,
+        "staff_knowledgeable": 5,
+        "staff_explained": 4,
+        "staff_courteous": 5,
+        "treated_fairly": 9,
+        "got_what_needed": 4,
+        "no_errors": 2,
+        "wait_minutes": "up_to_20",
+        "premises_accessible": 4,
+        "overall_satisfaction": 4,
+        "effort": 6,
+        "recommend": 9,
+        "age_band": "age_65_plus",
+        "comments": "Благодаря!",
+    }
+
+
+async def test_happy_path_in_english(client: Client, settings: Settings) -> None:
+    response, seen = await walk(client, FORM + "&lang=en")
+    assert response.status_code == 303
+    assert response.headers["location"].endswith("lang=en")
+    assert seen[0] == "About your visit"
+    thanks = await client.get(response.headers["location"])
+    assert '<html lang="en">' in thanks.text and "Thank you" in thanks.text
+    assert [r.lang for r in await stored(settings)] == ["en"]
+
+
+async def test_first_page_markup(client: Client) -> None:
+    page = await client.get(FORM)
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer"
+    html = page.text
+    assert '<html lang="bg">' in html
+    assert re.search(
+        r'<fieldset class="fieldset" aria-describedby="service-hint">\s*'
+        r'<legend class="legend">За каква услуга',
+        html,
+    )
+    assert '<label class="label" for="visit_count">' in html
+    assert 'href="/s/citizen-satisfaction?org=elena&amp;lang=en"' not in html  # switch is a button
+    assert 'value="lang-en"' in html and "English" in html
+    assert "http://" not in html and "https://" not in html  # no third-party requests
+    # every GET gets its own one-time submission key
+    again = await client.get(FORM)
+    assert hidden_fields(html)["_key"] != hidden_fields(again.text)["_key"]
+    assert hidden_fields(html)["_csrf_token"]
+
+
+async def test_errors_are_shown_beside_fields_with_typed_values_kept(client: Client) -> None:
+    page = await client.get(FORM)
+    fields = {**hidden_fields(page.text), "respondent_type": "business", "visit_count": "abc"}
+    response = await post(client, fields)
+    assert response.status_code == 400
+    html = response.text
+    assert re.search(r"<title>Грешка: ", html)
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert summary is not None
+    links = re.findall(r'<a href="#([a-z_]+)">', summary.group(0))
+    assert links == ["service", "channel", "visit_count"]
+    assert "Изберете отговор" in html
+    assert "Въведете цяло число" in html
+    # each error sits beside its field and is announced with it
+    assert '<p id="service-error" class="error-message">' in html
+    assert 'aria-describedby="service-hint service-error"' in html
+    assert re.search(
+        r'id="visit_count" name="visit_count" type="text" inputmode="numeric" '
+        r'value="abc" aria-describedby="visit_count-hint visit_count-error"',
+        html,
+    )
+    # the answer given is kept
+    assert re.search(r'value="business" checked', html)
+    # each link target exists
+    for target in links:
+        assert f'id="{target}"' in html
+
+
+async def test_every_kind_of_error_in_english(client: Client) -> None:
+    page = await client.get(FORM + "&lang=en")
+    base = {
+        **hidden_fields(page.text),
+        "service": "other",
+        "respondent_type": "citizen",
+        "channel": "online",
+    }
+    cases = [
+        ({"visit_count": "0"}, "visit_count", "Enter a number from 1 to 20"),
+        ({"visit_count": "2.5"}, "visit_count", "Enter a whole number, for example 2"),
+        ({"service": "<script>"}, "service", "Select one of the options shown"),
+        ({"channel": ""}, "channel", "Select an answer"),
+    ]
+    for extra, item, message in cases:
+        response = await post(client, {**base, **extra})
+        assert response.status_code == 400, extra
+        assert re.search(r"<title>Error: ", response.text)
+        assert f'<p id="{item}-error" class="error-message">' in response.text
+        assert message in response.text
+        assert "&lt;script&gt;" not in response.text or extra.get("service") == "<script>"
+    # matrix: every unanswered row gets its own error
+    page2 = await post(client, {**base})
+    assert h1(page2.text) == "Quality of service"
+    fields = {**hidden_fields(page2.text), "info_easy_to_find": "4", "deadline_met": "7"}
+    response = await post(client, fields)
+    assert response.status_code == 400
+    assert '<p id="deadline_met-error"' in response.text
+    assert "Select one of the options shown" in response.text
+    # fix the invalid one: now the missing rows are named one by one
+    fields["deadline_met"] = "4"
+    response = await post(client, fields)
+    assert response.status_code == 400
+    assert response.text.count("Select an answer for this statement") >= 2 * 8
+    assert re.search(r'value="4" checked', response.text)
+
+
+async def test_too_long_text_keeps_what_was_typed(client: Client) -> None:
+    answers = {**FULL_ANSWERS, "comments": "д" * 1001}
+    response, _ = await walk(client, answers=answers)
+    assert response.status_code == 400
+    assert "1000" in response.text and "1001" in response.text
+    assert "д" * 1001 in response.text
+
+
+async def test_show_if_works_without_javascript(client: Client, settings: Settings) -> None:
+    answers = {**FULL_ANSWERS, "channel": "online"}
+    response, seen = await walk(client, answers=answers)
+    assert response.status_code == 303
+    assert "На гишето" not in seen  # the desk page is skipped for online users
+    row = (await stored(settings))[0]
+    assert "wait_minutes" not in row.answers and "premises_accessible" not in row.answers
+
+
+async def test_hidden_question_values_are_not_stored(client: Client, settings: Settings) -> None:
+    page = await client.get(FORM)
+    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "channel": "phone", "_step": "4"}
+    response = await post(client, fields)
+    assert response.status_code == 303
+    row = (await stored(settings))[0]
+    assert "wait_minutes" not in row.answers
+
+
+async def test_back_and_language_switch_keep_answers(client: Client) -> None:
+    page = await client.get(FORM)
+    fields = {
+        **hidden_fields(page.text),
+        "service": "property",
+        "respondent_type": "citizen",
+        "channel": "desk",
+        "visit_count": "3",
+    }
+    switched = await post(client, fields, action="lang-en")
+    assert switched.status_code == 200
+    assert '<html lang="en">' in switched.text
+    assert re.search(r'value="property" checked', switched.text)
+    assert 'value="3"' in switched.text
+    assert "error-summary" not in switched.text
+    second = await post(client, hidden_fields(switched.text) | fields | {"_lang": "en"})
+    assert h1(second.text) == "Quality of service"
+    back = await post(client, hidden_fields(second.text), action="back")
+    assert h1(back.text) == "About your visit"
+    assert re.search(r'value="property" checked', back.text)
+
+
+async def test_double_post_stores_one_response(client: Client, settings: Settings) -> None:
+    page = await client.get(FORM)
+    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4"}
+    first = await post(client, fields)
+    second = await post(client, fields)
+    assert first.status_code == second.status_code == 303
+    assert len(await stored(settings)) == 1
+
+
+async def test_kiosk_records_channel_and_returns_to_a_fresh_form(
+    client: Client, settings: Settings
+) -> None:
+    page = await client.get(FORM + "&kiosk=1&lang=en")
+    assert 'autocomplete="off"' in page.text and "/static/kiosk.js" in page.text
+    assert 'data-idle="120"' in page.text
+    response, _ = await walk(client, FORM + "&kiosk=1&lang=en")
+    assert response.status_code == 303
+    thanks = await client.get(response.headers["location"])
+    fresh = re.search(r'data-fresh="([^"]+)"', thanks.text)
+    assert fresh is not None
+    fresh_url = fresh.group(1).replace("&amp;", "&")
+    assert fresh_url == f"/s/{SURVEY}?org=elena&kiosk=1"  # Bulgarian again, nothing carried
+    assert 'aria-live="polite"' in thanks.text and 'id="restart-stop"' in thanks.text
+    again = await client.get(fresh_url)
+    assert '<html lang="bg">' in again.text and " checked" not in again.text
+    assert [r.channel for r in await stored(settings)] == ["kiosk"]
+
+
+async def test_closed_and_scheduled_waves_show_a_polite_page(settings: Settings) -> None:
+    from survey_service.app import create_app
+
+    starts = now() + dt.timedelta(days=3)
+    await seed_wave(settings, "cs-later", starts=starts)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        page = await client.get(FORM)
+        assert page.status_code == 200 and "<form" not in page.text
+        assert "все още не е започнала" in page.text
+    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    await store.open()
+    wave = (await store.waves())[0]
+    await store.update_wave(msgspec.structs.replace(wave, starts=None, closed=now()))
+    await store.close()
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        page = await client.get(FORM + "&lang=en")
+        assert page.status_code == 200 and "<form" not in page.text
+        assert "This survey is closed" in page.text
+
+
+async def test_csrf_refusals(client: Client, settings: Settings) -> None:
+    page = await client.get(FORM)
+    good = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4", "_action": "next"}
+    token = good.pop("_csrf_token")
+    url = f"/s/{SURVEY}"
+    assert (await client.post(url, data=good)).status_code == 403  # no token
+    assert (await client.post(url, data={**good, "_csrf_token": ""})).status_code == 403
+    assert (await client.post(url, data={**good, "_csrf_token": "0" * 128})).status_code == 403
+    assert (await client.post(url + f"?_csrf_token={token}", data=good)).status_code == 403
+    cookies = dict(client.cookies)
+    client.cookies.clear()  # a page on another site: no cookie, even with a valid token
+    refused = await client.post(url, data={**good, "_csrf_token": token})
+    assert refused.status_code == 403
+    assert "Тази страница вече не е валидна" in refused.text
+    client.cookies.update(cookies)
+    accepted = await client.post(url, data={**good, "_csrf_token": token}, follow_redirects=False)
+    assert accepted.status_code == 303
+    assert len(await stored(settings)) == 1
+
+
+async def test_malformed_requests_get_4xx(client: Client, settings: Settings) -> None:
+    page = await client.get(FORM)
+    fields = hidden_fields(page.text)
+    url = f"/s/{SURVEY}"
+    cases: list[dict[str, Any]] = [
+        {**fields, "_key": ""},
+        {**fields, "_key": "short"},
+        {**fields, "_step": "abc"},
+        {**fields, "_step": "99"},
+        {**fields, "_org": "../../etc/passwd"},
+        {**fields, "_channel": "api"},
+    ]
+    for data in cases:
+        assert (await client.post(url, data=data)).status_code == 400, data
+    # many fields and repeated values: handled, not a crash
+    many = {**fields, **{f"f{i}": "x" for i in range(5000)}}
+    assert (await client.post(url, data=many)).status_code in (200, 400)
+    # JSON to the form endpoint, with the CSRF header
+    json_response = await client.post(
+        url,
+        content=b'{"a": [1, 2',
+        headers={"content-type": "application/json", "x-csrftoken": fields["_csrf_token"]},
+    )
+    assert 400 <= json_response.status_code < 500
+    # a body over the limit
+    big = await client.post(url, data={**fields, "comments": "x" * 400_000})
+    assert big.status_code == 413
+    assert (await client.get("/s/../../etc/passwd")).status_code == 404
+    assert (await client.get("/s/no-such-survey?org=elena")).status_code == 404
+    assert (await client.post("/s/citizen-satisfaction/thanks")).status_code in (403, 405)
+    assert await stored(settings) == []
+
+
+async def test_escaping_of_typed_text(client: Client) -> None:
+    evil = '"><img src=x onerror=alert(1)></textarea><script>alert(1)</script>{{7*7}}'
+    answers = {**FULL_ANSWERS, "comments": evil * 20}
+    response, _ = await walk(client, answers=answers)
+    assert response.status_code == 400
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "{{7*7}}" in response.text and "49" not in re.sub(r"\d{3,}", "", response.text)
+
+
+async def test_no_client_identifiers_are_stored(client: Client, settings: Settings) -> None:
+    response, _ = await walk(client)
+    assert response.status_code == 303
+    row = (await stored(settings))[0]
+    dumped = msgspec.json.encode(row).decode()
+    for needle in ("testclient", "127.0.0.1", "python-httpx", "csrftoken"):
+        assert needle not in dumped
+    assert set(msgspec.structs.asdict(row)) == {
+        "id",
+        "wave_id",
+        "version",
+        "organisation",
+        "channel",
+        "lang",
+        "day",
+        "answers",
+    }
+
+
+async def test_choose_organisation_and_unknown_organisation(client: Client) -> None:
+    page = await client.get(f"/s/{SURVEY}")
+    assert page.status_code == 200
+    assert "org=elena" in page.text and "org=lyaskovets" in page.text
+    page = await client.get(f"/s/{SURVEY}?org=nowhere")
+    assert page.status_code == 200 and "org=elena" in page.text
+
+
+async def test_pages_around_the_form(client: Client) -> None:
+    for url, must in [
+        ("/privacy?org=elena", ["Община Елена", "obshtina@elena.bg", "GDPR"]),
+        ("/privacy?org=lyaskovets&lang=en", ["Lyaskovets", "Article 13"]),
+        ("/accessibility", ["WCAG", "EN 301 549"]),
+        ("/accessibility?lang=en", ["Accessibility statement"]),
+        ("/?lang=en", [f"/s/{SURVEY}?org=elena"]),
+    ]:
+        page = await client.get(url)
+        assert page.status_code == 200, url
+        for text in must:
+            assert text in page.text, (url, text)
+
+
+async def test_free_text_has_a_personal_data_note(client: Client) -> None:
+    page = await client.get(FORM)
+    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "3"}
+    last = await post(client, fields)
+    assert h1(last.text) == "За Вас"
+    assert "не пишете името си" in last.text or "лични данни" in last.text
+    assert "obshtina@elena.bg" in last.text  # where complaints go instead
+
+
+async def test_paper_questionnaire(client: Client) -> None:
+    page = await client.get(f"/s/{SURVEY}/paper?org=lyaskovets")
+    assert page.status_code == 200
+    assert "@page" not in page.text and "/static/paper.css" in page.text
+    assert re.search(r"CIT-[0-9A-F]{6}", page.text)
+    assert "Община Лясковец" in page.text
+    english = await client.get(f"/s/{SURVEY}/paper?org=lyaskovets&lang=en")
+    assert "Answer only if" in english.text
+    # typed in later on the paper channel
+    response, _ = await walk(client, FORM + "&channel=paper")
+    assert response.status_code == 303
