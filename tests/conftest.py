@@ -53,14 +53,14 @@ def hidden_fields(html: str) -> dict[str, str]:
 
 
 def settings_for(db: Path, **overrides: Any) -> Settings:
-    return Settings.from_env(
-        {},
-        database_url=f"sqlite:///{db}",
-        forms_dir=str(FORMS),
-        secret_key=SECRET,
-        wave_refresh_seconds=0.0,
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{db}",
+        "forms_dir": str(FORMS),
+        "secret_key": SECRET,
+        "wave_refresh_seconds": 0.0,
         **overrides,
-    )
+    }
+    return Settings.from_env({}, **values)
 
 
 async def seed_wave(settings: Settings, wave_id: str = "cs-baseline", **kwargs: Any) -> None:
