@@ -111,10 +111,21 @@ class Server:
         assert self.proc is not None
         return self.proc.pid
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time (user + system) so far of the server's main thread (the event loop) and
+        of all its threads together (the others are aiosqlite's connection threads)."""
+        main = total = 0.0
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            try:
+                stat = (task / "stat").read_text()
+            except OSError:  # the thread has just ended
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            seconds = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+            total += seconds
+            if task.name == str(self.pid):
+                main = seconds
+        return main, total
 
     def peak_rss_kb(self) -> int:
         """VmHWM: the peak resident set size of the server process."""
@@ -209,7 +220,8 @@ def preflight(port: int, token: str, nonce: str) -> None:
 class Run:
     values: dict[str, float] = field(default_factory=dict)
     other_codes: str = "-"
-    server_cpu: float = 0.0  # CPU seconds of the server during the run
+    server_cpu: float = 0.0  # CPU seconds of the server (all threads) during the run
+    loop_cpu: float = 0.0  # CPU seconds of the server's event-loop thread during the run
     wrk_cpu: float = 0.0  # CPU seconds of wrk during the run
     output: str = ""
 
@@ -251,7 +263,7 @@ def run_wrk(server: Server, token: str, nonce: str, seconds: float, connections:
     cpu1 = server.cpu_seconds()
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    run = Run(output=done.stdout, server_cpu=cpu1 - cpu0,
+    run = Run(output=done.stdout, server_cpu=cpu1[1] - cpu0[1], loop_cpu=cpu1[0] - cpu0[0],
               wrk_cpu=(usage1.ru_utime + usage1.ru_stime) - (usage0.ru_utime + usage0.ru_stime))
     for line in done.stdout.splitlines():
         parts = line.split()
@@ -349,6 +361,8 @@ def report(app: Measured, ceiling: Measured, rows: int, distinct: int, args: arg
          f"< {GOAL_RSS_MB:.0f}", checks["rss"])
     line("server CPU (% of a core)", f"{100 * a.server_cpu / a.seconds:.0f}",
          f"{100 * c.server_cpu / c.seconds:.0f}")
+    line("  of which event loop", f"{100 * a.loop_cpu / a.seconds:.0f}",
+         f"{100 * c.loop_cpu / c.seconds:.0f}")
     line("wrk CPU (% of a core)", f"{100 * a.wrk_cpu / a.seconds:.0f}",
          f"{100 * c.wrk_cpu / c.seconds:.0f}")
     line("errors (non-200/303, I/O)", f"{a.errors}" + (f" [{a.other_codes}]" if a.errors else ""),
