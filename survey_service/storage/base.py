@@ -23,6 +23,17 @@ class NewResponse(msgspec.Struct, frozen=True, kw_only=True):
     lang: str
     day: dt.date
     answers: Answers
+    codes: bytes = b""  # packed int32 codes of the scored items (surveys.coding)
+
+
+class WaveCodes(msgspec.Struct, frozen=True):
+    """A wave's responses for analysis: ``codes`` concatenates each response's packed int32
+    vector (same length for the whole wave, as a wave has one form version); the lists give
+    each response's organisation and channel in the same order."""
+
+    codes: bytes
+    organisations: list[str]
+    channels: list[str]
 
 
 class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,3 +76,6 @@ class Store(Protocol):
     async def count_responses(self, wave_id: str | None = None) -> int: ...
 
     async def responses(self, wave_id: str) -> list[StoredResponse]: ...
+
+    async def wave_codes(self, wave_id: str) -> WaveCodes:
+        """The packed codes of every response of a wave, for analysis."""

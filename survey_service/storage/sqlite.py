@@ -20,7 +20,7 @@ import aiosqlite
 import msgspec
 
 from ..surveys.waves import Wave
-from .base import NewResponse, StoredResponse
+from .base import NewResponse, StoredResponse, WaveCodes
 
 log = logging.getLogger(__name__)
 _json_encode = msgspec.json.Encoder().encode
@@ -29,7 +29,8 @@ _orgs_decoder = msgspec.json.Decoder(list[str])
 
 _INSERT = (
     "INSERT INTO responses (id, submission_key, wave_id, version, organisation, channel, lang,"
-    " day, answers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submission_key) DO NOTHING"
+    " day, answers, codes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (submission_key) DO NOTHING"
 )
 
 
@@ -212,6 +213,7 @@ class SQLiteStore:
             response.lang,
             response.day.isoformat(),
             _json_encode(response.answers),
+            response.codes,
         )
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((row, future))
@@ -285,3 +287,13 @@ class SQLiteStore:
             )
             for r in rows
         ]
+
+    async def wave_codes(self, wave_id: str) -> WaveCodes:
+        async with self._r.execute(
+            "SELECT organisation, channel, codes FROM responses WHERE wave_id = ?", (wave_id,)
+        ) as cur:
+            rows = await cur.fetchall()
+        if not rows:
+            return WaveCodes(b"", [], [])
+        organisations, channels, blobs = zip(*rows, strict=True)
+        return WaveCodes(b"".join(blobs), list(organisations), list(channels))

@@ -32,6 +32,7 @@ from ..surveys.answers import (
     validate_until,
     visible_questions,
 )
+from ..surveys.coding import encode_codes
 from ..surveys.model import Organisation, Survey
 from ..surveys.waves import today_in_sofia
 from .messages import label_of, message_id
@@ -338,6 +339,7 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: FromPath[str
             lang=lang,
             day=today_in_sofia(),
             answers=answers,
+            codes=encode_codes(survey, answers),
         )
     )
     query = {"org": organisation.id, "lang": lang}

@@ -420,3 +420,35 @@ async def test_paper_questionnaire(client: Client) -> None:
     # typed in later on the paper channel
     response, _ = await walk(client, FORM + "&channel=paper")
     assert response.status_code == 303
+
+
+async def test_codes_for_analysis_are_stored_with_the_answers(
+    client: Client, settings: Settings
+) -> None:
+    import numpy as np
+
+    from survey_service.surveys.coding import scored_items
+    from survey_service.surveys.loader import load_catalog
+
+    response, _ = await walk(client)
+    assert response.status_code == 303
+    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    await store.open()
+    try:
+        data = await store.wave_codes("cs-baseline")
+    finally:
+        await store.close()
+    survey = load_catalog(settings_forms()).surveys[SURVEY].survey
+    items = [i.id for i in scored_items(survey)]
+    codes = np.frombuffer(data.codes, dtype="<i4").reshape(1, len(items))
+    got = dict(zip(items, codes[0].tolist(), strict=True))
+    assert got["service"] == 2  # local_taxes is the second option
+    assert got["treated_fairly"] == 9 and got["no_errors"] == 2 and got["recommend"] == 9
+    assert got["visit_count"] == 2 and got["wait_minutes"] == 2
+    assert data.organisations == ["elena"] and data.channels == ["web"]
+
+
+def settings_forms():  # type: ignore[no-untyped-def]
+    from tests.conftest import FORMS
+
+    return FORMS
