@@ -209,8 +209,9 @@ def preflight(port: int, token: str, nonce: str) -> None:
         "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={token}"})
     if status != 303 or headers.get("location") != THANKS_PATH:
         errors = re.findall(r'<a href="#[^"]+">([^<]+)</a>', page)
+        title = re.search(r"<title>([^<]*)</title>", page)
         raise BenchError(f"the POST answered {status} (location {headers.get('location')}), not"
-                         f" 303 to {THANKS_PATH}; {errors or page[:300]}")
+                         f" 303 to {THANKS_PATH}: {errors or (title and title.group(1))}")
     status, _, _ = request(port, "GET", THANKS_PATH, headers={"Cookie": f"csrftoken={token}"})
     if status != 200:
         raise BenchError(f"GET {THANKS_PATH} answered {status}")
@@ -287,8 +288,11 @@ class Measured:
 
 
 def measure(server: Server, nonce: str, args: argparse.Namespace) -> Measured:
-    token = csrf_pair(server.port)
-    preflight(server.port, token, nonce)
+    try:
+        token = csrf_pair(server.port)
+        preflight(server.port, token, nonce)
+    except BenchError as exc:
+        raise BenchError(f"{server.name}: {exc}\n--- {server.log}:\n{server.tail()}") from exc
     warm = Run(values={"status_303": 0, "posted": 0})
     if args.warmup > 0:
         warm = run_wrk(server, token, nonce + "w", args.warmup, args.connections, args.threads)

@@ -81,6 +81,8 @@ def forms_check(forms_dir: Path | None) -> None:
             f" {n} items, version {loaded.version}"
         )
     click.echo(f"ok  organisations: {', '.join(catalog.organisations)}")
+    if catalog.expected_results:
+        click.echo(f"ok  expected results: {', '.join(r.id for r in catalog.expected_results)}")
 
 
 # ---------------------------------------------------------------------------- db

@@ -17,13 +17,23 @@ from typing import Any
 
 import msgspec
 
-from .model import LANGS, Organisation, OrganisationsFile, Question, Survey, Text
+from .model import (
+    LANGS,
+    ExpectedResult,
+    ExpectedResultsFile,
+    Organisation,
+    OrganisationsFile,
+    Question,
+    Survey,
+    Text,
+)
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 ORGANISATIONS_FILE = "organisations.toml"
+EXPECTED_RESULTS_FILE = "expected-results.toml"
 #: Files in forms/ that are not surveys.
-NOT_SURVEYS = {ORGANISATIONS_FILE, "expected-results.toml"}
+NOT_SURVEYS = {ORGANISATIONS_FILE, EXPECTED_RESULTS_FILE}
 _PATH_PART = re.compile(r"\.(\w+)|\[(\d+)\]|\[(\"[^\"]*\"|'[^']*')\]")
 
 
@@ -57,6 +67,7 @@ class LoadedSurvey:
 class Catalog:
     surveys: dict[str, LoadedSurvey] = field(default_factory=dict)
     organisations: dict[str, Organisation] = field(default_factory=dict)
+    expected_results: list[ExpectedResult] = field(default_factory=list)
 
 
 def survey_version(survey: Survey) -> str:
@@ -204,7 +215,51 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
                     _check_show_if_values(survey, q, questions_by_id[target], bad)
             questions_by_id[q.id] = q
             section_of[q.id] = s_index
+    if not out:
+        _check_indicators(survey, bad)
     return out
+
+
+def indicator_items(survey: Survey, indicator_id: str) -> list[str]:
+    """The item ids an indicator of ``survey`` is computed from (listed, then by dimension)."""
+    from .coding import scored_items
+
+    ind = next(i for i in survey.indicators if i.id == indicator_id)
+    chosen = list(ind.items)
+    for item in scored_items(survey):
+        if item.dimension in ind.dimensions and item.id not in chosen:
+            chosen.append(item.id)
+    return chosen
+
+
+def _check_indicators(survey: Survey, bad: Any) -> None:
+    from .coding import scored_items
+
+    kinds = {item.id: item.kind for item in scored_items(survey)}
+    seen: set[str] = set()
+    for ind in survey.indicators:
+        where = f"indicator '{ind.id}'"
+        if not SNAKE.match(ind.id):
+            bad(None, f"{where}: id must be snake_case")
+        if ind.id in seen:
+            bad(None, f"{where}: duplicate indicator id")
+        seen.add(ind.id)
+        for dim in ind.dimensions:
+            if dim not in survey.dimensions:
+                bad(None, f"{where}: unknown dimension '{dim}'")
+        for item in ind.items:
+            if item not in kinds:
+                bad(None, f"{where}: unknown or unscored item '{item}'")
+        items = indicator_items(survey, ind.id)
+        if not items:
+            bad(None, f"{where}: no items (list items or dimensions)")
+            continue
+        wanted = "nps" if ind.kind == "nps" else "likert"
+        wrong = [i for i in items if kinds.get(i) not in (wanted, None)]
+        if wrong:
+            bad(None, f"{where}: a {ind.kind} indicator needs {wanted} items, not {wrong}")
+        if ind.kind in ("mean", "nps") and len(items) != 1:
+            bad(None, f"{where}: a {ind.kind} indicator takes exactly one item")
 
 
 def _check_question(survey: Survey, q: Question, bad: Any) -> None:
@@ -323,6 +378,7 @@ def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:
         return catalog, [FormProblem(str(forms_dir), None, "forms directory not found")]
     catalog.organisations, org_problems = load_organisations(forms_dir / ORGANISATIONS_FILE)
     problems += org_problems
+    results_path = forms_dir / EXPECTED_RESULTS_FILE
     for path in sorted(forms_dir.glob("*.toml")):
         if path.name in NOT_SURVEYS:
             continue
@@ -334,7 +390,36 @@ def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:
                     FormProblem(path.name, None, f"duplicate survey id '{loaded.survey.id}'")
                 )
             catalog.surveys[loaded.survey.id] = loaded
+    if results_path.exists():
+        data, found = _decode(results_path, ExpectedResultsFile)
+        problems += found
+        if data is not None:
+            catalog.expected_results = data.results
+            problems += _check_expected_results(data, catalog)
     return catalog, problems
+
+
+def _check_expected_results(data: ExpectedResultsFile, catalog: Catalog) -> list[FormProblem]:
+    out: list[FormProblem] = []
+    seen: set[str] = set()
+    name = EXPECTED_RESULTS_FILE
+    for result in data.results:
+        where = f"result '{result.id}'"
+        if result.id in seen:
+            out.append(FormProblem(name, None, f"{where}: duplicate id"))
+        seen.add(result.id)
+        _check_texts(result, name, None, out)
+        loaded = catalog.surveys.get(result.survey)
+        if loaded is None:
+            out.append(FormProblem(name, None, f"{where}: unknown survey '{result.survey}'"))
+        elif result.indicator not in {i.id for i in loaded.survey.indicators}:
+            out.append(FormProblem(
+                name, None, f"{where}: survey '{result.survey}' has no indicator "
+                f"'{result.indicator}'"))
+        if result.target.change_at_least is None and result.target.at_least is None:
+            out.append(FormProblem(name, None, f"{where}: the target needs change_at_least "
+                                   "or at_least"))
+    return out
 
 
 def load_catalog(forms_dir: Path) -> Catalog:

@@ -111,6 +111,25 @@ class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intro: Text | None = None
 
 
+IndicatorKind = Literal["index", "percent_positive", "mean", "nps"]
+
+
+class IndicatorDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An indicator computed from a survey's items (see INDICATORS in the README).
+
+    ``index``: mean of respondent composites on 0-100 (CSQI, driver scores, engagement);
+    ``percent_positive``: mean over the items of % positive (CSAT, theme scores);
+    ``mean``: mean of the raw scale of one item (e.g. effort on 1-7); ``nps``: net promoter score.
+    Items are listed by id, or taken from ``dimensions`` (every item of those dimensions).
+    """
+
+    id: str
+    kind: IndicatorKind
+    label: Text
+    items: list[str] = []
+    dimensions: list[str] = []
+
+
 class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: str
     kind: SurveyKind
@@ -120,6 +139,7 @@ class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     minutes: int = 5
     scales: dict[str, Scale] = {}
     dimensions: dict[str, Text] = {}
+    indicators: list[IndicatorDef] = []
 
     def questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]
@@ -149,3 +169,27 @@ class Organisation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class OrganisationsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     organisations: list[Organisation]
+
+
+class Target(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What an expected result asks of an indicator: a rise of at least ``change_at_least``
+    points from baseline to follow-up (which must also be significant), and/or a follow-up
+    level of at least ``at_least``."""
+
+    change_at_least: float | None = None
+    at_least: float | None = None
+
+
+class ExpectedResult(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One of the project's expected results, tied to an indicator of a survey."""
+
+    id: str
+    text: Text
+    survey: str
+    indicator: str
+    target: Target
+    confirmatory: bool = True
+
+
+class ExpectedResultsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    results: list[ExpectedResult]

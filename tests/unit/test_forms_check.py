@@ -367,3 +367,52 @@ def test_serve_refuses_to_start_with_broken_forms(
     assert "broken.toml: question 'rating': unknown scale 'agreement'" in result.output
     assert started == []
     assert not (tmp_path / "db.sqlite3").exists()
+
+
+# ---------------------------------------------------------------------------- indicators
+def _with_indicator(tmp_path: Path, block: str) -> list[str]:
+    import shutil as _sh
+
+    src = Path(__file__).resolve().parents[2] / "forms"
+    _sh.copy(src / "organisations.toml", tmp_path / "organisations.toml")
+    text = (src / "citizen-satisfaction.toml").read_text(encoding="utf-8")
+    (tmp_path / "citizen-satisfaction.toml").write_text(text + "\n" + block, encoding="utf-8")
+    _, problems = check_catalog(tmp_path)
+    return [p.message for p in problems]
+
+
+def test_indicator_with_unknown_item(tmp_path: Path) -> None:
+    messages = _with_indicator(tmp_path, """
+[[indicators]]
+id = "broken"
+kind = "index"
+items = ["no_such_item"]
+label = { bg = "Х", en = "X" }
+""")
+    assert any("unknown or unscored item 'no_such_item'" in m for m in messages)
+
+
+def test_nps_indicator_on_a_likert_item(tmp_path: Path) -> None:
+    messages = _with_indicator(tmp_path, """
+[[indicators]]
+id = "broken"
+kind = "nps"
+items = ["overall_satisfaction"]
+label = { bg = "Х", en = "X" }
+""")
+    assert any("needs nps items" in m for m in messages)
+
+
+def test_expected_result_on_unknown_indicator(tmp_path: Path) -> None:
+    _with_indicator(tmp_path, "")
+    (tmp_path / "expected-results.toml").write_text("""
+[[results]]
+id = "x"
+text = { bg = "Х", en = "X" }
+survey = "citizen-satisfaction"
+indicator = "nothing"
+target = { change_at_least = 5 }
+""", encoding="utf-8")
+    _, problems = check_catalog(tmp_path)
+    assert [p.file for p in problems] == ["expected-results.toml"]
+    assert "has no indicator 'nothing'" in problems[0].message
