@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 serve: $(STAMP)
 	$(BIN)/survey-service forms check
+	$(BIN)/survey-service demo
 	$(BIN)/survey-service serve --demo-waves
 
 test: $(STAMP)

@@ -275,6 +275,59 @@ def waves_list(as_json: bool) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
+# ---------------------------------------------------------------------------- demo
+DEMO_WAVES = [
+    ("baseline", "2026-03-02", "2026-04-30 18:00"),
+    ("follow-up", "2026-10-01", "2026-11-20 18:00"),
+]
+
+
+@cli.command("demo")
+@click.option("--survey", "survey_id", default="citizen-satisfaction", show_default=True)
+@click.option("--responses", type=click.IntRange(1), default=300, show_default=True,
+              help="Responses per organisation and wave.")
+@click.option("--seed", type=int, default=2026, show_default=True)
+def demo(survey_id: str, responses: int, seed: int) -> None:
+    """Create closed baseline and follow-up demo waves with synthetic responses.
+
+    The follow-up shows a real improvement in timeliness, access and effort and none in staff
+    competence and courtesy. Does nothing if the demo waves exist already.
+    """
+    import numpy as np
+
+    from .demo import BASELINE, FOLLOW_UP, generate
+
+    settings = _settings()
+    catalog = load_catalog(Path(settings.forms_dir))
+    loaded = catalog.surveys.get(survey_id)
+    if loaded is None:
+        raise click.ClickException(f"unknown survey '{survey_id}'")
+    orgs = list(catalog.organisations)
+    rng = np.random.default_rng(seed)
+
+    async def work(store: Store) -> None:
+        existing = {w.id for w in await store.waves()}
+        for phase, starts, ends in DEMO_WAVES:
+            wave_id = f"demo-{survey_id}-{phase}"
+            if wave_id in existing:
+                click.echo(f"demo wave {wave_id} exists already")
+                continue
+            start_at, end_at = parse_local(starts), parse_local(ends)
+            wave = await open_wave(settings, store, survey_id, wave_id, phase, [], start_at,
+                                   end_at)
+            days = [start_at.date() + dt.timedelta(days=d)
+                    for d in range((end_at.date() - start_at.date()).days + 1)]
+            total = responses * len(orgs)
+            scenario = BASELINE if phase == "baseline" else FOLLOW_UP
+            with click.progressbar(length=total, label=f"{wave_id}") as bar:
+                for chunk in generate(loaded.survey, total, scenario, rng, wave_id=wave_id,
+                                      version=wave.version, organisations=orgs, days=days):
+                    await store.import_responses(chunk)
+                    bar.update(len(chunk))
+
+    _with_store(settings, work)
+
+
 # ---------------------------------------------------------------------------- serve
 def _ensure_demo_waves(settings: Settings, store: Store) -> Awaitable[list[Wave]]:
     async def work() -> list[Wave]:

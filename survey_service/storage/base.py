@@ -73,6 +73,9 @@ class Store(Protocol):
         A second submission with the same ``submission_key`` is accepted and stores nothing.
         """
 
+    async def import_responses(self, responses: list[NewResponse]) -> None:
+        """Store many responses in one transaction (demo data, paper batches)."""
+
     async def count_responses(self, wave_id: str | None = None) -> int: ...
 
     async def responses(self, wave_id: str) -> list[StoredResponse]: ...

@@ -200,10 +200,9 @@ class SQLiteStore:
             for r in rows
         ]
 
-    async def submit(self, response: NewResponse) -> None:
-        if self._task is None or self._closing:
-            raise RuntimeError("store is not open")
-        row = (
+    @staticmethod
+    def _row(response: NewResponse) -> tuple[Any, ...]:
+        return (
             secrets.token_bytes(16),
             response.submission_key,
             response.wave_id,
@@ -215,6 +214,21 @@ class SQLiteStore:
             _json_encode(response.answers),
             response.codes,
         )
+
+    async def import_responses(self, responses: list[NewResponse]) -> None:
+        conn = self._w
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            await conn.executemany(_INSERT, [self._row(r) for r in responses])
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+
+    async def submit(self, response: NewResponse) -> None:
+        if self._task is None or self._closing:
+            raise RuntimeError("store is not open")
+        row = self._row(response)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((row, future))
         self._wakeup.set()

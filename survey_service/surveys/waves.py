@@ -76,6 +76,8 @@ def overlapping(
 ) -> Wave | None:
     """An existing, not closed wave of the same survey that would serve the same organisation
     at the same time as a new one, or ``None``."""
+    if ends is not None and ends <= at:
+        return None  # a wave wholly in the past (imported or demo data) serves nothing now
     far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
     far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
     for w in waves:
