@@ -6,8 +6,12 @@ The same group is offered to Litestar's own CLI through :class:`SurveyCLIPlugin`
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
+import hashlib
 import logging
+import os
+import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,13 +20,17 @@ import click
 import msgspec
 from litestar.plugins import CLIPluginProtocol
 
+from .anonymity import TOKEN_KINDS, mix_closed_waves
+from .sealing import Sealer
 from .settings import Settings
 from .storage import open_store
 from .storage.base import Store
 from .surveys.loader import CatalogError, check_catalog, encode_survey, load_catalog
+from .surveys.model import Structure
 from .surveys.waves import WAVE_ID, Wave, now, overlapping, parse_local
 
 T = TypeVar("T")
+STRUCTURE = "structure"  # form_versions.survey_id of frozen organisation structures
 PHASES = ["baseline", "follow-up", "annual", "training", "pilot"]
 
 
@@ -127,8 +135,12 @@ async def open_wave(
     organisations: list[str],
     starts: dt.datetime | None,
     ends: dt.datetime | None,
+    structure: str | None = None,
 ) -> Wave:
-    """Freeze the survey's current file as a form version and open a wave on it."""
+    """Freeze the survey's current file as a form version and open a wave on it.
+
+    A staff wave also freezes the organisations' structure (units and head counts) it uses.
+    """
     catalog = load_catalog(Path(settings.forms_dir))
     loaded = catalog.surveys.get(survey_id)
     if loaded is None:
@@ -146,12 +158,27 @@ async def open_wave(
     existing = await store.waves()
     if any(w.id == wave_id for w in existing):
         raise click.ClickException(f"wave '{wave_id}' already exists")
-    clash = overlapping(existing, survey_id, organisations, starts, ends, now())
+    kind = loaded.survey.kind
+    clash = None if kind == "training" else overlapping(
+        existing, survey_id, organisations, starts, ends, now())
     if clash is not None:
         raise click.ClickException(
             f"wave '{clash.id}' of the same survey is open for the same organisations and time;"
             " close it first"
         )
+    structure_hash = None
+    if kind == "staff":
+        frozen = {}
+        for org_id in organisations or list(catalog.organisations):
+            chosen = catalog.organisations[org_id].structure(structure)
+            if chosen is None:
+                raise click.ClickException(
+                    f"organisation '{org_id}' has no structure '{structure or '(any)'}' in "
+                    "organisations.toml; a staff wave needs its units and head counts")
+            frozen[org_id] = chosen
+        definition = msgspec.json.encode(frozen)
+        structure_hash = hashlib.sha256(definition).hexdigest()[:16]
+        await store.save_form_version(STRUCTURE, structure_hash, definition)
     await store.save_form_version(survey_id, loaded.version, encode_survey(loaded.survey))
     wave = Wave(
         id=wave_id,
@@ -161,6 +188,8 @@ async def open_wave(
         organisations=organisations,
         starts=starts,
         ends=ends,
+        structure=structure_hash,
+        min_group=settings.min_group,
     )
     await store.add_wave(wave)
     return wave
@@ -178,6 +207,8 @@ async def open_wave(
 )
 @click.option("--starts", help="Opens by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
 @click.option("--ends", help="Closes by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
+@click.option("--structure", help="Staff waves: structure id in organisations.toml (default: "
+              "the newest).")
 def waves_open(
     survey: str,
     wave_id: str | None,
@@ -185,6 +216,7 @@ def waves_open(
     organisations: tuple[str, ...],
     starts: str | None,
     ends: str | None,
+    structure: str | None,
 ) -> None:
     """Open a wave of SURVEY, freezing its form version."""
     settings = _settings()
@@ -193,7 +225,8 @@ def waves_open(
         wave = _with_store(
             settings,
             lambda store: open_wave(
-                settings, store, survey, wave_id, phase, list(organisations), start_at, end_at
+                settings, store, survey, wave_id, phase, list(organisations), start_at, end_at,
+                structure,
             ),
         )
     except CatalogError as exc:
@@ -210,18 +243,210 @@ def waves_close(wave_id: str) -> None:
     """Close a wave now."""
     settings = _settings()
 
-    async def work(store: Store) -> Wave:
-        for wave in await store.waves():
-            if wave.id == wave_id:
-                if wave.state(now()) == "closed":
-                    raise click.ClickException(f"wave '{wave_id}' is already closed")
-                closed = msgspec.structs.replace(wave, closed=now())
-                await store.update_wave(closed)
-                return closed
-        raise click.ClickException(f"unknown wave '{wave_id}'")
+    kinds = _survey_kinds(settings)
 
-    wave = _with_store(settings, work)
+    async def work(store: Store) -> tuple[Wave, list[str]]:
+        wave = await _find_wave(store, wave_id)
+        if wave.state(now()) == "closed" and (wave.mixed or kinds.get(wave.survey_id) not in
+                                              TOKEN_KINDS):
+            raise click.ClickException(f"wave '{wave_id}' is already closed")
+        if wave.state(now()) != "closed":
+            wave = msgspec.structs.replace(wave, closed=now())
+            await store.update_wave(wave)
+        mixed = []
+        if kinds.get(wave.survey_id) in TOKEN_KINDS:
+            _require_lasting_secret()
+            mixed = await mix_closed_waves(store, Sealer(settings.secret_key), kinds)
+        return wave, mixed
+
+    wave, mixed = _with_store(settings, work)
     click.echo(f"closed wave {wave.id}")
+    for other in mixed:
+        click.echo(f"mixed the answers of {other}: results may now be shown")
+
+
+def _survey_kinds(settings: Settings) -> dict[str, str]:
+    catalog = load_catalog(Path(settings.forms_dir))
+    return {sid: loaded.survey.kind for sid, loaded in catalog.surveys.items()}
+
+
+async def _find_wave(store: Store, wave_id: str) -> Wave:
+    for wave in await store.waves():
+        if wave.id == wave_id:
+            return wave
+    raise click.ClickException(f"unknown wave '{wave_id}'")
+
+
+def _require_lasting_secret() -> None:
+    if not os.environ.get("SURVEY_SECRET_KEY"):
+        raise click.ClickException(
+            "SURVEY_SECRET_KEY must be set (the same value as the server's): invitation codes "
+            "and sealed staff answers depend on it")
+
+
+@waves.command("status")
+@click.argument("wave_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def waves_status(wave_id: str, as_json: bool) -> None:
+    """Invitation codes issued and used, and the response rate per unit (live counts; answers
+    of a staff wave stay sealed until it closes)."""
+    settings = _settings()
+
+    async def work(store: Store) -> tuple[Wave, dict[tuple[str, str], tuple[int, int]], Any]:
+        wave = await _find_wave(store, wave_id)
+        counts = await store.token_counts(wave_id)
+        structure = None
+        if wave.structure:
+            data = await store.form_version(wave.structure)
+            structure = msgspec.json.decode(data or b"{}", type=dict[str, Structure])
+        return wave, counts, structure
+
+    wave, counts, structures = _with_store(settings, work)
+    rows: list[dict[str, Any]] = []
+    for (org, unit), (issued, used) in counts.items():
+        unit_def = structures[org].unit(unit) if structures and org in structures else None
+        eligible = unit_def.head_count if unit_def else issued
+        rows.append({"organisation": org, "unit": unit, "head_count": eligible,
+                     "issued": issued, "used": used,
+                     "response_rate": round(100 * used / eligible, 1) if eligible else None})
+    issued_total = sum(r["issued"] for r in rows)
+    used_total = sum(r["used"] for r in rows)
+    eligible_total = sum(r["head_count"] for r in rows)
+    total = {"issued": issued_total, "used": used_total, "head_count": eligible_total,
+             "response_rate": round(100 * used_total / eligible_total, 1)
+             if eligible_total else None}
+    if as_json:
+        click.echo(msgspec.json.format(msgspec.json.encode(
+            {"wave": wave.id, "state": wave.state(now()), "units": rows, "total": total})).decode())
+        return
+    click.echo(f"wave {wave.id} ({wave.state(now())})")
+    header = ["organisation", "unit", "head_count", "issued", "used", "response_rate"]
+    table = [[str(r[h]) if r[h] is not None else "-" for h in header] for r in rows]
+    table.append(["total", "", str(eligible_total), str(issued_total), str(used_total),
+                  str(total["response_rate"] if total["response_rate"] is not None else "-")])
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(header)]
+    for row in [header, *table]:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+@waves.command("set")
+@click.argument("wave_id")
+@click.option("--min-group", type=click.IntRange(5), required=True,
+              help="Smallest group figures may describe (at least 5).")
+def waves_set(wave_id: str, min_group: int) -> None:
+    """Change a wave's anonymity settings; refused once the wave has a response."""
+    settings = _settings()
+
+    async def work(store: Store) -> None:
+        wave = await _find_wave(store, wave_id)
+        used = sum(u for _, u in (await store.token_counts(wave_id)).values())
+        answered = await store.count_responses(wave_id) + await store.pending_count(wave_id)
+        if used or answered:
+            raise click.ClickException(
+                f"wave '{wave_id}' already has responses: its anonymity settings can no longer "
+                "change")
+        await store.update_wave(msgspec.structs.replace(wave, min_group=min_group))
+
+    _with_store(settings, work)
+    click.echo(f"wave {wave_id}: smallest reported group is now {min_group}")
+
+
+# ---------------------------------------------------------------------------- tokens
+@cli.group()
+def tokens() -> None:
+    """Invitation codes for staff and training surveys."""
+
+
+@tokens.command("issue")
+@click.argument("wave_id")
+@click.option("--org", "organisation", required=True, help="Organisation id.")
+@click.option("--unit", required=True, help="Unit id (staff) or any label (training).")
+@click.option("--count", type=click.IntRange(1, 5000), required=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."),
+              show_default=True, help="Folder for the CSV and the printable slips.")
+def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir: Path) -> None:
+    """Issue COUNT single-use codes for a unit: a CSV and an A4 sheet of slips to cut out.
+
+    Only keyed hashes of the codes are stored; the two files are the only copies of the codes.
+    Hand them out in sealed envelopes, then destroy the files.
+    """
+    from .surveys.tokens import code_hash, new_code
+    from .web.render import Renderer
+
+    _require_lasting_secret()
+    settings = _settings()
+    catalog = load_catalog(Path(settings.forms_dir))
+    org = catalog.organisations.get(organisation)
+    if org is None:
+        raise click.ClickException(f"unknown organisation '{organisation}'")
+
+    async def work(store: Store) -> Wave:
+        wave = await _find_wave(store, wave_id)
+        kind = catalog.surveys[wave.survey_id].survey.kind if wave.survey_id in (
+            catalog.surveys) else None
+        if kind not in TOKEN_KINDS:
+            raise click.ClickException(f"wave '{wave_id}' is not a staff or training wave")
+        if not wave.covers(organisation):
+            raise click.ClickException(f"wave '{wave_id}' does not cover '{organisation}'")
+        if wave.state(now()) == "closed":
+            raise click.ClickException(f"wave '{wave_id}' is closed")
+        if kind == "staff":
+            data = await store.form_version(wave.structure or "")
+            frozen = msgspec.json.decode(data or b"{}", type=dict[str, Structure])
+            structure = frozen.get(organisation)
+            if structure is None or structure.unit(unit) is None:
+                known = ", ".join(u.id for u in structure.units) if structure else "none"
+                raise click.ClickException(f"unknown unit '{unit}' (units: {known})")
+        await store.add_tokens(wave_id, organisation, unit,
+                               [code_hash(c.replace("-", ""), settings.secret_key)
+                                for c in codes])
+        return wave
+
+    codes = [new_code() for _ in range(count)]
+    wave = _with_store(settings, work)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"codes-{wave_id}-{organisation}-{unit}-{secrets.token_hex(3)}"
+    base = settings.public_url.rstrip("/")
+    with open(out_dir / f"{stem}.csv", "w", newline="", encoding="utf-8-sig") as f:
+        writer = csv.writer(f)
+        writer.writerow(["code", "url", "wave", "organisation", "unit"])
+        for code in codes:
+            writer.writerow([code, f"{base}/t/{code}", wave_id, organisation, unit])
+    renderer = Renderer()
+    slips = [(code, f"{base}/t/{code}", qr_svg(f"{base}/t/{code}")) for code in codes]
+    page = renderer.render("bg", "staff/slips.html", slips=slips, org=org, wave=wave,
+                           staff_url=f"{base}/staff", unit=unit)
+    (out_dir / f"{stem}.html").write_text(page, encoding="utf-8")
+    click.echo(f"issued {count} codes for {organisation}/{unit} in wave {wave_id}:")
+    click.echo(f"  {out_dir / (stem + '.csv')}")
+    click.echo(f"  {out_dir / (stem + '.html')}  (print on A4, cut along the lines)")
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code (segno), for printing on slips."""
+    import segno
+
+    return str(segno.make(url, error="m").svg_inline(scale=2, border=2, omitsize=False))
+
+
+@tokens.command("revoke")
+@click.argument("code")
+def tokens_revoke(code: str) -> None:
+    """Make a code unusable (a lost slip); then issue a new one with `tokens issue`."""
+    from .surveys.tokens import CodeProblem, code_hash, normalise
+
+    _require_lasting_secret()
+    settings = _settings()
+    canonical = normalise(code)
+    if isinstance(canonical, CodeProblem):
+        raise click.ClickException("that is not a valid code (check it against the slip)")
+
+    async def work(store: Store) -> bool:
+        return await store.revoke_token(code_hash(canonical, settings.secret_key))
+
+    if not _with_store(settings, work):
+        raise click.ClickException("no unused code like that")
+    click.echo("revoked")
 
 
 def _local(value: dt.datetime | None) -> str | None:

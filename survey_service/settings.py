@@ -29,6 +29,8 @@ DOCS: dict[str, str] = {
     "then clears itself.",
     "kiosk_restart_seconds": "Seconds the kiosk thank-you page waits before a fresh form "
     "(the person can stop or extend it).",
+    "min_group": "Smallest group any staff figure, breakdown or export may describe "
+    "(never below 5).",
     "wave_refresh_seconds": "How often a running server re-reads the waves that the CLI opens "
     "and closes.",
 }
@@ -46,6 +48,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kiosk_idle_seconds: int = 120
     kiosk_restart_seconds: int = 30
     wave_refresh_seconds: float = 2.0
+    min_group: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -61,6 +64,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             settings = msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
             raise ValueError(f"bad setting: {exc} (environment variables SURVEY_*)") from exc
+        if settings.min_group < 5:
+            raise ValueError("SURVEY_MIN_GROUP must be at least 5")
         if not settings.secret_key:
             log.warning("SURVEY_SECRET_KEY is not set: using a random key for this process")
             settings = msgspec.structs.replace(settings, secret_key=secrets.token_urlsafe(32))

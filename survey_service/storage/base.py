@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Protocol
 
 import msgspec
@@ -21,9 +22,10 @@ class NewResponse(msgspec.Struct, frozen=True, kw_only=True):
     organisation: str
     channel: str
     lang: str
-    day: dt.date
+    day: dt.date | None  # None for staff responses: no date finer than the wave
     answers: Answers
     codes: bytes = b""  # packed int32 codes of the scored items (surveys.coding)
+    unit: str | None = None  # staff: the unit of the invitation token
 
 
 class WaveCodes(msgspec.Struct, frozen=True):
@@ -34,6 +36,7 @@ class WaveCodes(msgspec.Struct, frozen=True):
     codes: bytes
     organisations: list[str]
     channels: list[str]
+    units: list[str | None]
 
 
 class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,8 +46,16 @@ class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):
     organisation: str
     channel: str
     lang: str
-    day: dt.date
+    day: dt.date | None
     answers: Answers
+    unit: str | None = None
+
+
+class TokenState(msgspec.Struct, frozen=True):
+    wave_id: str
+    organisation: str
+    unit: str
+    used: bool
 
 
 class Store(Protocol):
@@ -75,6 +86,29 @@ class Store(Protocol):
 
     async def import_responses(self, responses: list[NewResponse]) -> None:
         """Store many responses in one transaction (demo data, paper batches)."""
+
+    async def add_tokens(self, wave_id: str, organisation: str, unit: str,
+                         hashes: list[bytes]) -> None:
+        """Register invitation codes (by keyed hash only) for a unit."""
+
+    async def token(self, code_hash: bytes) -> TokenState | None: ...
+
+    async def revoke_token(self, code_hash: bytes) -> bool:
+        """Mark a code used without a response (a lost slip); False if unknown or used."""
+
+    async def token_counts(self, wave_id: str) -> dict[tuple[str, str], tuple[int, int]]:
+        """(organisation, unit) -> (issued, used) for a wave."""
+
+    async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
+        """Atomically mark the code used and keep the sealed answers; False (and nothing
+        stored) if the code is unknown, used or of another wave."""
+
+    async def pending_count(self, wave_id: str) -> int: ...
+
+    async def mix_wave(self, wave_id: str, unseal: Callable[[bytes], NewResponse]) -> int:
+        """Move a closed wave's sealed answers into the responses in random order, in one
+        transaction, then rewrite the database file so nothing of the arrival order is left.
+        Returns the number of responses mixed (0 if already mixed)."""
 
     async def count_responses(self, wave_id: str | None = None) -> int: ...
 

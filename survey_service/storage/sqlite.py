@@ -12,6 +12,8 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import aiosqlite
 import msgspec
 
 from ..surveys.waves import Wave
-from .base import NewResponse, StoredResponse, WaveCodes
+from .base import NewResponse, StoredResponse, TokenState, WaveCodes
 
 log = logging.getLogger(__name__)
 _json_encode = msgspec.json.Encoder().encode
@@ -29,7 +31,7 @@ _orgs_decoder = msgspec.json.Decoder(list[str])
 
 _INSERT = (
     "INSERT INTO responses (id, submission_key, wave_id, version, organisation, channel, lang,"
-    " day, answers, codes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " day, answers, codes, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (submission_key) DO NOTHING"
 )
 
@@ -63,6 +65,7 @@ class SQLiteStore:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._lock = asyncio.Lock()
         self.batches = 0  # commits made by the writer (logged at close)
         self.written = 0  # submissions those commits carried
 
@@ -72,6 +75,7 @@ class SQLiteStore:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = FULL")
         await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA secure_delete = ON")
         return conn
 
     async def open(self) -> None:
@@ -131,14 +135,22 @@ class SQLiteStore:
             applied.append(number)
         return applied
 
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction on the single writer connection."""
+        async with self._lock:
+            conn = self._w
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        await self._w.execute("BEGIN IMMEDIATE")
-        try:
-            await self._w.execute(sql, params)
-            await self._w.execute("COMMIT")
-        except BaseException:
-            await self._w.execute("ROLLBACK")
-            raise
+        async with self._transaction() as conn:
+            await conn.execute(sql, params)
 
     async def save_form_version(self, survey_id: str, version: str, definition: bytes) -> None:
         await self._write(
@@ -163,26 +175,30 @@ class SQLiteStore:
             _iso(wave.starts),
             _iso(wave.ends),
             _iso(wave.closed),
+            int(wave.mixed),
+            wave.structure,
+            wave.min_group,
             wave.id,
         )
 
     async def add_wave(self, wave: Wave) -> None:
         await self._write(
-            "INSERT INTO waves (survey_id, version, phase, organisations, starts, ends, closed, id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO waves (survey_id, version, phase, organisations, starts, ends, closed,"
+            " mixed, structure, min_group, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             self._wave_params(wave),
         )
 
     async def update_wave(self, wave: Wave) -> None:
         await self._write(
             "UPDATE waves SET survey_id = ?, version = ?, phase = ?, organisations = ?, starts = ?,"
-            " ends = ?, closed = ? WHERE id = ?",
+            " ends = ?, closed = ?, mixed = ?, structure = ?, min_group = ? WHERE id = ?",
             self._wave_params(wave),
         )
 
     async def waves(self) -> list[Wave]:
         async with self._r.execute(
-            "SELECT id, survey_id, version, phase, organisations, starts, ends, closed FROM waves"
+            "SELECT id, survey_id, version, phase, organisations, starts, ends, closed, mixed,"
+            " structure, min_group FROM waves"
             " ORDER BY survey_id, COALESCE(starts, ''), id"
         ) as cur:
             rows = await cur.fetchall()
@@ -196,6 +212,9 @@ class SQLiteStore:
                 starts=_from_iso(r[5]),
                 ends=_from_iso(r[6]),
                 closed=_from_iso(r[7]),
+                mixed=bool(r[8]),
+                structure=r[9],
+                min_group=int(r[10]),
             )
             for r in rows
         ]
@@ -210,20 +229,15 @@ class SQLiteStore:
             response.organisation,
             response.channel,
             response.lang,
-            response.day.isoformat(),
+            response.day.isoformat() if response.day else None,
             _json_encode(response.answers),
             response.codes,
+            response.unit,
         )
 
     async def import_responses(self, responses: list[NewResponse]) -> None:
-        conn = self._w
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
+        async with self._transaction() as conn:
             await conn.executemany(_INSERT, [self._row(r) for r in responses])
-            await conn.execute("COMMIT")
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
 
     async def submit(self, response: NewResponse) -> None:
         if self._task is None or self._closing:
@@ -235,7 +249,6 @@ class SQLiteStore:
         await future
 
     async def _write_loop(self) -> None:
-        conn = self._w
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
@@ -245,13 +258,8 @@ class SQLiteStore:
                     return
                 continue
             try:
-                await conn.execute("BEGIN IMMEDIATE")
-                try:
+                async with self._transaction() as conn:
                     await conn.executemany(_INSERT, [row for row, _ in batch])
-                    await conn.execute("COMMIT")
-                except BaseException:
-                    await conn.execute("ROLLBACK")
-                    raise
             except asyncio.CancelledError:
                 for _, future in batch:
                     if not future.done():
@@ -283,7 +291,7 @@ class SQLiteStore:
 
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         async with self._r.execute(
-            "SELECT id, wave_id, version, organisation, channel, lang, day, answers"
+            "SELECT id, wave_id, version, organisation, channel, lang, day, answers, unit"
             " FROM responses WHERE wave_id = ? ORDER BY id",
             (wave_id,),
         ) as cur:
@@ -296,18 +304,102 @@ class SQLiteStore:
                 organisation=r[3],
                 channel=r[4],
                 lang=r[5],
-                day=dt.date.fromisoformat(r[6]),
+                day=dt.date.fromisoformat(r[6]) if r[6] else None,
                 answers=_answers_decoder.decode(r[7]),
+                unit=r[8],
             )
             for r in rows
         ]
 
     async def wave_codes(self, wave_id: str) -> WaveCodes:
         async with self._r.execute(
-            "SELECT organisation, channel, codes FROM responses WHERE wave_id = ?", (wave_id,)
+            "SELECT organisation, channel, unit, codes FROM responses WHERE wave_id = ?",
+            (wave_id,),
         ) as cur:
             rows = await cur.fetchall()
         if not rows:
-            return WaveCodes(b"", [], [])
-        organisations, channels, blobs = zip(*rows, strict=True)
-        return WaveCodes(b"".join(blobs), list(organisations), list(channels))
+            return WaveCodes(b"", [], [], [])
+        organisations, channels, units, blobs = zip(*rows, strict=True)
+        return WaveCodes(b"".join(blobs), list(organisations), list(channels), list(units))
+
+    # ------------------------------------------------------------------ staff tokens
+    async def add_tokens(
+        self, wave_id: str, organisation: str, unit: str, hashes: list[bytes]
+    ) -> None:
+        async with self._transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO tokens (hash, wave_id, organisation, unit) VALUES (?, ?, ?, ?)",
+                [(h, wave_id, organisation, unit) for h in hashes],
+            )
+
+    async def token(self, code_hash: bytes) -> TokenState | None:
+        async with self._r.execute(
+            "SELECT wave_id, organisation, unit, used FROM tokens WHERE hash = ?", (code_hash,)
+        ) as cur:
+            row = await cur.fetchone()
+        return TokenState(row[0], row[1], row[2], bool(row[3])) if row else None
+
+    async def revoke_token(self, code_hash: bytes) -> bool:
+        async with self._transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE tokens SET used = 1 WHERE hash = ? AND used = 0", (code_hash,)
+            )
+            return cur.rowcount == 1
+
+    async def token_counts(self, wave_id: str) -> dict[tuple[str, str], tuple[int, int]]:
+        async with self._r.execute(
+            "SELECT organisation, unit, COUNT(*), SUM(used) FROM tokens WHERE wave_id = ?"
+            " GROUP BY organisation, unit ORDER BY organisation, unit",
+            (wave_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return {(r[0], r[1]): (int(r[2]), int(r[3] or 0)) for r in rows}
+
+    async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
+        async with self._transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE tokens SET used = 1 WHERE hash = ? AND wave_id = ? AND used = 0",
+                (code_hash, wave_id),
+            )
+            if cur.rowcount != 1:
+                return False
+            await conn.execute(
+                "INSERT INTO pending (id, wave_id, sealed) VALUES (?, ?, ?)",
+                (secrets.token_bytes(16), wave_id, sealed),
+            )
+            return True
+
+    async def pending_count(self, wave_id: str) -> int:
+        async with self._r.execute(
+            "SELECT COUNT(*) FROM pending WHERE wave_id = ?", (wave_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def mix_wave(self, wave_id: str, unseal: Callable[[bytes], NewResponse]) -> int:
+        async with self._transaction() as conn:
+            async with conn.execute("SELECT mixed FROM waves WHERE id = ?", (wave_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None or row[0]:
+                return 0
+            async with conn.execute(
+                "SELECT sealed FROM pending WHERE wave_id = ?", (wave_id,)
+            ) as cur:
+                sealed = [bytes(r[0]) for r in await cur.fetchall()]
+            responses = [unseal(blob) for blob in sealed]
+            secrets.SystemRandom().shuffle(responses)
+            await conn.executemany(_INSERT, [self._row(r) for r in responses])
+            await conn.execute("DELETE FROM pending WHERE wave_id = ?", (wave_id,))
+            await conn.execute("UPDATE waves SET mixed = 1 WHERE id = ?", (wave_id,))
+        await self.scrub()
+        return len(responses)
+
+    async def scrub(self) -> None:
+        """Rewrite the database file and empty the WAL, so that neither free pages nor old WAL
+        frames nor page allocation keep a trace of the order in which rows arrived."""
+        if self.path == ":memory:":
+            return
+        async with self._lock:
+            await self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._w.execute("VACUUM")
+            await self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")

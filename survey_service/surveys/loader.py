@@ -364,10 +364,44 @@ def load_organisations(path: Path) -> tuple[dict[str, Organisation], list[FormPr
         if org.id in out:
             problems.append(FormProblem(path.name, None, f"duplicate organisation id '{org.id}'"))
         _check_texts(org, path.name, None, problems)
+        problems += _check_structures(org, path.name)
         out[org.id] = org
     if not out:
         problems.append(FormProblem(path.name, None, "no organisations defined"))
     return out, problems
+
+
+def _check_structures(org: Organisation, file: str) -> list[FormProblem]:
+    out: list[FormProblem] = []
+    seen: dict[str, set[str]] = {}
+    for structure in org.structures:
+        where = f"organisation '{org.id}', structure '{structure.id}'"
+        if structure.id in seen:
+            out.append(FormProblem(file, None, f"{where}: duplicate structure id"))
+        units = [u.id for u in structure.units]
+        for unit in structure.units:
+            if not SNAKE.match(unit.id):
+                out.append(FormProblem(file, None, f"{where}: unit id '{unit.id}' must be "
+                                       "snake_case"))
+            if unit.head_count < 0:
+                out.append(FormProblem(file, None, f"{where}: unit '{unit.id}' has a negative "
+                                       "head count"))
+        if len(set(units)) != len(units):
+            out.append(FormProblem(file, None, f"{where}: duplicate unit ids"))
+        if structure.previous is not None:
+            before = seen.get(structure.previous)
+            if before is None:
+                out.append(FormProblem(file, None, f"{where}: previous structure "
+                                       f"'{structure.previous}' is not listed before it"))
+            else:
+                for old, new in structure.mapping.items():
+                    if old not in before or new not in units:
+                        out.append(FormProblem(file, None, f"{where}: mapping '{old}' -> "
+                                               f"'{new}' names an unknown unit"))
+        elif structure.mapping:
+            out.append(FormProblem(file, None, f"{where}: a mapping needs 'previous'"))
+        seen[structure.id] = set(units)
+    return out
 
 
 def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:

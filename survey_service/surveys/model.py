@@ -155,6 +155,28 @@ class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return self.scales[question.scale]
 
 
+class Unit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A directorate or department, with the number of staff it has (for response rates)."""
+
+    id: str
+    name: Text
+    head_count: int
+
+
+class Structure(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One version of an organisation's structure. ``mapping`` maps the unit ids of the
+    ``previous`` structure to the units of this one, so reports can compare across the
+    restructuring."""
+
+    id: str
+    units: list[Unit]
+    previous: str | None = None
+    mapping: dict[str, str] = {}
+
+    def unit(self, unit_id: str) -> Unit | None:
+        return next((u for u in self.units if u.id == unit_id), None)
+
+
 class Organisation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An administration that runs surveys; its privacy contacts appear in the notice."""
 
@@ -165,6 +187,13 @@ class Organisation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     phone: str = ""
     dpo_email: str = ""
     complaints: Text | None = None
+    structures: list[Structure] = []
+
+    def structure(self, structure_id: str | None = None) -> Structure | None:
+        """A structure by id, or the newest (last listed) one."""
+        if structure_id is None:
+            return self.structures[-1] if self.structures else None
+        return next((s for s in self.structures if s.id == structure_id), None)
 
 
 class OrganisationsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -27,6 +27,12 @@ class Wave(msgspec.Struct, frozen=True, kw_only=True):
     starts: dt.datetime | None = None
     ends: dt.datetime | None = None
     closed: dt.datetime | None = None
+    #: staff and training waves: answers were mixed into the responses (results may be shown)
+    mixed: bool = False
+    #: staff waves: the organisation structure (units, head counts) in use, by content hash
+    structure: str | None = None
+    #: smallest group any figure may describe (``SURVEY_MIN_GROUP`` when the wave opened)
+    min_group: int = 10
 
     def state(self, now: dt.datetime) -> WaveState:
         if self.closed is not None and now >= self.closed:

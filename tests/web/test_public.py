@@ -375,6 +375,7 @@ async def test_no_client_identifiers_are_stored(client: Client, settings: Settin
         "lang",
         "day",
         "answers",
+        "unit",
     }
 
 
