@@ -11,6 +11,7 @@ responses carry no trace of the order or the time in which they came.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import msgspec
 
@@ -42,7 +43,7 @@ def results_available(wave: Wave, survey_kind: str) -> bool:
     return wave.state(now()) == "closed" and wave.mixed
 
 
-async def mix_closed_waves(store: Store, sealer: Sealer, kinds: dict[str, str]) -> list[str]:
+async def mix_closed_waves(store: Store, sealer: Sealer, kinds: Mapping[str, str]) -> list[str]:
     """Mix every closed, unmixed staff or training wave. ``kinds``: survey id -> kind."""
     mixed = []
     at = now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,8 +17,10 @@ from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
+from .anonymity import mix_closed_waves
 from .i18n import normalise
 from .registry import Registry
+from .sealing import Sealer
 from .settings import Settings
 from .storage import open_store
 from .storage.base import Store
@@ -25,6 +29,8 @@ from .web.messages import N_
 from .web.public import handlers as public_handlers
 from .web.public import html
 from .web.render import Renderer
+from .web.staff import AttemptLimiter
+from .web.staff import handlers as staff_handlers
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
@@ -70,6 +76,22 @@ ERRORS: dict[int, tuple[str, str]] = {
 ERRORS[405] = ERRORS[404]
 
 
+access_log = logging.getLogger("survey_service.access")
+
+
+def redact(path: str) -> str:
+    """A request path fit for a log: invitation codes never reach a log."""
+    return "/t/…" if path.startswith("/t/") and path != "/t/thanks" else path
+
+
+async def log_access(message: Message, scope: Scope) -> None:
+    """One line per request, without client address, query string or codes."""
+    if message["type"] == "http.response.start":
+        access_log.info(
+            "%s %s %s", scope.get("method", ""), redact(scope.get("path", "")), message["status"]
+        )
+
+
 async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] == "http.response.start":
         headers = MutableScopeHeaders.from_message(message)
@@ -109,18 +131,36 @@ def create_app(
     store = store or open_store(settings.database_url)
     registry = Registry(catalog, store, settings.wave_refresh_seconds)
 
+    sealer = Sealer(settings.secret_key)
+    kinds = {sid: loaded.survey.kind for sid, loaded in catalog.surveys.items()}
+
+    async def mix_when_closed() -> None:
+        """Mix the answers of staff waves that closed by their end date."""
+        while True:
+            try:
+                if await mix_closed_waves(store, sealer, kinds):
+                    await registry.refresh(force=True)
+            except Exception:
+                log.exception("mixing closed staff waves failed; will retry")
+            await asyncio.sleep(max(settings.wave_refresh_seconds, 1.0))
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await store.open()
         await registry.refresh(force=True)
+        mixer = asyncio.create_task(mix_when_closed(), name="staff-mixer")
         try:
             yield
         finally:
+            mixer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await mixer
             await store.close()
 
     return Litestar(
         route_handlers=[
             *public_handlers,
+            *staff_handlers,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],
@@ -136,6 +176,8 @@ def create_app(
                 "store": store,
                 "registry": registry,
                 "renderer": Renderer(),
+                "sealer": sealer,
+                "attempts": AttemptLimiter(),
                 "catalog": catalog,
             }
         ),
@@ -147,7 +189,7 @@ def create_app(
             cookie_secure=settings.public_url.startswith("https://"),
             exclude=["/api/"],
         ),
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, *([log_access] if settings.access_log else [])],
         exception_handlers={Exception: error_page},
         request_max_body_size=settings.max_body_bytes,
         debug=False,

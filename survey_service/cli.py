@@ -159,8 +159,11 @@ async def open_wave(
     if any(w.id == wave_id for w in existing):
         raise click.ClickException(f"wave '{wave_id}' already exists")
     kind = loaded.survey.kind
-    clash = None if kind == "training" else overlapping(
-        existing, survey_id, organisations, starts, ends, now())
+    clash = (
+        None
+        if kind == "training"
+        else overlapping(existing, survey_id, organisations, starts, ends, now())
+    )
     if clash is not None:
         raise click.ClickException(
             f"wave '{clash.id}' of the same survey is open for the same organisations and time;"
@@ -174,7 +177,8 @@ async def open_wave(
             if chosen is None:
                 raise click.ClickException(
                     f"organisation '{org_id}' has no structure '{structure or '(any)'}' in "
-                    "organisations.toml; a staff wave needs its units and head counts")
+                    "organisations.toml; a staff wave needs its units and head counts"
+                )
             frozen[org_id] = chosen
         definition = msgspec.json.encode(frozen)
         structure_hash = hashlib.sha256(definition).hexdigest()[:16]
@@ -207,8 +211,9 @@ async def open_wave(
 )
 @click.option("--starts", help="Opens by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
 @click.option("--ends", help="Closes by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
-@click.option("--structure", help="Staff waves: structure id in organisations.toml (default: "
-              "the newest).")
+@click.option(
+    "--structure", help="Staff waves: structure id in organisations.toml (default: the newest)."
+)
 def waves_open(
     survey: str,
     wave_id: str | None,
@@ -225,7 +230,14 @@ def waves_open(
         wave = _with_store(
             settings,
             lambda store: open_wave(
-                settings, store, survey, wave_id, phase, list(organisations), start_at, end_at,
+                settings,
+                store,
+                survey,
+                wave_id,
+                phase,
+                list(organisations),
+                start_at,
+                end_at,
                 structure,
             ),
         )
@@ -247,8 +259,9 @@ def waves_close(wave_id: str) -> None:
 
     async def work(store: Store) -> tuple[Wave, list[str]]:
         wave = await _find_wave(store, wave_id)
-        if wave.state(now()) == "closed" and (wave.mixed or kinds.get(wave.survey_id) not in
-                                              TOKEN_KINDS):
+        if wave.state(now()) == "closed" and (
+            wave.mixed or kinds.get(wave.survey_id) not in TOKEN_KINDS
+        ):
             raise click.ClickException(f"wave '{wave_id}' is already closed")
         if wave.state(now()) != "closed":
             wave = msgspec.structs.replace(wave, closed=now())
@@ -281,7 +294,8 @@ def _require_lasting_secret() -> None:
     if not os.environ.get("SURVEY_SECRET_KEY"):
         raise click.ClickException(
             "SURVEY_SECRET_KEY must be set (the same value as the server's): invitation codes "
-            "and sealed staff answers depend on it")
+            "and sealed staff answers depend on it"
+        )
 
 
 @waves.command("status")
@@ -306,24 +320,47 @@ def waves_status(wave_id: str, as_json: bool) -> None:
     for (org, unit), (issued, used) in counts.items():
         unit_def = structures[org].unit(unit) if structures and org in structures else None
         eligible = unit_def.head_count if unit_def else issued
-        rows.append({"organisation": org, "unit": unit, "head_count": eligible,
-                     "issued": issued, "used": used,
-                     "response_rate": round(100 * used / eligible, 1) if eligible else None})
+        rows.append(
+            {
+                "organisation": org,
+                "unit": unit,
+                "head_count": eligible,
+                "issued": issued,
+                "used": used,
+                "response_rate": round(100 * used / eligible, 1) if eligible else None,
+            }
+        )
     issued_total = sum(r["issued"] for r in rows)
     used_total = sum(r["used"] for r in rows)
     eligible_total = sum(r["head_count"] for r in rows)
-    total = {"issued": issued_total, "used": used_total, "head_count": eligible_total,
-             "response_rate": round(100 * used_total / eligible_total, 1)
-             if eligible_total else None}
+    total = {
+        "issued": issued_total,
+        "used": used_total,
+        "head_count": eligible_total,
+        "response_rate": round(100 * used_total / eligible_total, 1) if eligible_total else None,
+    }
     if as_json:
-        click.echo(msgspec.json.format(msgspec.json.encode(
-            {"wave": wave.id, "state": wave.state(now()), "units": rows, "total": total})).decode())
+        click.echo(
+            msgspec.json.format(
+                msgspec.json.encode(
+                    {"wave": wave.id, "state": wave.state(now()), "units": rows, "total": total}
+                )
+            ).decode()
+        )
         return
     click.echo(f"wave {wave.id} ({wave.state(now())})")
     header = ["organisation", "unit", "head_count", "issued", "used", "response_rate"]
     table = [[str(r[h]) if r[h] is not None else "-" for h in header] for r in rows]
-    table.append(["total", "", str(eligible_total), str(issued_total), str(used_total),
-                  str(total["response_rate"] if total["response_rate"] is not None else "-")])
+    table.append(
+        [
+            "total",
+            "",
+            str(eligible_total),
+            str(issued_total),
+            str(used_total),
+            str(total["response_rate"] if total["response_rate"] is not None else "-"),
+        ]
+    )
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(header)]
     for row in [header, *table]:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
@@ -331,8 +368,12 @@ def waves_status(wave_id: str, as_json: bool) -> None:
 
 @waves.command("set")
 @click.argument("wave_id")
-@click.option("--min-group", type=click.IntRange(5), required=True,
-              help="Smallest group figures may describe (at least 5).")
+@click.option(
+    "--min-group",
+    type=click.IntRange(5),
+    required=True,
+    help="Smallest group figures may describe (at least 5).",
+)
 def waves_set(wave_id: str, min_group: int) -> None:
     """Change a wave's anonymity settings; refused once the wave has a response."""
     settings = _settings()
@@ -344,7 +385,8 @@ def waves_set(wave_id: str, min_group: int) -> None:
         if used or answered:
             raise click.ClickException(
                 f"wave '{wave_id}' already has responses: its anonymity settings can no longer "
-                "change")
+                "change"
+            )
         await store.update_wave(msgspec.structs.replace(wave, min_group=min_group))
 
     _with_store(settings, work)
@@ -362,8 +404,14 @@ def tokens() -> None:
 @click.option("--org", "organisation", required=True, help="Organisation id.")
 @click.option("--unit", required=True, help="Unit id (staff) or any label (training).")
 @click.option("--count", type=click.IntRange(1, 5000), required=True)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."),
-              show_default=True, help="Folder for the CSV and the printable slips.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for the CSV and the printable slips.",
+)
 def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir: Path) -> None:
     """Issue COUNT single-use codes for a unit: a CSV and an A4 sheet of slips to cut out.
 
@@ -382,8 +430,11 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
 
     async def work(store: Store) -> Wave:
         wave = await _find_wave(store, wave_id)
-        kind = catalog.surveys[wave.survey_id].survey.kind if wave.survey_id in (
-            catalog.surveys) else None
+        kind = (
+            catalog.surveys[wave.survey_id].survey.kind
+            if wave.survey_id in (catalog.surveys)
+            else None
+        )
         if kind not in TOKEN_KINDS:
             raise click.ClickException(f"wave '{wave_id}' is not a staff or training wave")
         if not wave.covers(organisation):
@@ -397,9 +448,12 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
             if structure is None or structure.unit(unit) is None:
                 known = ", ".join(u.id for u in structure.units) if structure else "none"
                 raise click.ClickException(f"unknown unit '{unit}' (units: {known})")
-        await store.add_tokens(wave_id, organisation, unit,
-                               [code_hash(c.replace("-", ""), settings.secret_key)
-                                for c in codes])
+        await store.add_tokens(
+            wave_id,
+            organisation,
+            unit,
+            [code_hash(c.replace("-", ""), settings.secret_key) for c in codes],
+        )
         return wave
 
     codes = [new_code() for _ in range(count)]
@@ -414,8 +468,15 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
             writer.writerow([code, f"{base}/t/{code}", wave_id, organisation, unit])
     renderer = Renderer()
     slips = [(code, f"{base}/t/{code}", qr_svg(f"{base}/t/{code}")) for code in codes]
-    page = renderer.render("bg", "staff/slips.html", slips=slips, org=org, wave=wave,
-                           staff_url=f"{base}/staff", unit=unit)
+    page = renderer.render(
+        "bg",
+        "staff/slips.html",
+        slips=slips,
+        org=org,
+        wave=wave,
+        staff_url=f"{base}/staff",
+        unit=unit,
+    )
     (out_dir / f"{stem}.html").write_text(page, encoding="utf-8")
     click.echo(f"issued {count} codes for {organisation}/{unit} in wave {wave_id}:")
     click.echo(f"  {out_dir / (stem + '.csv')}")
@@ -509,8 +570,13 @@ DEMO_WAVES = [
 
 @cli.command("demo")
 @click.option("--survey", "survey_id", default="citizen-satisfaction", show_default=True)
-@click.option("--responses", type=click.IntRange(1), default=300, show_default=True,
-              help="Responses per organisation and wave.")
+@click.option(
+    "--responses",
+    type=click.IntRange(1),
+    default=300,
+    show_default=True,
+    help="Responses per organisation and wave.",
+)
 @click.option("--seed", type=int, default=2026, show_default=True)
 def demo(survey_id: str, responses: int, seed: int) -> None:
     """Create closed baseline and follow-up demo waves with synthetic responses.
@@ -538,15 +604,24 @@ def demo(survey_id: str, responses: int, seed: int) -> None:
                 click.echo(f"demo wave {wave_id} exists already")
                 continue
             start_at, end_at = parse_local(starts), parse_local(ends)
-            wave = await open_wave(settings, store, survey_id, wave_id, phase, [], start_at,
-                                   end_at)
-            days = [start_at.date() + dt.timedelta(days=d)
-                    for d in range((end_at.date() - start_at.date()).days + 1)]
+            wave = await open_wave(settings, store, survey_id, wave_id, phase, [], start_at, end_at)
+            days = [
+                start_at.date() + dt.timedelta(days=d)
+                for d in range((end_at.date() - start_at.date()).days + 1)
+            ]
             total = responses * len(orgs)
             scenario = BASELINE if phase == "baseline" else FOLLOW_UP
             with click.progressbar(length=total, label=f"{wave_id}") as bar:
-                for chunk in generate(loaded.survey, total, scenario, rng, wave_id=wave_id,
-                                      version=wave.version, organisations=orgs, days=days):
+                for chunk in generate(
+                    loaded.survey,
+                    total,
+                    scenario,
+                    rng,
+                    wave_id=wave_id,
+                    version=wave.version,
+                    organisations=orgs,
+                    days=days,
+                ):
                     await store.import_responses(chunk)
                     bar.update(len(chunk))
 

@@ -52,6 +52,10 @@ class Registry:
             self._waves = waves
             self._loaded_at = time.monotonic()
 
+    @property
+    def waves(self) -> list[Wave]:
+        return self._waves
+
     def survey_version(self, version: str) -> Survey | None:
         return self._versions.get(version)
 

@@ -400,6 +400,10 @@ class SQLiteStore:
         if self.path == ":memory:":
             return
         async with self._lock:
-            await self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            await self._w.execute("VACUUM")
-            await self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            for sql in (
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+                "VACUUM",
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ):
+                async with self._w.execute(sql) as cur:
+                    await cur.fetchall()

@@ -129,8 +129,35 @@ def _closed_page(
     )
 
 
+def advance(
+    view: StepView, raw: dict[str, list[str]], step: int, action: str, csrf: str, key: str
+) -> Response[bytes] | Answers:
+    """Handle a POST of page ``step``: another page (the next one, the previous one, the same
+    one in the other language, or the first one with errors, status 400), or the answers when
+    the whole survey is valid and the response may be stored."""
+    survey = view.survey
+    if action in ("lang-bg", "lang-en", "back"):
+        answers, _, _ = validate_until(survey, raw, step - 1) if step else ({}, None, [])
+        if action == "back":
+            step = previous_section(survey, step, answers)
+            answers, _, _ = validate_until(survey, raw, step - 1) if step else ({}, None, [])
+        else:
+            view.lang = action[-2:]
+        return html(view.render(step, answers, raw, [], csrf, key), headers=NO_STORE)
+    answers, bad_step, errors = validate_until(survey, raw, step)
+    if bad_step is not None:
+        return html(view.render(bad_step, answers, raw, errors, csrf, key), 400, NO_STORE)
+    following = next_section(survey, step, answers)
+    if following is not None:
+        return html(view.render(following, answers, raw, [], csrf, key), headers=NO_STORE)
+    return answers
+
+
 class StepView:
     """Everything needed to render one page of a survey for one request."""
+
+    form_action: str | None = None
+    token: str | None = None  # staff: the invitation code, carried from page to page
 
     def __init__(
         self,
@@ -196,6 +223,8 @@ class StepView:
             "kiosk": kiosk,
             "kiosk_idle": self.settings.kiosk_idle_seconds,
             "fresh_url": form_url(survey.id, self.org.id, kiosk=True),
+            "form_action": self.form_action or f"/s/{survey.id}",
+            "token": self.token,
         }
 
     def render(
@@ -312,23 +341,10 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: FromPath[str
         raise ClientException("The form was incomplete or altered.")
     csrf = _csrf(request)
 
-    if action in ("lang-bg", "lang-en", "back"):
-        answers, _, _ = validate_until(survey, raw, step - 1) if step else ({}, None, [])
-        if action == "back":
-            step = previous_section(survey, step, answers)
-            answers, _, _ = validate_until(survey, raw, step - 1) if step else ({}, None, [])
-        else:
-            lang = action[-2:]
-        view = StepView(renderer, survey, organisation, lang, channel, request.app.state.settings)
-        return html(view.render(step, answers, raw, [], csrf, key), headers=NO_STORE)
-
-    answers, bad_step, errors = validate_until(survey, raw, step)
     view = StepView(renderer, survey, organisation, lang, channel, request.app.state.settings)
-    if bad_step is not None:
-        return html(view.render(bad_step, answers, raw, errors, csrf, key), 400, NO_STORE)
-    following = next_section(survey, step, answers)
-    if following is not None:
-        return html(view.render(following, answers, raw, [], csrf, key), headers=NO_STORE)
+    answers = advance(view, raw, step, action, csrf, key)
+    if isinstance(answers, Response):
+        return answers
     await store.submit(
         NewResponse(
             submission_key=key,

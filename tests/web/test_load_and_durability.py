@@ -107,8 +107,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_server(
+    db: Path, port: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
+        **(extra_env or {}),
         **os.environ,
         "SURVEY_DATABASE_URL": f"sqlite:///{db}",
         "SURVEY_SECRET_KEY": SECRET,

@@ -1,0 +1,513 @@
+"""Staff surveys: invitation codes, sealed answers, mixing at close, and the attacker who holds
+the database files."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from scipy import stats
+
+from survey_service.app import create_app
+from survey_service.cli import cli, open_wave
+from survey_service.settings import Settings
+from survey_service.storage import SQLiteStore
+from survey_service.surveys.tokens import (
+    ALPHABET,
+    CodeProblem,
+    code_hash,
+    format_code,
+    new_code,
+    normalise,
+)
+from tests.conftest import FORMS, SECRET, hidden_fields
+
+Client = AsyncTestClient[Litestar]
+STAFF = "staff-survey"
+
+
+def staff_answers(html: str, comment: str = "") -> dict[str, str]:
+    """Answer every question on a staff survey page: 4 for statements, first options."""
+    fields: dict[str, str] = {}
+    for name in dict.fromkeys(
+        re.findall(r'<input type="radio" id="[^"]+" name="([a-z_0-9]+)"', html)
+    ):
+        values = re.findall(rf'name="{name}" value="([^"]+)"', html)
+        fields[name] = "4" if "4" in values else values[0]
+    if 'name="comments"' in html:
+        fields["comments"] = comment
+    return fields
+
+
+async def open_staff_wave(settings: Settings, wave_id: str = "staff-2026", **kw: Any) -> None:
+    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    await store.open()
+    try:
+        await open_wave(
+            settings,
+            store,
+            STAFF,
+            wave_id,
+            kw.pop("phase", "baseline"),
+            kw.pop("organisations", ["elena"]),
+            None,
+            None,
+            "before-2026",
+        )
+    finally:
+        await store.close()
+
+
+async def issue(
+    settings: Settings, n: int, wave_id: str = "staff-2026", unit: str = "admin_services"
+) -> list[str]:
+    codes = [new_code() for _ in range(n)]
+    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    await store.open()
+    try:
+        await store.add_tokens(
+            wave_id, "elena", unit, [code_hash(c.replace("-", ""), SECRET) for c in codes]
+        )
+    finally:
+        await store.close()
+    return codes
+
+
+async def answer_all(client: Client, code: str, comment: str = "") -> httpx.Response:
+    page = await client.get(f"/t/{code}")
+    assert page.status_code == 200, page.text
+    for _ in range(10):
+        fields = {
+            **hidden_fields(page.text),
+            **staff_answers(page.text, comment),
+            "_action": "next",
+        }
+        page = await client.post("/t", data=fields, follow_redirects=False)
+        if page.status_code != 200:
+            return page
+    raise AssertionError("the staff survey never ended")
+
+
+@pytest.fixture
+async def staff_app(settings: Settings) -> Litestar:
+    await open_staff_wave(settings)
+    return create_app(settings)
+
+
+@pytest.fixture
+async def staff_client(staff_app: Litestar) -> Any:
+    async with AsyncTestClient(app=staff_app) as c:
+        yield c
+
+
+def db_counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        return {
+            t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("responses", "pending", "tokens")
+        } | {"used": conn.execute("SELECT COUNT(*) FROM tokens WHERE used = 1").fetchone()[0]}
+
+
+# ---------------------------------------------------------------------------- the codes
+def test_codes_are_random_typeable_and_catch_typos() -> None:
+    codes = {new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    for code in list(codes)[:200]:
+        assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", code)
+        assert not set(code) & set("ILOU")
+        canonical = code.replace("-", "")
+        assert normalise(code.lower()) == canonical
+        assert normalise(" " + code.replace("-", " ") + " ") == canonical
+        # every single mistyped symbol is caught
+        for i in range(len(canonical)):
+            for wrong in ALPHABET:
+                if wrong != canonical[i]:
+                    typo = canonical[:i] + wrong + canonical[i + 1 :]
+                    assert normalise(typo) is CodeProblem.TYPO
+    assert normalise("ABCD") is CodeProblem.MALFORMED
+    assert normalise("ABCD-EFGH-JKMN-P!") is CodeProblem.MALFORMED
+    # O and I/L are read as 0 and 1 (Crockford)
+    code = next(c for c in codes if "0" in c or "1" in c).replace("-", "")
+    assert normalise(code.replace("0", "O").replace("1", "l")) == code
+    assert 13 * 5 >= 64  # 65 bits of randomness
+
+
+async def test_issue_writes_csv_and_slips_and_stores_only_hashes(
+    settings: Settings, db_path: Path, tmp_path: Path
+) -> None:
+    await open_staff_wave(settings)
+    env = {
+        "SURVEY_DATABASE_URL": settings.database_url,
+        "SURVEY_SECRET_KEY": SECRET,
+        "SURVEY_FORMS_DIR": str(FORMS),
+        "SURVEY_PUBLIC_URL": "https://anketa.elena.bg",
+    }
+    out = tmp_path / "slips"
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        cli,
+        [
+            "tokens",
+            "issue",
+            "staff-2026",
+            "--org",
+            "elena",
+            "--unit",
+            "finance",
+            "--count",
+            "12",
+            "--out",
+            str(out),
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    [csv_path] = out.glob("*.csv")
+    [html_path] = out.glob("*.html")
+    with open(csv_path, encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12
+    assert all(normalise(r["code"]) not in (CodeProblem.TYPO, CodeProblem.MALFORMED) for r in rows)
+    assert rows[0]["url"] == f"https://anketa.elena.bg/t/{rows[0]['code']}"
+    slips = html_path.read_text(encoding="utf-8")
+    assert slips.count("<svg") == 12 and rows[5]["code"] in slips
+    assert "https://anketa.elena.bg/staff" in slips
+    data = db_path.read_bytes() + (
+        Path(str(db_path) + "-wal").read_bytes() if Path(str(db_path) + "-wal").exists() else b""
+    )
+    for r in rows:
+        assert r["code"].encode() not in data and r["code"].replace("-", "").encode() not in data
+    assert db_counts(db_path)["tokens"] == 12
+    bad = await asyncio.to_thread(
+        CliRunner().invoke,
+        cli,
+        [
+            "tokens",
+            "issue",
+            "staff-2026",
+            "--org",
+            "elena",
+            "--unit",
+            "nowhere",
+            "--count",
+            "1",
+            "--out",
+            str(out),
+        ],
+        env=env,
+    )
+    assert bad.exit_code != 0 and "unknown unit 'nowhere'" in bad.output
+
+
+# ---------------------------------------------------------------------------- entering
+async def test_refusals_are_the_same_except_for_typos(
+    staff_client: Client, settings: Settings
+) -> None:
+    [good, used] = await issue(settings, 2)
+    response = await answer_all(staff_client, used)
+    assert response.status_code == 303
+    never_issued = new_code()
+    canonical = good.replace("-", "")
+    typo_char = ALPHABET[(ALPHABET.index(canonical[3]) + 1) % 32]
+    typo = canonical[:3] + typo_char + canonical[4:]
+
+    async def typed(code: str) -> httpx.Response:
+        page = await staff_client.get("/staff")
+        return await staff_client.post(
+            "/staff", data={**hidden_fields(page.text), "code": code, "_action": "start"}
+        )
+
+    refusals = [await typed(c) for c in (never_issued, used)]
+    refusals.append(await staff_client.get(f"/t/{used}"))
+    texts = {
+        re.search(r'<p id="code-error"[^>]*>(.*?)</p>', r.text, re.S).group(1)  # type: ignore[union-attr]
+        for r in refusals
+    }
+    assert len(texts) == 1 and all(r.status_code == 400 for r in refusals)
+    assert "cannot be used" in next(iter(texts)) or "не може" in next(iter(texts))
+    typo_page = await typed(typo)
+    assert typo_page.status_code == 400 and "<title>Грешка: " in typo_page.text
+    assert (
+        re.search(r'<p id="code-error"[^>]*>(.*?)</p>', typo_page.text, re.S).group(1) not in texts
+    )  # type: ignore[union-attr]
+    assert f'value="{typo}"' in typo_page.text  # what was typed is kept
+    ok = await typed(good.lower().replace("-", " "))
+    assert ok.status_code == 200 and 'name="_token"' in ok.text
+
+
+async def test_expired_and_wrong_wave_codes_get_the_same_refusal(settings: Settings) -> None:
+    await open_staff_wave(settings, "staff-old")
+    [old] = await issue(settings, 1, "staff-old")
+    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    await store.open()
+    import msgspec
+
+    from survey_service.surveys.waves import now
+
+    wave = next(w for w in await store.waves() if w.id == "staff-old")
+    await store.update_wave(msgspec.structs.replace(wave, closed=now()))
+    await store.close()
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        page = await client.get(f"/t/{old}")
+        assert page.status_code == 400 and 'id="code-error"' in page.text
+        assert 'name="_token"' not in page.text
+
+
+async def test_a_staff_journey_seals_the_answers_until_close(
+    staff_client: Client, settings: Settings, db_path: Path
+) -> None:
+    [code] = await issue(settings, 1)
+    response = await answer_all(staff_client, code, comment="Всичко е наред.")
+    assert response.status_code == 303 and response.headers["location"].startswith("/t/thanks")
+    thanks = await staff_client.get(response.headers["location"])
+    assert thanks.status_code == 200
+    assert db_counts(db_path) == {"responses": 0, "pending": 1, "tokens": 1, "used": 1}
+    # answers of an open staff wave are not readable anywhere
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    try:
+        assert (await store.wave_codes("staff-2026")).organisations == []
+    finally:
+        await store.close()
+
+
+async def test_twenty_parallel_submissions_with_one_code_give_one_response(
+    staff_client: Client, settings: Settings, db_path: Path
+) -> None:
+    [code] = await issue(settings, 1)
+    page = await staff_client.get(f"/t/{code}")
+    fields: dict[str, str] = {}
+    for _ in range(10):  # collect the answers of every page, then send the last page 20 times
+        fields = {**hidden_fields(page.text), **staff_answers(page.text), "_action": "next"}
+        if "Изпратете" in page.text or "Send answers" in page.text:
+            break
+        page = await staff_client.post("/t", data=fields)
+    results = await asyncio.gather(
+        *(staff_client.post("/t", data=fields, follow_redirects=False) for _ in range(20))
+    )
+    assert sorted(r.status_code for r in results) == [303] + [400] * 19
+    assert db_counts(db_path)["pending"] == 1
+    # and the same race straight at the store
+    [other] = await issue(settings, 1)
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    try:
+        outcomes = await asyncio.gather(
+            *(
+                store.submit_sealed(code_hash(other.replace("-", ""), SECRET), "staff-2026", b"x")
+                for _ in range(20)
+            )
+        )
+    finally:
+        await store.close()
+    assert sorted(outcomes) == [False] * 19 + [True]
+
+
+# ---------------------------------------------------------------------------- after the wave
+def cli_env(settings: Settings) -> dict[str, str]:
+    return {
+        "SURVEY_DATABASE_URL": settings.database_url,
+        "SURVEY_SECRET_KEY": SECRET,
+        "SURVEY_FORMS_DIR": str(FORMS),
+    }
+
+
+async def run_cli(settings: Settings, *args: str) -> tuple[int, str]:
+    result = await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=cli_env(settings))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+async def test_status_rates_settings_lock_and_close_mixes(
+    staff_client: Client, settings: Settings, db_path: Path
+) -> None:
+    codes = await issue(settings, 11)
+    await issue(settings, 3, unit="finance")
+    code, out = await run_cli(settings, "waves", "set", "staff-2026", "--min-group", "12")
+    assert code == 0, out
+    for c in codes[:6]:
+        assert (await answer_all(staff_client, c)).status_code == 303
+    code, out = await run_cli(settings, "waves", "status", "staff-2026", "--json")
+    assert code == 0, out
+    status = json.loads(out)
+    units = {u["unit"]: u for u in status["units"]}
+    assert units["admin_services"] == {
+        "organisation": "elena",
+        "unit": "admin_services",
+        "head_count": 14,
+        "issued": 11,
+        "used": 6,
+        "response_rate": round(100 * 6 / 14, 1),
+    }
+    assert units["finance"]["used"] == 0 and units["finance"]["head_count"] == 10
+    assert status["total"]["response_rate"] == round(100 * 6 / 24, 1)
+    code, out = await run_cli(settings, "waves", "set", "staff-2026", "--min-group", "5")
+    assert code != 0 and "can no longer change" in out
+    code, out = await run_cli(settings, "waves", "close", "staff-2026")
+    assert code == 0 and "mixed the answers of staff-2026" in out, out
+    assert db_counts(db_path)["responses"] == 6 and db_counts(db_path)["pending"] == 0
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    try:
+        rows = await store.responses("staff-2026")
+    finally:
+        await store.close()
+    assert {(r.organisation, r.unit, r.day) for r in rows} == {("elena", "admin_services", None)}
+
+
+async def test_server_mixes_a_wave_that_closes_by_its_end_date(
+    settings: Settings, db_path: Path
+) -> None:
+    import datetime as dt
+
+    import msgspec
+
+    from survey_service.surveys.waves import now
+
+    await open_staff_wave(settings)
+    [code] = await issue(settings, 1)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        assert (await answer_all(client, code)).status_code == 303
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    wave = (await store.waves())[0]
+    await store.update_wave(msgspec.structs.replace(wave, ends=now() - dt.timedelta(seconds=1)))
+    await store.close()
+    async with AsyncTestClient(app=create_app(settings)):
+        for _ in range(100):
+            if db_counts(db_path)["responses"] == 1:
+                break
+            await asyncio.sleep(0.05)
+    assert db_counts(db_path)["responses"] == 1 and db_counts(db_path)["pending"] == 0
+
+
+# ---------------------------------------------------------------------------- the attacker
+def _files(db: Path) -> bytes:
+    data = db.read_bytes()
+    for suffix in ("-wal", "-journal"):
+        extra = Path(str(db) + suffix)
+        if extra.exists():
+            data += extra.read_bytes()
+    return data
+
+
+async def test_an_attacker_with_the_database_files_cannot_link_answers_to_codes(
+    settings: Settings, db_path: Path
+) -> None:
+    """30 staff answer one at a time (as if over several days). The attacker copies the
+    database files (WAL included) after every single submission, knows who got which code and
+    exactly when each person submitted. While the wave is open the files hold no readable
+    answer; after it closes, the position of each answer in the files is unrelated to the order
+    of submission (no better than chance)."""
+    n = 30
+    await open_staff_wave(settings)
+    codes = await issue(settings, n)
+    markers = [f"marker-{i:02d}-{'qz' * 6}" for i in range(n)]
+    snapshots: list[bytes] = []
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for code, marker in zip(codes, markers, strict=True):
+            assert (await answer_all(client, code, comment=marker)).status_code == 303
+            snapshots.append(_files(db_path))
+    for snapshot in snapshots:
+        for marker, code in zip(markers, codes, strict=True):
+            assert marker.encode() not in snapshot  # sealed while the wave is open
+            assert code.replace("-", "").encode() not in snapshot
+    with sqlite3.connect(db_path) as conn:
+        sealed_blobs = [bytes(r[0]) for r in conn.execute("SELECT sealed FROM pending")]
+        token_columns = [r[1] for r in conn.execute("PRAGMA table_info(tokens)")]
+    assert len(sealed_blobs) == n
+    assert token_columns == ["hash", "wave_id", "organisation", "unit", "used"]  # no time
+    code, out = await run_cli(settings, "waves", "close", "staff-2026")
+    assert code == 0, out
+    final = _files(db_path)
+    for blob in sealed_blobs:  # nothing of the sealed rows is left behind
+        assert blob[:32] not in final
+    positions = [final.find(m.encode()) for m in markers]
+    assert all(p >= 0 for p in positions) and len(set(positions)) == n
+    ranks = np.argsort(np.argsort(positions))
+    true_order = np.arange(n)
+    rho = stats.spearmanr(ranks, true_order).statistic
+    assert abs(rho) < 0.6, rho  # |rho| >= 0.6 has p < 0.001 for 30 random ranks
+    hits = max(int((ranks == true_order).sum()), int((ranks == true_order[::-1]).sum()))
+    assert hits <= 6, hits  # a random order matches at 6+ places with p < 0.001
+    with sqlite3.connect(db_path) as conn:
+        days = {r[0] for r in conn.execute("SELECT day FROM responses")}
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(responses)")]
+    assert days == {None}
+    assert not {"token", "token_hash", "created", "submitted_at", "ip"} & set(columns)
+
+
+async def test_logs_never_hold_a_code(settings: Settings, db_path: Path, tmp_path: Path) -> None:
+    from tests.web.test_load_and_durability import _free_port, _start_server
+
+    await open_staff_wave(settings)
+    [code] = await issue(settings, 1)
+    port = _free_port()
+    server = _start_server(db_path, port, {"SURVEY_ACCESS_LOG": "1"})
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            page = client.get(f"/t/{code}")
+            assert page.status_code == 200
+            entry = client.get("/staff")
+            client.post(
+                "/staff", data={**hidden_fields(entry.text), "code": code.replace("-", "").lower()}
+            )
+            client.get(f"/t/{format_code(new_code().replace('-', ''))}")
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=20)
+    log = err.decode()
+    assert "GET /t/…" in log and "POST /staff" in log
+    canonical = code.replace("-", "")
+    for form in (code, canonical, canonical.lower(), code[:9]):
+        assert form not in log
+    assert "127.0.0.1" not in log.replace(f"127.0.0.1:{port}", "")
+
+
+async def test_shipped_staff_and_training_forms_work_in_both_languages(
+    settings: Settings, db_path: Path
+) -> None:
+    await open_staff_wave(settings)
+    [bg_code, en_code] = await issue(settings, 2)
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    try:
+        await open_wave(
+            settings,
+            store,
+            "training-evaluation",
+            "training-2026-03-12",
+            "training",
+            ["elena"],
+            None,
+            None,
+        )
+        training_code = new_code()
+        await store.add_tokens(
+            "training-2026-03-12",
+            "elena",
+            "participants",
+            [code_hash(training_code.replace("-", ""), SECRET)],
+        )
+    finally:
+        await store.close()
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        english = await client.get(f"/t/{en_code}?lang=en")
+        assert '<html lang="en">' in english.text and 'name="_token"' in english.text
+        assert (await answer_all(client, bg_code)).status_code == 303
+        page = await client.get(f"/t/{training_code}")
+        assert '<html lang="bg">' in page.text
+        assert (await answer_all(client, training_code)).status_code == 303
+    assert db_counts(db_path)["pending"] == 2
