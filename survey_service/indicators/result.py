@@ -92,7 +92,7 @@ class NPSResult(msgspec.Struct, frozen=True, kw_only=True):
 
     Var(NPS/100) = [p_P + p_D − (p_P − p_D)²]/n, so ``se`` = 100·√Var (n → Kish n_eff with
     weights, times the FPC when the population size is known). The CI is the Wald interval
-    nps ± z·se, clipped to nothing: it may exceed ±100 only if the data are tiny.
+    nps ± z·se (not clipped to ±100).
     """
 
     nps: float
