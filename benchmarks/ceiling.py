@@ -11,12 +11,15 @@ discarded at once. Whatever the real server does slower than this is the cost of
 from __future__ import annotations
 
 import argparse
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from survey_service.app import create_app
+from survey_service.cli import open_wave
 from survey_service.settings import Settings
-from survey_service.storage.base import NewResponse, StoredResponse
-from survey_service.surveys.loader import Catalog, encode_survey, load_catalog
+from survey_service.storage.base import NewResponse, StoredResponse, TokenState, WaveCodes
+from survey_service.surveys.loader import load_catalog
 from survey_service.surveys.waves import Wave
 
 
@@ -55,20 +58,47 @@ class NullStore:
     async def submit(self, response: NewResponse) -> None:
         self.discarded += 1
 
+    async def import_responses(self, responses: list[NewResponse]) -> None:
+        self.discarded += len(responses)
+
+    # invitation tokens and sealed staff answers: not on the citizen journey, nothing kept
+    async def add_tokens(self, wave_id: str, organisation: str, unit: str,
+                         hashes: list[bytes]) -> None:
+        pass
+
+    async def token(self, code_hash: bytes) -> TokenState | None:
+        return None
+
+    async def revoke_token(self, code_hash: bytes) -> bool:
+        return False
+
+    async def token_counts(self, wave_id: str) -> dict[tuple[str, str], tuple[int, int]]:
+        return {}
+
+    async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
+        return False
+
+    async def pending_count(self, wave_id: str) -> int:
+        return 0
+
+    async def mix_wave(self, wave_id: str, unseal: Callable[[bytes], NewResponse]) -> int:
+        return 0
+
     async def count_responses(self, wave_id: str | None = None) -> int:
         return 0
 
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         return []
 
+    async def wave_codes(self, wave_id: str) -> WaveCodes:
+        return WaveCodes(b"", [], [], [])
 
-def seeded_store(catalog: Catalog, survey_id: str, wave_id: str) -> NullStore:
-    """A store with one open wave of ``survey_id`` on its current form, frozen as the CLI's
-    ``waves open`` freezes it (the same encoded definition and content-hash version)."""
-    loaded = catalog.surveys[survey_id]
+
+def seeded_store(settings: Settings, survey_id: str, wave_id: str) -> NullStore:
+    """A store with one open wave of ``survey_id``, opened by the code of the CLI's
+    ``waves open`` (so the same frozen form version, under the same content hash)."""
     store = NullStore()
-    store._versions[loaded.version] = encode_survey(loaded.survey)
-    store._waves[wave_id] = Wave(id=wave_id, survey_id=survey_id, version=loaded.version)
+    asyncio.run(open_wave(settings, store, survey_id, wave_id, "baseline", [], None, None))
     return store
 
 
@@ -84,7 +114,7 @@ def main() -> None:
 
     settings = Settings.from_env()
     catalog = load_catalog(Path(settings.forms_dir))
-    store = seeded_store(catalog, args.survey, args.wave)
+    store = seeded_store(settings, args.survey, args.wave)
     app = create_app(settings, store=store, catalog=catalog)
     # the same uvicorn options as ``survey-service serve``
     log_config = uvicorn.config.LOGGING_CONFIG | {}

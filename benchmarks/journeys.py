@@ -155,6 +155,13 @@ class Server:
             return "(no log)"
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all CPUs of the machine have spent busy so far (``/proc/stat``)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
 def free_port() -> int:
     import socket
 
@@ -224,6 +231,12 @@ class Run:
     server_cpu: float = 0.0  # CPU seconds of the server (all threads) during the run
     loop_cpu: float = 0.0  # CPU seconds of the server's event-loop thread during the run
     wrk_cpu: float = 0.0  # CPU seconds of wrk during the run
+    busy_cpu: float = 0.0  # CPU seconds of the whole machine during the run
+
+    @property
+    def others_cpu(self) -> float:
+        """CPU seconds of everything else on the machine (other processes) during the run."""
+        return max(0.0, self.busy_cpu - self.server_cpu - self.wrk_cpu)
     output: str = ""
 
     @property
@@ -257,15 +270,16 @@ def run_wrk(server: Server, token: str, nonce: str, seconds: float, connections:
     }
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s",
            "--latency", "-s", str(LUA), server.base + "/"]
-    cpu0 = server.cpu_seconds()
+    cpu0, busy0 = server.cpu_seconds(), machine_busy_seconds()
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60)
     usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu1 = server.cpu_seconds()
+    cpu1, busy1 = server.cpu_seconds(), machine_busy_seconds()
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     run = Run(output=done.stdout, server_cpu=cpu1[1] - cpu0[1], loop_cpu=cpu1[0] - cpu0[0],
-              wrk_cpu=(usage1.ru_utime + usage1.ru_stime) - (usage0.ru_utime + usage0.ru_stime))
+              wrk_cpu=(usage1.ru_utime + usage1.ru_stime) - (usage0.ru_utime + usage0.ru_stime),
+              busy_cpu=busy1 - busy0)
     for line in done.stdout.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[0] == "JOURNEY":
@@ -369,6 +383,8 @@ def report(app: Measured, ceiling: Measured, rows: int, distinct: int, args: arg
          f"{100 * c.loop_cpu / c.seconds:.0f}")
     line("wrk CPU (% of a core)", f"{100 * a.wrk_cpu / a.seconds:.0f}",
          f"{100 * c.wrk_cpu / c.seconds:.0f}")
+    line("other processes CPU (%)", f"{100 * a.others_cpu / a.seconds:.0f}",
+         f"{100 * c.others_cpu / c.seconds:.0f}")
     line("errors (non-200/303, I/O)", f"{a.errors}" + (f" [{a.other_codes}]" if a.errors else ""),
          f"{c.errors}" + (f" [{c.other_codes}]" if c.errors else ""), "0", checks["errors"])
     line("rows stored / 303s", f"{rows:,} / {acknowledged:,}", "-", "none lost",
@@ -378,6 +394,10 @@ def report(app: Measured, ceiling: Measured, rows: int, distinct: int, args: arg
           f" {app.warm_303:,} warm-up + {a.journeys:,} measured); {sent:,} POSTs sent;"
           f" lost {lost}; {rows - acknowledged:,} extra (POSTs cut off when wrk stopped).")
     print("  latency is wrk's per-request distribution over the three requests of a journey.")
+    busiest = max(a.others_cpu / a.seconds, c.others_cpu / c.seconds)
+    if busiest > 0.2:
+        print(f"  warning: other processes used up to {busiest:.0%} of a CPU during the runs;"
+              " the figures are lower than on a quiet machine.")
     ok = all(checks.values())
     print(f"result: {verdict(ok)}")
     return ok
@@ -450,12 +470,13 @@ def main() -> int:
         return 0 if report(app_m, ceiling_m, rows, distinct, args) else 1
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        args.keep = True  # keep the servers' logs and the database for a look
         return 2
     finally:
         for server in (app, ceiling):
             server.stop(signal.SIGKILL)
         if args.keep:
-            print(f"kept {tmp}")
+            print(f"kept {tmp} (database and server logs)")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -561,6 +561,123 @@ def waves_list(as_json: bool) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
+# ---------------------------------------------------------------------------- report
+@cli.command("report")
+@click.argument("survey_id")
+@click.option("--baseline", required=True, help="Baseline wave id.")
+@click.option("--follow-up", "follow_up", required=True, help="Follow-up wave id.")
+@click.option("--org", "organisation", default=None, help="Only this organisation.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--lang", type=click.Choice(["bg", "en"]), default="bg", show_default=True)
+@click.option(
+    "--items/--no-items",
+    default=True,
+    show_default=True,
+    help="Also compare every single item (exploratory).",
+)
+def report(
+    survey_id: str,
+    baseline: str,
+    follow_up: str,
+    organisation: str | None,
+    fmt: str,
+    lang: str,
+    items: bool,
+) -> None:
+    """The expected-results table: each indicator at baseline and follow-up, the change with
+    its 95 % CI, test, raw and adjusted p, effect size, n per wave and target status."""
+    from .reports.render import to_csv, to_json, to_table
+
+    settings = _settings()
+    result = _with_store(
+        settings,
+        lambda store: compute_report(
+            settings, store, survey_id, baseline, follow_up, organisation, lang, items
+        ),
+    )
+    if fmt == "csv":
+        click.echo(to_csv(result), nl=False)
+    elif fmt == "json":
+        click.echo(to_json(result).decode())
+    else:
+        click.echo(to_table(result))
+
+
+async def compute_report(
+    settings: Settings,
+    store: Store,
+    survey_id: str,
+    baseline: str,
+    follow_up: str,
+    organisation: str | None,
+    lang: str,
+    items: bool,
+) -> Any:
+    """Load two waves and build their report (shared by the CLI and the web layer)."""
+    from .anonymity import results_available
+    from .reports.data import wave_matrix
+    from .reports.report import build_report
+    from .surveys.loader import decode_survey
+
+    catalog = load_catalog(Path(settings.forms_dir))
+    if organisation is not None and organisation not in catalog.organisations:
+        raise click.ClickException(f"unknown organisation '{organisation}'")
+    matrices = []
+    for wave_id in (baseline, follow_up):
+        wave = await _find_wave(store, wave_id)
+        if wave.survey_id != survey_id:
+            raise click.ClickException(f"wave '{wave_id}' is a wave of '{wave.survey_id}'")
+        definition = await store.form_version(wave.version)
+        if definition is None:
+            raise click.ClickException(f"form version {wave.version} of '{wave_id}' is missing")
+        survey = decode_survey(definition)
+        if not results_available(wave, survey.kind):
+            raise click.ClickException(
+                f"wave '{wave_id}' is still open: results of a staff wave appear when it is "
+                "closed (two reports minutes apart would reveal one person's answers)"
+            )
+        matrices.append(wave_matrix(wave, survey, await store.wave_codes(wave_id)))
+    a, b = matrices
+    min_group = max(a.wave.min_group, b.wave.min_group, settings.min_group)
+    population = (
+        await _population(store, a.wave, organisation),
+        await _population(store, b.wave, organisation),
+    )
+    return build_report(
+        a,
+        b,
+        catalog.expected_results,
+        lang=lang,
+        organisation=organisation,
+        min_group=min_group,
+        population=population,
+        items=items,
+    )
+
+
+async def _population(store: Store, wave: Wave, organisation: str | None) -> int | None:
+    """Staff waves: the head count of the organisations covered (for the FPC)."""
+    if not wave.structure:
+        return None
+    data = await store.form_version(wave.structure)
+    frozen = msgspec.json.decode(data or b"{}", type=dict[str, Structure])
+    return (
+        sum(
+            u.head_count
+            for org, s in frozen.items()
+            for u in s.units
+            if organisation is None or org == organisation
+        )
+        or None
+    )
+
+
 # ---------------------------------------------------------------------------- demo
 DEMO_WAVES = [
     ("baseline", "2026-03-02", "2026-04-30 18:00"),

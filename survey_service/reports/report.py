@@ -1,0 +1,386 @@
+"""The expected-results report: every declared indicator of a survey, baseline against
+follow-up, with the statistics of INDICATORS.md §4 and the targets of
+``forms/expected-results.toml`` (pure: arrays in, rows out).
+
+Families for multiple comparisons are fixed by the files, never by the command: the
+indicators named by confirmatory expected results are adjusted with Holm; every other
+indicator and every single item with Benjamini-Hochberg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from .. import indicators as ind
+from ..indicators.result import Comparison, Estimate, NotComputable
+from ..surveys.loader import indicator_items
+from ..surveys.model import ExpectedResult, IndicatorDef, Survey, Text
+from .data import WaveMatrix
+
+Status = Literal["met", "not met", "not significant", "not computable"]
+SIGNIFICANCE = 0.05
+
+
+class Row(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One line of the report; values unrounded (round only for display)."""
+
+    section: Literal["expected", "indicator", "item"]
+    id: str
+    label: str
+    kind: str
+    baseline: float | None = None
+    follow_up: float | None = None
+    change: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    test: str | None = None
+    statistic: float | None = None
+    p: float | None = None
+    p_adjusted: float | None = None
+    adjustment: str | None = None
+    effect: str | None = None
+    effect_size: float | None = None
+    n_baseline: int | None = None
+    n_follow_up: int | None = None
+    alpha_baseline: float | None = None
+    alpha_follow_up: float | None = None
+    target: str | None = None
+    status: Status | None = None
+    note: str | None = None
+
+
+class Report(msgspec.Struct, kw_only=True):
+    survey: str
+    baseline: str
+    follow_up: str
+    organisation: str | None
+    lang: str
+    min_group: int
+    rows: list[Row]
+    not_comparable: list[tuple[str, str]]
+
+
+def _scale_signature(survey: Survey, item_id: str) -> tuple[object, ...] | None:
+    """What must be equal for an item to be comparable across two form versions."""
+    for q in survey.questions():
+        for row in q.rows if q.kind == "matrix" else []:
+            if row.id == item_id:
+                scale = survey.scales.get(q.scale or "")
+                return ("likert", scale.labels if scale else None, row.reverse, q.dont_know)
+        if q.id == item_id:
+            if q.kind == "likert":
+                scale = survey.scales.get(q.scale or "")
+                return ("likert", scale.labels if scale else None, q.reverse, q.dont_know)
+            return (q.kind,)
+    return None
+
+
+def comparable(a: Survey, b: Survey, definition: IndicatorDef) -> str | None:
+    """``None`` if the indicator can be compared across the two versions, else why not."""
+    other = next((i for i in b.indicators if i.id == definition.id), None)
+    if other is None:
+        return "not declared in the follow-up form version"
+    if other.kind != definition.kind:
+        return f"its kind changed ({definition.kind} -> {other.kind})"
+    items_a, items_b = indicator_items(a, definition.id), indicator_items(b, definition.id)
+    if set(items_a) != set(items_b):
+        changed = sorted(set(items_a) ^ set(items_b))
+        return f"its items differ between the waves ({', '.join(changed)})"
+    for item in items_a:
+        if _scale_signature(a, item) != _scale_signature(b, item):
+            return f"item {item} has a different scale or wording of answers"
+    return None
+
+
+def _points(m: WaveMatrix, items: Sequence[str]) -> int | NotComputable:
+    points = {m.item(i).points for i in items if m.item(i) is not None}  # type: ignore[union-attr]
+    if len(points) != 1:
+        return NotComputable("the items are on different scales")
+    return points.pop()
+
+
+def _matrix(m: WaveMatrix, items: Sequence[str]) -> npt.NDArray[np.int32]:
+    columns = [m.likert(i) for i in items]
+    return np.column_stack([c for c in columns if c is not None]).astype(np.int32)
+
+
+def _reverse(m: WaveMatrix, items: Sequence[str]) -> list[bool]:
+    return [bool(m.item(i).reverse) for i in items]  # type: ignore[union-attr]
+
+
+def _value(estimate: object) -> float | None:
+    if isinstance(estimate, Estimate):
+        return estimate.value
+    return None
+
+
+def _compute(
+    definition: IndicatorDef,
+    items: list[str],
+    a: WaveMatrix,
+    b: WaveMatrix,
+    pop_a: int | None,
+    pop_b: int | None,
+) -> tuple[float | None, float | None, Comparison | NotComputable, Row]:
+    """Baseline value, follow-up value and comparison of one indicator."""
+    row = Row(section="indicator", id=definition.id, label="", kind=definition.kind)
+    kind = definition.kind
+    if kind == "nps":
+        ra, rb = (
+            ind.nps(a.raw(items[0]), population=pop_a),
+            ind.nps(b.raw(items[0]), population=pop_b),
+        )
+        va = ra.nps if not isinstance(ra, NotComputable) else None
+        vb = rb.nps if not isinstance(rb, NotComputable) else None
+        return va, vb, ind.compare_nps(a.raw(items[0]), b.raw(items[0])), row
+    points = _points(a, items)
+    if isinstance(points, NotComputable):
+        return None, None, points, row
+    reverse = _reverse(a, items)
+    if kind == "index":
+        ma, mb = _matrix(a, items), _matrix(b, items)
+        ea = ind.composite_index(ma, points, reverse, population=pop_a)
+        eb = ind.composite_index(mb, points, reverse, population=pop_b)
+        for matrix, name in ((ma, "alpha_baseline"), (mb, "alpha_follow_up")):
+            if len(items) > 1:
+                rel = ind.cronbach_alpha(matrix, points, reverse)
+                if not isinstance(rel, NotComputable):
+                    setattr(row, name, rel.alpha)
+        return _value(ea), _value(eb), ind.compare_composite(ma, mb, points, reverse), row
+    if kind == "mean":
+        ca, cb = a.likert(items[0]), b.likert(items[0])
+        pa = ind.positive_and_mean(ca, points, reverse=reverse[0], population=pop_a)
+        pb = ind.positive_and_mean(cb, points, reverse=reverse[0], population=pop_b)
+        va = pa.mean.value if not isinstance(pa, NotComputable) else None
+        vb = pb.mean.value if not isinstance(pb, NotComputable) else None
+        return va, vb, ind.compare_ordinal(ca, cb, points, reverse=reverse[0]), row
+    # percent_positive
+    if len(items) == 1:
+        ca, cb = a.likert(items[0]), b.likert(items[0])
+        pa = ind.positive_and_mean(ca, points, reverse=reverse[0], population=pop_a)
+        pb = ind.positive_and_mean(cb, points, reverse=reverse[0], population=pop_b)
+        va = pa.percent.value if not isinstance(pa, NotComputable) else None
+        vb = pb.percent.value if not isinstance(pb, NotComputable) else None
+        return va, vb, ind.compare_percent_positive(ca, cb, points, reverse=reverse[0]), row
+    ta = ind.theme_score([a.likert(i) for i in items], points, reverse)
+    tb = ind.theme_score([b.likert(i) for i in items], points, reverse)
+    va = ta.value if not isinstance(ta, NotComputable) else None
+    vb = tb.value if not isinstance(tb, NotComputable) else None
+    # test: Welch on each respondent's share of positive answers over the theme's items
+    shares = [_positive_share(_matrix(m, items), points, reverse) for m in (a, b)]
+    comparison = ind.compare_means(shares[0], shares[1])
+    if not isinstance(comparison, NotComputable):
+        comparison = msgspec.structs.replace(
+            comparison, baseline=va or 0.0, follow_up=vb or 0.0, change=(vb or 0.0) - (va or 0.0)
+        )
+    row.note = "test: Welch t on each respondent's share of positive answers"
+    return va, vb, comparison, row
+
+
+def _positive_share(
+    matrix: npt.NDArray[np.int32], points: int, reverse: list[bool]
+) -> npt.NDArray[np.float64]:
+    positive = np.zeros(matrix.shape[0])
+    valid = np.zeros(matrix.shape[0])
+    for j in range(matrix.shape[1]):
+        values = ind.valid_values(matrix[:, j], points, reverse=reverse[j])
+        ok = values > 0
+        positive += ok & (values > (points + 1) / 2)
+        valid += ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 100.0 * positive / valid
+    return share[valid > 0]
+
+
+def _fill(
+    row: Row, va: float | None, vb: float | None, comparison: object, n1: int, n2: int
+) -> None:
+    row.baseline, row.follow_up = va, vb
+    row.n_baseline, row.n_follow_up = n1, n2
+    if va is not None and vb is not None:
+        row.change = vb - va
+    if isinstance(comparison, Comparison):
+        row.ci_low, row.ci_high = comparison.ci_low, comparison.ci_high
+        row.test, row.statistic, row.p = comparison.test, comparison.statistic, comparison.p
+        row.effect, row.effect_size = comparison.effect, comparison.effect_size
+        row.n_baseline, row.n_follow_up = comparison.n1, comparison.n2
+        if comparison.p_adjusted is not None:
+            row.p_adjusted, row.adjustment = comparison.p_adjusted, comparison.adjustment
+    elif isinstance(comparison, NotComputable):
+        row.note = comparison.reason if not row.note else f"{row.note}; {comparison.reason}"
+
+
+def target_status(result: ExpectedResult, row: Row) -> Status:
+    target = result.target
+    if row.follow_up is None or (target.change_at_least is not None and row.change is None):
+        return "not computable"
+    if target.at_least is not None and row.follow_up < target.at_least:
+        return "not met"
+    if target.change_at_least is not None:
+        assert row.change is not None
+        p = row.p_adjusted if row.p_adjusted is not None else row.p
+        if p is None:
+            return "not computable"
+        if p >= SIGNIFICANCE:
+            return "not significant"
+        if row.change < target.change_at_least:
+            return "not met"
+    return "met"
+
+
+def describe_target(result: ExpectedResult, lang: str) -> str:
+    parts = []
+    if result.target.change_at_least is not None:
+        parts.append(
+            ("ръст с поне {:g} пункта" if lang == "bg" else "rise of at least {:g}").format(
+                result.target.change_at_least
+            )
+        )
+    if result.target.at_least is not None:
+        parts.append(
+            ("поне {:g}" if lang == "bg" else "at least {:g}").format(result.target.at_least)
+        )
+    return "; ".join(parts)
+
+
+def build_report(
+    baseline: WaveMatrix,
+    follow_up: WaveMatrix,
+    expected: Sequence[ExpectedResult],
+    *,
+    lang: str = "bg",
+    organisation: str | None = None,
+    min_group: int = 10,
+    population: tuple[int | None, int | None] = (None, None),
+    items: bool = True,
+) -> Report:
+    """Compare every indicator (and, with ``items``, every likert item) of two waves."""
+    a, b = baseline, follow_up
+    if organisation is not None:
+        a = a.subset(a.organisations == organisation)
+        b = b.subset(b.organisations == organisation)
+    survey_a, survey_b = a.survey, b.survey
+    results = [r for r in expected if r.survey == survey_a.id]
+    confirmatory = {r.indicator for r in results if r.confirmatory}
+    not_comparable: list[tuple[str, str]] = []
+    indicator_rows: dict[str, Row] = {}
+    comparisons: dict[str, Comparison | NotComputable] = {}
+    too_small = min(a.n, b.n) < min_group
+    for definition in survey_a.indicators:
+        reason = comparable(survey_a, survey_b, definition)
+        if reason is not None:
+            not_comparable.append((definition.id, reason))
+            continue
+        item_ids = indicator_items(survey_a, definition.id)
+        if too_small:
+            row = Row(
+                section="indicator",
+                id=definition.id,
+                label="",
+                kind=definition.kind,
+                n_baseline=None,
+                n_follow_up=None,
+                note=f"fewer than {min_group} respondents in a wave: not shown",
+            )
+            va = vb = None
+            comparison: Comparison | NotComputable = NotComputable(row.note or "")
+        else:
+            va, vb, comparison, row = _compute(definition, item_ids, a, b, *population)
+        row.label = definition.label.get(lang)
+        if (
+            row.alpha_baseline is not None
+            and min(row.alpha_baseline, row.alpha_follow_up or 1.0) < ind.ALPHA_THRESHOLD
+        ):
+            flag = (
+                f"Cronbach's alpha below {ind.ALPHA_THRESHOLD:.2f}: read the items "
+                f"({', '.join(item_ids)}) beside it"
+            )
+            row.note = f"{row.note}; {flag}" if row.note else flag
+        indicator_rows[definition.id] = row
+        comparisons[definition.id] = comparison
+        if not too_small:
+            _fill(row, va, vb, comparison, a.n, b.n)
+    for definition in survey_b.indicators:
+        if definition.id not in {d.id for d in survey_a.indicators}:
+            not_comparable.append((definition.id, "not declared in the baseline form version"))
+
+    item_rows: dict[str, Row] = {}
+    if items and not too_small:
+        for item in a.items:
+            spec = a.item(item)
+            if spec is None or spec.kind != "likert":
+                continue
+            if _scale_signature(survey_a, item) != _scale_signature(survey_b, item):
+                not_comparable.append((item, "not asked with the same scale in both waves"))
+                continue
+            question = survey_a.question(spec.question)
+            label = question.text.get(lang) if question else item
+            if question is not None and question.kind == "matrix":
+                label = next(r.text.get(lang) for r in question.rows if r.id == item)
+            ca, cb = a.likert(item), b.likert(item)
+            sa = ind.item_stats(ca, spec.points, reverse=spec.reverse)
+            sb = ind.item_stats(cb, spec.points, reverse=spec.reverse)
+            row = Row(section="item", id=item, label=label, kind="mean")
+            comparisons[f"item:{item}"] = ind.compare_ordinal(
+                ca, cb, spec.points, reverse=spec.reverse
+            )
+            va = sa.mean if not isinstance(sa, NotComputable) else None
+            vb = sb.mean if not isinstance(sb, NotComputable) else None
+            _fill(
+                row,
+                va,
+                vb,
+                comparisons[f"item:{item}"],
+                sa.n_valid if not isinstance(sa, NotComputable) else 0,
+                sb.n_valid if not isinstance(sb, NotComputable) else 0,
+            )
+            item_rows[item] = row
+
+    # multiple comparisons: families fixed by the files
+    holm = [k for k in indicator_rows if k in confirmatory]
+    bh = [k for k in indicator_rows if k not in confirmatory] + [f"item:{k}" for k in item_rows]
+    for keys, method in ((holm, "holm"), (bh, "fdr_bh")):
+        adjusted = ind.adjust_comparisons([comparisons[k] for k in keys], method)  # type: ignore[arg-type]
+        for key, comparison in zip(keys, adjusted, strict=True):
+            if isinstance(comparison, Comparison) and comparison.p_adjusted is not None:
+                row = item_rows[key[5:]] if key.startswith("item:") else indicator_rows[key]
+                row.p_adjusted, row.adjustment = comparison.p_adjusted, comparison.adjustment
+
+    expected_rows = []
+    for result in results:
+        source = indicator_rows.get(result.indicator)
+        row = (
+            msgspec.structs.replace(
+                source, section="expected", id=result.id, label=result.text.get(lang)
+            )
+            if source
+            else Row(
+                section="expected",
+                id=result.id,
+                label=result.text.get(lang),
+                kind="",
+                note=f"indicator {result.indicator} is not comparable",
+            )
+        )
+        row.target = describe_target(result, lang)
+        row.status = target_status(result, row)
+        expected_rows.append(row)
+    return Report(
+        survey=survey_a.id,
+        baseline=a.wave.id,
+        follow_up=b.wave.id,
+        organisation=organisation,
+        lang=lang,
+        min_group=min_group,
+        rows=[*expected_rows, *indicator_rows.values(), *item_rows.values()],
+        not_comparable=not_comparable,
+    )
+
+
+def text(value: Text, lang: str) -> str:
+    return value.get(lang)
