@@ -188,8 +188,9 @@ def _positive_share(
     positive = np.zeros(matrix.shape[0])
     valid = np.zeros(matrix.shape[0])
     for j in range(matrix.shape[1]):
-        values = ind.valid_values(matrix[:, j], points, reverse=reverse[j])
-        ok = values > 0
+        column = matrix[:, j]
+        ok = (column >= 1) & (column <= points)
+        values = points + 1 - column if reverse[j] else column
         positive += ok & (values > (points + 1) / 2)
         valid += ok
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -94,3 +94,29 @@ def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(
         lyaskovets = client.get(f"/s/{SURVEY}?org=lyaskovets")
     assert "<h1>За Вашето посещение</h1>" in elena.text  # frozen when the wave opened
     assert "<h1>За Вашето последно посещение</h1>" in lyaskovets.text
+
+
+def test_demo_then_report_in_every_format(env: dict[str, str]) -> None:
+    code, out = run(env, "demo", "--responses", "150", "--seed", "3")
+    assert code == 0, out
+    assert run(env, "demo")[1].count("exists already") == 2  # idempotent
+    args = ["report", SURVEY, "--baseline", f"demo-{SURVEY}-baseline",
+            "--follow-up", f"demo-{SURVEY}-follow-up"]
+    code, table = run(env, *args)
+    assert code == 0 and "Очаквани резултати" in table and "Индекс" in table
+    code, table_en = run(env, *args, "--lang", "en", "--org", "elena")
+    assert code == 0 and "Expected results" in table_en
+    code, out = run(env, *args, "--format", "json", "--no-items")
+    data = json.loads(out)
+    assert {r["section"] for r in data["rows"]} == {"expected", "indicator"}
+    assert data["baseline"] == f"demo-{SURVEY}-baseline"
+    code, out = run(env, *args, "--format", "csv")
+    assert code == 0 and out.startswith("\ufeffsection,id,label,baseline,follow_up,change")
+    code, out = run(env, "report", SURVEY, "--baseline", "nope", "--follow-up", "x")
+    assert code != 0 and "unknown wave 'nope'" in out
+
+
+def test_no_report_from_an_open_staff_wave(env: dict[str, str]) -> None:
+    assert run(env, "waves", "open", "staff-survey", "--id", "s1", "--org", "elena")[0] == 0
+    code, out = run(env, "report", "staff-survey", "--baseline", "s1", "--follow-up", "s1")
+    assert code != 0 and "still open" in out
