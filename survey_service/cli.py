@@ -581,6 +581,12 @@ def waves_list(as_json: bool) -> None:
     show_default=True,
     help="Also compare every single item (exploratory).",
 )
+@click.option(
+    "--by",
+    type=click.Choice(["organisation", "unit", "channel", "service"]),
+    default=None,
+    help="Show the indicators by group instead (small groups hidden).",
+)
 def report(
     survey_id: str,
     baseline: str,
@@ -589,6 +595,7 @@ def report(
     fmt: str,
     lang: str,
     items: bool,
+    by: str | None,
 ) -> None:
     """The expected-results table: each indicator at baseline and follow-up, the change with
     its 95 % CI, test, raw and adjusted p, effect size, n per wave and target status."""
@@ -598,9 +605,19 @@ def report(
     result = _with_store(
         settings,
         lambda store: compute_report(
-            settings, store, survey_id, baseline, follow_up, organisation, lang, items
+            settings, store, survey_id, baseline, follow_up, organisation, lang, items, by
         ),
     )
+    if by is not None:
+        from .reports.breakdown import breakdown_csv, breakdown_table
+
+        if fmt == "csv":
+            click.echo(breakdown_csv(result), nl=False)
+        elif fmt == "json":
+            click.echo(msgspec.json.format(msgspec.json.encode(result)).decode())
+        else:
+            click.echo(breakdown_table(result, lang))
+        return
     if fmt == "csv":
         click.echo(to_csv(result), nl=False)
     elif fmt == "json":
@@ -618,6 +635,7 @@ async def compute_report(
     organisation: str | None,
     lang: str,
     items: bool,
+    by: str | None = None,
 ) -> Any:
     """Load two waves and build their report (shared by the CLI and the web layer)."""
     from .anonymity import results_available
@@ -649,6 +667,17 @@ async def compute_report(
         await _population(store, a.wave, organisation),
         await _population(store, b.wave, organisation),
     )
+    if by is not None:
+        from .reports.breakdown import breakdown
+
+        if organisation is not None:
+            a = a.subset(a.organisations == organisation)
+            b = b.subset(b.organisations == organisation)
+        labels, mapping = await _unit_labels(store, a.wave, b.wave, lang)
+        if by == "organisation":
+            labels = {o.id: o.name.get(lang) for o in catalog.organisations.values()}
+        return breakdown(a, b, by, lang=lang, min_group=min_group,  # type: ignore[arg-type]
+                         labels=labels, unit_mapping=mapping)
     return build_report(
         a,
         b,
@@ -659,6 +688,24 @@ async def compute_report(
         population=population,
         items=items,
     )
+
+
+async def _unit_labels(
+    store: Store, baseline: Wave, follow_up: Wave, lang: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Unit names of the follow-up structure, and the map from baseline units to them."""
+    labels: dict[str, str] = {}
+    mapping: dict[str, str] = {}
+    frozen = {}
+    for wave in (baseline, follow_up):
+        data = await store.form_version(wave.structure or "") if wave.structure else None
+        frozen[wave.id] = msgspec.json.decode(data or b"{}", type=dict[str, Structure])
+    for org, structure in frozen[follow_up.id].items():
+        labels.update({u.id: u.name.get(lang) for u in structure.units})
+        before = frozen[baseline.id].get(org)
+        if before is not None and structure.previous == before.id:
+            mapping.update(structure.mapping)
+    return labels, mapping
 
 
 async def _population(store: Store, wave: Wave, organisation: str | None) -> int | None:
