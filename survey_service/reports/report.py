@@ -34,7 +34,11 @@ class Row(msgspec.Struct, kw_only=True, omit_defaults=True):
     label: str
     kind: str
     baseline: float | None = None
+    baseline_ci_low: float | None = None
+    baseline_ci_high: float | None = None
     follow_up: float | None = None
+    follow_up_ci_low: float | None = None
+    follow_up_ci_high: float | None = None
     change: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
@@ -137,6 +141,7 @@ def _compute(
         )
         va = ra.nps if not isinstance(ra, NotComputable) else None
         vb = rb.nps if not isinstance(rb, NotComputable) else None
+        _precision(row, ra, rb)
         return va, vb, ind.compare_nps(a.raw(items[0]), b.raw(items[0])), row
     points = _points(a, items)
     if isinstance(points, NotComputable):
@@ -151,6 +156,7 @@ def _compute(
                 rel = ind.cronbach_alpha(matrix, points, reverse)
                 if not isinstance(rel, NotComputable):
                     setattr(row, name, rel.alpha)
+        _precision(row, ea, eb)
         return _value(ea), _value(eb), ind.compare_composite(ma, mb, points, reverse), row
     if kind == "mean":
         ca, cb = a.likert(items[0]), b.likert(items[0])
@@ -158,6 +164,7 @@ def _compute(
         pb = ind.positive_and_mean(cb, points, reverse=reverse[0], population=pop_b)
         va = pa.mean.value if not isinstance(pa, NotComputable) else None
         vb = pb.mean.value if not isinstance(pb, NotComputable) else None
+        _precision(row, getattr(pa, "mean", None), getattr(pb, "mean", None))
         return va, vb, ind.compare_ordinal(ca, cb, points, reverse=reverse[0]), row
     # percent_positive
     if len(items) == 1:
@@ -166,6 +173,7 @@ def _compute(
         pb = ind.positive_and_mean(cb, points, reverse=reverse[0], population=pop_b)
         va = pa.percent.value if not isinstance(pa, NotComputable) else None
         vb = pb.percent.value if not isinstance(pb, NotComputable) else None
+        _precision(row, getattr(pa, "percent", None), getattr(pb, "percent", None))
         return va, vb, ind.compare_percent_positive(ca, cb, points, reverse=reverse[0]), row
     ta = ind.theme_score([a.likert(i) for i in items], points, reverse)
     tb = ind.theme_score([b.likert(i) for i in items], points, reverse)
@@ -180,6 +188,16 @@ def _compute(
         )
     row.note = "test: Welch t on each respondent's share of positive answers"
     return va, vb, comparison, row
+
+
+def _precision(row: Row, baseline: object, follow_up: object) -> None:
+    """Each wave's own 95 % CI (with the finite population correction when N is known)."""
+    for estimate, low, high in ((baseline, "baseline_ci_low", "baseline_ci_high"),
+                                (follow_up, "follow_up_ci_low", "follow_up_ci_high")):
+        lo, hi = getattr(estimate, "ci_low", None), getattr(estimate, "ci_high", None)
+        if isinstance(lo, float) and isinstance(hi, float):
+            setattr(row, low, lo)
+            setattr(row, high, hi)
 
 
 def _positive_share(

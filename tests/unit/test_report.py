@@ -173,15 +173,31 @@ def test_csv_and_json_outputs() -> None:
     a, b = demo(CITIZEN, "a", 200, 7), demo(CITIZEN, "b", 200, 8, follow=True)
     report = build_report(a, b, CATALOG.expected_results, lang="bg")
     text = to_csv(report)
-    assert text.startswith("\ufeffsection,id,label,")
+    assert text.startswith("\ufeffsection,id,label,baseline,baseline_ci_low,")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(rows) == len(report.rows)
     csqi = next(r for r in rows if r["id"] == "csqi")
     source = next(r for r in report.rows if r.id == "csqi")
     assert float(csqi["baseline"]) == source.baseline  # full precision, '.' decimals
+    assert source.baseline_ci_low is not None and source.baseline_ci_high is not None
+    assert source.baseline_ci_low < source.baseline < source.baseline_ci_high
     assert csqi["label"].startswith("Индекс")
     data = json.loads(to_json(report))
     assert data["survey"] == "citizen-satisfaction" and len(data["rows"]) == len(report.rows)
     evil = msgspec.structs.replace(report, rows=[msgspec.structs.replace(
         report.rows[0], label="=HYPERLINK(\"http://x\")")])
     assert "'=HYPERLINK" in to_csv(evil)
+
+
+def test_each_wave_has_its_precision_with_the_finite_population_correction() -> None:
+    """Staff waves are near-censuses: with the head count N, the CI of a wave's value shrinks
+    by √((N−n)/(N−1)); the change test does not use it."""
+    a, b = demo(STAFF, "a", 40, 11), demo(STAFF, "b", 40, 12, follow=True)
+    plain = next(r for r in build_report(a, b, [], min_group=5, items=False).rows
+                 if r.id == "eei")
+    census = next(r for r in build_report(a, b, [], min_group=5, items=False,
+                                          population=(50, 50)).rows if r.id == "eei")
+    assert plain.baseline == census.baseline and plain.p == census.p
+    width = plain.baseline_ci_high - plain.baseline_ci_low  # type: ignore[operator]
+    narrow = census.baseline_ci_high - census.baseline_ci_low  # type: ignore[operator]
+    assert narrow == pytest.approx(width * np.sqrt((50 - 40) / (50 - 1)), rel=1e-9)

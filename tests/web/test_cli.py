@@ -111,7 +111,7 @@ def test_demo_then_report_in_every_format(env: dict[str, str]) -> None:
     assert {r["section"] for r in data["rows"]} == {"expected", "indicator"}
     assert data["baseline"] == f"demo-{SURVEY}-baseline"
     code, out = run(env, *args, "--format", "csv")
-    assert code == 0 and out.startswith("\ufeffsection,id,label,baseline,follow_up,change")
+    assert code == 0 and out.startswith("\ufeffsection,id,label,baseline,baseline_ci_low")
     code, out = run(env, "report", SURVEY, "--baseline", "nope", "--follow-up", "x")
     assert code != 0 and "unknown wave 'nope'" in out
 
