@@ -511,3 +511,21 @@ async def test_shipped_staff_and_training_forms_work_in_both_languages(
         assert '<html lang="bg">' in page.text
         assert (await answer_all(client, training_code)).status_code == 303
     assert db_counts(db_path)["pending"] == 2
+
+
+async def test_a_lost_slip_is_revoked_and_replaced_without_a_link(
+    staff_client: Client, settings: Settings, db_path: Path
+) -> None:
+    [lost] = await issue(settings, 1)
+    code, out = await run_cli(settings, "tokens", "revoke", lost.lower())
+    assert code == 0 and "revoked" in out
+    assert (await run_cli(settings, "tokens", "revoke", lost))[0] != 0  # already unusable
+    page = await staff_client.get(f"/t/{lost}")
+    assert page.status_code == 400 and 'id="code-error"' in page.text
+    [replacement] = await issue(settings, 1)
+    assert (await answer_all(staff_client, replacement)).status_code == 303
+    with sqlite3.connect(db_path) as conn:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(tokens)")]
+        rows = conn.execute("SELECT unit, used FROM tokens").fetchall()
+    assert columns == ["hash", "wave_id", "organisation", "unit", "used"]  # nothing links them
+    assert sorted(rows) == [("admin_services", 1), ("admin_services", 1)]
