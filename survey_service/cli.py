@@ -371,12 +371,19 @@ def waves_status(wave_id: str, as_json: bool) -> None:
 @click.option(
     "--min-group",
     type=click.IntRange(5),
-    required=True,
+    default=None,
     help="Smallest group figures may describe (at least 5).",
 )
-def waves_set(wave_id: str, min_group: int) -> None:
+@click.option(
+    "--panel/--no-panel",
+    default=None,
+    help="Staff waves: let respondents give a self-made panel code (off by default).",
+)
+def waves_set(wave_id: str, min_group: int | None, panel: bool | None) -> None:
     """Change a wave's anonymity settings; refused once the wave has a response."""
     settings = _settings()
+    if min_group is None and panel is None:
+        raise click.UsageError("nothing to change: give --min-group and/or --panel/--no-panel")
 
     async def work(store: Store) -> None:
         wave = await _find_wave(store, wave_id)
@@ -387,10 +394,19 @@ def waves_set(wave_id: str, min_group: int) -> None:
                 f"wave '{wave_id}' already has responses: its anonymity settings can no longer "
                 "change"
             )
-        await store.update_wave(msgspec.structs.replace(wave, min_group=min_group))
+        if panel and _survey_kinds(settings).get(wave.survey_id) != "staff":
+            raise click.ClickException("a panel is only for staff waves")
+        await store.update_wave(msgspec.structs.replace(
+            wave,
+            min_group=wave.min_group if min_group is None else min_group,
+            panel=wave.panel if panel is None else panel,
+        ))
 
     _with_store(settings, work)
-    click.echo(f"wave {wave_id}: smallest reported group is now {min_group}")
+    if min_group is not None:
+        click.echo(f"wave {wave_id}: smallest reported group is now {min_group}")
+    if panel is not None:
+        click.echo(f"wave {wave_id}: panel codes {'on' if panel else 'off'}")
 
 
 # ---------------------------------------------------------------------------- tokens

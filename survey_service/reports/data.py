@@ -27,6 +27,7 @@ class WaveMatrix:
     organisations: npt.NDArray[np.str_]
     channels: npt.NDArray[np.str_]
     units: npt.NDArray[np.str_]
+    panels: npt.NDArray[np.object_] | None = None  # staff panel waves: hashes or None
 
     @property
     def n(self) -> int:
@@ -58,6 +59,7 @@ class WaveMatrix:
             self.organisations[mask],
             self.channels[mask],
             self.units[mask],
+            None if self.panels is None else self.panels[mask],
         )
 
 
@@ -77,4 +79,7 @@ def wave_matrix(wave: Wave, survey: Survey, data: WaveCodes) -> WaveMatrix:
         organisations=np.asarray(data.organisations, dtype=np.str_),
         channels=np.asarray(data.channels, dtype=np.str_),
         units=np.asarray([u or "" for u in data.units], dtype=np.str_),
+        panels=np.asarray(data.panels, dtype=object)
+        if wave.panel and len(data.panels) == n
+        else None,
     )

@@ -122,7 +122,7 @@ def to_table(report: Report) -> str:
         ]
     )
     lines = []
-    for section in ("expected", "indicator", "item"):
+    for section in ("expected", "indicator", "item", "panel"):
         rows: list[Row] = [r for r in report.rows if r.section == section]
         if not rows:
             continue
@@ -130,6 +130,8 @@ def to_table(report: Report) -> str:
             "expected": ("Очаквани резултати", "Expected results"),
             "indicator": ("Показатели", "Indicators"),
             "item": ("Въпроси (проучвателно)", "Items (exploratory)"),
+            "panel": ("Едни и същи хора в двете вълни (панел)",
+                      "The same people in both waves (panel)"),
         }[section]
         table = [head]
         for r in rows:

@@ -29,7 +29,7 @@ SIGNIFICANCE = 0.05
 class Row(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One line of the report; values unrounded (round only for display)."""
 
-    section: Literal["expected", "indicator", "item"]
+    section: Literal["expected", "indicator", "item", "panel"]
     id: str
     label: str
     kind: str
@@ -192,8 +192,10 @@ def _compute(
 
 def _precision(row: Row, baseline: object, follow_up: object) -> None:
     """Each wave's own 95 % CI (with the finite population correction when N is known)."""
-    for estimate, low, high in ((baseline, "baseline_ci_low", "baseline_ci_high"),
-                                (follow_up, "follow_up_ci_low", "follow_up_ci_high")):
+    for estimate, low, high in (
+        (baseline, "baseline_ci_low", "baseline_ci_high"),
+        (follow_up, "follow_up_ci_low", "follow_up_ci_high"),
+    ):
         lo, hi = getattr(estimate, "ci_low", None), getattr(estimate, "ci_high", None)
         if isinstance(lo, float) and isinstance(hi, float):
             setattr(row, low, lo)
@@ -370,6 +372,8 @@ def build_report(
                 row = item_rows[key[5:]] if key.startswith("item:") else indicator_rows[key]
                 row.p_adjusted, row.adjustment = comparison.p_adjusted, comparison.adjustment
 
+    panel_rows = [] if too_small else _panel_rows(a, b, survey_a, lang, min_group)
+
     expected_rows = []
     for result in results:
         source = indicator_rows.get(result.indicator)
@@ -396,9 +400,80 @@ def build_report(
         organisation=organisation,
         lang=lang,
         min_group=min_group,
-        rows=[*expected_rows, *indicator_rows.values(), *item_rows.values()],
+        rows=[*expected_rows, *indicator_rows.values(), *item_rows.values(), *panel_rows],
         not_comparable=not_comparable,
     )
+
+
+def _pairs(a: WaveMatrix, b: WaveMatrix) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Rows of the same self-made panel code in both waves (codes used twice in a wave are
+    dropped: they cannot be paired with certainty)."""
+
+    def index(m: WaveMatrix) -> dict[bytes, int]:
+        seen: dict[bytes, int] = {}
+        twice: set[bytes] = set()
+        for i, code in enumerate(m.panels if m.panels is not None else []):
+            if code is None:
+                continue
+            if code in seen:
+                twice.add(code)
+            seen[code] = i
+        return {c: i for c, i in seen.items() if c not in twice}
+
+    ia, ib = index(a), index(b)
+    common = sorted(set(ia) & set(ib))
+    return (
+        np.asarray([ia[c] for c in common], dtype=np.intp),
+        np.asarray([ib[c] for c in common], dtype=np.intp),
+    )
+
+
+def _panel_rows(
+    a: WaveMatrix, b: WaveMatrix, survey: Survey, lang: str, min_group: int
+) -> list[Row]:
+    """Paired comparisons (t test on the same people's composites) for panel waves."""
+    from scipy import stats
+
+    if a.panels is None or b.panels is None:
+        return []
+    ia, ib = _pairs(a, b)
+    rows = []
+    for definition in survey.indicators:
+        if definition.kind != "index":
+            continue
+        items = indicator_items(survey, definition.id)
+        if comparable(survey, b.survey, definition) is not None:
+            continue
+        points = _points(a, items)
+        if isinstance(points, NotComputable):
+            continue
+        reverse = _reverse(a, items)
+        ra = ind.composite_scores(_matrix(a, items)[ia], points, reverse)
+        rb = ind.composite_scores(_matrix(b, items)[ib], points, reverse)
+        ok = ~(np.isnan(ra) | np.isnan(rb))
+        row = Row(
+            section="panel",
+            id=definition.id,
+            label=definition.label.get(lang),
+            kind="index",
+            n_baseline=int(ok.sum()),
+            n_follow_up=int(ok.sum()),
+        )
+        if ok.sum() < max(min_group, 2):
+            row.n_baseline = row.n_follow_up = None
+            row.note = f"fewer than {min_group} pairs: not shown"
+        elif np.ptp(rb[ok] - ra[ok]) == 0:
+            row.note = "every pair changed by the same amount: no test"
+        else:
+            test = stats.ttest_rel(rb[ok], ra[ok])
+            ci = test.confidence_interval(0.95)
+            row.baseline, row.follow_up = float(ra[ok].mean()), float(rb[ok].mean())
+            row.change = row.follow_up - row.baseline
+            row.ci_low, row.ci_high = float(ci.low), float(ci.high)
+            row.test, row.statistic, row.p = "paired_t", float(test.statistic), float(test.pvalue)
+            row.note = "the same people in both waves (self-made panel codes)"
+        rows.append(row)
+    return rows
 
 
 def text(value: Text, lang: str) -> str:

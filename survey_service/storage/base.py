@@ -26,6 +26,7 @@ class NewResponse(msgspec.Struct, frozen=True, kw_only=True):
     answers: Answers
     codes: bytes = b""  # packed int32 codes of the scored items (surveys.coding)
     unit: str | None = None  # staff: the unit of the invitation token
+    panel: bytes | None = None  # staff panel waves: keyed slow hash of a self-made code
 
 
 class WaveCodes(msgspec.Struct, frozen=True):
@@ -37,6 +38,7 @@ class WaveCodes(msgspec.Struct, frozen=True):
     organisations: list[str]
     channels: list[str]
     units: list[str | None]
+    panels: list[bytes | None] = []
 
 
 class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):

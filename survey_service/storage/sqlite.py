@@ -31,7 +31,7 @@ _orgs_decoder = msgspec.json.Decoder(list[str])
 
 _INSERT = (
     "INSERT INTO responses (id, submission_key, wave_id, version, organisation, channel, lang,"
-    " day, answers, codes, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " day, answers, codes, unit, panel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (submission_key) DO NOTHING"
 )
 
@@ -178,27 +178,29 @@ class SQLiteStore:
             int(wave.mixed),
             wave.structure,
             wave.min_group,
+            int(wave.panel),
             wave.id,
         )
 
     async def add_wave(self, wave: Wave) -> None:
         await self._write(
             "INSERT INTO waves (survey_id, version, phase, organisations, starts, ends, closed,"
-            " mixed, structure, min_group, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " mixed, structure, min_group, panel, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             self._wave_params(wave),
         )
 
     async def update_wave(self, wave: Wave) -> None:
         await self._write(
             "UPDATE waves SET survey_id = ?, version = ?, phase = ?, organisations = ?, starts = ?,"
-            " ends = ?, closed = ?, mixed = ?, structure = ?, min_group = ? WHERE id = ?",
+            " ends = ?, closed = ?, mixed = ?, structure = ?, min_group = ?, panel = ?"
+            " WHERE id = ?",
             self._wave_params(wave),
         )
 
     async def waves(self) -> list[Wave]:
         async with self._r.execute(
             "SELECT id, survey_id, version, phase, organisations, starts, ends, closed, mixed,"
-            " structure, min_group FROM waves"
+            " structure, min_group, panel FROM waves"
             " ORDER BY survey_id, COALESCE(starts, ''), id"
         ) as cur:
             rows = await cur.fetchall()
@@ -215,6 +217,7 @@ class SQLiteStore:
                 mixed=bool(r[8]),
                 structure=r[9],
                 min_group=int(r[10]),
+                panel=bool(r[11]),
             )
             for r in rows
         ]
@@ -233,6 +236,7 @@ class SQLiteStore:
             _json_encode(response.answers),
             response.codes,
             response.unit,
+            response.panel,
         )
 
     async def import_responses(self, responses: list[NewResponse]) -> None:
@@ -313,14 +317,20 @@ class SQLiteStore:
 
     async def wave_codes(self, wave_id: str) -> WaveCodes:
         async with self._r.execute(
-            "SELECT organisation, channel, unit, codes FROM responses WHERE wave_id = ?",
+            "SELECT organisation, channel, unit, codes, panel FROM responses WHERE wave_id = ?",
             (wave_id,),
         ) as cur:
             rows = await cur.fetchall()
         if not rows:
             return WaveCodes(b"", [], [], [])
-        organisations, channels, units, blobs = zip(*rows, strict=True)
-        return WaveCodes(b"".join(blobs), list(organisations), list(channels), list(units))
+        organisations, channels, units, blobs, panels = zip(*rows, strict=True)
+        return WaveCodes(
+            b"".join(blobs),
+            list(organisations),
+            list(channels),
+            list(units),
+            [bytes(p) if p is not None else None for p in panels],
+        )
 
     # ------------------------------------------------------------------ staff tokens
     async def add_tokens(

@@ -62,3 +62,22 @@ def normalise(typed: str) -> str | CodeProblem:
 def code_hash(code: str, key: str) -> bytes:
     """The keyed hash under which a (canonical) code is stored."""
     return hmac.new(key.encode(), b"invitation-code:" + code.encode(), hashlib.sha256).digest()
+
+
+PANEL_MIN, PANEL_MAX = 6, 40
+
+
+def normalise_panel(typed: str) -> str | None:
+    """A self-made panel code, upper-cased, without spaces or punctuation; ``None`` if it is
+    too short or too long to be useful."""
+    cleaned = "".join(ch for ch in typed.upper() if ch.isalnum())
+    return cleaned if PANEL_MIN <= len(cleaned) <= PANEL_MAX else None
+
+
+def panel_hash(code: str, key: str, survey_id: str) -> bytes:
+    """A slow keyed hash (scrypt, salt derived from the secret key and the survey), so that
+    the same code pairs a person's answers across the waves of a survey while the code itself
+    is never stored. Self-made codes have little entropy: whoever holds the secret key and a
+    staff list can still try to guess them, so the panel is off unless a wave turns it on."""
+    salt = hmac.new(key.encode(), b"panel:" + survey_id.encode(), hashlib.sha256).digest()
+    return hashlib.scrypt(code.encode(), salt=salt, n=2**14, r=8, p=1, dklen=16)

@@ -33,6 +33,8 @@ class Wave(msgspec.Struct, frozen=True, kw_only=True):
     structure: str | None = None
     #: smallest group any figure may describe (``SURVEY_MIN_GROUP`` when the wave opened)
     min_group: int = 10
+    #: staff waves: respondents may give a self-made panel code to pair before/after answers
+    panel: bool = False
 
     def state(self, now: dt.datetime) -> WaveState:
         if self.closed is not None and now >= self.closed:

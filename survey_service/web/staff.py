@@ -9,11 +9,13 @@ check symbol does not match gets a message of its own (a typing mistake).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections import deque
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
@@ -24,7 +26,7 @@ from ..i18n import normalise as normalise_lang
 from ..storage.base import NewResponse
 from ..surveys.coding import encode_codes
 from ..surveys.model import Organisation, Survey
-from ..surveys.tokens import CodeProblem, code_hash, normalise
+from ..surveys.tokens import CodeProblem, code_hash, normalise, normalise_panel, panel_hash
 from ..surveys.waves import Wave, now
 from .messages import N_
 from .public import NO_STORE, StepView, _csrf, _state, advance, html
@@ -136,7 +138,9 @@ async def _start(request: Request[Any, Any, Any], typed: str, lang: str) -> Resp
     if found is None:
         limiter.failed(_client(request))
         return entry_page(request, lang, typed, REFUSED, 400)
-    _, survey, org, _ = found
+    wave, survey, org, _ = found
+    if wave.panel:
+        return panel_page(request, lang, canonical)
     view = _view(request, survey, org, lang, canonical)
     return html(
         view.render(0, {}, {}, [], _csrf(request), secrets.token_urlsafe(16)), headers=NO_STORE
@@ -150,6 +154,45 @@ def _view(
     view = StepView(renderer, survey, org, lang, "web", request.app.state.settings)
     view.form_action, view.token = "/t", code
     return view
+
+
+PANEL_INVALID = N_("A panel code needs 6 to 40 letters and digits. Or leave it empty.")
+
+
+def panel_page(request: Request[Any, Any, Any], lang: str, code: str, typed: str = "",
+               error: str | None = None, status: int = 200) -> Response[bytes]:
+    """Optional self-made panel code, asked before the survey when the wave has a panel."""
+    _, renderer, _ = _state(request)
+    message = renderer.gettext(lang, error) if error else None
+    return html(renderer.render(
+        lang, "staff/panel.html", typed=typed, error=message, csrf=_csrf(request), token=code,
+        error_list=[{"item": "panel", "message": message}] if message else [],
+    ), status, NO_STORE)
+
+
+@post("/staff/panel", name="staff-panel")
+async def staff_panel(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Take the optional panel code, then show the first page of the survey."""
+    form = await request.form()
+    lang = normalise_lang(str(form.get("_lang", "")))
+    canonical = normalise(str(form.get("_token", "")))
+    if not isinstance(canonical, str):
+        raise ClientException("The form was incomplete or altered.")
+    found = await _open_wave_for(request, canonical)
+    if found is None:
+        return entry_page(request, lang, "", REFUSED, 400)
+    _, survey, org, _ = found
+    action = str(form.get("_action", ""))
+    typed = str(form.get("panel", ""))[:200]
+    if action in ("lang-bg", "lang-en"):
+        return panel_page(request, action[-2:], canonical, typed)
+    if typed.strip() and normalise_panel(typed) is None:
+        return panel_page(request, lang, canonical, typed, PANEL_INVALID, 400)
+    raw = {"_panel": [typed.strip()]} if typed.strip() else {}
+    view = _view(request, survey, org, lang, canonical)
+    return html(
+        view.render(0, {}, raw, [], _csrf(request), secrets.token_urlsafe(16)), headers=NO_STORE
+    )
 
 
 @get("/staff", name="staff-entry")
@@ -220,6 +263,11 @@ async def staff_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         answers=answers,
         codes=encode_codes(survey, answers),
     )
+    panel = normalise_panel(meta("_panel")) if wave.panel else None
+    if panel is not None:
+        secret_key = request.app.state.settings.secret_key
+        digest = await asyncio.to_thread(panel_hash, panel, secret_key, survey.id)
+        response = msgspec.structs.replace(response, panel=digest)
     sealed = seal_response(request.app.state.sealer, response)
     secret = request.app.state.settings.secret_key
     if not await store.submit_sealed(code_hash(canonical, secret), wave.id, sealed):
@@ -256,4 +304,4 @@ async def staff_thanks(
     )
 
 
-handlers = [staff_entry, staff_start, staff_thanks, staff_link, staff_submit]
+handlers = [staff_entry, staff_start, staff_panel, staff_thanks, staff_link, staff_submit]

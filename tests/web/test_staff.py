@@ -529,3 +529,64 @@ async def test_a_lost_slip_is_revoked_and_replaced_without_a_link(
         rows = conn.execute("SELECT unit, used FROM tokens").fetchall()
     assert columns == ["hash", "wave_id", "organisation", "unit", "used"]  # nothing links them
     assert sorted(rows) == [("admin_services", 1), ("admin_services", 1)]
+
+
+# ---------------------------------------------------------------------------- panel
+def test_panel_codes_are_normalised_and_hashed_slowly_with_the_key() -> None:
+    from survey_service.surveys.tokens import normalise_panel, panel_hash
+
+    assert normalise_panel("ма 07-ло") == "МА07ЛО"
+    assert normalise_panel("abc") is None and normalise_panel("x" * 41) is None
+    h = panel_hash("МА07ЛО", SECRET, STAFF)
+    assert h == panel_hash("МА07ЛО", SECRET, STAFF) and len(h) == 16
+    assert h != panel_hash("МА07ЛО", SECRET + "x", STAFF)
+    assert h != panel_hash("МА07ЛО", SECRET, "other-survey")
+
+
+async def _panel_journey(client: Client, code: str, panel: str, engagement: str) -> None:
+    page = await client.get(f"/t/{code}")
+    assert "panel-form" in page.text
+    page = await client.post("/staff/panel", data={**hidden_fields(page.text), "panel": panel,
+                                                   "_action": "next"})
+    assert page.status_code == 200 and 'name="_panel"' in page.text
+    for _ in range(10):
+        answers = staff_answers(page.text)
+        answers.update({k: engagement for k in answers if k.startswith("eng_")})
+        fields = {**hidden_fields(page.text), **answers, "_action": "next"}
+        page = await client.post("/t", data=fields, follow_redirects=False)
+        if page.status_code == 303:
+            return
+    raise AssertionError("no end")
+
+
+async def test_panel_pairs_the_same_people_across_waves(settings: Settings,
+                                                         db_path: Path) -> None:
+    await open_staff_wave(settings, "before", phase="baseline")
+    assert (await run_cli(settings, "waves", "set", "before", "--panel"))[0] == 0
+    people = [f"ПАНЕЛ{i:02d}КОД" for i in range(12)]
+    codes = await issue(settings, 13, "before")
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        page = await client.get(f"/t/{codes[12]}")
+        bad = await client.post("/staff/panel", data={**hidden_fields(page.text),
+                                                      "panel": "ab", "_action": "next"})
+        assert bad.status_code == 400 and 'id="panel-error"' in bad.text
+        assert 'value="ab"' in bad.text
+        for i, (code, person) in enumerate(zip(codes, people, strict=False)):
+            await _panel_journey(client, code, person, "2" if i % 2 else "3")
+    assert (await run_cli(settings, "waves", "set", "before", "--no-panel"))[0] != 0  # locked
+    assert (await run_cli(settings, "waves", "close", "before"))[0] == 0
+    await open_staff_wave(settings, "after", phase="follow-up")
+    assert (await run_cli(settings, "waves", "set", "after", "--panel"))[0] == 0
+    codes = await issue(settings, 12, "after")
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for i, (code, person) in enumerate(zip(codes, reversed(people), strict=True)):
+            await _panel_journey(client, code, person, "5" if i % 3 else "4")
+    assert (await run_cli(settings, "waves", "close", "after"))[0] == 0
+    data = _files(db_path)
+    assert not any(p.encode() in data for p in people)  # never stored in clear
+    code, out = await run_cli(settings, "report", STAFF, "--baseline", "before", "--follow-up",
+                              "after", "--format", "json", "--no-items")
+    assert code == 0, out
+    panel = [r for r in json.loads(out)["rows"] if r["section"] == "panel"]
+    eei = next(r for r in panel if r["id"] == "eei")
+    assert eei["n_baseline"] == 12 and eei["test"] == "paired_t" and eei["change"] > 0
