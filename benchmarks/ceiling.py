@@ -90,8 +90,10 @@ class NullStore:
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         return []
 
-    async def wave_codes(self, wave_id: str) -> WaveCodes:
-        return WaveCodes(b"", [], [], [])
+    async def wave_codes(
+        self, wave_id: str, organisation: str | None = None, groups: bool = False
+    ) -> WaveCodes:
+        return WaveCodes(b"", 0)
 
 
 def seeded_store(settings: Settings, survey_id: str, wave_id: str) -> NullStore:

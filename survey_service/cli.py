@@ -676,7 +676,9 @@ async def compute_report(
                 f"wave '{wave_id}' is still open: results of a staff wave appear when it is "
                 "closed (two reports minutes apart would reveal one person's answers)"
             )
-        matrices.append(wave_matrix(wave, survey, await store.wave_codes(wave_id)))
+        groups = by is not None or wave.panel
+        data = await store.wave_codes(wave_id, organisation, groups=groups)
+        matrices.append(wave_matrix(wave, survey, data))
     a, b = matrices
     min_group = max(a.wave.min_group, b.wave.min_group, settings.min_group)
     population = (
@@ -686,9 +688,6 @@ async def compute_report(
     if by is not None:
         from .reports.breakdown import breakdown
 
-        if organisation is not None:
-            a = a.subset(a.organisations == organisation)
-            b = b.subset(b.organisations == organisation)
         labels, mapping = await _unit_labels(store, a.wave, b.wave, lang)
         if by == "organisation":
             labels = {o.id: o.name.get(lang) for o in catalog.organisations.values()}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -15,10 +16,12 @@ from ..surveys.waves import Wave
 IntArray = npt.NDArray[np.int32]
 
 
-@dataclass(frozen=True)
+@dataclass
 class WaveMatrix:
     """Codes of one wave: ``codes[i, j]`` is respondent i's code for scored item j (the
-    storage convention: -1 missing, 9 don't know)."""
+    storage convention: -1 missing, 9 don't know). The group arrays (organisation, channel,
+    unit) are empty strings when they were not read (a report of one organisation or of
+    everyone needs none of them)."""
 
     wave: Wave
     survey: Survey
@@ -28,6 +31,24 @@ class WaveMatrix:
     channels: npt.NDArray[np.str_]
     units: npt.NDArray[np.str_]
     panels: npt.NDArray[np.object_] | None = None  # staff panel waves: hashes or None
+    grouped: bool = True  # whether organisations/channels/units were read
+    _likert_columns: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def likert_matrix(self) -> npt.NDArray[np.int8]:
+        """Every likert column at once, converted once to the indicators' convention
+        (0 = missing) as int8; ``likert()`` and ``likert_columns()`` take views of it."""
+        ids = [i.id for i in scored_items(self.survey) if i.kind == "likert"]
+        self._likert_columns.update({item: j for j, item in enumerate(ids)})
+        if not ids:
+            return np.zeros((self.n, 0), dtype=np.int8)
+        block = self.codes[:, [self.items[i] for i in ids]]
+        return np.where(block == MISSING, 0, block).astype(np.int8)
+
+    def likert_columns(self, item_ids: list[str]) -> npt.NDArray[np.int8]:
+        """The likert columns of several items as one n × k matrix."""
+        matrix = self.likert_matrix
+        return matrix[:, [self._likert_columns[i] for i in item_ids]]
 
     @property
     def n(self) -> int:
@@ -37,13 +58,11 @@ class WaveMatrix:
         index = self.items.get(item_id)
         return scored_items(self.survey)[index] if index is not None else None
 
-    def likert(self, item_id: str) -> IntArray | None:
+    def likert(self, item_id: str) -> npt.NDArray[np.int8] | None:
         """A likert column in the indicators' convention (0 = missing)."""
-        index = self.items.get(item_id)
-        if index is None:
-            return None
-        column = self.codes[:, index]
-        return np.where(column == MISSING, 0, column).astype(np.int32)
+        matrix = self.likert_matrix
+        index = self._likert_columns.get(item_id)
+        return None if index is None else matrix[:, index]
 
     def raw(self, item_id: str) -> IntArray | None:
         """A column as stored (-1 = missing), e.g. for NPS."""
@@ -60,6 +79,7 @@ class WaveMatrix:
             self.channels[mask],
             self.units[mask],
             None if self.panels is None else self.panels[mask],
+            self.grouped,
         )
 
 
@@ -67,7 +87,7 @@ def wave_matrix(wave: Wave, survey: Survey, data: WaveCodes) -> WaveMatrix:
     """Decode the packed codes of a wave (one ``frombuffer``, no per-row Python work)."""
     items = scored_items(survey)
     k = len(items)
-    n = len(data.organisations)
+    n = data.count
     codes = np.frombuffer(data.codes, dtype="<i4")
     if k == 0 or codes.size != n * k:
         raise ValueError(f"wave {wave.id}: stored codes do not match its form version")
@@ -76,10 +96,17 @@ def wave_matrix(wave: Wave, survey: Survey, data: WaveCodes) -> WaveMatrix:
         survey=survey,
         codes=codes.reshape(n, k),
         items={item.id: j for j, item in enumerate(items)},
-        organisations=np.asarray(data.organisations, dtype=np.str_),
-        channels=np.asarray(data.channels, dtype=np.str_),
-        units=np.asarray([u or "" for u in data.units], dtype=np.str_),
+        organisations=_strings(data.organisations, n),
+        channels=_strings(data.channels, n),
+        units=_strings([u or "" for u in data.units], n),
         panels=np.asarray(data.panels, dtype=object)
         if wave.panel and len(data.panels) == n
         else None,
+        grouped=len(data.organisations) == n,
     )
+
+
+def _strings(values: list[str], n: int) -> npt.NDArray[np.str_]:
+    if len(values) == n:
+        return np.asarray(values, dtype=np.str_)
+    return np.full(n, "", dtype=np.str_)

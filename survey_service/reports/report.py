@@ -108,9 +108,16 @@ def _points(m: WaveMatrix, items: Sequence[str]) -> int | NotComputable:
     return points.pop()
 
 
-def _matrix(m: WaveMatrix, items: Sequence[str]) -> npt.NDArray[np.int32]:
-    columns = [m.likert(i) for i in items]
-    return np.column_stack([c for c in columns if c is not None]).astype(np.int32)
+def _matrix(m: WaveMatrix, items: Sequence[str]) -> npt.NDArray[np.int8]:
+    return m.likert_columns(list(items))
+
+
+def _index_estimate(scores: npt.NDArray[np.float64], k: int, population: int | None
+                    ) -> Estimate | NotComputable:
+    """As :func:`indicators.composite_index`, from respondent composites computed once."""
+    if scores.shape[0] and np.isnan(scores).all():
+        return NotComputable(f"no respondent answered enough of the {k} items")
+    return ind.mean_estimate(scores, population=population)
 
 
 def _reverse(m: WaveMatrix, items: Sequence[str]) -> list[bool]:
@@ -149,15 +156,17 @@ def _compute(
     reverse = _reverse(a, items)
     if kind == "index":
         ma, mb = _matrix(a, items), _matrix(b, items)
-        ea = ind.composite_index(ma, points, reverse, population=pop_a)
-        eb = ind.composite_index(mb, points, reverse, population=pop_b)
+        sa = ind.composite_scores(ma, points, reverse)
+        sb = ind.composite_scores(mb, points, reverse)
+        ea = _index_estimate(sa, len(items), pop_a)
+        eb = _index_estimate(sb, len(items), pop_b)
         for matrix, name in ((ma, "alpha_baseline"), (mb, "alpha_follow_up")):
             if len(items) > 1:
                 rel = ind.cronbach_alpha(matrix, points, reverse)
                 if not isinstance(rel, NotComputable):
                     setattr(row, name, rel.alpha)
         _precision(row, ea, eb)
-        return _value(ea), _value(eb), ind.compare_composite(ma, mb, points, reverse), row
+        return _value(ea), _value(eb), ind.compare_means(sa, sb), row
     if kind == "mean":
         ca, cb = a.likert(items[0]), b.likert(items[0])
         pa = ind.positive_and_mean(ca, points, reverse=reverse[0], population=pop_a)
@@ -203,7 +212,7 @@ def _precision(row: Row, baseline: object, follow_up: object) -> None:
 
 
 def _positive_share(
-    matrix: npt.NDArray[np.int32], points: int, reverse: list[bool]
+    matrix: npt.NDArray[np.int8], points: int, reverse: list[bool]
 ) -> npt.NDArray[np.float64]:
     positive = np.zeros(matrix.shape[0])
     valid = np.zeros(matrix.shape[0])
@@ -282,7 +291,7 @@ def build_report(
 ) -> Report:
     """Compare every indicator (and, with ``items``, every likert item) of two waves."""
     a, b = baseline, follow_up
-    if organisation is not None:
+    if organisation is not None and a.grouped and b.grouped:  # else filtered when read
         a = a.subset(a.organisations == organisation)
         b = b.subset(b.organisations == organisation)
     survey_a, survey_b = a.survey, b.survey

@@ -35,9 +35,10 @@ class WaveCodes(msgspec.Struct, frozen=True):
     each response's organisation and channel in the same order."""
 
     codes: bytes
-    organisations: list[str]
-    channels: list[str]
-    units: list[str | None]
+    count: int
+    organisations: list[str] = []  # empty unless the groups were asked for
+    channels: list[str] = []
+    units: list[str | None] = []
     panels: list[bytes | None] = []
 
 
@@ -116,5 +117,8 @@ class Store(Protocol):
 
     async def responses(self, wave_id: str) -> list[StoredResponse]: ...
 
-    async def wave_codes(self, wave_id: str) -> WaveCodes:
-        """The packed codes of every response of a wave, for analysis."""
+    async def wave_codes(
+        self, wave_id: str, organisation: str | None = None, groups: bool = False
+    ) -> WaveCodes:
+        """The packed codes of every response of a wave (of one organisation), for analysis;
+        with ``groups`` also each response's organisation, channel, unit and panel hash."""

@@ -315,17 +315,26 @@ class SQLiteStore:
             for r in rows
         ]
 
-    async def wave_codes(self, wave_id: str) -> WaveCodes:
+    async def wave_codes(
+        self, wave_id: str, organisation: str | None = None, groups: bool = False
+    ) -> WaveCodes:
+        where, params = "wave_id = ?", [wave_id]
+        if organisation is not None:
+            where, params = where + " AND organisation = ?", [*params, organisation]
+        columns = "codes, organisation, channel, unit, panel" if groups else "codes"
         async with self._r.execute(
-            "SELECT organisation, channel, unit, codes, panel FROM responses WHERE wave_id = ?",
-            (wave_id,),
+            f"SELECT {columns} FROM responses WHERE {where}",  # noqa: S608 (fixed strings)
+            params,
         ) as cur:
-            rows = await cur.fetchall()
+            rows = list(await cur.fetchall())
+        if not groups:
+            return WaveCodes(b"".join([r[0] for r in rows]), len(rows))
         if not rows:
-            return WaveCodes(b"", [], [], [])
-        organisations, channels, units, blobs, panels = zip(*rows, strict=True)
+            return WaveCodes(b"", 0)
+        blobs, organisations, channels, units, panels = zip(*rows, strict=True)
         return WaveCodes(
             b"".join(blobs),
+            len(rows),
             list(organisations),
             list(channels),
             list(units),

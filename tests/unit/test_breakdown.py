@@ -34,7 +34,8 @@ def wave(wave_id: str, sizes: dict[str, int], seed: int):  # type: ignore[no-unt
             answers = {i: int(rng.integers(1, 6)) for i in ITEMS}
             blobs.append(encode_codes(STAFF, answers))  # type: ignore[arg-type]
             units.append(unit)
-    data = WaveCodes(b"".join(blobs), ["elena"] * len(units), ["web"] * len(units), units)
+    data = WaveCodes(b"".join(blobs), len(units), ["elena"] * len(units), ["web"] * len(units),
+                     units)
     return wave_matrix(Wave(id=wave_id, survey_id=STAFF.id, version="v", mixed=True), STAFF,
                        data)
 

@@ -33,7 +33,7 @@ def matrix(survey: Survey, wave_id: str, answers: list[dict[str, object]],
            orgs: list[str] | None = None) -> WaveMatrix:
     orgs = orgs or ["elena"] * len(answers)
     data = WaveCodes(b"".join(encode_codes(survey, a) for a in answers),  # type: ignore[arg-type]
-                     orgs, ["web"] * len(answers), [None] * len(answers))
+                     len(answers), orgs, ["web"] * len(answers), [None] * len(answers))
     return wave_matrix(Wave(id=wave_id, survey_id=survey.id, version="v"), survey, data)
 
 
@@ -42,7 +42,7 @@ def demo(survey: Survey, wave_id: str, n: int, seed: int, follow: bool = False) 
         survey, n, FOLLOW_UP if follow else BASELINE, np.random.default_rng(seed),
         wave_id=wave_id, version="v", organisations=["elena", "lyaskovets"],
         days=[dt.date(2026, 3, 2)]) for r in chunk]
-    data = WaveCodes(b"".join(r.codes for r in rows), [r.organisation for r in rows],
+    data = WaveCodes(b"".join(r.codes for r in rows), len(rows), [r.organisation for r in rows],
                      [r.channel for r in rows], [None] * len(rows))
     return wave_matrix(Wave(id=wave_id, survey_id=survey.id, version="v"), survey, data)
 

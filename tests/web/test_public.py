@@ -436,7 +436,7 @@ async def test_codes_for_analysis_are_stored_with_the_answers(
     store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
     await store.open()
     try:
-        data = await store.wave_codes("cs-baseline")
+        data = await store.wave_codes("cs-baseline", groups=True)
     finally:
         await store.close()
     survey = load_catalog(settings_forms()).surveys[SURVEY].survey

@@ -1,16 +1,23 @@
 // Kiosk enhancements (the form works without them).
 // 1. A form left untouched asks whether someone is still there, then clears itself.
 // 2. The thank-you page returns to a fresh form after a countdown that can be stopped or extended.
-// 3. Back never shows the previous person's answers: navigation replaces history entries.
+// 3. Back never shows the previous person's answers: navigation replaces history entries, and a
+//    page the browser brings back (Back, Forward, Reload, or an earlier step sent again) is
+//    replaced by a fresh form before anyone can read it.
 (function () {
   "use strict";
+  var nav = window.performance && performance.getEntriesByType
+    ? performance.getEntriesByType("navigation")[0] : null;
+  var revisited = !!nav && (nav.type === "back_forward" || nav.type === "reload");
+  var leave = function (url) { document.body.hidden = true; location.replace(url); };
   var form = document.getElementById("survey");
   if (form) {
     var idleMs = (parseInt(form.getAttribute("data-idle"), 10) || 120) * 1000;
     var fresh = form.getAttribute("data-fresh");
+    if (revisited) { leave(fresh); return; }
     var box = document.getElementById("idle");
     var warnTimer, clearTimer;
-    var clear = function () { location.replace(fresh); };
+    var clear = function () { leave(fresh); };
     var arm = function () {
       clearTimeout(warnTimer); clearTimeout(clearTimer);
       if (box) box.hidden = true;
@@ -31,13 +38,15 @@
   if (restart) {
     var left = parseInt(restart.getAttribute("data-seconds"), 10) || 30;
     var url = restart.getAttribute("data-fresh");
+    var go = function () { leave(url); };
+    if (revisited) { go(); return; }
     var text = document.getElementById("restart-text");
     var template = text.textContent.replace(String(left), "{s}");
     var stop = document.getElementById("restart-stop");
     var more = document.getElementById("restart-more");
-    var go = function () { location.replace(url); };
     history.pushState(null, "", location.href);
     window.addEventListener("popstate", go);
+    window.addEventListener("pageshow", function (e) { if (e.persisted) go(); });
     stop.hidden = false; more.hidden = false;
     var timer = setInterval(function () {
       left -= 1;
