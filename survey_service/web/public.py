@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -127,6 +128,24 @@ def _closed_page(
     return _message_page(
         renderer, lang, heading, [survey_title, text], org=org, kiosk=kiosk, switch_url=switch_url
     )
+
+
+async def read_form(
+    request: Request[Any, Any, Any],
+) -> tuple[dict[str, list[str]], Callable[[str], str]]:
+    """A survey page's fields (name -> every value sent, as multi-choice questions send
+    several), and a reader of the single-valued control fields (``_step``, ``_key``, ...) that
+    gives "" for a missing or repeated one."""
+    form = await request.form()
+    raw: dict[str, list[str]] = {
+        name: [str(v) for v in form.getall(name)] for name in dict.fromkeys(form.keys())
+    }
+
+    def meta(name: str) -> str:
+        values = raw.get(name) or [""]
+        return values[0] if len(values) == 1 else ""
+
+    return raw, meta
 
 
 def advance(
@@ -299,14 +318,7 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: FromPath[str
     registry, renderer, store = _state(request)
     if survey_id not in registry.catalog.surveys:
         raise NotFoundException()
-    form = await request.form()
-    raw: dict[str, list[str]] = {
-        name: [str(v) for v in form.getall(name)] for name in dict.fromkeys(form.keys())
-    }
-
-    def meta(name: str) -> str:
-        values = raw.get(name) or [""]
-        return values[0] if len(values) == 1 else ""
+    raw, meta = await read_form(request)
 
     lang = normalise(meta("_lang"))
     organisation = _organisation(registry, meta("_org"))

@@ -29,7 +29,7 @@ from ..surveys.model import Organisation, Survey
 from ..surveys.tokens import CodeProblem, code_hash, normalise, normalise_panel, panel_hash
 from ..surveys.waves import Wave, now
 from .messages import N_
-from .public import NO_STORE, StepView, _csrf, _state, advance, html
+from .public import NO_STORE, StepView, _csrf, _state, advance, html, read_form
 
 REFUSED = N_(
     "This code cannot be used. Check that you typed it as on your slip. If it is right and you "
@@ -226,14 +226,7 @@ async def staff_link(
 async def staff_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     """Pages of a staff survey; the last one marks the code used and seals the answers."""
     _, _, store = _state(request)
-    form = await request.form()
-    raw: dict[str, list[str]] = {
-        name: [str(v) for v in form.getall(name)] for name in dict.fromkeys(form.keys())
-    }
-
-    def meta(name: str) -> str:
-        values = raw.get(name) or [""]
-        return values[0] if len(values) == 1 else ""
+    raw, meta = await read_form(request)
 
     lang = normalise_lang(meta("_lang"))
     canonical = normalise(meta("_token"))
