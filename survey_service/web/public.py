@@ -244,6 +244,7 @@ class StepView:
             "fresh_url": form_url(survey.id, self.org.id, kiosk=True),
             "form_action": self.form_action or f"/s/{survey.id}",
             "token": self.token,
+            "staff": self.token is not None,
         }
 
     def render(
@@ -486,20 +487,25 @@ async def privacy(
     lang: FromQuery[str | None] = None,
     org: FromQuery[str | None] = None,
     kiosk: FromQuery[str | None] = None,
+    staff: FromQuery[str | None] = None,
 ) -> Response[bytes]:
-    """Privacy notice (GDPR Art. 13)."""
+    """Privacy notice (GDPR Art. 13), with what staff surveys keep when asked by staff pages."""
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
     organisation = _organisation(registry, org)
+    is_staff = staff == "1"
     other = "en" if lang == "bg" else "bg"
     query = {"lang": other, **({"org": organisation.id} if organisation else {})}
+    if is_staff:
+        query["staff"] = "1"
     return html(
         renderer.cached(
-            ("privacy", lang, organisation.id if organisation else None, kiosk == "1"),
+            ("privacy", lang, organisation.id if organisation else None, kiosk == "1", is_staff),
             lang,
             "pages/privacy.html",
             org=organisation,
             kiosk=kiosk == "1",
+            staff=is_staff,
             organisations=list(registry.catalog.organisations.values()),
             switch_url="/privacy?" + urlencode(query),
         )

@@ -75,6 +75,7 @@ class Renderer:
         context.setdefault("error_list", [])
         context.setdefault("switch_url", None)
         context.setdefault("kiosk", False)
+        context.setdefault("staff", False)
         context.setdefault("org", None)
         context.setdefault("site_name", self.gettext(lang, "Municipal surveys"))
         return self.envs[lang].get_template(template).render(**context)

@@ -88,6 +88,7 @@ def entry_page(
     body = renderer.render(
         lang,
         "staff/entry.html",
+        staff=True,
         typed=typed,
         error=message,
         csrf=_csrf(request),
@@ -159,15 +160,31 @@ def _view(
 PANEL_INVALID = N_("A panel code needs 6 to 40 letters and digits. Or leave it empty.")
 
 
-def panel_page(request: Request[Any, Any, Any], lang: str, code: str, typed: str = "",
-               error: str | None = None, status: int = 200) -> Response[bytes]:
+def panel_page(
+    request: Request[Any, Any, Any],
+    lang: str,
+    code: str,
+    typed: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> Response[bytes]:
     """Optional self-made panel code, asked before the survey when the wave has a panel."""
     _, renderer, _ = _state(request)
     message = renderer.gettext(lang, error) if error else None
-    return html(renderer.render(
-        lang, "staff/panel.html", typed=typed, error=message, csrf=_csrf(request), token=code,
-        error_list=[{"item": "panel", "message": message}] if message else [],
-    ), status, NO_STORE)
+    return html(
+        renderer.render(
+            lang,
+            "staff/panel.html",
+            staff=True,
+            typed=typed,
+            error=message,
+            csrf=_csrf(request),
+            token=code,
+            error_list=[{"item": "panel", "message": message}] if message else [],
+        ),
+        status,
+        NO_STORE,
+    )
 
 
 @post("/staff/panel", name="staff-panel")
@@ -280,6 +297,7 @@ async def staff_thanks(
         renderer.render(
             lang,
             "pages/message.html",
+            staff=True,
             heading=t(lang, "Thank you, your answers have been sent"),
             paragraphs=[
                 t(

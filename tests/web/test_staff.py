@@ -590,3 +590,12 @@ async def test_panel_pairs_the_same_people_across_waves(settings: Settings,
     panel = [r for r in json.loads(out)["rows"] if r["section"] == "panel"]
     eei = next(r for r in panel if r["id"] == "eei")
     assert eei["n_baseline"] == 12 and eei["test"] == "paired_t" and eei["change"] > 0
+
+
+async def test_staff_pages_link_to_the_staff_privacy_notice(staff_client: Client) -> None:
+    entry = await staff_client.get("/staff?lang=en")
+    assert "/privacy?lang=en&amp;staff=1" in entry.text
+    notice = await staff_client.get("/privacy?lang=en&staff=1")
+    assert "Staff surveys" in notice.text and "shuffled" in notice.text
+    citizen = await staff_client.get("/privacy?lang=en")
+    assert "Staff surveys" not in citizen.text
