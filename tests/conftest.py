@@ -49,7 +49,13 @@ HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 def hidden_fields(html: str) -> dict[str, str]:
-    return dict(HIDDEN.findall(html))
+    """The hidden fields of a page, as a browser would send them; a field written twice is a
+    bug (a browser would send both values), so it fails here."""
+    pairs = HIDDEN.findall(html)
+    names = [name for name, _ in pairs]
+    twice = sorted({n for n in names if n.startswith("_") and names.count(n) > 1})
+    assert not twice, f"control fields written twice: {twice}"
+    return dict(pairs)
 
 
 def settings_for(db: Path, **overrides: Any) -> Settings:

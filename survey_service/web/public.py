@@ -42,7 +42,8 @@ from .render import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labe
 NO_STORE = {"cache-control": "no-store"}
 CHANNELS = {"web", "kiosk", "paper"}
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-META = {"_csrf_token", "_key", "_step", "_lang", "_org", "_channel", "_action"}
+#: Control fields the form template writes itself (never copied among the carried answers).
+META = {"_csrf_token", "_key", "_step", "_lang", "_org", "_channel", "_action", "_token"}
 HTML = "text/html"
 
 
