@@ -1,0 +1,164 @@
+"""Every page a respondent can see, and how a browser reaches it.
+
+Each :class:`Case` is checked in both languages by ``test_pages.py``: axe-core, titles and
+``lang``, reflow and screenshots, visible focus, the Nu Html Checker, and the weight of form
+pages. A new page (the analysts' pages, once they exist) is one more line in :data:`PAGES`: a
+URL, and the pages to send after opening it when the page is a state of a form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
+from typing import Any
+
+from playwright.sync_api import Page, Response
+
+from tests.browser.conftest import Session
+from tests.conftest import FULL_ANSWERS, SURVEY
+
+SURVEY_PATH = f"/s/{SURVEY}"
+FORM = f"{SURVEY_PATH}?org=elena"
+LANGS = ("bg", "en")
+ERROR_PREFIX = {"bg": "Грешка:", "en": "Error:"}
+
+#: A step that answers the page shown from :data:`FULL_ANSWERS` and continues.
+ANSWER: Mapping[str, str] = FULL_ANSWERS
+#: A step that sends the page shown without answering anything.
+EMPTY: Mapping[str, str] = {}
+#: A step that chooses the first answer of every question of the page shown.
+FIRST: Mapping[str, str] = {"*": "first"}
+FIRST_PAGE = {k: FULL_ANSWERS[k] for k in ("service", "respondent_type", "channel")}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A page: opened at ``url`` (``lang=en`` added for English), then each of ``steps`` fills
+    the form shown with those answers (where the page has such fields) and presses its first
+    button (Continue)."""
+
+    name: str
+    url: str
+    steps: tuple[Mapping[str, str], ...] = ()
+    _: KW_ONLY
+    status: int = 200
+    errors: bool = False  # the page reports errors in the answers
+    form: bool = False  # a page of a survey form (light: at most 30 KB with CSS and JS)
+
+    def address(self, lang: str, codes: Mapping[str, list[str]]) -> str:
+        """The URL in ``lang``, with ``{staff}``, ``{training}`` ... replaced by the first
+        single-use code of that wave (which these pages never use up)."""
+        url = self.url.format_map({wave: found[0] for wave, found in codes.items()})
+        if lang == "bg":
+            return url
+        return url + ("&" if "?" in url else "?") + f"lang={lang}"
+
+
+ERRORS: dict[str, Any] = {"status": 400, "errors": True, "form": True}  # a form page with errors
+
+PAGES: list[Case] = [
+    Case("start", "/"),
+    Case("choose-organisation", SURVEY_PATH),
+    Case("form-1-visit", FORM, form=True),
+    Case("form-2-quality", FORM, (ANSWER,), form=True),
+    Case("form-3-desk", FORM, (ANSWER,) * 2, form=True),
+    Case("form-4-overall", FORM, (ANSWER,) * 3, form=True),
+    Case("form-5-about", FORM, (ANSWER,) * 4, form=True),
+    Case("form-1-errors", FORM, (EMPTY,), **ERRORS),
+    Case("form-1-bad-number", FORM, ({**FIRST_PAGE, "visit_count": "5 or 6"},), **ERRORS),
+    Case("form-2-errors", FORM, (ANSWER, EMPTY), **ERRORS),
+    Case("form-4-errors", FORM, (ANSWER,) * 3 + (EMPTY,), **ERRORS),
+    Case("form-5-too-long", FORM, (ANSWER,) * 4 + ({"comments": "д" * 1001},), **ERRORS),
+    Case("kiosk-form", FORM + "&kiosk=1", form=True),
+    Case("kiosk-form-errors", FORM + "&kiosk=1", (EMPTY,), **ERRORS),
+    Case("paper-entry-form", FORM + "&channel=paper", form=True),
+    Case("thanks", f"{SURVEY_PATH}/thanks?org=elena"),
+    Case("kiosk-thanks", f"{SURVEY_PATH}/thanks?org=elena&kiosk=1"),
+    Case("paper-questionnaire", f"{SURVEY_PATH}/paper?org=elena"),
+    Case("privacy", "/privacy"),
+    Case("privacy-elena", "/privacy?org=elena"),
+    Case("accessibility", "/accessibility"),
+    Case("closed-wave", f"{SURVEY_PATH}?org=lyaskovets"),
+    Case("not-found", "/no-such-page", status=404),
+    Case("staff-entry", "/staff"),
+    Case("staff-entry-errors", "/staff", (EMPTY,), **ERRORS),  # no code (a wrong one counts)
+    Case("staff-form-1", "/t/{staff}", form=True),
+    Case("staff-form-1-errors", "/t/{staff}", (EMPTY,), **ERRORS),
+    Case("staff-form-5", "/t/{staff}", (FIRST,) * 4, form=True),
+    Case("staff-panel-code", "/t/{staffpanel}"),
+    Case("staff-panel-code-errors", "/t/{staffpanel}", ({"panel": "ab"},), **ERRORS),
+    Case("staff-thanks", "/t/thanks"),
+    Case("training-form-1", "/t/{training}", form=True),
+    Case("training-form-1-errors", "/t/{training}", (EMPTY,), **ERRORS),
+    Case("training-form-3", "/t/{training}", (FIRST,) * 2, form=True),
+]
+
+CASES = [(case, lang) for case in PAGES for lang in LANGS]
+CASE_IDS = [f"{case.name}-{lang}" for case, lang in CASES]
+
+
+def continue_button(page: Page) -> Any:
+    return page.locator("main .buttons button[name=_action][value=next]")
+
+
+_FILL = """answers => {
+  const form = document.querySelector('main form[method=post]');
+  for (const [name, value] of Object.entries(answers)) {
+    for (const e of form.querySelectorAll(`[name="${name}"]:not([type=hidden])`)) {
+      if (e.type === 'radio' || e.type === 'checkbox') e.checked = e.checked || e.value === value;
+      else e.value = value;
+    }
+  }
+  if (answers['*'] === 'first') {
+    for (const e of form.querySelectorAll('input[type=radio], input[type=checkbox]')) {
+      if (!form.querySelector(`[name="${e.name}"]:checked`)) e.checked = true;
+    }
+  }
+}"""
+
+
+def fill(page: Page, answers: Mapping[str, str]) -> None:
+    """Answer the questions of the page shown that ``answers`` has values for (quickly, by
+    setting the fields; the journeys in ``test_journeys.py`` type and click like a person)."""
+    page.evaluate(_FILL, dict(answers))
+
+
+def fill_by_hand(page: Page, answers: Mapping[str, str]) -> None:
+    """Answer the questions of the page shown that ``answers`` has values for, by clicking and
+    typing as a person does."""
+    present = set(
+        page.evaluate(
+            "() => [...document.querySelectorAll('#survey [name]:not([type=hidden])')]"
+            ".map(e => e.name)"
+        )
+    )
+    for name, value in answers.items():
+        if name not in present:
+            continue
+        field = page.locator(f'#survey [name="{name}"]:not([type=hidden])')
+        if field.first.get_attribute("type") in ("radio", "checkbox"):
+            page.locator(f'#survey [name="{name}"][value="{value}"]').check()
+        else:
+            field.fill(value)
+
+
+def submit(page: Page, answers: Mapping[str, str]) -> Response:
+    """Answer the page shown (quickly) and send it with its first button (Continue)."""
+    fill(page, answers)
+    with page.expect_navigation() as navigation:
+        page.evaluate("document.querySelector('main form .buttons button[type=submit]').click()")
+    response = navigation.value
+    assert response is not None
+    return response
+
+
+def reach(session: Session, case: Case, lang: str) -> Response:
+    """Open the case's page; return the response that brought it."""
+    page = session.page
+    response = page.goto(session.base + case.address(lang, session.server.codes))
+    assert response is not None
+    for answers in case.steps:
+        assert response.status == 200, f"{case.name}: step answered {response.status}"
+        response = submit(page, answers)
+    assert response.status == case.status, f"{case.name}: {response.status}"
+    return response
