@@ -90,6 +90,9 @@ class NullStore:
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         return []
 
+    async def submitted(self, submission_key: str) -> bool:
+        return False
+
     async def wave_codes(
         self, wave_id: str, organisation: str | None = None, groups: bool = False
     ) -> WaveCodes:

@@ -284,6 +284,12 @@ class SQLiteStore:
             if self._queue:
                 self._wakeup.set()
 
+    async def submitted(self, submission_key: str) -> bool:
+        async with self._r.execute(
+            "SELECT 1 FROM responses WHERE submission_key = ?", (submission_key,)
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def count_responses(self, wave_id: str | None = None) -> int:
         sql = "SELECT COUNT(*) FROM responses"
         params: tuple[str, ...] = ()

@@ -355,9 +355,17 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: FromPath[str
         raise ClientException("The form was incomplete or altered.")
     csrf = _csrf(request)
 
+    query = {"org": organisation.id, "lang": lang}
+    if kiosk:
+        query["kiosk"] = "1"
+    thanks = f"/s/{survey_id}/thanks?{urlencode(query)}"
     view = StepView(renderer, survey, organisation, lang, channel, request.app.state.settings)
     answers = advance(view, raw, step, action, csrf, key)
     if isinstance(answers, Response):
+        if await store.submitted(key):
+            # A page of a form already sent, sent again (Back and Reload at a kiosk): its
+            # answers are never shown again. (Sending the last page again stores nothing new.)
+            return Redirect(thanks, status_code=303)
         return answers
     await store.submit(
         NewResponse(
@@ -372,10 +380,7 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: FromPath[str
             codes=encode_codes(survey, answers),
         )
     )
-    query = {"org": organisation.id, "lang": lang}
-    if kiosk:
-        query["kiosk"] = "1"
-    return Redirect(f"/s/{survey_id}/thanks?{urlencode(query)}", status_code=303)
+    return Redirect(thanks, status_code=303)
 
 
 @get("/s/{survey_id:str}/thanks", name="survey-thanks")

@@ -453,3 +453,20 @@ def settings_forms():  # type: ignore[no-untyped-def]
     from tests.conftest import FORMS
 
     return FORMS
+
+
+async def test_a_page_of_a_form_already_sent_never_shows_its_answers_again(
+    client: Client, settings: Settings
+) -> None:
+    """At a kiosk, Back and Reload re-send an earlier page of the previous person's form."""
+    page = await client.get(FORM + "&kiosk=1")
+    first = {**hidden_fields(page.text), "service": "social", "respondent_type": "citizen",
+             "channel": "desk", "visit_count": "7"}
+    second = await post(client, first)
+    assert h1(second.text) == "Качество на обслужването"
+    done = await post(client, {**first, **FULL_ANSWERS, "service": "social", "_step": "4"})
+    assert done.status_code == 303
+    again = await post(client, first)  # the browser re-sends page 1
+    assert again.status_code == 303 and "kiosk=1" in again.headers["location"]
+    assert "social" not in again.text
+    assert len(await stored(settings)) == 1
