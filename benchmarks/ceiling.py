@@ -90,6 +90,9 @@ class NullStore:
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         return []
 
+    async def organisation_counts(self, wave_id: str) -> dict[str, int]:
+        return {}
+
     async def submitted(self, submission_key: str) -> bool:
         return False
 

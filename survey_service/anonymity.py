@@ -43,15 +43,48 @@ def results_available(wave: Wave, survey_kind: str) -> bool:
     return wave.state(now()) == "closed" and wave.mixed
 
 
-async def mix_closed_waves(store: Store, sealer: Sealer, kinds: Mapping[str, str]) -> list[str]:
-    """Mix every closed, unmixed staff or training wave. ``kinds``: survey id -> kind."""
-    mixed = []
+class MixError(Exception):
+    """A closed wave's sealed answers could not be opened (wrong SURVEY_SECRET_KEY)."""
+
+    def __init__(self, message: str, waves: list[str]) -> None:
+        super().__init__(message)
+        self.waves = waves
+
+
+async def mix_closed_waves(
+    store: Store, sealer: Sealer, kinds: Mapping[str, str], skip: frozenset[str] = frozenset()
+) -> list[str]:
+    """Mix every closed, unmixed staff or training wave. ``kinds``: survey id -> kind.
+
+    A wave whose answers cannot be unsealed (another key) is left as it is, logged, and
+    reported with :class:`MixError` after the other waves are mixed."""
+    from cryptography.exceptions import InvalidTag
+
+    mixed, failed = [], []
     at = now()
     for wave in await store.waves():
-        if kinds.get(wave.survey_id) in TOKEN_KINDS and not wave.mixed and (
-            wave.state(at) == "closed"
+        if (
+            kinds.get(wave.survey_id) in TOKEN_KINDS
+            and not wave.mixed
+            and (wave.state(at) == "closed")
         ):
-            count = await store.mix_wave(wave.id, unsealer(sealer, wave.id))
+            try:
+                count = await store.mix_wave(wave.id, unsealer(sealer, wave.id))
+            except InvalidTag:
+                log.error(
+                    "cannot unseal the answers of wave %s: SURVEY_SECRET_KEY is not the "
+                    "key they were sealed with",
+                    wave.id,
+                )
+                failed.append(wave.id)
+                continue
             log.info("mixed %d responses of closed wave %s", count, wave.id)
             mixed.append(wave.id)
+    if failed:
+        raise MixError(
+            f"the answers of {', '.join(failed)} cannot be unsealed: SURVEY_SECRET_KEY is not "
+            "the key the server sealed them with (the waves stay closed and unmixed; run "
+            "`waves close` again with the right key)",
+            failed,
+        )
     return mixed

@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
-from .anonymity import mix_closed_waves
+from .anonymity import MixError, mix_closed_waves
 from .i18n import normalise
 from .registry import Registry
 from .sealing import Sealer
@@ -134,12 +134,16 @@ def create_app(
     sealer = Sealer(settings.secret_key)
     kinds = {sid: loaded.survey.kind for sid, loaded in catalog.surveys.items()}
 
+    unopenable: set[str] = set()
+
     async def mix_when_closed() -> None:
         """Mix the answers of staff waves that closed by their end date."""
         while True:
             try:
-                if await mix_closed_waves(store, sealer, kinds):
+                if await mix_closed_waves(store, sealer, kinds, frozenset(unopenable)):
                     await registry.refresh(force=True)
+            except MixError as exc:  # logged once; retried at the next start
+                unopenable.update(exc.waves)
             except Exception:
                 log.exception("mixing closed staff waves failed; will retry")
             await asyncio.sleep(max(settings.wave_refresh_seconds, 1.0))

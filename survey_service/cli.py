@@ -20,7 +20,7 @@ import click
 import msgspec
 from litestar.plugins import CLIPluginProtocol
 
-from .anonymity import TOKEN_KINDS, mix_closed_waves
+from .anonymity import TOKEN_KINDS, MixError, mix_closed_waves
 from .sealing import Sealer
 from .settings import Settings
 from .storage import open_store
@@ -259,6 +259,8 @@ def waves_close(wave_id: str) -> None:
 
     async def work(store: Store) -> tuple[Wave, list[str]]:
         wave = await _find_wave(store, wave_id)
+        if kinds.get(wave.survey_id) in TOKEN_KINDS:
+            _require_lasting_secret()  # before anything changes
         if wave.state(now()) == "closed" and (
             wave.mixed or kinds.get(wave.survey_id) not in TOKEN_KINDS
         ):
@@ -268,8 +270,10 @@ def waves_close(wave_id: str) -> None:
             await store.update_wave(wave)
         mixed = []
         if kinds.get(wave.survey_id) in TOKEN_KINDS:
-            _require_lasting_secret()
-            mixed = await mix_closed_waves(store, Sealer(settings.secret_key), kinds)
+            try:
+                mixed = await mix_closed_waves(store, Sealer(settings.secret_key), kinds)
+            except MixError as exc:
+                raise click.ClickException(str(exc)) from exc
         return wave, mixed
 
     wave, mixed = _with_store(settings, work)
@@ -396,11 +400,13 @@ def waves_set(wave_id: str, min_group: int | None, panel: bool | None) -> None:
             )
         if panel and _survey_kinds(settings).get(wave.survey_id) != "staff":
             raise click.ClickException("a panel is only for staff waves")
-        await store.update_wave(msgspec.structs.replace(
-            wave,
-            min_group=wave.min_group if min_group is None else min_group,
-            panel=wave.panel if panel is None else panel,
-        ))
+        await store.update_wave(
+            msgspec.structs.replace(
+                wave,
+                min_group=wave.min_group if min_group is None else min_group,
+                panel=wave.panel if panel is None else panel,
+            )
+        )
 
     _with_store(settings, work)
     if min_group is not None:
@@ -444,7 +450,7 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
     if org is None:
         raise click.ClickException(f"unknown organisation '{organisation}'")
 
-    async def work(store: Store) -> Wave:
+    async def check(store: Store) -> Wave:
         wave = await _find_wave(store, wave_id)
         kind = (
             catalog.surveys[wave.survey_id].survey.kind
@@ -464,36 +470,47 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
             if structure is None or structure.unit(unit) is None:
                 known = ", ".join(u.id for u in structure.units) if structure else "none"
                 raise click.ClickException(f"unknown unit '{unit}' (units: {known})")
-        await store.add_tokens(
-            wave_id,
-            organisation,
-            unit,
-            [code_hash(c.replace("-", ""), settings.secret_key) for c in codes],
-        )
         return wave
 
+    wave = _with_store(settings, check)
     codes = [new_code() for _ in range(count)]
-    wave = _with_store(settings, work)
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"codes-{wave_id}-{organisation}-{unit}-{secrets.token_hex(3)}"
     base = settings.public_url.rstrip("/")
-    with open(out_dir / f"{stem}.csv", "w", newline="", encoding="utf-8-sig") as f:
-        writer = csv.writer(f)
-        writer.writerow(["code", "url", "wave", "organisation", "unit"])
-        for code in codes:
-            writer.writerow([code, f"{base}/t/{code}", wave_id, organisation, unit])
-    renderer = Renderer()
-    slips = [(code, f"{base}/t/{code}", qr_svg(f"{base}/t/{code}")) for code in codes]
-    page = renderer.render(
-        "bg",
-        "staff/slips.html",
-        slips=slips,
-        org=org,
-        wave=wave,
-        staff_url=f"{base}/staff",
-        unit=unit,
-    )
-    (out_dir / f"{stem}.html").write_text(page, encoding="utf-8")
+    files = [out_dir / f"{stem}.csv", out_dir / f"{stem}.html"]
+    # the files first: codes are stored only once somebody can hand them out
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with open(files[0], "w", newline="", encoding="utf-8-sig") as f:
+            writer = csv.writer(f)
+            writer.writerow(["code", "url", "wave", "organisation", "unit"])
+            for code in codes:
+                writer.writerow([code, f"{base}/t/{code}", wave_id, organisation, unit])
+        slips = [(code, f"{base}/t/{code}", qr_svg(f"{base}/t/{code}")) for code in codes]
+        page = Renderer().render(
+            "bg",
+            "staff/slips.html",
+            slips=slips,
+            org=org,
+            wave=wave,
+            staff_url=f"{base}/staff",
+            unit=unit,
+        )
+        files[1].write_text(page, encoding="utf-8")
+    except OSError as exc:
+        for path in files:
+            path.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write the codes to {out_dir}: {exc}") from exc
+
+    async def store_hashes(store: Store) -> None:
+        hashes = [code_hash(c.replace("-", ""), settings.secret_key) for c in codes]
+        await store.add_tokens(wave_id, organisation, unit, hashes)
+
+    try:
+        _with_store(settings, store_hashes)
+    except BaseException:
+        for path in files:
+            path.unlink(missing_ok=True)
+        raise
     click.echo(f"issued {count} codes for {organisation}/{unit} in wave {wave_id}:")
     click.echo(f"  {out_dir / (stem + '.csv')}")
     click.echo(f"  {out_dir / (stem + '.html')}  (print on A4, cut along the lines)")
@@ -681,6 +698,15 @@ async def compute_report(
         matrices.append(wave_matrix(wave, survey, data))
     a, b = matrices
     min_group = max(a.wave.min_group, b.wave.min_group, settings.min_group)
+    if organisation is None:
+        for m in matrices:
+            for org, n in (await store.organisation_counts(m.wave.id)).items():
+                if n < min_group:
+                    raise click.ClickException(
+                        f"organisation '{org}' has only {n} responses in wave '{m.wave.id}' "
+                        f"(fewer than {min_group}): a report over all organisations would "
+                        "reveal its answers by subtraction; report each organisation with --org"
+                    )
     population = (
         await _population(store, a.wave, organisation),
         await _population(store, b.wave, organisation),
@@ -691,8 +717,15 @@ async def compute_report(
         labels, mapping = await _unit_labels(store, a.wave, b.wave, lang)
         if by == "organisation":
             labels = {o.id: o.name.get(lang) for o in catalog.organisations.values()}
-        return breakdown(a, b, by, lang=lang, min_group=min_group,  # type: ignore[arg-type]
-                         labels=labels, unit_mapping=mapping)
+        return breakdown(
+            a,
+            b,
+            by,  # type: ignore[arg-type]
+            lang=lang,
+            min_group=min_group,
+            labels=labels,
+            unit_mapping=mapping,
+        )
     return build_report(
         a,
         b,
@@ -716,10 +749,12 @@ async def _unit_labels(
         data = await store.form_version(wave.structure or "") if wave.structure else None
         frozen[wave.id] = msgspec.json.decode(data or b"{}", type=dict[str, Structure])
     for org, structure in frozen[follow_up.id].items():
-        labels.update({u.id: u.name.get(lang) for u in structure.units})
+        labels.update({f"{org}/{u.id}": u.name.get(lang) for u in structure.units})
         before = frozen[baseline.id].get(org)
         if before is not None and structure.previous == before.id:
-            mapping.update(structure.mapping)
+            mapping.update(
+                {f"{org}/{old}": f"{org}/{new}" for old, new in structure.mapping.items()}
+            )
     return labels, mapping
 
 
@@ -855,23 +890,16 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
 
     _with_store(settings, prepare)  # opening the store applies the migrations
     app = create_app(settings)
-    log_config = uvicorn.config.LOGGING_CONFIG | {}
-    log_config["formatters"] = dict(log_config["formatters"])
-    # Access log lines never carry the client address.
-    log_config["formatters"]["access"] = {
-        "()": "uvicorn.logging.AccessFormatter",
-        "fmt": '%(levelprefix)s "%(request_line)s" %(status_code)s',
-    }
     bind_host, bind_port = host or settings.host, port or settings.port
     click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {settings.database_url})")
     uvicorn.run(
         app,
         host=bind_host,
         port=bind_port,
-        access_log=settings.access_log,
-        log_config=log_config,
+        access_log=False,  # the app logs requests itself, without addresses or codes
         server_header=False,
-        proxy_headers=False,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 

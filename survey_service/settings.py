@@ -24,6 +24,8 @@ DOCS: dict[str, str] = {
     "without it a random key is made at each start.",
     "public_url": "Base URL of the public site, used in printed links and QR codes.",
     "access_log": "`1` writes an access log line per request (never with client addresses).",
+    "forwarded_allow_ips": "Addresses of a reverse proxy whose X-Forwarded-For is trusted "
+    "(e.g. `127.0.0.1`), so that limits on wrong invitation codes count real clients.",
     "max_body_bytes": "Largest request body accepted; larger ones get 413.",
     "kiosk_idle_seconds": "A kiosk form untouched this long asks whether someone is still there, "
     "then clears itself.",
@@ -44,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
     access_log: bool = False
+    forwarded_allow_ips: str = ""
     max_body_bytes: int = 256 * 1024
     kiosk_idle_seconds: int = 120
     kiosk_restart_seconds: int = 30

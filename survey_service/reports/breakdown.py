@@ -48,10 +48,12 @@ def _groups(
         return m.organisations
     if by == "channel":
         return m.channels
-    if by == "unit":
+    if by == "unit":  # units of different organisations never pool: "org/unit"
+        keys = np.char.add(np.char.add(m.organisations, "/"), m.units)
+        keys = np.where(m.units == "", "", keys)
         if mapping:
-            return np.asarray([mapping.get(u, u) for u in m.units.tolist()], dtype=np.str_)
-        return m.units
+            return np.asarray([mapping.get(u, u) for u in keys.tolist()], dtype=np.str_)
+        return keys
     column = m.raw("service")
     spec = m.item("service")
     if column is None or spec is None:
@@ -81,6 +83,19 @@ def _value(definition: IndicatorDef, items: Sequence[str], m: WaveMatrix) -> flo
         return pm.mean.value if definition.kind == "mean" else pm.percent.value
     theme = ind.theme_score(columns, points, reverse)
     return None if isinstance(theme, NotComputable) else theme.value
+
+
+def _valid_n(items: Sequence[str], m: WaveMatrix) -> int:
+    """The fewest valid answers any of the items has in this group."""
+    counts = []
+    for item in items:
+        spec, column = m.item(item), m.raw(item)
+        if spec is None or column is None:
+            return 0
+        top = 10 if spec.kind == "nps" else spec.points
+        low = 0 if spec.kind == "nps" else 1
+        counts.append(int(((column >= low) & (column <= top)).sum()))
+    return min(counts) if counts else 0
 
 
 def breakdown(
@@ -122,12 +137,12 @@ def breakdown(
                 cells[wave] = Cell()
                 continue
             part = m.subset(groups == g)
-            cells[wave] = Cell(
-                n=n,
-                values={
-                    d.id: _value(d, indicator_items(m.survey, d.id), part) for d in definitions
-                },
-            )
+            values: dict[str, float | None] = {}
+            for d in definitions:
+                items = indicator_items(m.survey, d.id)
+                shown = _valid_n(items, part) >= min_group  # not a figure of a few answers
+                values[d.id] = _value(d, items, part) if shown else None
+            cells[wave] = Cell(n=n, values=values)
         rows.append(
             GroupRow(
                 group=g,

@@ -199,6 +199,25 @@ def _compute(
     return va, vb, comparison, row
 
 
+_FIGURES = (
+    "baseline", "baseline_ci_low", "baseline_ci_high", "follow_up", "follow_up_ci_low",
+    "follow_up_ci_high", "change", "ci_low", "ci_high", "statistic", "p", "p_adjusted",
+    "effect_size", "alpha_baseline", "alpha_follow_up", "n_baseline", "n_follow_up",
+)
+
+
+def _hide_small(row: Row, min_group: int) -> None:
+    """No figure may rest on fewer than ``min_group`` answers (a few people answering an item
+    that the others did not know, or were not shown, would be exposed)."""
+    counts = [n for n in (row.n_baseline, row.n_follow_up) if n is not None]
+    if counts and min(counts) < min_group:
+        for name in _FIGURES:
+            setattr(row, name, None)
+        row.test = row.effect = row.adjustment = None
+        note = f"fewer than {min_group} answers in a wave: not shown"
+        row.note = f"{row.note}; {note}" if row.note else note
+
+
 def _precision(row: Row, baseline: object, follow_up: object) -> None:
     """Each wave's own 95 % CI (with the finite population correction when N is known)."""
     for estimate, low, high in (
@@ -340,7 +359,8 @@ def build_report(
             not_comparable.append((definition.id, "not declared in the baseline form version"))
 
     item_rows: dict[str, Row] = {}
-    if items and not too_small:
+    # items are always compared: they belong to the exploratory family whether shown or not
+    if not too_small:
         for item in a.items:
             spec = a.item(item)
             if spec is None or spec.kind != "likert":
@@ -382,6 +402,8 @@ def build_report(
                 row.p_adjusted, row.adjustment = comparison.p_adjusted, comparison.adjustment
 
     panel_rows = [] if too_small else _panel_rows(a, b, survey_a, lang, min_group)
+    for row in [*indicator_rows.values(), *item_rows.values(), *panel_rows]:
+        _hide_small(row, min_group)
 
     expected_rows = []
     for result in results:
@@ -409,7 +431,12 @@ def build_report(
         organisation=organisation,
         lang=lang,
         min_group=min_group,
-        rows=[*expected_rows, *indicator_rows.values(), *item_rows.values(), *panel_rows],
+        rows=[
+            *expected_rows,
+            *indicator_rows.values(),
+            *(item_rows.values() if items else ()),
+            *panel_rows,
+        ],
         not_comparable=not_comparable,
     )
 

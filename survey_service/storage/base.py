@@ -113,6 +113,9 @@ class Store(Protocol):
         transaction, then rewrite the database file so nothing of the arrival order is left.
         Returns the number of responses mixed (0 if already mixed)."""
 
+    async def organisation_counts(self, wave_id: str) -> dict[str, int]:
+        """Responses of a wave per organisation."""
+
     async def submitted(self, submission_key: str) -> bool:
         """Whether a response with this one-time key is stored already."""
 

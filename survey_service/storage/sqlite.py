@@ -115,14 +115,15 @@ class SQLiteStore:
 
     async def migrate(self) -> list[int]:
         conn = self._w
-        async with conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        current = int(row[0]) if row else 0
         applied = []
         for number, sql in _migrations():
-            if number <= current:
-                continue
             await conn.execute("BEGIN IMMEDIATE")
+            # read the version inside the write lock: another process may be migrating too
+            async with conn.execute("PRAGMA user_version") as cur:
+                row = await cur.fetchone()
+            if number <= (int(row[0]) if row else 0):
+                await conn.execute("COMMIT")
+                continue
             try:
                 for statement in sql.split(";\n"):
                     if statement.strip():
@@ -143,10 +144,11 @@ class SQLiteStore:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         async with self._transaction() as conn:
@@ -284,6 +286,13 @@ class SQLiteStore:
             if self._queue:
                 self._wakeup.set()
 
+    async def organisation_counts(self, wave_id: str) -> dict[str, int]:
+        async with self._r.execute(
+            "SELECT organisation, COUNT(*) FROM responses WHERE wave_id = ? GROUP BY organisation",
+            (wave_id,),
+        ) as cur:
+            return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
     async def submitted(self, submission_key: str) -> bool:
         async with self._r.execute(
             "SELECT 1 FROM responses WHERE submission_key = ?", (submission_key,)
@@ -382,6 +391,16 @@ class SQLiteStore:
 
     async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
         async with self._transaction() as conn:
+            # the wave may have closed (and been mixed) since the caller looked
+            async with conn.execute(
+                "SELECT mixed, closed, ends FROM waves WHERE id = ?", (wave_id,)
+            ) as cur:
+                wave = await cur.fetchone()
+            at = dt.datetime.now(dt.UTC)
+            if wave is None or wave[0] or any(
+                t is not None and dt.datetime.fromisoformat(t) <= at for t in (wave[1], wave[2])
+            ):
+                return False
             cur = await conn.execute(
                 "UPDATE tokens SET used = 1 WHERE hash = ? AND wave_id = ? AND used = 0",
                 (code_hash, wave_id),

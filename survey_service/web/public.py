@@ -35,13 +35,14 @@ from ..surveys.answers import (
 )
 from ..surveys.coding import encode_codes
 from ..surveys.model import Organisation, Survey
-from ..surveys.waves import today_in_sofia
+from ..surveys.waves import SOFIA, today_in_sofia
 from .messages import label_of, message_id
 from .render import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
 
 NO_STORE = {"cache-control": "no-store"}
 CHANNELS = {"web", "kiosk", "paper"}
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+STEP = re.compile(r"[0-9]{1,3}")
 #: Control fields the form template writes itself (never copied among the carried answers).
 META = {"_csrf_token", "_key", "_step", "_lang", "_org", "_channel", "_action", "_token"}
 HTML = "text/html"
@@ -75,6 +76,12 @@ def form_url(
     elif channel == "paper":
         query["channel"] = "paper"
     return f"/s/{survey_id}?{urlencode(query)}"
+
+
+def _public(registry: Registry, survey_id: str) -> bool:
+    """Only citizen surveys have public pages; staff and training surveys need a code."""
+    loaded = registry.catalog.surveys.get(survey_id)
+    return loaded is not None and loaded.survey.kind == "citizen"
 
 
 def _organisation(registry: Registry, org: str | None) -> Organisation | None:
@@ -120,7 +127,7 @@ def _closed_page(
         text = t(
             lang,
             "This survey opens on %(date)s. Please come back then.",
-            date=long_date(choice.wave.starts.astimezone(dt.UTC), lang),
+            date=long_date(choice.wave.starts.astimezone(SOFIA), lang),
         )
         heading = t(lang, "This survey has not started yet")
     else:
@@ -274,7 +281,7 @@ async def survey_form(
     """Show the first page of a survey for an organisation (or the choice of organisation)."""
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
-    if survey_id not in registry.catalog.surveys:
+    if not _public(registry, survey_id):
         raise NotFoundException()
     await registry.refresh()
     is_kiosk = kiosk == "1"
@@ -318,7 +325,7 @@ async def survey_form(
 async def survey_submit(request: Request[Any, Any, Any], survey_id: FromPath[str]) -> Response[Any]:
     """Validate a page; show the next page, the same page with errors, or store and 303."""
     registry, renderer, store = _state(request)
-    if survey_id not in registry.catalog.surveys:
+    if not _public(registry, survey_id):
         raise NotFoundException()
     raw, meta = await read_form(request)
 
@@ -332,7 +339,7 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: FromPath[str
         organisation is None
         or channel not in CHANNELS
         or not KEY.match(key)
-        or not step_text.isdigit()
+        or not STEP.fullmatch(step_text)
     ):
         raise ClientException("The form was incomplete or altered.")
     await registry.refresh()
@@ -395,7 +402,7 @@ async def survey_thanks(
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
     organisation = _organisation(registry, org)
-    loaded = registry.catalog.surveys.get(survey_id)
+    loaded = registry.catalog.surveys.get(survey_id) if _public(registry, survey_id) else None
     if loaded is None or organisation is None:
         raise NotFoundException()
     is_kiosk = kiosk == "1"
@@ -426,7 +433,7 @@ async def survey_paper(
     """A printable A4 questionnaire of the version the current wave serves."""
     registry, renderer, _store = _state(request)
     lang = normalise(lang)
-    loaded = registry.catalog.surveys.get(survey_id)
+    loaded = registry.catalog.surveys.get(survey_id) if _public(registry, survey_id) else None
     organisation = _organisation(registry, org)
     if loaded is None or organisation is None:
         raise NotFoundException()

@@ -29,7 +29,7 @@ from ..surveys.model import Organisation, Survey
 from ..surveys.tokens import CodeProblem, code_hash, normalise, normalise_panel, panel_hash
 from ..surveys.waves import Wave, now
 from .messages import N_
-from .public import NO_STORE, StepView, _csrf, _state, advance, html, read_form
+from .public import NO_STORE, STEP, StepView, _csrf, _state, advance, html, read_form
 
 REFUSED = N_(
     "This code cannot be used. Check that you typed it as on your slip. If it is right and you "
@@ -57,11 +57,16 @@ class AttemptLimiter:
             q.popleft()
 
     def blocked(self, client: str) -> bool:
-        at = time.monotonic()
+        """Too many failures from this client: refuse without looking the code up."""
         q = self._clients.get(client, deque())
-        self._trim(q, at)
-        self._trim(self._all, at)
-        return len(q) >= self.per_client or len(self._all) >= self.overall
+        self._trim(q, time.monotonic())
+        return len(q) >= self.per_client
+
+    def busy(self) -> bool:
+        """Too many failures from everyone: wrong codes get "too many attempts", but a valid
+        code still works (a flood of wrong codes must not lock staff out)."""
+        self._trim(self._all, time.monotonic())
+        return len(self._all) >= self.overall
 
     def failed(self, client: str) -> None:
         at = time.monotonic()
@@ -138,6 +143,8 @@ async def _start(request: Request[Any, Any, Any], typed: str, lang: str) -> Resp
     found = await _open_wave_for(request, canonical)
     if found is None:
         limiter.failed(_client(request))
+        if limiter.busy():
+            return entry_page(request, lang, typed, TOO_MANY, 429)
         return entry_page(request, lang, typed, REFUSED, 400)
     wave, survey, org, _ = found
     if wave.panel:
@@ -248,7 +255,7 @@ async def staff_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     lang = normalise_lang(meta("_lang"))
     canonical = normalise(meta("_token"))
     step_text, key = meta("_step"), meta("_key")
-    if not isinstance(canonical, str) or not step_text.isdigit():
+    if not isinstance(canonical, str) or not STEP.fullmatch(step_text):
         raise ClientException("The form was incomplete or altered.")
     found = await _open_wave_for(request, canonical)
     if found is None:
@@ -306,7 +313,11 @@ async def staff_thanks(
                     "shuffled with everyone else's, only when the survey closes. Nobody can "
                     "link them to your code.",
                 ),
-                t(lang, "Results are published only for groups of at least 10 people."),
+                t(
+                    lang,
+                    "Results are published only for groups large enough that nobody can "
+                    "be recognised.",
+                ),
             ],
             links=[],
             switch_url=f"/t/thanks?lang={'en' if lang == 'bg' else 'bg'}",

@@ -49,7 +49,8 @@ def test_a_unit_under_the_threshold_hides_at_least_two_cells_and_nothing_is_reco
     result = breakdown(base, follow, "unit", lang="en", min_group=10)
     hidden = {(r.group, w) for r in result.rows for w, c in
               (("baseline", r.baseline), ("follow_up", r.follow_up)) if c.n is None}
-    assert ("legal_hr", "baseline") in hidden and ("local_taxes", "follow_up") in hidden
+    assert ("elena/legal_hr", "baseline") in hidden
+    assert ("elena/local_taxes", "follow_up") in hidden
     assert len([h for h in hidden if h[1] == "baseline"]) >= 2
     assert len([h for h in hidden if h[1] == "follow_up"]) >= 2
 
@@ -71,11 +72,11 @@ def test_a_unit_under_the_threshold_hides_at_least_two_cells_and_nothing_is_reco
     assert csv_shown == shown  # every format shows the same cells
     for group, w in hidden:
         size = {"a": base, "b": follow}["a" if w == "baseline" else "b"]
-        true_n = int((size.units == group).sum())
+        true_n = int((size.units == group.split("/")[1]).sum())
         assert f"(n={true_n})" not in table.split(group)[1].split("\n")[0] or (group, w) in shown
 
     # 1. counts: total minus shown cells, per wave (column) and per unit across waves (row)
-    counts = {(g, w): int(((base if w == "baseline" else follow).units == g).sum())
+    counts = {(f"elena/{g}", w): int(((base if w == "baseline" else follow).units == g).sum())
               for g in ("finance", "local_taxes", "legal_hr", "admin_services")
               for w in ("baseline", "follow_up")}
     hidden_mask = {cell: cell not in shown for cell in counts}
@@ -108,3 +109,21 @@ def test_a_wave_too_small_to_split_shows_no_group() -> None:
     follow = wave("b", {"finance": 8}, seed=4)
     result = breakdown(base, follow, "unit", min_group=10)
     assert all(r.baseline.n is None and r.follow_up.n is None for r in result.rows)
+
+
+def test_units_of_different_organisations_are_never_pooled() -> None:
+    """Both municipalities have a "finance" unit: pooling them would let "everyone" minus
+    "Elena" give Lyaskovets' small unit."""
+    base = wave("a", {"finance": 15, "legal_hr": 12}, seed=5)
+    lyaskovets = wave("x", {"finance": 4, "legal_hr": 11}, seed=6)
+    merged = base.subset(np.ones(base.n, dtype=bool))
+    merged.codes = np.vstack([base.codes, lyaskovets.codes])
+    merged.organisations = np.concatenate([base.organisations,
+                                           np.full(lyaskovets.n, "lyaskovets")])
+    merged.channels = np.concatenate([base.channels, lyaskovets.channels])
+    merged.units = np.concatenate([base.units, lyaskovets.units])
+    result = breakdown(merged, merged, "unit", min_group=10)
+    groups = {r.group: r for r in result.rows}
+    assert set(groups) == {"elena/finance", "elena/legal_hr", "lyaskovets/finance",
+                           "lyaskovets/legal_hr"}
+    assert groups["lyaskovets/finance"].baseline.n is None  # 4 people: hidden

@@ -201,3 +201,33 @@ def test_each_wave_has_its_precision_with_the_finite_population_correction() -> 
     width = plain.baseline_ci_high - plain.baseline_ci_low  # type: ignore[operator]
     narrow = census.baseline_ci_high - census.baseline_ci_low  # type: ignore[operator]
     assert narrow == pytest.approx(width * np.sqrt((50 - 40) / (50 - 1)), rel=1e-9)
+
+
+def test_no_figure_rests_on_fewer_answers_than_the_threshold() -> None:
+    """12 staff per wave, but only 2 know the answer to one statement: that item is hidden."""
+    item = "role_expectations_clear"
+    assert item in {r.id for q in STAFF.questions() for r in q.rows}
+
+    def answers(value: int, known: int) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        for i in range(12):
+            row: dict[str, object] = {e: 4 for e in ENGAGEMENT}
+            row[item] = value if i < known else 9
+            out.append(row)
+        return out
+    a = matrix(STAFF, "a", answers(3, 2))
+    b = matrix(STAFF, "b", answers(5, 2))
+    report = build_report(a, b, [], lang="en", min_group=10)
+    row = next(r for r in report.rows if r.id == item)
+    assert row.baseline is None and row.follow_up is None and row.n_baseline is None
+    assert row.note and "not shown" in row.note
+    assert next(r for r in report.rows if r.id == "eei").baseline == 75.0  # 12 answers: shown
+
+
+def test_adjusted_p_does_not_depend_on_showing_the_items() -> None:
+    a, b = demo(CITIZEN, "a", 400, 21), demo(CITIZEN, "b", 400, 22, follow=True)
+    full = {r.id: r for r in build_report(a, b, CATALOG.expected_results).rows}
+    short = {r.id: r for r in build_report(a, b, CATALOG.expected_results, items=False).rows}
+    assert not any(r.section == "item" for r in short.values())
+    for key, row in short.items():
+        assert row.p_adjusted == full[key].p_adjusted and row.status == full[key].status, key

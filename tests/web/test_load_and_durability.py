@@ -120,7 +120,7 @@ def _start_server(
     }
     exe = Path(sys.executable).with_name("survey-service")
     process = subprocess.Popen(
-        [str(exe), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [str(exe), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -356,7 +356,9 @@ async def test_escaping_of_typed_text(client: Client) -> None:
     assert response.status_code == 400
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
-    assert "{{7*7}}" in response.text and "49" not in re.sub(r"\d{3,}", "", response.text)
+    typed = re.search(r'<textarea[^>]*name="comments"[^>]*>(.*?)</textarea>', response.text,
+                      re.S)
+    assert typed is not None and "{{7*7}}" in typed.group(1) and "49" not in typed.group(1)
 
 
 async def test_no_client_identifiers_are_stored(client: Client, settings: Settings) -> None:
@@ -470,3 +472,39 @@ async def test_a_page_of_a_form_already_sent_never_shows_its_answers_again(
     assert again.status_code == 303 and "kiosk=1" in again.headers["location"]
     assert "social" not in again.text
     assert len(await stored(settings)) == 1
+
+
+async def test_staff_and_training_surveys_have_no_public_pages(settings: Settings) -> None:
+    """A staff survey is answered only with an invitation code: never through /s/."""
+    from survey_service.app import create_app
+    from survey_service.cli import open_wave
+
+    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    await store.open()
+    await open_wave(settings, store, "staff-survey", "staff-open", "baseline", ["elena"],
+                    None, None)
+    await store.close()
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for url in ("/s/staff-survey?org=elena", "/s/staff-survey",
+                    "/s/staff-survey/paper?org=elena", "/s/training-evaluation?org=elena"):
+            assert (await client.get(url)).status_code == 404, url
+        page = await client.get("/staff")  # any page with a CSRF token
+        fields = {**hidden_fields(page.text), "_step": "0", "_action": "next"}
+        assert (await client.post("/s/staff-survey", data=fields)).status_code == 404
+
+
+async def test_odd_step_numbers_are_refused_with_400(client: Client) -> None:
+    page = await client.get(FORM)
+    for step in ("²", "٣", "0" * 5000, "-1", "1.0"):
+        response = await post(client, {**hidden_fields(page.text), "_step": step})
+        assert response.status_code == 400, step
+
+
+async def test_a_scheduled_wave_gives_its_opening_day_in_sofia(settings: Settings) -> None:
+    from survey_service.app import create_app
+    from survey_service.surveys.waves import parse_local
+
+    await seed_wave(settings, "cs-december", starts=parse_local("2099-12-01"))
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        page = await client.get(FORM)
+    assert "1 декември 2099" in page.text

@@ -467,8 +467,8 @@ async def test_logs_never_hold_a_code(settings: Settings, db_path: Path, tmp_pat
             client.get(f"/t/{format_code(new_code().replace('-', ''))}")
     finally:
         server.terminate()
-        _, err = server.communicate(timeout=20)
-    log = err.decode()
+        out, err = server.communicate(timeout=20)
+    log = out.decode() + err.decode()
     assert "GET /t/…" in log and "POST /staff" in log
     canonical = code.replace("-", "")
     for form in (code, canonical, canonical.lower(), code[:9]):
@@ -599,3 +599,101 @@ async def test_staff_pages_link_to_the_staff_privacy_notice(staff_client: Client
     assert "Staff surveys" in notice.text and "shuffled" in notice.text
     citizen = await staff_client.get("/privacy?lang=en")
     assert "Staff surveys" not in citizen.text
+
+
+async def test_answers_sent_after_the_close_are_refused_not_lost(
+    staff_client: Client, settings: Settings, db_path: Path
+) -> None:
+    [code] = await issue(settings, 1)
+    page = await staff_client.get(f"/t/{code}")
+    fields: dict[str, str] = {}
+    for _ in range(10):
+        fields = {**hidden_fields(page.text), **staff_answers(page.text), "_action": "next"}
+        if "Изпратете" in page.text:
+            break
+        page = await staff_client.post("/t", data=fields)
+    # the wave closes (and is mixed) while this person is on the last page
+    assert (await run_cli(settings, "waves", "close", "staff-2026"))[0] == 0
+    late = await staff_client.post("/t", data=fields, follow_redirects=False)
+    assert late.status_code == 400
+    assert db_counts(db_path)["pending"] == 0 and db_counts(db_path)["used"] == 0
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    try:  # even straight at the store, a mixed wave takes nothing more
+        assert not await store.submit_sealed(code_hash(code.replace("-", ""), SECRET),
+                                             "staff-2026", b"x")
+    finally:
+        await store.close()
+
+
+async def test_odd_step_numbers_on_staff_pages_get_400(
+    staff_client: Client, settings: Settings
+) -> None:
+    [code] = await issue(settings, 1)
+    page = await staff_client.get(f"/t/{code}")
+    response = await staff_client.post("/t", data={**hidden_fields(page.text), "_step": "²"})
+    assert response.status_code == 400
+
+
+async def test_closing_with_another_key_says_so_and_loses_nothing(
+    staff_client: Client, settings: Settings, db_path: Path
+) -> None:
+    [code] = await issue(settings, 1)
+    assert (await answer_all(staff_client, code)).status_code == 303
+    env = {**cli_env(settings), "SURVEY_SECRET_KEY": "another-key-" + "y" * 32}
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["waves", "close", "staff-2026"],
+                                     env=env)
+    assert result.exit_code == 1 and "cannot be unsealed" in result.output
+    assert db_counts(db_path)["pending"] == 1
+    code_, _ = await run_cli(settings, "waves", "close", "staff-2026")  # the right key
+    assert code_ == 0 and db_counts(db_path)["responses"] == 1
+
+
+async def test_a_flood_of_wrong_codes_does_not_lock_out_valid_ones(
+    staff_client: Client, settings: Settings, staff_app: Litestar
+) -> None:
+    limiter = staff_app.state.attempts
+    for i in range(limiter.overall):
+        limiter.failed(f"10.0.{i // 250}.{i % 250}")
+    wrong = await staff_client.get(f"/t/{new_code()}")
+    assert wrong.status_code == 429
+    [code] = await issue(settings, 1)
+    assert (await staff_client.get(f"/t/{code}")).status_code == 200
+
+
+async def test_issuing_codes_into_an_unwritable_folder_stores_none(
+    settings: Settings, db_path: Path
+) -> None:
+    await open_staff_wave(settings)
+    code, out = await run_cli(settings, "tokens", "issue", "staff-2026", "--org", "elena",
+                              "--unit", "finance", "--count", "3", "--out", "/proc/nope")
+    assert code == 1 and "cannot write the codes" in out
+    assert db_counts(db_path)["tokens"] == 0
+
+
+async def test_a_report_over_all_organisations_is_refused_when_one_is_small(
+    settings: Settings, db_path: Path
+) -> None:
+    """Elena has 11 answers, Lyaskovets 3: everyone minus Elena would give Lyaskovets."""
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    try:
+        await open_wave(settings, store, STAFF, "both", "baseline", [], None, None,
+                        "before-2026")
+        tokens = {org: [new_code() for _ in range(n)] for org, n in (("elena", 11),
+                                                                     ("lyaskovets", 3))}
+        for org, codes in tokens.items():
+            await store.add_tokens("both", org, "finance",
+                                   [code_hash(c.replace("-", ""), SECRET) for c in codes])
+    finally:
+        await store.close()
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for codes in tokens.values():
+            for c in codes:
+                assert (await answer_all(client, c)).status_code == 303
+    assert (await run_cli(settings, "waves", "close", "both"))[0] == 0
+    args = ["report", STAFF, "--baseline", "both", "--follow-up", "both", "--format", "json"]
+    code, out = await run_cli(settings, *args)
+    assert code == 1 and "organisation 'lyaskovets' has only 3" in out
+    code, out = await run_cli(settings, *args, "--org", "elena", "--no-items")
+    assert code == 0 and json.loads(out)["organisation"] == "elena"
