@@ -97,11 +97,7 @@ def entry_page(
         typed=typed,
         error=message,
         csrf=_csrf(request),
-        error_list=[
-            {"item": "code", "label": renderer.gettext(lang, "Your code"), "message": message}
-        ]
-        if message
-        else [],
+        error_list=[{"item": "code", "message": message}] if message else [],
         switch_url=f"/staff?lang={'en' if lang == 'bg' else 'bg'}",
     )
     return html(body, status, NO_STORE)
