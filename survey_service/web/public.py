@@ -311,14 +311,16 @@ async def survey_form(
         title = registry.catalog.surveys[survey_id].survey.title.get(lang)
         return _closed_page(renderer, lang, choice, title, organisation, is_kiosk, switch_url)
     survey = choice.survey
-    view = StepView(renderer, survey, organisation, lang, channel, request.app.state.settings)
-    page = renderer.cached(
+    settings = request.app.state.settings
+    parts = renderer.slotted(
         ("form", choice.wave.version, lang, organisation.id, channel),
         lang,
         "survey/form.html",
-        **view.context(0, {}, {}, [], CSRF_SLOT, KEY_SLOT),
+        lambda: StepView(renderer, survey, organisation, lang, channel, settings).context(
+            0, {}, {}, [], CSRF_SLOT, KEY_SLOT
+        ),
     )
-    return html(fill(page, _csrf(request), secrets.token_urlsafe(16)), headers=NO_STORE)
+    return html(fill(parts, _csrf(request), secrets.token_urlsafe(16)), headers=NO_STORE)
 
 
 @post("/s/{survey_id:str}", name="survey-submit")
@@ -406,21 +408,24 @@ async def survey_thanks(
     if loaded is None or organisation is None:
         raise NotFoundException()
     is_kiosk = kiosk == "1"
-    page = renderer.cached(
+    settings = request.app.state.settings
+    parts = renderer.slotted(
         ("thanks", survey_id, lang, organisation.id, is_kiosk),
         lang,
         "survey/thanks.html",
-        survey=loaded.survey,
-        org=organisation,
-        kiosk=is_kiosk,
-        restart_seconds=request.app.state.settings.kiosk_restart_seconds,
-        fresh_url=form_url(survey_id, organisation.id, kiosk=True),
-        switch_url=None
-        if is_kiosk
-        else f"/s/{survey_id}/thanks?"
-        + urlencode({"org": organisation.id, "lang": "en" if lang == "bg" else "bg"}),
+        lambda: {
+            "survey": loaded.survey,
+            "org": organisation,
+            "kiosk": is_kiosk,
+            "restart_seconds": settings.kiosk_restart_seconds,
+            "fresh_url": form_url(survey_id, organisation.id, kiosk=True),
+            "switch_url": None
+            if is_kiosk
+            else f"/s/{survey_id}/thanks?"
+            + urlencode({"org": organisation.id, "lang": "en" if lang == "bg" else "bg"}),
+        },
     )
-    return html(page, headers=NO_STORE)
+    return html(parts[0] if len(parts) == 1 else b"".join(parts), headers=NO_STORE)
 
 
 @get("/s/{survey_id:str}/paper", name="survey-paper")

@@ -8,6 +8,8 @@ per-request parts (CSRF token, submission key), which are filled in by string re
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,7 @@ class Renderer:
             )
             self.envs[lang] = env
         self._cache: dict[tuple[Any, ...], str] = {}
+        self._slotted: dict[tuple[Any, ...], tuple[bytes, ...]] = {}
 
     def gettext(self, lang: str, message: str, **params: Any) -> str:
         text = translations(lang).gettext(message)
@@ -80,16 +83,45 @@ class Renderer:
         context.setdefault("site_name", self.gettext(lang, "Municipal surveys"))
         return self.envs[lang].get_template(template).render(**context)
 
-    def cached(self, cache_key: tuple[Any, ...], lang: str, template: str, **context: Any) -> str:
+    def cached(
+        self,
+        cache_key: tuple[Any, ...],
+        lang: str,
+        template: str,
+        make_context: Callable[[], dict[str, Any]] | None = None,
+        **context: Any,
+    ) -> str:
+        """A page rendered once per ``cache_key``; ``make_context`` is called only then."""
         page = self._cache.get(cache_key)
         if page is None:
-            page = self._cache[cache_key] = self.render(lang, template, **context)
+            extra = make_context() if make_context is not None else {}
+            page = self._cache[cache_key] = self.render(lang, template, **context, **extra)
         return page
 
+    def slotted(
+        self,
+        cache_key: tuple[Any, ...],
+        lang: str,
+        template: str,
+        make_context: Callable[[], dict[str, Any]],
+    ) -> tuple[bytes, ...]:
+        """A page rendered once with the CSRF and key slots, split into encoded pieces
+        (text, slot, text, slot, ...) so that filling it in is one ``join``."""
+        parts = self._slotted.get(cache_key)
+        if parts is None:
+            page = self.cached(cache_key, lang, template, make_context)
+            parts = self._slotted[cache_key] = tuple(p.encode() for p in _SLOTS.split(page))
+        return parts
 
-def fill(page: str, csrf: str, key: str) -> bytes:
+
+_SLOTS = re.compile(f"({re.escape(CSRF_SLOT)}|{re.escape(KEY_SLOT)})")
+_CSRF_B, _KEY_B = CSRF_SLOT.encode(), KEY_SLOT.encode()
+
+
+def fill(parts: tuple[bytes, ...], csrf: str, key: str) -> bytes:
     """Put the per-request values into a pre-rendered page."""
-    return page.replace(CSRF_SLOT, csrf).replace(KEY_SLOT, key).encode()
+    values = {_CSRF_B: csrf.encode(), _KEY_B: key.encode()}
+    return b"".join(values.get(p, p) if i % 2 else p for i, p in enumerate(parts))
 
 
 def show_if_labels(survey: Survey, lang: str) -> Any:
