@@ -11,7 +11,7 @@ responses carry no trace of the order or the time in which they came.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import msgspec
 
@@ -28,7 +28,7 @@ def seal_response(sealer: Sealer, response: NewResponse) -> bytes:
     return sealer.seal(msgspec.json.encode(response), response.wave_id.encode())
 
 
-def unsealer(sealer: Sealer, wave_id: str):  # type: ignore[no-untyped-def]
+def unsealer(sealer: Sealer, wave_id: str) -> Callable[[bytes], NewResponse]:
     def unseal(blob: bytes) -> NewResponse:
         return _decoder.decode(sealer.unseal(blob, wave_id.encode()))
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from .. import indicators as ind
 from ..indicators.result import Comparison, Estimate, NotComputable
 from ..surveys.loader import indicator_items
-from ..surveys.model import ExpectedResult, IndicatorDef, Survey, Text
+from ..surveys.model import ExpectedResult, IndicatorDef, Survey
 from .data import WaveMatrix
 
 Status = Literal["met", "not met", "not significant", "not computable"]
@@ -511,6 +511,3 @@ def _panel_rows(
         rows.append(row)
     return rows
 
-
-def text(value: Text, lang: str) -> str:
-    return value.get(lang)

@@ -83,5 +83,3 @@ def encode_codes(survey: Survey, answers: Answers) -> bytes:
         codes.byteswap()
     return codes.tobytes()
 
-
-assert DONT_KNOW == 9

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 
 from ..i18n import LANGUAGES, fmt_date, translations
 from ..surveys.model import DONT_KNOW, Question, Survey, Text
@@ -149,4 +148,4 @@ def long_date(value: dt.date | dt.datetime, lang: str) -> str:
     return fmt_date(value if isinstance(value, dt.date) else value.date(), lang)
 
 
-__all__ = ["CSRF_SLOT", "KEY_SLOT", "Markup", "Renderer", "fill", "show_if_labels"]
+__all__ = ["CSRF_SLOT", "KEY_SLOT", "Renderer", "fill", "show_if_labels"]

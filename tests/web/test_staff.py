@@ -99,6 +99,17 @@ async def answer_all(client: Client, code: str, comment: str = "") -> httpx.Resp
     raise AssertionError("the staff survey never ended")
 
 
+async def last_page_fields(client: Client, code: str) -> dict[str, str]:
+    """Answer every page but the last; return what the last page would send."""
+    page = await client.get(f"/t/{code}")
+    for _ in range(10):
+        fields = {**hidden_fields(page.text), **staff_answers(page.text), "_action": "next"}
+        if "Изпратете" in page.text or "Send answers" in page.text:
+            return fields
+        page = await client.post("/t", data=fields)
+    raise AssertionError("the staff survey never reached its last page")
+
+
 @pytest.fixture
 async def staff_app(settings: Settings) -> Litestar:
     await open_staff_wave(settings)
@@ -286,13 +297,7 @@ async def test_twenty_parallel_submissions_with_one_code_give_one_response(
     staff_client: Client, settings: Settings, db_path: Path
 ) -> None:
     [code] = await issue(settings, 1)
-    page = await staff_client.get(f"/t/{code}")
-    fields: dict[str, str] = {}
-    for _ in range(10):  # collect the answers of every page, then send the last page 20 times
-        fields = {**hidden_fields(page.text), **staff_answers(page.text), "_action": "next"}
-        if "Изпратете" in page.text or "Send answers" in page.text:
-            break
-        page = await staff_client.post("/t", data=fields)
+    fields = await last_page_fields(staff_client, code)  # then send the last page 20 times
     results = await asyncio.gather(
         *(staff_client.post("/t", data=fields, follow_redirects=False) for _ in range(20))
     )
@@ -605,13 +610,7 @@ async def test_answers_sent_after_the_close_are_refused_not_lost(
     staff_client: Client, settings: Settings, db_path: Path
 ) -> None:
     [code] = await issue(settings, 1)
-    page = await staff_client.get(f"/t/{code}")
-    fields: dict[str, str] = {}
-    for _ in range(10):
-        fields = {**hidden_fields(page.text), **staff_answers(page.text), "_action": "next"}
-        if "Изпратете" in page.text:
-            break
-        page = await staff_client.post("/t", data=fields)
+    fields = await last_page_fields(staff_client, code)
     # the wave closes (and is mixed) while this person is on the last page
     assert (await run_cli(settings, "waves", "close", "staff-2026"))[0] == 0
     late = await staff_client.post("/t", data=fields, follow_redirects=False)
