@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 serve: $(STAMP)
+	mkdir -p data
 	$(BIN)/survey-service forms check
 	$(BIN)/survey-service demo
 	$(BIN)/survey-service serve --demo-waves

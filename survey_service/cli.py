@@ -23,14 +23,13 @@ from litestar.plugins import CLIPluginProtocol
 from .anonymity import TOKEN_KINDS, MixError, mix_closed_waves
 from .sealing import Sealer
 from .settings import Settings
-from .storage import open_store
+from .storage import StoreError, open_store
 from .storage.base import Store
 from .surveys.loader import CatalogError, check_catalog, encode_survey, load_catalog
 from .surveys.model import Structure
 from .surveys.waves import WAVE_ID, Wave, now, overlapping, parse_local
 
 T = TypeVar("T")
-STRUCTURE = "structure"  # form_versions.survey_id of frozen organisation structures
 PHASES = ["baseline", "follow-up", "annual", "training", "pilot"]
 
 
@@ -50,7 +49,10 @@ def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -182,7 +184,7 @@ async def open_wave(
             frozen[org_id] = chosen
         definition = msgspec.json.encode(frozen)
         structure_hash = hashlib.sha256(definition).hexdigest()[:16]
-        await store.save_form_version(STRUCTURE, structure_hash, definition)
+        await store.save_structure(structure_hash, definition)
     await store.save_form_version(survey_id, loaded.version, encode_survey(loaded.survey))
     wave = Wave(
         id=wave_id,
@@ -315,7 +317,7 @@ def waves_status(wave_id: str, as_json: bool) -> None:
         counts = await store.token_counts(wave_id)
         structure = None
         if wave.structure:
-            data = await store.form_version(wave.structure)
+            data = await store.structure(wave.structure)
             structure = msgspec.json.decode(data or b"{}", type=dict[str, Structure])
         return wave, counts, structure
 
@@ -464,7 +466,7 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
         if wave.state(now()) == "closed":
             raise click.ClickException(f"wave '{wave_id}' is closed")
         if kind == "staff":
-            data = await store.form_version(wave.structure or "")
+            data = await store.structure(wave.structure or "")
             frozen = msgspec.json.decode(data or b"{}", type=dict[str, Structure])
             structure = frozen.get(organisation)
             if structure is None or structure.unit(unit) is None:
@@ -746,7 +748,7 @@ async def _unit_labels(
     mapping: dict[str, str] = {}
     frozen = {}
     for wave in (baseline, follow_up):
-        data = await store.form_version(wave.structure or "") if wave.structure else None
+        data = await store.structure(wave.structure or "") if wave.structure else None
         frozen[wave.id] = msgspec.json.decode(data or b"{}", type=dict[str, Structure])
     for org, structure in frozen[follow_up.id].items():
         labels.update({f"{org}/{u.id}": u.name.get(lang) for u in structure.units})
@@ -762,7 +764,7 @@ async def _population(store: Store, wave: Wave, organisation: str | None) -> int
     """Staff waves: the head count of the organisations covered (for the FPC)."""
     if not wave.structure:
         return None
-    data = await store.form_version(wave.structure)
+    data = await store.structure(wave.structure)
     frozen = msgspec.json.decode(data or b"{}", type=dict[str, Structure])
     return (
         sum(

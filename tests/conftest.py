@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from survey_service.app import create_app
 from survey_service.cli import open_wave
 from survey_service.settings import Settings
-from survey_service.storage import SQLiteStore
+from survey_service.storage import opened
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = ROOT / "forms"
@@ -71,9 +71,7 @@ def settings_for(db: Path, **overrides: Any) -> Settings:
 
 async def seed_wave(settings: Settings, wave_id: str = "cs-baseline", **kwargs: Any) -> None:
     """Open a wave through the CLI's code path, on a store of its own."""
-    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
-    await store.open()
-    try:
+    async with opened(settings.database_url) as store:
         await open_wave(
             settings,
             store,
@@ -84,8 +82,6 @@ async def seed_wave(settings: Settings, wave_id: str = "cs-baseline", **kwargs: 
             kwargs.pop("starts", None),
             kwargs.pop("ends", None),
         )
-    finally:
-        await store.close()
 
 
 @pytest.fixture

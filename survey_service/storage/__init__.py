@@ -1,20 +1,66 @@
-"""Storage behind one interface (:class:`~survey_service.storage.base.Store`)."""
+"""Storage behind one interface (:class:`~survey_service.storage.base.Store`).
+
+The app, the CLI, the benchmarks and the tests all get their store from :func:`open_store`
+(or :func:`opened`), so the engine is chosen by the URL in one place.
+"""
 
 from __future__ import annotations
 
-from .base import NewResponse, Store, StoredResponse
-from .sqlite import SQLiteStore
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from .base import (
+    DatabaseURLError,
+    NewResponse,
+    SchemaTooNewError,
+    Store,
+    StoredResponse,
+    StoreError,
+    StoreOpenError,
+)
+
+SQLITE = "sqlite:///"
 
 
 def open_store(database_url: str) -> Store:
-    """Create the store named by ``SURVEY_DATABASE_URL`` (``sqlite:///path``)."""
-    if database_url.startswith("sqlite:///"):
-        return SQLiteStore(database_url.removeprefix("sqlite:///"))
-    if database_url.startswith("sqlite://"):
-        return SQLiteStore(database_url.removeprefix("sqlite://") or ":memory:")
-    raise ValueError(
+    """The store named by ``SURVEY_DATABASE_URL``, not yet opened: ``sqlite:///path`` (a
+    relative path, or ``sqlite:////absolute/path``). Raises :class:`DatabaseURLError`."""
+    url = database_url.strip()
+    if url.startswith(SQLITE):
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore(url.removeprefix(SQLITE))
+    if not url:
+        raise DatabaseURLError("the database URL is empty: use sqlite:///path/to/file.sqlite3")
+    scheme = url.partition(":")[0]
+    if scheme in {"postgresql", "postgres"} or scheme.startswith("postgresql+"):
+        raise DatabaseURLError(
+            "PostgreSQL is not supported yet: use sqlite:///path/to/file.sqlite3"
+        )
+    raise DatabaseURLError(
         f"unsupported database URL {database_url!r}: use sqlite:///path/to/file.sqlite3"
     )
 
 
-__all__ = ["NewResponse", "SQLiteStore", "Store", "StoredResponse", "open_store"]
+@asynccontextmanager
+async def opened(database_url: str) -> AsyncIterator[Store]:
+    """``async with opened(url) as store``: open (and migrate), use, close."""
+    store = open_store(database_url)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+__all__ = [
+    "DatabaseURLError",
+    "NewResponse",
+    "SchemaTooNewError",
+    "Store",
+    "StoreError",
+    "StoreOpenError",
+    "StoredResponse",
+    "open_store",
+    "opened",
+]

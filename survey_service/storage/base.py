@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 import msgspec
@@ -61,19 +61,57 @@ class TokenState(msgspec.Struct, frozen=True):
     used: bool
 
 
-class Store(Protocol):
-    async def open(self) -> None:
-        """Connect and apply pending migrations."""
+class StoreError(Exception):
+    """A store cannot be opened or used as asked. The message is one line for an operator."""
 
-    async def close(self) -> None: ...
+
+class DatabaseURLError(StoreError):
+    """The database URL is empty or names no engine this code has."""
+
+
+class StoreOpenError(StoreError):
+    """The database cannot be opened: a missing folder, a folder or another file in the
+    place of the database, read-only files, or a file that is not a database."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database holds migrations this code does not know: it was made by a newer version
+    of the service, and writing to it with this one could damage it."""
+
+
+class Store(Protocol):
+    """Everything the rest of the code knows about storage. Every engine passes the same
+    contract suite (``tests/contract/``)."""
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations. Raises :class:`StoreOpenError` (or
+        :class:`SchemaTooNewError`) at once when the database cannot be used; nothing is
+        left running then."""
+
+    async def close(self) -> None:
+        """Commit whatever submissions are queued, then disconnect."""
 
     async def migrate(self) -> list[int]:
-        """Apply pending numbered migrations; return the numbers applied."""
+        """Apply pending numbered migrations, once even when several processes start at
+        the same time; return the numbers this call applied (empty when up to date).
+        Refuses (:class:`SchemaTooNewError`) a database with a migration it does not know."""
+
+    @property
+    def commits(self) -> int:
+        """How many write transactions carried queued submissions since :meth:`open`
+        (concurrent submissions share one: group commit). For tests and the closing log."""
 
     async def save_form_version(self, survey_id: str, version: str, definition: bytes) -> None:
         """Keep a survey definition frozen under its content hash (no-op if already kept)."""
 
     async def form_version(self, version: str) -> bytes | None: ...
+
+    async def save_structure(self, version: str, definition: bytes) -> None:
+        """Keep the organisation structures a staff wave uses, frozen under their content
+        hash (no-op if already kept)."""
+
+    async def structure(self, version: str) -> bytes | None:
+        """A frozen organisation structure by its hash, or None."""
 
     async def add_wave(self, wave: Wave) -> None: ...
 
@@ -109,8 +147,9 @@ class Store(Protocol):
     async def pending_count(self, wave_id: str) -> int: ...
 
     async def mix_wave(self, wave_id: str, unseal: Callable[[bytes], NewResponse]) -> int:
-        """Move a closed wave's sealed answers into the responses in random order, in one
-        transaction, then rewrite the database file so nothing of the arrival order is left.
+        """Move a closed wave's sealed answers into the responses in random order, all or
+        nothing, and mark the wave mixed; once it returns, nothing the store keeps (its files,
+        their free space, its logs) shows the order in which the sealed answers arrived.
         Returns the number of responses mixed (0 if already mixed)."""
 
     async def organisation_counts(self, wave_id: str) -> dict[str, int]:
@@ -121,7 +160,16 @@ class Store(Protocol):
 
     async def count_responses(self, wave_id: str | None = None) -> int: ...
 
-    async def responses(self, wave_id: str) -> list[StoredResponse]: ...
+    async def responses(self, wave_id: str) -> list[StoredResponse]:
+        """Every response of a wave, ordered by id (which follows nothing of their order)."""
+
+    def stream_responses(
+        self, wave_id: str, batch_size: int = 500
+    ) -> AsyncIterator[list[StoredResponse]]:
+        """The responses of a wave in batches of at most ``batch_size``, ordered by id, from
+        one consistent snapshot, in constant memory (for exports). It reads apart from the
+        writer: an export in progress delays neither submissions nor the duplicate check.
+        Iterate it to the end or close it (``contextlib.aclosing``) to free its reader."""
 
     async def wave_codes(
         self, wave_id: str, organisation: str | None = None, groups: bool = False

@@ -4,6 +4,11 @@ Submissions are queued to a single writer task. The writer takes everything queu
 with one ``executemany`` in one transaction, commits (fsync of the WAL), then wakes every waiting
 request. Concurrent submissions therefore share one fsync, and a request is acknowledged only
 after its row is on disk.
+
+Reads never use the writer's connection. Point reads (the duplicate check, waves, tokens) share
+one "quick" read-only connection; long reads (a wave's responses or codes, exports, counts)
+borrow one of a small pool of others, so that neither an export nor a report can delay a
+submission or its duplicate check. WAL lets all of them read while the writer commits.
 """
 
 from __future__ import annotations
@@ -12,10 +17,8 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -23,6 +26,8 @@ import msgspec
 
 from ..surveys.waves import Wave
 from .base import NewResponse, StoredResponse, TokenState, WaveCodes
+from .sqlite_files import check_path, connect
+from .sqlite_migrate import migrate
 
 log = logging.getLogger(__name__)
 _json_encode = msgspec.json.Encoder().encode
@@ -34,16 +39,7 @@ _INSERT = (
     " day, answers, codes, unit, panel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (submission_key) DO NOTHING"
 )
-
-
-def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("survey_service.storage") / "migrations" / "sqlite"
-    found = []
-    for entry in folder.iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+_RESPONSE_COLUMNS = "id, wave_id, version, organisation, channel, lang, day, answers, unit"
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -55,37 +51,50 @@ def _from_iso(value: str | None) -> dt.datetime | None:
 
 
 class SQLiteStore:
-    """The embedded default store."""
+    """The embedded default store: one file, one writer connection, read-only readers."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, bulk_readers: int = 2) -> None:
         self.path = path
+        self._bulk_readers = max(1, bulk_readers)
         self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None  # point reads
+        self._bulk: list[aiosqlite.Connection] = []  # long reads, one at a time each
+        self._free: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._lock = asyncio.Lock()
-        self.batches = 0  # commits made by the writer (logged at close)
-        self.written = 0  # submissions those commits carried
+        self._commits = 0  # commits made by the writer (logged at close)
+        self._written = 0  # submissions those commits carried
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await conn.execute("PRAGMA busy_timeout = 10000")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = FULL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA secure_delete = ON")
-        return conn
+    @property
+    def commits(self) -> int:
+        return self._commits
 
     async def open(self) -> None:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        await self.migrate()
-        self._reader = self._writer if self.path == ":memory:" else await self._connect()
+        path = check_path(self.path)
+        opened: list[aiosqlite.Connection] = []
+        try:
+            self._writer = await connect(path, reader=False)
+            opened.append(self._writer)
+            await self.migrate()
+            self._reader = await connect(path, reader=True)
+            opened.append(self._reader)
+            self._bulk = []
+            self._free = asyncio.Queue()
+            for _ in range(self._bulk_readers):
+                conn = await connect(path, reader=True)
+                opened.append(conn)
+                self._bulk.append(conn)
+                self._free.put_nowait(conn)
+        except BaseException:
+            # nothing may keep running (a connection's thread would hold the process)
+            await self._disconnect(opened)
+            raise
         self._wakeup = asyncio.Event()
         self._closing = False
+        self._commits = self._written = 0
         self._task = asyncio.create_task(self._write_loop(), name="sqlite-writer")
 
     async def close(self) -> None:
@@ -95,11 +104,15 @@ class SQLiteStore:
             self._wakeup.set()
             await self._task
             self._task = None
-            if self.batches:
-                log.info("writer: %d submissions in %d commits", self.written, self.batches)
-        for conn in {id(c): c for c in (self._reader, self._writer) if c is not None}.values():
+            if self._commits:
+                log.info("writer: %d submissions in %d commits", self._written, self._commits)
+        await self._disconnect([c for c in (self._reader, *self._bulk, self._writer) if c])
+
+    async def _disconnect(self, connections: Iterable[aiosqlite.Connection]) -> None:
+        for conn in connections:
             await conn.close()
         self._reader = self._writer = None
+        self._bulk = []
 
     @property
     def _w(self) -> aiosqlite.Connection:
@@ -109,32 +122,26 @@ class SQLiteStore:
 
     @property
     def _r(self) -> aiosqlite.Connection:
+        """The read-only connection for point reads."""
         if self._reader is None:
             raise RuntimeError("store is not open")
         return self._reader
 
+    @asynccontextmanager
+    async def _long_read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read-only connection of the pool, for this read alone (waits while all are
+        lent): long reads never queue behind one another on one connection's thread."""
+        if not self._bulk:
+            raise RuntimeError("store is not open")
+        conn = await self._free.get()
+        try:
+            yield conn
+        finally:
+            self._free.put_nowait(conn)
+
     async def migrate(self) -> list[int]:
-        conn = self._w
-        applied = []
-        for number, sql in _migrations():
-            await conn.execute("BEGIN IMMEDIATE")
-            # read the version inside the write lock: another process may be migrating too
-            async with conn.execute("PRAGMA user_version") as cur:
-                row = await cur.fetchone()
-            if number <= (int(row[0]) if row else 0):
-                await conn.execute("COMMIT")
-                continue
-            try:
-                for statement in sql.split(";\n"):
-                    if statement.strip():
-                        await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {number:d}")
-                await conn.execute("COMMIT")
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            applied.append(number)
-        return applied
+        async with self._lock:
+            return await migrate(self._w, self.path)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -164,6 +171,20 @@ class SQLiteStore:
     async def form_version(self, version: str) -> bytes | None:
         async with self._r.execute(
             "SELECT definition FROM form_versions WHERE version = ?", (version,)
+        ) as cur:
+            row = await cur.fetchone()
+        return bytes(row[0]) if row else None
+
+    async def save_structure(self, version: str, definition: bytes) -> None:
+        await self._write(
+            "INSERT INTO structures (version, definition, first_seen) VALUES (?, ?, ?)"
+            " ON CONFLICT (version) DO NOTHING",
+            (version, definition, dt.date.today().isoformat()),
+        )
+
+    async def structure(self, version: str) -> bytes | None:
+        async with self._r.execute(
+            "SELECT definition FROM structures WHERE version = ?", (version,)
         ) as cur:
             row = await cur.fetchone()
         return bytes(row[0]) if row else None
@@ -276,8 +297,8 @@ class SQLiteStore:
                     if not future.done():
                         future.set_exception(exc)
             else:
-                self.batches += 1
-                self.written += len(batch)
+                self._commits += 1
+                self._written += len(batch)
                 for _, future in batch:
                     if not future.done():
                         future.set_result(None)
@@ -287,7 +308,7 @@ class SQLiteStore:
                 self._wakeup.set()
 
     async def organisation_counts(self, wave_id: str) -> dict[str, int]:
-        async with self._r.execute(
+        async with self._long_read() as conn, conn.execute(
             "SELECT organisation, COUNT(*) FROM responses WHERE wave_id = ? GROUP BY organisation",
             (wave_id,),
         ) as cur:
@@ -304,17 +325,12 @@ class SQLiteStore:
         params: tuple[str, ...] = ()
         if wave_id is not None:
             sql, params = sql + " WHERE wave_id = ?", (wave_id,)
-        async with self._r.execute(sql, params) as cur:
+        async with self._long_read() as conn, conn.execute(sql, params) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def responses(self, wave_id: str) -> list[StoredResponse]:
-        async with self._r.execute(
-            "SELECT id, wave_id, version, organisation, channel, lang, day, answers, unit"
-            " FROM responses WHERE wave_id = ? ORDER BY id",
-            (wave_id,),
-        ) as cur:
-            rows = await cur.fetchall()
+    @staticmethod
+    def _stored(rows: Iterable[Any]) -> list[StoredResponse]:
         return [
             StoredResponse(
                 id=bytes(r[0]).hex(),
@@ -330,6 +346,26 @@ class SQLiteStore:
             for r in rows
         ]
 
+    async def responses(self, wave_id: str) -> list[StoredResponse]:
+        async with self._long_read() as conn, conn.execute(
+            f"SELECT {_RESPONSE_COLUMNS} FROM responses WHERE wave_id = ? ORDER BY id",  # noqa: S608
+            (wave_id,),
+        ) as cur:
+            return self._stored(await cur.fetchall())
+
+    async def stream_responses(
+        self, wave_id: str, batch_size: int = 500
+    ) -> AsyncIterator[list[StoredResponse]]:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        # one statement is one read transaction: a snapshot, whatever commits meanwhile
+        async with self._long_read() as conn, conn.execute(
+            f"SELECT {_RESPONSE_COLUMNS} FROM responses WHERE wave_id = ? ORDER BY id",  # noqa: S608
+            (wave_id,),
+        ) as cur:
+            while rows := await cur.fetchmany(batch_size):
+                yield self._stored(rows)
+
     async def wave_codes(
         self, wave_id: str, organisation: str | None = None, groups: bool = False
     ) -> WaveCodes:
@@ -337,7 +373,7 @@ class SQLiteStore:
         if organisation is not None:
             where, params = where + " AND organisation = ?", [*params, organisation]
         columns = "codes, organisation, channel, unit, panel" if groups else "codes"
-        async with self._r.execute(
+        async with self._long_read() as conn, conn.execute(
             f"SELECT {columns} FROM responses WHERE {where}",  # noqa: S608 (fixed strings)
             params,
         ) as cur:

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,14 +17,14 @@ import httpx
 import pytest
 
 from survey_service.settings import Settings
-from survey_service.storage import NewResponse, SQLiteStore
+from survey_service.storage import NewResponse, open_store, opened
 from survey_service.surveys.waves import today_in_sofia
 from tests.conftest import FORMS, FULL_ANSWERS, SECRET, SURVEY, hidden_fields, seed_wave
 
 
-def _count(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+async def _count(db: Path) -> int:
+    async with opened(f"sqlite:///{db}") as store:
+        return await store.count_responses()
 
 
 @pytest.mark.slow
@@ -57,7 +56,7 @@ async def test_twenty_clients_times_one_hundred(settings: Settings, db_path: Pat
         server.send_signal(signal.SIGTERM)
         _, err = server.communicate(timeout=20)
     assert statuses == [303] * 2200
-    assert _count(db_path) == 2000
+    assert await _count(db_path) == 2000
     m = re.search(rb"writer: (\d+) submissions in (\d+) commits", err)
     assert m is not None, err[-2000:]
     submissions, commits = int(m.group(1)), int(m.group(2))
@@ -66,7 +65,7 @@ async def test_twenty_clients_times_one_hundred(settings: Settings, db_path: Pat
 
 
 async def test_duplicates_in_one_commit_batch_store_one_row(db_path: Path) -> None:
-    store = SQLiteStore(str(db_path))
+    store = open_store(f"sqlite:///{db_path}")
     await store.open()
     try:
         await store.save_form_version(SURVEY, "v1", b"{}")
@@ -93,9 +92,9 @@ async def test_duplicates_in_one_commit_batch_store_one_row(db_path: Path) -> No
             day=today_in_sofia(),
             answers={"service": "social"},
         )
-        before = store.batches
+        before = store.commits
         await asyncio.gather(store.submit(response), store.submit(response), store.submit(other))
-        assert store.batches == before + 1  # all three in one transaction
+        assert store.commits == before + 1  # all three in one transaction
         assert await store.count_responses("w") == 2
     finally:
         await store.close()
@@ -183,11 +182,11 @@ async def test_sigkill_while_submitting_loses_no_acknowledged_answer(
         server = _start_server(db_path, port)
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=20)
-        with sqlite3.connect(db_path) as conn:
-            keys = {row[0] for row in conn.execute("SELECT submission_key FROM responses")}
-        missing = [k for k in acknowledged if k not in keys]
+        async with opened(f"sqlite:///{db_path}") as store:
+            missing = [k for k in acknowledged if not await store.submitted(k)]
+            stored = await store.count_responses()
         assert missing == [], f"{len(missing)} acknowledged submissions lost"
-        assert len(keys) >= len(acknowledged)
+        assert stored >= len(acknowledged)
     finally:
         stop.set()
         if server.poll() is None:

@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from survey_service.settings import Settings
-from survey_service.storage import SQLiteStore, StoredResponse
+from survey_service.storage import StoredResponse, open_store
 from survey_service.surveys.waves import SOFIA, now
 from tests.conftest import FULL_ANSWERS, SURVEY, hidden_fields, seed_wave
 
@@ -21,7 +21,7 @@ FORM = f"/s/{SURVEY}?org=elena"
 
 
 async def stored(settings: Settings, wave_id: str = "cs-baseline") -> list[StoredResponse]:
-    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    store = open_store(settings.database_url)
     await store.open()
     try:
         return await store.responses(wave_id)
@@ -285,7 +285,7 @@ async def test_closed_and_scheduled_waves_show_a_polite_page(settings: Settings)
         page = await client.get(FORM)
         assert page.status_code == 200 and "<form" not in page.text
         assert "все още не е започнала" in page.text
-    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    store = open_store(settings.database_url)
     await store.open()
     wave = (await store.waves())[0]
     await store.update_wave(msgspec.structs.replace(wave, starts=None, closed=now()))
@@ -435,7 +435,7 @@ async def test_codes_for_analysis_are_stored_with_the_answers(
 
     response, _ = await walk(client)
     assert response.status_code == 303
-    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    store = open_store(settings.database_url)
     await store.open()
     try:
         data = await store.wave_codes("cs-baseline", groups=True)
@@ -479,7 +479,7 @@ async def test_staff_and_training_surveys_have_no_public_pages(settings: Setting
     from survey_service.app import create_app
     from survey_service.cli import open_wave
 
-    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    store = open_store(settings.database_url)
     await store.open()
     await open_wave(settings, store, "staff-survey", "staff-open", "baseline", ["elena"],
                     None, None)

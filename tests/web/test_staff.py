@@ -7,7 +7,7 @@ import asyncio
 import csv
 import json
 import re
-import sqlite3
+import sqlite3  # only where a test plays an attacker who reads the files
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from scipy import stats
 from survey_service.app import create_app
 from survey_service.cli import cli, open_wave
 from survey_service.settings import Settings
-from survey_service.storage import SQLiteStore
+from survey_service.storage import open_store, opened
 from survey_service.surveys.tokens import (
     ALPHABET,
     CodeProblem,
@@ -51,7 +51,7 @@ def staff_answers(html: str, comment: str = "") -> dict[str, str]:
 
 
 async def open_staff_wave(settings: Settings, wave_id: str = "staff-2026", **kw: Any) -> None:
-    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    store = open_store(settings.database_url)
     await store.open()
     try:
         await open_wave(
@@ -73,7 +73,7 @@ async def issue(
     settings: Settings, n: int, wave_id: str = "staff-2026", unit: str = "admin_services"
 ) -> list[str]:
     codes = [new_code() for _ in range(n)]
-    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    store = open_store(settings.database_url)
     await store.open()
     try:
         await store.add_tokens(
@@ -122,12 +122,19 @@ async def staff_client(staff_app: Litestar) -> Any:
         yield c
 
 
-def db_counts(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
+async def db_counts(db: Path) -> dict[str, int]:
+    """Responses, sealed answers waiting, codes issued and used, over every wave, read
+    through a store of its own on the same file."""
+    async with opened(f"sqlite:///{db}") as store:
+        waves = [w.id for w in await store.waves()]
+        pending = [await store.pending_count(w) for w in waves]
+        tokens = [n for w in waves for n in (await store.token_counts(w)).values()]
         return {
-            t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-            for t in ("responses", "pending", "tokens")
-        } | {"used": conn.execute("SELECT COUNT(*) FROM tokens WHERE used = 1").fetchone()[0]}
+            "responses": await store.count_responses(),
+            "pending": sum(pending),
+            "tokens": sum(issued for issued, _ in tokens),
+            "used": sum(used for _, used in tokens),
+        }
 
 
 # ---------------------------------------------------------------------------- the codes
@@ -199,7 +206,7 @@ async def test_issue_writes_csv_and_slips_and_stores_only_hashes(
     )
     for r in rows:
         assert r["code"].encode() not in data and r["code"].replace("-", "").encode() not in data
-    assert db_counts(db_path)["tokens"] == 12
+    assert (await db_counts(db_path))["tokens"] == 12
     bad = await asyncio.to_thread(
         CliRunner().invoke,
         cli,
@@ -260,7 +267,7 @@ async def test_refusals_are_the_same_except_for_typos(
 async def test_expired_and_wrong_wave_codes_get_the_same_refusal(settings: Settings) -> None:
     await open_staff_wave(settings, "staff-old")
     [old] = await issue(settings, 1, "staff-old")
-    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    store = open_store(settings.database_url)
     await store.open()
     import msgspec
 
@@ -283,9 +290,9 @@ async def test_a_staff_journey_seals_the_answers_until_close(
     assert response.status_code == 303 and response.headers["location"].startswith("/t/thanks")
     thanks = await staff_client.get(response.headers["location"])
     assert thanks.status_code == 200
-    assert db_counts(db_path) == {"responses": 0, "pending": 1, "tokens": 1, "used": 1}
+    assert (await db_counts(db_path)) == {"responses": 0, "pending": 1, "tokens": 1, "used": 1}
     # answers of an open staff wave are not readable anywhere
-    store = SQLiteStore(str(db_path))
+    store = open_store(f"sqlite:///{db_path}")
     await store.open()
     try:
         assert (await store.wave_codes("staff-2026")).organisations == []
@@ -302,10 +309,10 @@ async def test_twenty_parallel_submissions_with_one_code_give_one_response(
         *(staff_client.post("/t", data=fields, follow_redirects=False) for _ in range(20))
     )
     assert sorted(r.status_code for r in results) == [303] + [400] * 19
-    assert db_counts(db_path)["pending"] == 1
+    assert (await db_counts(db_path))["pending"] == 1
     # and the same race straight at the store
     [other] = await issue(settings, 1)
-    store = SQLiteStore(str(db_path))
+    store = open_store(f"sqlite:///{db_path}")
     await store.open()
     try:
         outcomes = await asyncio.gather(
@@ -362,8 +369,9 @@ async def test_status_rates_settings_lock_and_close_mixes(
     assert code != 0 and "can no longer change" in out
     code, out = await run_cli(settings, "waves", "close", "staff-2026")
     assert code == 0 and "mixed the answers of staff-2026" in out, out
-    assert db_counts(db_path)["responses"] == 6 and db_counts(db_path)["pending"] == 0
-    store = SQLiteStore(str(db_path))
+    counts = await db_counts(db_path)
+    assert counts["responses"] == 6 and counts["pending"] == 0
+    store = open_store(f"sqlite:///{db_path}")
     await store.open()
     try:
         rows = await store.responses("staff-2026")
@@ -385,17 +393,18 @@ async def test_server_mixes_a_wave_that_closes_by_its_end_date(
     [code] = await issue(settings, 1)
     async with AsyncTestClient(app=create_app(settings)) as client:
         assert (await answer_all(client, code)).status_code == 303
-    store = SQLiteStore(str(db_path))
+    store = open_store(f"sqlite:///{db_path}")
     await store.open()
     wave = (await store.waves())[0]
     await store.update_wave(msgspec.structs.replace(wave, ends=now() - dt.timedelta(seconds=1)))
     await store.close()
     async with AsyncTestClient(app=create_app(settings)):
         for _ in range(100):
-            if db_counts(db_path)["responses"] == 1:
+            if (await db_counts(db_path))["responses"] == 1:
                 break
             await asyncio.sleep(0.05)
-    assert db_counts(db_path)["responses"] == 1 and db_counts(db_path)["pending"] == 0
+    counts = await db_counts(db_path)
+    assert counts["responses"] == 1 and counts["pending"] == 0
 
 
 # ---------------------------------------------------------------------------- the attacker
@@ -429,7 +438,7 @@ async def test_an_attacker_with_the_database_files_cannot_link_answers_to_codes(
         for marker, code in zip(markers, codes, strict=True):
             assert marker.encode() not in snapshot  # sealed while the wave is open
             assert code.replace("-", "").encode() not in snapshot
-    with sqlite3.connect(db_path) as conn:
+    with sqlite3.connect(db_path) as conn:  # the attacker reads the file itself
         sealed_blobs = [bytes(r[0]) for r in conn.execute("SELECT sealed FROM pending")]
         token_columns = [r[1] for r in conn.execute("PRAGMA table_info(tokens)")]
     assert len(sealed_blobs) == n
@@ -447,7 +456,7 @@ async def test_an_attacker_with_the_database_files_cannot_link_answers_to_codes(
     assert abs(rho) < 0.6, rho  # |rho| >= 0.6 has p < 0.001 for 30 random ranks
     hits = max(int((ranks == true_order).sum()), int((ranks == true_order[::-1]).sum()))
     assert hits <= 6, hits  # a random order matches at 6+ places with p < 0.001
-    with sqlite3.connect(db_path) as conn:
+    with sqlite3.connect(db_path) as conn:  # the attacker reads the file itself
         days = {r[0] for r in conn.execute("SELECT day FROM responses")}
         columns = [r[1] for r in conn.execute("PRAGMA table_info(responses)")]
     assert days == {None}
@@ -486,7 +495,7 @@ async def test_shipped_staff_and_training_forms_work_in_both_languages(
 ) -> None:
     await open_staff_wave(settings)
     [bg_code, en_code] = await issue(settings, 2)
-    store = SQLiteStore(str(db_path))
+    store = open_store(f"sqlite:///{db_path}")
     await store.open()
     try:
         await open_wave(
@@ -515,7 +524,7 @@ async def test_shipped_staff_and_training_forms_work_in_both_languages(
         page = await client.get(f"/t/{training_code}")
         assert '<html lang="bg">' in page.text
         assert (await answer_all(client, training_code)).status_code == 303
-    assert db_counts(db_path)["pending"] == 2
+    assert (await db_counts(db_path))["pending"] == 2
 
 
 async def test_a_lost_slip_is_revoked_and_replaced_without_a_link(
@@ -529,7 +538,7 @@ async def test_a_lost_slip_is_revoked_and_replaced_without_a_link(
     assert page.status_code == 400 and 'id="code-error"' in page.text
     [replacement] = await issue(settings, 1)
     assert (await answer_all(staff_client, replacement)).status_code == 303
-    with sqlite3.connect(db_path) as conn:
+    with sqlite3.connect(db_path) as conn:  # an administrator with the file, as an attacker
         columns = [r[1] for r in conn.execute("PRAGMA table_info(tokens)")]
         rows = conn.execute("SELECT unit, used FROM tokens").fetchall()
     assert columns == ["hash", "wave_id", "organisation", "unit", "used"]  # nothing links them
@@ -615,8 +624,9 @@ async def test_answers_sent_after_the_close_are_refused_not_lost(
     assert (await run_cli(settings, "waves", "close", "staff-2026"))[0] == 0
     late = await staff_client.post("/t", data=fields, follow_redirects=False)
     assert late.status_code == 400
-    assert db_counts(db_path)["pending"] == 0 and db_counts(db_path)["used"] == 0
-    store = SQLiteStore(str(db_path))
+    counts = await db_counts(db_path)
+    assert counts["pending"] == 0 and counts["used"] == 0
+    store = open_store(f"sqlite:///{db_path}")
     await store.open()
     try:  # even straight at the store, a mixed wave takes nothing more
         assert not await store.submit_sealed(code_hash(code.replace("-", ""), SECRET),
@@ -643,9 +653,9 @@ async def test_closing_with_another_key_says_so_and_loses_nothing(
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["waves", "close", "staff-2026"],
                                      env=env)
     assert result.exit_code == 1 and "cannot be unsealed" in result.output
-    assert db_counts(db_path)["pending"] == 1
+    assert (await db_counts(db_path))["pending"] == 1
     code_, _ = await run_cli(settings, "waves", "close", "staff-2026")  # the right key
-    assert code_ == 0 and db_counts(db_path)["responses"] == 1
+    assert code_ == 0 and (await db_counts(db_path))["responses"] == 1
 
 
 async def test_a_flood_of_wrong_codes_does_not_lock_out_valid_ones(
@@ -667,14 +677,14 @@ async def test_issuing_codes_into_an_unwritable_folder_stores_none(
     code, out = await run_cli(settings, "tokens", "issue", "staff-2026", "--org", "elena",
                               "--unit", "finance", "--count", "3", "--out", "/proc/nope")
     assert code == 1 and "cannot write the codes" in out
-    assert db_counts(db_path)["tokens"] == 0
+    assert (await db_counts(db_path))["tokens"] == 0
 
 
 async def test_a_report_over_all_organisations_is_refused_when_one_is_small(
     settings: Settings, db_path: Path
 ) -> None:
     """Elena has 11 answers, Lyaskovets 3: everyone minus Elena would give Lyaskovets."""
-    store = SQLiteStore(str(db_path))
+    store = open_store(f"sqlite:///{db_path}")
     await store.open()
     try:
         await open_wave(settings, store, STAFF, "both", "baseline", [], None, None,
