@@ -7,6 +7,7 @@ checks run before any connection is made.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 from pathlib import Path
@@ -16,6 +17,7 @@ import aiosqlite
 from .base import StoreOpenError
 
 _HEADER = b"SQLite format 3\x00"
+_WAIT = 10.0  # seconds to wait for another process's lock, as busy_timeout does
 
 
 def _writable(path: Path) -> bool:
@@ -64,7 +66,7 @@ async def connect(path: Path, *, reader: bool) -> aiosqlite.Connection:
         if reader:
             await conn.execute("PRAGMA query_only = ON")
         else:
-            await conn.execute("PRAGMA journal_mode = WAL")
+            await _use_wal(conn, path)
             await conn.execute("PRAGMA synchronous = FULL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA secure_delete = ON")
@@ -75,3 +77,21 @@ async def connect(path: Path, *, reader: bool) -> aiosqlite.Connection:
         await conn.close()
         raise
     return conn
+
+
+async def _use_wal(conn: aiosqlite.Connection, path: Path) -> None:
+    """Switch a new database to WAL. The switch needs the file to itself and SQLite does not
+    wait for it (no busy handler), so a second process starting at the same moment retries."""
+    deadline = asyncio.get_running_loop().time() + _WAIT
+    while True:
+        try:
+            async with conn.execute("PRAGMA journal_mode = WAL") as cur:
+                row = await cur.fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.02)
+            continue
+        if row is None or str(row[0]).lower() != "wal":
+            raise StoreOpenError(f"cannot open {path}: its folder does not allow a WAL journal")
+        return
