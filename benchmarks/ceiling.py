@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from survey_service.app import create_app
@@ -28,6 +28,7 @@ class NullStore:
 
     def __init__(self) -> None:
         self._versions: dict[str, bytes] = {}
+        self._structures: dict[str, bytes] = {}
         self._waves: dict[str, Wave] = {}
         self.discarded = 0
 
@@ -40,11 +41,21 @@ class NullStore:
     async def migrate(self) -> list[int]:
         return []
 
+    @property
+    def commits(self) -> int:
+        return 0
+
     async def save_form_version(self, survey_id: str, version: str, definition: bytes) -> None:
         self._versions.setdefault(version, definition)
 
     async def form_version(self, version: str) -> bytes | None:
         return self._versions.get(version)
+
+    async def save_structure(self, version: str, definition: bytes) -> None:
+        self._structures.setdefault(version, definition)
+
+    async def structure(self, version: str) -> bytes | None:
+        return self._structures.get(version)
 
     async def add_wave(self, wave: Wave) -> None:
         self._waves[wave.id] = wave
@@ -89,6 +100,12 @@ class NullStore:
 
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         return []
+
+    async def stream_responses(
+        self, wave_id: str, batch_size: int = 500
+    ) -> AsyncIterator[list[StoredResponse]]:
+        return
+        yield
 
     async def organisation_counts(self, wave_id: str) -> dict[str, int]:
         return {}

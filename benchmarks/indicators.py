@@ -2,7 +2,7 @@
 
 Two waves of ``--rows`` responses (default 1,000,000) to a survey of exactly 20 likert items
 (4 matrices of 5 rows on a 5-point agree scale with "don't know") are loaded into the real
-storage (:class:`~survey_service.storage.sqlite.SQLiteStore`, ``import_responses``). The same
+storage (``open_store``, ``import_responses``). The same
 codes go into a plain SQLite table with one INTEGER column per item (the floor).
 
 Each side then runs in its own child process, ``--repeat`` times (median taken):
@@ -171,14 +171,14 @@ def generate_codes(rng: np.random.Generator, size: int, shifts: dict[str, float]
 
 async def _build_app_db(work: Path, rows: int, seed: int, floor: sqlite3.Connection) -> None:
     from survey_service.cli import open_wave
+    from survey_service.storage import open_store
     from survey_service.storage.base import NewResponse
-    from survey_service.storage.sqlite import SQLiteStore
     from survey_service.surveys.loader import load_catalog
     from survey_service.surveys.waves import parse_local
 
     settings = settings_for(work)
     organisations = list(load_catalog(Path(settings.forms_dir)).organisations)
-    store = SQLiteStore(str(work / "app.sqlite3"))
+    store = open_store(f"sqlite:///{work / 'app.sqlite3'}")
     await store.open()
     rng = np.random.default_rng(seed)
     channels = np.array(["web", "kiosk", "paper"])
@@ -275,7 +275,7 @@ def run_report(work: Path) -> dict[str, Any]:
     import survey_service.reports.report as report_mod
     from survey_service.cli import compute_report
     from survey_service.reports.render import to_json
-    from survey_service.storage.sqlite import SQLiteStore
+    from survey_service.storage import open_store
 
     settings = settings_for(work)
     stages = {"storage_read": 0.0, "wave_matrix": 0.0, "build_report": 0.0}
@@ -295,7 +295,7 @@ def run_report(work: Path) -> dict[str, Any]:
     report_mod.build_report = timed("build_report", report_mod.build_report)
 
     async def work_() -> Any:
-        store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+        store = open_store(settings.database_url)
         await store.open()
         read = store.wave_codes
 

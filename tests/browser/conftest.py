@@ -91,12 +91,6 @@ class Server:
     process: subprocess.Popen[bytes]
     codes: dict[str, list[str]] = field(default_factory=dict)  # single-use codes, by wave id
 
-    def count_responses(self) -> int:
-        import sqlite3
-
-        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
-
 
 def _free_port() -> int:
     with socket.socket() as s:

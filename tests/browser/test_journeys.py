@@ -31,7 +31,8 @@ def form_url(lang: str, extra: str = "") -> str:
 
 
 def stored(server: Server, key: str) -> dict[str, object]:
-    """The response stored under a form's one-time key."""
+    """The response stored under a form's one-time key. A raw read-only look at the file:
+    the store's contract has no read by key (a stored response does not carry its key)."""
     with sqlite3.connect(f"file:{server.db}?mode=ro", uri=True) as conn:
         row = conn.execute(
             "SELECT channel, lang, answers FROM responses WHERE submission_key = ?", (key,)
