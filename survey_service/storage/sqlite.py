@@ -22,32 +22,24 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
-import msgspec
 
 from ..surveys.waves import Wave
 from .base import NewResponse, StoredResponse, TokenState, WaveCodes
 from .sqlite_files import check_path, connect
 from .sqlite_migrate import migrate
+from .sqlite_rows import (
+    INSERT_RESPONSE,
+    RESPONSE_COLUMNS,
+    WAVE_COLUMNS,
+    response_row,
+    stored_responses,
+    wave_from_row,
+    wave_params,
+)
 
 log = logging.getLogger(__name__)
-_json_encode = msgspec.json.Encoder().encode
-_answers_decoder = msgspec.json.Decoder(dict[str, int | str | list[str]])
-_orgs_decoder = msgspec.json.Decoder(list[str])
-
-_INSERT = (
-    "INSERT INTO responses (id, submission_key, wave_id, version, organisation, channel, lang,"
-    " day, answers, codes, unit, panel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (submission_key) DO NOTHING"
-)
-_RESPONSE_COLUMNS = "id, wave_id, version, organisation, channel, lang, day, answers, unit"
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat() if value is not None else None
-
-
-def _from_iso(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value is not None else None
+_INSERT = INSERT_RESPONSE
+_RESPONSE_COLUMNS = RESPONSE_COLUMNS
 
 
 class SQLiteStore:
@@ -189,27 +181,10 @@ class SQLiteStore:
             row = await cur.fetchone()
         return bytes(row[0]) if row else None
 
-    def _wave_params(self, wave: Wave) -> tuple[Any, ...]:
-        return (
-            wave.survey_id,
-            wave.version,
-            wave.phase,
-            _json_encode(wave.organisations).decode(),
-            _iso(wave.starts),
-            _iso(wave.ends),
-            _iso(wave.closed),
-            int(wave.mixed),
-            wave.structure,
-            wave.min_group,
-            int(wave.panel),
-            wave.id,
-        )
-
     async def add_wave(self, wave: Wave) -> None:
         await self._write(
-            "INSERT INTO waves (survey_id, version, phase, organisations, starts, ends, closed,"
-            " mixed, structure, min_group, panel, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self._wave_params(wave),
+            f"INSERT INTO waves ({WAVE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            wave_params(wave),
         )
 
     async def update_wave(self, wave: Wave) -> None:
@@ -217,50 +192,17 @@ class SQLiteStore:
             "UPDATE waves SET survey_id = ?, version = ?, phase = ?, organisations = ?, starts = ?,"
             " ends = ?, closed = ?, mixed = ?, structure = ?, min_group = ?, panel = ?"
             " WHERE id = ?",
-            self._wave_params(wave),
+            wave_params(wave),
         )
 
     async def waves(self) -> list[Wave]:
         async with self._r.execute(
-            "SELECT id, survey_id, version, phase, organisations, starts, ends, closed, mixed,"
-            " structure, min_group, panel FROM waves"
+            f"SELECT {WAVE_COLUMNS} FROM waves"  # noqa: S608 (fixed strings)
             " ORDER BY survey_id, COALESCE(starts, ''), id"
         ) as cur:
-            rows = await cur.fetchall()
-        return [
-            Wave(
-                id=r[0],
-                survey_id=r[1],
-                version=r[2],
-                phase=r[3],
-                organisations=_orgs_decoder.decode(r[4]),
-                starts=_from_iso(r[5]),
-                ends=_from_iso(r[6]),
-                closed=_from_iso(r[7]),
-                mixed=bool(r[8]),
-                structure=r[9],
-                min_group=int(r[10]),
-                panel=bool(r[11]),
-            )
-            for r in rows
-        ]
+            return [wave_from_row(r) for r in await cur.fetchall()]
 
-    @staticmethod
-    def _row(response: NewResponse) -> tuple[Any, ...]:
-        return (
-            secrets.token_bytes(16),
-            response.submission_key,
-            response.wave_id,
-            response.version,
-            response.organisation,
-            response.channel,
-            response.lang,
-            response.day.isoformat() if response.day else None,
-            _json_encode(response.answers),
-            response.codes,
-            response.unit,
-            response.panel,
-        )
+    _row = staticmethod(response_row)
 
     async def import_responses(self, responses: list[NewResponse]) -> None:
         async with self._transaction() as conn:
@@ -329,29 +271,12 @@ class SQLiteStore:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    @staticmethod
-    def _stored(rows: Iterable[Any]) -> list[StoredResponse]:
-        return [
-            StoredResponse(
-                id=bytes(r[0]).hex(),
-                wave_id=r[1],
-                version=r[2],
-                organisation=r[3],
-                channel=r[4],
-                lang=r[5],
-                day=dt.date.fromisoformat(r[6]) if r[6] else None,
-                answers=_answers_decoder.decode(r[7]),
-                unit=r[8],
-            )
-            for r in rows
-        ]
-
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         async with self._long_read() as conn, conn.execute(
             f"SELECT {_RESPONSE_COLUMNS} FROM responses WHERE wave_id = ? ORDER BY id",  # noqa: S608
             (wave_id,),
         ) as cur:
-            return self._stored(await cur.fetchall())
+            return stored_responses(await cur.fetchall())
 
     async def stream_responses(
         self, wave_id: str, batch_size: int = 500
@@ -364,7 +289,7 @@ class SQLiteStore:
             (wave_id,),
         ) as cur:
             while rows := await cur.fetchmany(batch_size):
-                yield self._stored(rows)
+                yield stored_responses(rows)
 
     async def wave_codes(
         self, wave_id: str, organisation: str | None = None, groups: bool = False
