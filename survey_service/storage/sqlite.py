@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import aiosqlite
 
 from ..surveys.waves import Wave
-from .base import NewResponse, StoredResponse, TokenState, WaveCodes
+from .base import NewResponse, StoredResponse, StoreOpenError, TokenState, WaveCodes
 from .sqlite_files import check_path, connect
 from .sqlite_migrate import migrate
 from .sqlite_rows import (
@@ -70,7 +71,10 @@ class SQLiteStore:
         try:
             self._writer = await connect(path, reader=False)
             opened.append(self._writer)
-            await self.migrate()
+            try:
+                await self.migrate()
+            except sqlite3.Error as exc:  # e.g. locked by another program past busy_timeout
+                raise StoreOpenError(f"cannot migrate {path}: {exc}") from exc
             self._reader = await connect(path, reader=True)
             opened.append(self._reader)
             self._bulk = []

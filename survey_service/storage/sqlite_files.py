@@ -17,7 +17,7 @@ import aiosqlite
 from .base import StoreOpenError
 
 _HEADER = b"SQLite format 3\x00"
-_WAIT = 10.0  # seconds to wait for another process's lock, as busy_timeout does
+BUSY_TIMEOUT_MS = 10_000  # how long to wait for another process's lock before giving up
 
 
 def _writable(path: Path) -> bool:
@@ -62,7 +62,7 @@ async def connect(path: Path, *, reader: bool) -> aiosqlite.Connection:
     except sqlite3.Error as exc:
         raise StoreOpenError(f"cannot open {path}: {exc}") from exc
     try:
-        await conn.execute("PRAGMA busy_timeout = 10000")
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
         if reader:
             await conn.execute("PRAGMA query_only = ON")
         else:
@@ -82,7 +82,7 @@ async def connect(path: Path, *, reader: bool) -> aiosqlite.Connection:
 async def _use_wal(conn: aiosqlite.Connection, path: Path) -> None:
     """Switch a new database to WAL. The switch needs the file to itself and SQLite does not
     wait for it (no busy handler), so a second process starting at the same moment retries."""
-    deadline = asyncio.get_running_loop().time() + _WAIT
+    deadline = asyncio.get_running_loop().time() + BUSY_TIMEOUT_MS / 1000
     while True:
         try:
             async with conn.execute("PRAGMA journal_mode = WAL") as cur:

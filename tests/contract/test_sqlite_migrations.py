@@ -149,3 +149,25 @@ def test_two_processes_migrating_at_once(tmp_path: Path) -> None:
         out, err = run.communicate(timeout=60)
         assert run.returncode == 0 and "up to date" in out, err
     assert _recorded(db) == ALL
+
+
+async def test_a_database_locked_by_another_program_is_refused_in_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from survey_service.storage import StoreOpenError, sqlite_files
+
+    monkeypatch.setattr(sqlite_files, "BUSY_TIMEOUT_MS", 200)
+    db = tmp_path / "db.sqlite3"
+    _legacy(db)  # migration 5 still to apply: it needs the write lock
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program writing, and never finishing
+    try:
+        threads = threading_count()
+        async with asyncio.timeout(5):
+            with pytest.raises(StoreOpenError, match="locked"):
+                await open_store(f"sqlite:///{db}").open()
+        assert await threads_settle(threads)
+    finally:
+        holder.close()
+    async with opened(f"sqlite:///{db}") as store:  # once it is free, all is well
+        assert await store.structure("s1") == STRUCTURE
