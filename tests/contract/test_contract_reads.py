@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+from typing import Any
 
 import pytest
 
@@ -116,3 +117,31 @@ async def test_exports_in_progress_delay_neither_submissions_nor_the_duplicate_c
     async with asyncio.timeout(10):
         counts = await asyncio.gather(*exports)
     assert all(n in (30, 31) for n in counts)  # each its own snapshot
+
+
+async def test_a_stream_holds_one_batch_at_a_time(store: Store) -> None:
+    """Constant memory: streaming 20,000 responses peaks far below reading them at once."""
+    import tracemalloc
+
+    await add_wave(store)
+    await store.import_responses([response(f"m-{n:06d}-xxxxxxxxxxxxxxx") for n in range(20_000)])
+
+    async def peak(read: Any) -> int:
+        tracemalloc.start()
+        try:
+            await read()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    async def stream() -> None:
+        seen = 0
+        async for batch in store.stream_responses("w", batch_size=200):
+            seen += len(batch)
+        assert seen == 20_000
+
+    async def whole() -> None:
+        assert len(await store.responses("w")) == 20_000
+
+    streamed, at_once = await peak(stream), await peak(whole)
+    assert streamed * 10 < at_once, (streamed, at_once)
