@@ -126,7 +126,8 @@ class Store(Protocol):
         """
 
     async def import_responses(self, responses: list[NewResponse]) -> None:
-        """Store many responses in one transaction (demo data, paper batches)."""
+        """Store many responses at once, all or nothing (demo data, paper batches); a
+        ``submission_key`` already stored is skipped."""
 
     async def add_tokens(self, wave_id: str, organisation: str, unit: str,
                          hashes: list[bytes]) -> None:

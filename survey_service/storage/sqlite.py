@@ -39,8 +39,7 @@ from .sqlite_rows import (
 )
 
 log = logging.getLogger(__name__)
-_INSERT = INSERT_RESPONSE
-_RESPONSE_COLUMNS = RESPONSE_COLUMNS
+_INSERT = INSERT_RESPONSE  # the name the staff methods below use
 
 
 class SQLiteStore:
@@ -277,7 +276,7 @@ class SQLiteStore:
 
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         async with self._long_read() as conn, conn.execute(
-            f"SELECT {_RESPONSE_COLUMNS} FROM responses WHERE wave_id = ? ORDER BY id",  # noqa: S608
+            f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE wave_id = ? ORDER BY id",  # noqa: S608
             (wave_id,),
         ) as cur:
             return stored_responses(await cur.fetchall())
@@ -289,7 +288,7 @@ class SQLiteStore:
             raise ValueError("batch_size must be at least 1")
         # one statement is one read transaction: a snapshot, whatever commits meanwhile
         async with self._long_read() as conn, conn.execute(
-            f"SELECT {_RESPONSE_COLUMNS} FROM responses WHERE wave_id = ? ORDER BY id",  # noqa: S608
+            f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE wave_id = ? ORDER BY id",  # noqa: S608
             (wave_id,),
         ) as cur:
             while rows := await cur.fetchmany(batch_size):
