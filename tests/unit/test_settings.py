@@ -136,6 +136,24 @@ def test_serve_refuses_a_bad_setting_with_one_line_and_no_traceback(
     assert not (tmp_path / "db.sqlite3").exists()
 
 
+def test_serve_refuses_a_port_option_out_of_range(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, ``serve --port 70000`` started a server on some other port."""
+    import uvicorn
+
+    started: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append(k))
+    result = CliRunner().invoke(cli, ["serve", "--port", "70000"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "Error: Invalid value for '--port': 70000 is not in the range 1<=x<=65535." in (
+        result.output.splitlines()
+    )
+    assert not (tmp_path / "db.sqlite3").exists()
+    assert started == []
+
+
 def test_an_empty_variable_means_unset_except_the_database_url() -> None:
     settings = Settings.from_env({"SURVEY_PORT": "", "SURVEY_SECRET_KEY": SECRET})
     assert settings.port == 8000
