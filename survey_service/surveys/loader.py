@@ -34,6 +34,7 @@ ORGANISATIONS_FILE = "organisations.toml"
 EXPECTED_RESULTS_FILE = "expected-results.toml"
 #: Files in forms/ that are not surveys.
 NOT_SURVEYS = {ORGANISATIONS_FILE, EXPECTED_RESULTS_FILE}
+MAX_MINUTES = 120  # the time a survey says it takes
 _PATH_PART = re.compile(r"\.(\w+)|\[(\d+)\]|\[(\"[^\"]*\"|'[^']*')\]")
 
 
@@ -83,9 +84,8 @@ def decode_survey(data: bytes) -> Survey:
     return msgspec.json.decode(data, type=Survey)
 
 
-def _walk(raw: Any, path: str) -> tuple[str | None, str, Any]:
-    """Find the innermost question/row id on a msgspec error path like ``$.sections[0]...``,
-    and the value the path ends at (``None`` when it cannot be reached)."""
+def _walk(raw: Any, path: str) -> tuple[str | None, str]:
+    """Find the innermost question/row id on a msgspec error path like ``$.sections[0]...``."""
     node = raw
     found: str | None = None
     for m in _PATH_PART.finditer(path):
@@ -93,7 +93,6 @@ def _walk(raw: Any, path: str) -> tuple[str | None, str, Any]:
         try:
             node = node[key]
         except (KeyError, IndexError, TypeError):
-            node = None
             break
         if (
             isinstance(node, dict)
@@ -101,7 +100,7 @@ def _walk(raw: Any, path: str) -> tuple[str | None, str, Any]:
             and ("kind" in node or "text" in node)
         ):
             found = node["id"]
-    return found, path, node
+    return found, path
 
 
 def _decode(path: Path, type_: type[Any]) -> tuple[Any, list[FormProblem]]:
@@ -119,21 +118,12 @@ def _decode(path: Path, type_: type[Any]) -> tuple[Any, list[FormProblem]]:
         question = None
         if " - at `" in text:
             message, _, rest = text.rpartition(" - at `")
-            question, where, value = _walk(raw, rest.rstrip("`"))
-            text = f"{_friendly(message, where, value)} (at {where})"
+            question, where = _walk(raw, rest.rstrip("`"))
+            text = f"{_friendly(message)} (at {where})"
         return None, [FormProblem(name, question, text)]
 
 
-def _friendly(message: str, where: str = "", value: Any = None) -> str:
-    field_name = where.rpartition(".")[2] if re.search(r"\.\w+$", where) else ""
-    m = re.match(r"Expected `\w+` (>=|<=) (-?\d+)$", message)
-    if m and field_name:
-        bound = "at least" if m.group(1) == ">=" else "at most"
-        shown = f" = {value!r}" if isinstance(value, int) else ""
-        return f"{field_name}{shown} must be {bound} {m.group(2)}"
-    m = re.match(r"Expected `array` of length >= 1$", message)
-    if m and field_name:
-        return f"{field_name} must not be empty"
+def _friendly(message: str) -> str:
     m = re.match(r"Object missing required field `(\w+)`", message)
     if m and m.group(1) in LANGS:
         return f"missing translation: no '{m.group(1)}' text"
@@ -182,9 +172,7 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
     if not survey.sections:
         bad(None, "the survey has no sections")
     _check_texts(survey, file, None, out)
-    for q in survey.questions():  # bounds of single numbers are checked when decoding (model)
-        if q.max_choices is not None and q.options and q.max_choices > len(q.options):
-            bad(q.id, f"max_choices = {q.max_choices} is more than the {len(q.options)} options")
+    _check_meaningless(survey, bad)
     for name, scale in survey.scales.items():
         if not 2 <= scale.points <= 8:
             bad(None, f"scale '{name}' must have 2 to 8 labelled points, not {scale.points}")
@@ -232,6 +220,18 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
     if not out:
         _check_indicators(survey, bad)
     return out
+
+
+def _check_meaningless(survey: Survey, bad: Any) -> None:
+    """Values that decode but cannot be meant (checked here, not in the model, so that a form
+    version frozen by an older release still decodes)."""
+    if not 1 <= survey.minutes <= MAX_MINUTES:
+        bad(None, f"minutes = {survey.minutes} must be between 1 and {MAX_MINUTES}")
+    for q in survey.questions():
+        if q.show_if is not None and not q.show_if.any_of:
+            bad(q.id, "show_if has an empty any_of: list the answers that show this question")
+        if q.max_choices is not None and q.options and q.max_choices > len(q.options):
+            bad(q.id, f"max_choices = {q.max_choices} is more than the {len(q.options)} options")
 
 
 def indicator_items(survey: Survey, indicator_id: str) -> list[str]:

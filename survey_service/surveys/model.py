@@ -7,7 +7,7 @@ Bulgarian and English (:class:`Text`).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 
@@ -19,12 +19,6 @@ LANGS: tuple[Lang, ...] = ("bg", "en")
 #: Stored code of the "don't know / not applicable" answer of a likert item or matrix row.
 #: It is a code of its own (never missing) and is excluded from every score.
 DONT_KNOW = 9
-
-#: Numbers a survey file may not get wrong: checked when the file is decoded, so the problem is
-#: reported with the file, the question and the field (``forms check``).
-AtLeastOne = Annotated[int, msgspec.Meta(ge=1)]
-MaxLength = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
-Minutes = Annotated[int, msgspec.Meta(ge=1, le=120)]
 
 
 class Text(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -68,7 +62,7 @@ class ShowIf(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Show a question only when an earlier answer is one of ``any_of``."""
 
     question: str
-    any_of: Annotated[list[str | int], msgspec.Meta(min_length=1)]
+    any_of: list[str | int]
 
 
 class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -86,12 +80,12 @@ class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rows: list[Row] = []
     # single and multi
     options: list[Option] = []
-    max_choices: AtLeastOne | None = None
+    max_choices: int | None = None
     # number
     min: int | None = None
     max: int | None = None
     # text
-    max_length: MaxLength = 1000
+    max_length: int = 1000
     multiline: bool = True
     personal_data_note: bool = True
     # date
@@ -142,7 +136,7 @@ class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     title: Text
     intro: Text
     sections: list[Section]
-    minutes: Minutes = 5
+    minutes: int = 5
     scales: dict[str, Scale] = {}
     dimensions: dict[str, Text] = {}
     indicators: list[IndicatorDef] = []
