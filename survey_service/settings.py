@@ -48,6 +48,8 @@ DOCS: dict[str, str] = {
 #: (an empty database URL would otherwise silently use, or create, the default database).
 NOT_EMPTY = frozenset({"database_url"})
 MIN_SECRET_KEY = 32
+#: Smallest and largest accepted ``min_group`` (also the bounds for a wave's own value).
+MIN_GROUP_FLOOR, MIN_GROUP_CEILING = 5, 1000
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 (names, not a bind)
 
 
@@ -69,7 +71,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kiosk_idle_seconds: Annotated[int, msgspec.Meta(ge=10, le=24 * 3600)] = 120
     kiosk_restart_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
     wave_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
-    min_group: Annotated[int, msgspec.Meta(ge=5, le=1000)] = 10
+    min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
 
     def __post_init__(self) -> None:
         if not self.public_url:
