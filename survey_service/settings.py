@@ -8,8 +8,10 @@ anything.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -24,7 +26,7 @@ DOCS: dict[str, str] = {
     "database_url": "Where responses are stored: `sqlite:///path/to/file.sqlite3` "
     "(or `postgresql://…`); an empty value is refused.",
     "forms_dir": "Folder with the survey files (`*.toml`) and `organisations.toml`.",
-    "host": "Address `serve` listens on.",
+    "host": "Address `serve` listens on: an IP address or a host name, without the port.",
     "port": "Port `serve` listens on (1 to 65535).",
     "secret_key": "Secret for CSRF tokens (at least 32 characters). Set it in production; "
     "without it a random key is made at each start.",
@@ -50,6 +52,7 @@ NOT_EMPTY = frozenset({"database_url"})
 MIN_SECRET_KEY = 32
 #: Smallest and largest accepted ``min_group`` (also the bounds for a wave's own value).
 MIN_GROUP_FLOOR, MIN_GROUP_CEILING = 5, 1000
+_HOST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 (names, not a bind)
 
 
@@ -91,6 +94,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             settings = msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
             raise SettingsError(_explain(exc, raw, set(overrides))) from None
+        _check_host(settings.host)
         _check_urls(settings, set(raw))
         if not settings.secret_key:
             log.warning("SURVEY_SECRET_KEY is not set: using a random key for this process")
@@ -109,7 +113,7 @@ def default_public_url(settings: Settings) -> str:
     if host in _WILDCARD_HOSTS:
         host = "127.0.0.1"
     elif ":" in host and not host.startswith("["):
-        host = f"[{host}]"  # an IPv6 address
+        host = f"[{host.replace('%', '%25')}]"  # an IPv6 address (and its zone)
     return f"http://{host}:{settings.port}"
 
 
@@ -144,6 +148,20 @@ def _accepted(name: str) -> str:
             return f"{what} from {low} to {high}"
         return what
     return "text"
+
+
+def _check_host(host: str) -> None:
+    """An IP address or a host name, without a port or a scheme."""
+    if host in _WILDCARD_HOSTS or _HOST_NAME.match(host):
+        return
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        shown = host if host.isprintable() else repr(host)
+        raise SettingsError(
+            f"SURVEY_HOST={shown} is not valid: expected an IP address or a host name only "
+            "(the port goes in SURVEY_PORT)"
+        ) from None
 
 
 def _check_urls(settings: Settings, given: set[str]) -> None:

@@ -87,6 +87,16 @@ BAD = {
         "SURVEY_PUBLIC_URL=anketa.elena.bg is not valid: expected an http:// or https:// "
         "address such as https://anketa.elena.bg",
     ),
+    "host_with_a_port": (
+        {"SURVEY_HOST": "localhost:8000"},
+        "SURVEY_HOST=localhost:8000 is not valid: expected an IP address or a host name only "
+        "(the port goes in SURVEY_PORT)",
+    ),
+    "host_as_a_url": (
+        {"SURVEY_HOST": "http://anketa.elena.bg"},
+        "SURVEY_HOST=http://anketa.elena.bg is not valid: expected an IP address or a host name "
+        "only (the port goes in SURVEY_PORT)",
+    ),
     "access_log_not_a_switch": (
         {"SURVEY_ACCESS_LOG": "maybe"},
         "SURVEY_ACCESS_LOG=maybe is not valid: expected 1 or 0 (true or false)",
@@ -178,6 +188,8 @@ def test_good_database_urls_are_accepted() -> None:
         ("0.0.0.0", "9000", "http://127.0.0.1:9000"),
         ("::", "9000", "http://127.0.0.1:9000"),
         ("::1", "9000", "http://[::1]:9000"),
+        ("[::1]", "9000", "http://[::1]:9000"),
+        ("fe80::1%eth0", "9000", "http://[fe80::1%25eth0]:9000"),
     ],
 )
 def test_the_default_public_url_follows_host_and_port(host: str, port: str, url: str) -> None:
