@@ -87,6 +87,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         raw: dict[str, object] = {}
         for name in cls.__struct_fields__:
             value = env.get(f"SURVEY_{name.upper()}")
+            if value is not None and name != "secret_key":
+                value = value.strip()  # spaces around a value in an env file mean nothing
             if value is not None and (value != "" or name in NOT_EMPTY):
                 raw[name] = value
         raw.update(overrides)

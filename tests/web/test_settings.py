@@ -171,6 +171,12 @@ def test_an_empty_variable_means_unset_except_the_database_url() -> None:
         Settings.from_env({"SURVEY_DATABASE_URL": "", "SURVEY_SECRET_KEY": SECRET})
 
 
+def test_spaces_around_a_value_are_ignored() -> None:
+    settings = Settings.from_env({"SURVEY_PORT": " 8080 ", "SURVEY_ACCESS_LOG": "1 ",
+                                  "SURVEY_SECRET_KEY": SECRET})
+    assert (settings.port, settings.access_log) == (8080, True)
+
+
 def test_good_database_urls_are_accepted() -> None:
     for url in ("sqlite:///data/survey.sqlite3", "sqlite:////var/lib/survey/db.sqlite3",
                 "postgresql://survey@localhost/survey"):
