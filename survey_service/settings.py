@@ -176,7 +176,9 @@ def _check_urls(settings: Settings, given: set[str]) -> None:
     sqlite_path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
     postgres = url.startswith("postgresql://") and len(url) > len("postgresql://")
     if not (sqlite_path.strip() or postgres):
-        if url.startswith("sqlite:"):
+        if url.startswith("sqlite:///"):
+            given_as = "the path of the file is missing"
+        elif url.startswith("sqlite:"):
             given_as = "a file needs three slashes, four for an absolute path"
         elif "://" in url:  # the rest may hold a password: never echoed
             given_as = f"it starts with {url.partition('://')[0]}://"

@@ -82,6 +82,11 @@ BAD = {
         "SURVEY_DATABASE_URL must be sqlite:///path/to/file.sqlite3 or "
         "postgresql://host/database (a file needs three slashes, four for an absolute path)",
     ),
+    "database_url_without_a_path": (
+        {"SURVEY_DATABASE_URL": "sqlite:///"},
+        "SURVEY_DATABASE_URL must be sqlite:///path/to/file.sqlite3 or "
+        "postgresql://host/database (the path of the file is missing)",
+    ),
     "public_url_without_scheme": (
         {"SURVEY_PUBLIC_URL": "anketa.elena.bg"},
         "SURVEY_PUBLIC_URL=anketa.elena.bg is not valid: expected an http:// or https:// "
