@@ -866,7 +866,8 @@ def _ensure_demo_waves(settings: Settings, store: Store) -> Awaitable[list[Wave]
 
 @cli.command("serve")
 @click.option("--host", default=None, help="Listen address (default: SURVEY_HOST).")
-@click.option("--port", type=int, default=None, help="Port (default: SURVEY_PORT).")
+@click.option("--port", type=click.IntRange(1, 65_535), default=None,
+              help="Port (default: SURVEY_PORT).")
 @click.option(
     "--demo-waves",
     is_flag=True,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from .model import (
     Survey,
     Text,
 )
+from .reading import UnreadableFile, read_toml
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -34,6 +34,7 @@ ORGANISATIONS_FILE = "organisations.toml"
 EXPECTED_RESULTS_FILE = "expected-results.toml"
 #: Files in forms/ that are not surveys.
 NOT_SURVEYS = {ORGANISATIONS_FILE, EXPECTED_RESULTS_FILE}
+MAX_MINUTES = 120  # the time a survey says it takes
 _PATH_PART = re.compile(r"\.(\w+)|\[(\d+)\]|\[(\"[^\"]*\"|'[^']*')\]")
 
 
@@ -105,13 +106,13 @@ def _walk(raw: Any, path: str) -> tuple[str | None, str]:
 def _decode(path: Path, type_: type[Any]) -> tuple[Any, list[FormProblem]]:
     name = path.name
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        return None, [FormProblem(name, None, "the file is not UTF-8 text")]
-    except tomllib.TOMLDecodeError as exc:
-        return None, [FormProblem(name, None, f"not valid TOML: {exc}")]
+        raw = read_toml(path)
+    except UnreadableFile as exc:
+        return None, [FormProblem(name, None, str(exc))]
     try:
         return msgspec.convert(raw, type_), []
+    except RecursionError:
+        return None, [FormProblem(name, None, "arrays or tables are nested too deeply")]
     except msgspec.ValidationError as exc:
         text = str(exc)
         question = None
@@ -171,6 +172,7 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
     if not survey.sections:
         bad(None, "the survey has no sections")
     _check_texts(survey, file, None, out)
+    _check_meaningless(survey, bad)
     for name, scale in survey.scales.items():
         if not 2 <= scale.points <= 8:
             bad(None, f"scale '{name}' must have 2 to 8 labelled points, not {scale.points}")
@@ -218,6 +220,18 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
     if not out:
         _check_indicators(survey, bad)
     return out
+
+
+def _check_meaningless(survey: Survey, bad: Any) -> None:
+    """Values that decode but cannot be meant (checked here, not in the model, so that a form
+    version frozen by an older release still decodes)."""
+    if not 1 <= survey.minutes <= MAX_MINUTES:
+        bad(None, f"minutes = {survey.minutes} must be between 1 and {MAX_MINUTES}")
+    for q in survey.questions():
+        if q.show_if is not None and not q.show_if.any_of:
+            bad(q.id, "show_if has an empty any_of: list the answers that show this question")
+        if q.max_choices is not None and q.options and q.max_choices > len(q.options):
+            bad(q.id, f"max_choices = {q.max_choices} is more than the {len(q.options)} options")
 
 
 def indicator_items(survey: Survey, indicator_id: str) -> list[str]:
@@ -350,8 +364,6 @@ def load_survey(path: Path) -> tuple[LoadedSurvey | None, list[FormProblem]]:
 
 
 def load_organisations(path: Path) -> tuple[dict[str, Organisation], list[FormProblem]]:
-    if not path.exists():
-        return {}, [FormProblem(path.name, None, "file not found")]
     data, problems = _decode(path, OrganisationsFile)
     if data is None:
         return {}, problems
@@ -413,27 +425,34 @@ def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:
     catalog.organisations, org_problems = load_organisations(forms_dir / ORGANISATIONS_FILE)
     problems += org_problems
     results_path = forms_dir / EXPECTED_RESULTS_FILE
+    broken: set[str] = set()  # ids of the surveys whose files were refused (id = file name)
     for path in sorted(forms_dir.glob("*.toml")):
         if path.name in NOT_SURVEYS:
             continue
         loaded, found = load_survey(path)
         problems += found
+        if found:
+            broken.add(path.stem)
         if loaded is not None:
             if loaded.survey.id in catalog.surveys:
                 problems.append(
                     FormProblem(path.name, None, f"duplicate survey id '{loaded.survey.id}'")
                 )
             catalog.surveys[loaded.survey.id] = loaded
-    if results_path.exists():
+    if results_path.exists() or results_path.is_symlink():
         data, found = _decode(results_path, ExpectedResultsFile)
         problems += found
         if data is not None:
             catalog.expected_results = data.results
-            problems += _check_expected_results(data, catalog)
+            problems += _check_expected_results(data, catalog, broken)
     return catalog, problems
 
 
-def _check_expected_results(data: ExpectedResultsFile, catalog: Catalog) -> list[FormProblem]:
+def _check_expected_results(
+    data: ExpectedResultsFile, catalog: Catalog, broken: set[str]
+) -> list[FormProblem]:
+    """Check the expected results against the surveys that loaded; a result of a survey whose
+    file was refused is not checked (that file's own problem is reported instead)."""
     out: list[FormProblem] = []
     seen: set[str] = set()
     name = EXPECTED_RESULTS_FILE
@@ -445,7 +464,8 @@ def _check_expected_results(data: ExpectedResultsFile, catalog: Catalog) -> list
         _check_texts(result, name, None, out)
         loaded = catalog.surveys.get(result.survey)
         if loaded is None:
-            out.append(FormProblem(name, None, f"{where}: unknown survey '{result.survey}'"))
+            if result.survey not in broken:
+                out.append(FormProblem(name, None, f"{where}: unknown survey '{result.survey}'"))
         elif result.indicator not in {i.id for i in loaded.survey.indicators}:
             out.append(FormProblem(
                 name, None, f"{where}: survey '{result.survey}' has no indicator "
