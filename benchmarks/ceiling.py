@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from survey_service.app import create_app
-from survey_service.cli import open_wave
+from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
 from survey_service.storage.base import NewResponse, StoredResponse, TokenState, WaveCodes
 from survey_service.surveys.loader import load_catalog

@@ -62,8 +62,10 @@ class TokenState(msgspec.Struct, frozen=True):
 
 
 class Store(Protocol):
+    applied: list[int]  # the migrations the last open() applied
+
     async def open(self) -> None:
-        """Connect and apply pending migrations."""
+        """Connect and apply pending migrations (their numbers are then in ``applied``)."""
 
     async def close(self) -> None: ...
 

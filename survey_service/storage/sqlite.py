@@ -68,6 +68,7 @@ class SQLiteStore:
         self._lock = asyncio.Lock()
         self.batches = 0  # commits made by the writer (logged at close)
         self.written = 0  # submissions those commits carried
+        self.applied: list[int] = []  # migrations the last open() applied
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -82,7 +83,7 @@ class SQLiteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
-        await self.migrate()
+        self.applied = await self.migrate()
         self._reader = self._writer if self.path == ":memory:" else await self._connect()
         self._wakeup = asyncio.Event()
         self._closing = False
