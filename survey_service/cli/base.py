@@ -5,6 +5,7 @@ the one place where an expected operator error becomes one line on stderr and ex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -27,6 +28,11 @@ def one_line(text: str) -> str:
 
 def catalog_summary(exc: CatalogError) -> str:
     """A CatalogError in one line: the first problem, and how to see the others."""
+    if len(exc.problems) == 1 and exc.problems[0].message == "forms directory not found":
+        return (
+            f"no forms folder at '{exc.problems[0].file}': run the command in the project's "
+            "folder, or set SURVEY_FORMS_DIR"
+        )
     first = exc.problems[0] if exc.problems else "no surveys"
     more = len(exc.problems) - 1
     rest = f" (and {more} more: run `survey-service forms check`)" if more > 0 else ""
@@ -75,9 +81,15 @@ def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
             raise Invalid(str(exc)) from exc
         try:
             await store.open()
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise Invalid(f"cannot open the database {settings.database_url}: {reason}") from exc
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await store.close()  # a half-open store's threads would keep the process alive
+            if isinstance(exc, OSError):
+                reason = exc.strerror or str(exc)
+                raise Invalid(
+                    f"cannot open the database {settings.database_url}: {reason}"
+                ) from exc
+            raise
         try:
             return await work(store)
         finally:

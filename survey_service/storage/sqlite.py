@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -72,15 +73,21 @@ class SQLiteStore:
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await conn.execute("PRAGMA busy_timeout = 10000")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = FULL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA secure_delete = ON")
+        try:
+            await conn.execute("PRAGMA busy_timeout = 10000")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = FULL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA secure_delete = ON")
+        except BaseException:
+            await conn.close()  # its thread would otherwise keep the process alive
+            raise
         return conn
 
     async def open(self) -> None:
         if self.path != ":memory:":
+            if os.path.isdir(self.path):  # noqa: ASYNC240 (one stat at open)
+                raise IsADirectoryError(21, "it is a folder, not a database file", self.path)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
         self.applied = await self.migrate()
