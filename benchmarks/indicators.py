@@ -273,8 +273,8 @@ def run_report(work: Path) -> dict[str, Any]:
     """The full report as ``survey-service report ... --format json`` computes it."""
     import survey_service.reports.data as data_mod
     import survey_service.reports.report as report_mod
-    from survey_service.services.reports import compute_report
     from survey_service.reports.render import to_json
+    from survey_service.services.reports import compute_report
     from survey_service.storage.sqlite import SQLiteStore
 
     settings = settings_for(work)

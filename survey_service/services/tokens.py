@@ -4,6 +4,7 @@ the only copies of the codes; only keyed hashes are stored) and revoke a lost on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import secrets
 from pathlib import Path
@@ -102,7 +103,8 @@ async def issue_tokens(
         await store.add_tokens(wave_id, organisation, unit, hashes)
     except BaseException:
         for path in files:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
         raise
     return files
 
