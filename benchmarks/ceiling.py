@@ -30,6 +30,7 @@ class NullStore:
         self._versions: dict[str, bytes] = {}
         self._waves: dict[str, Wave] = {}
         self.discarded = 0
+        self.applied: list[int] = []
 
     async def open(self) -> None:
         pass
