@@ -130,19 +130,6 @@ class StepView:
             "staff": self.token is not None,
         }
 
-    def render(
-        self,
-        step: int,
-        answers: Answers,
-        raw: dict[str, list[str]],
-        errors: list[FieldError],
-        csrf: str,
-        key: str,
-    ) -> str:
-        return self.renderer.render(
-            self.lang, "survey/form.html", **self.context(step, answers, raw, errors, csrf, key)
-        )
-
     def page(
         self,
         step: int,
@@ -154,7 +141,10 @@ class StepView:
         status: int = 200,
     ) -> Response[bytes]:
         """The page as a response that no browser or proxy keeps."""
-        return html(self.render(step, answers, raw, errors, csrf, key), status, NO_STORE)
+        context = self.context(step, answers, raw, errors, csrf, key)
+        return html(
+            self.renderer.render(self.lang, "survey/form.html", **context), status, NO_STORE
+        )
 
 
 def advance(

@@ -4,7 +4,6 @@ the commands Litestar's CLI offers (``litestar survey ...``)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,22 +15,9 @@ from click.testing import CliRunner, Result
 from survey_service.cli import cli
 from survey_service.cli.base import OperatorGroup
 from survey_service.services.errors import Refused
-from tests.conftest import FORMS, SECRET, SURVEY
+from tests.conftest import SURVEY
 
 STAFF = "staff-survey"
-
-
-@pytest.fixture
-def forms_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "forms"
-    shutil.copytree(FORMS, folder)
-    return folder
-
-
-@pytest.fixture
-def env(tmp_path: Path, forms_dir: Path) -> dict[str, str]:
-    return {"SURVEY_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "SURVEY_SECRET_KEY": SECRET, "SURVEY_FORMS_DIR": str(forms_dir)}
 
 
 def invoke(env: dict[str, str], *args: str) -> Result:

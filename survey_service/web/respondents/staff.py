@@ -81,49 +81,45 @@ class StaffPages:
     def __init__(self, site: Site, request: Request[Any, Any, Any], csrf: str) -> None:
         self.site, self.request, self.csrf = site, request, csrf
 
+    def _field_page(
+        self,
+        template: str,
+        field: str,
+        lang: str,
+        typed: str,
+        error: str | None,
+        status: int,
+        **extra: Any,
+    ) -> Response[bytes]:
+        """A page asking for one field (the code, the panel code), with its error if any."""
+        renderer = self.site.renderer
+        message = renderer.gettext(lang, error) if error else None
+        page = renderer.render(
+            lang,
+            template,
+            staff=True,
+            typed=typed,
+            error=message,
+            csrf=self.csrf,
+            error_list=[{"item": field, "message": message}] if message else [],
+            **extra,
+        )
+        return html(page, status, NO_STORE)
+
     def entry(
         self, lang: str, typed: str = "", error: str | None = None, status: int = 200
     ) -> Response[bytes]:
         """Where staff type the code from their slip (with an error, if any)."""
-        renderer = self.site.renderer
-        message = renderer.gettext(lang, error) if error else None
-        return html(
-            renderer.render(
-                lang,
-                "staff/entry.html",
-                staff=True,
-                typed=typed,
-                error=message,
-                csrf=self.csrf,
-                error_list=[{"item": "code", "message": message}] if message else [],
-                switch_url=self.site.url(
-                    self.request, "staff-entry", {"lang": other_language(lang)}
-                ),
-            ),
-            status,
-            NO_STORE,
+        switch_url = self.site.url(self.request, "staff-entry", {"lang": other_language(lang)})
+        return self._field_page(
+            "staff/entry.html", "code", lang, typed, error, status, switch_url=switch_url
         )
 
     def panel(
         self, lang: str, code: str, typed: str = "", error: str | None = None, status: int = 200
     ) -> Response[bytes]:
         """Optional self-made panel code, asked before the survey when the wave has a panel."""
-        renderer = self.site.renderer
-        message = renderer.gettext(lang, error) if error else None
-        return html(
-            renderer.render(
-                lang,
-                "staff/panel.html",
-                staff=True,
-                typed=typed,
-                error=message,
-                csrf=self.csrf,
-                token=code,
-                error_list=[{"item": "panel", "message": message}] if message else [],
-            ),
-            status,
-            NO_STORE,
-        )
+        return self._field_page("staff/panel.html", "panel", lang, typed, error, status, token=code)
 
     def view(self, invitation: Invitation, lang: str) -> StepView:
         return StepView(
