@@ -19,7 +19,7 @@ from ...storage.base import NewResponse
 from ...surveys.coding import encode_codes
 from ...surveys.model import Organisation, Survey
 from ...surveys.waves import SOFIA, today_in_sofia
-from ..deps import CsrfDep, Site, SiteDep
+from ..deps import Site, SiteDep, csrf_token
 from ..flow import STEP, StepView, advance, read_form
 from ..pages import NO_STORE, html, message_page
 
@@ -119,7 +119,6 @@ class CitizenController(Controller):
         self,
         request: Request[Any, Any, Any],
         site: SiteDep,
-        csrf: CsrfDep,
         survey_id: FromPath[str],
         org: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
@@ -171,14 +170,13 @@ class CitizenController(Controller):
                 0, {}, {}, [], CSRF_SLOT, KEY_SLOT
             ),
         )
-        return html(fill(parts, csrf, secrets.token_urlsafe(16)), headers=NO_STORE)
+        return html(fill(parts, csrf_token(request), secrets.token_urlsafe(16)), headers=NO_STORE)
 
     @post("/{survey_id:str}", name="survey-submit")
     async def submit(
         self,
         request: Request[Any, Any, Any],
         site: SiteDep,
-        csrf: CsrfDep,
         survey_id: FromPath[str],
     ) -> Response[Any]:
         """Validate a page; show the next page, the same page with errors, or store and 303."""
@@ -211,7 +209,7 @@ class CitizenController(Controller):
         query = {"org": organisation.id, "lang": lang, **({"kiosk": "1"} if kiosk else {})}
         thanks = site.url(request, "survey-thanks", query, survey_id=survey_id)
         view = citizen_view(site, request, survey, organisation, lang, channel)
-        answers = advance(view, raw, step, action, csrf, key)
+        answers = advance(view, raw, step, action, csrf_token(request), key)
         if isinstance(answers, Response):
             if await store.submitted(key):
                 # A page of a form already sent, sent again (Back and Reload at a kiosk): its

@@ -28,7 +28,7 @@ from ...surveys.coding import encode_codes
 from ...surveys.model import Organisation, Survey
 from ...surveys.tokens import CodeProblem, code_hash, normalise, normalise_panel, panel_hash
 from ...surveys.waves import Wave, now
-from ..deps import CsrfDep, Site, SiteDep, client_address
+from ..deps import Site, SiteDep, client_address, csrf_token
 from ..flow import STEP, StepView, advance, read_form
 from ..messages import N_
 from ..pages import NO_STORE, html
@@ -78,8 +78,8 @@ async def open_invitation(site: Site, canonical: str) -> Invitation | None:
 class StaffPages:
     """The pages of one request on the staff side (entry, panel code, survey pages)."""
 
-    def __init__(self, site: Site, request: Request[Any, Any, Any], csrf: str) -> None:
-        self.site, self.request, self.csrf = site, request, csrf
+    def __init__(self, site: Site, request: Request[Any, Any, Any]) -> None:
+        self.site, self.request, self.csrf = site, request, csrf_token(request)
 
     def _field_page(
         self,
@@ -173,36 +173,31 @@ class StaffController(Controller):
         self,
         request: Request[Any, Any, Any],
         site: SiteDep,
-        csrf: CsrfDep,
         lang: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """Where staff type the code from their slip."""
-        return StaffPages(site, request, csrf).entry(normalise_lang(lang))
+        return StaffPages(site, request).entry(normalise_lang(lang))
 
     @post("/staff", name="staff-start")
-    async def start(
-        self, request: Request[Any, Any, Any], site: SiteDep, csrf: CsrfDep
-    ) -> Response[bytes]:
+    async def start(self, request: Request[Any, Any, Any], site: SiteDep) -> Response[bytes]:
         """Check a typed code and show the first page of its survey."""
         form = await request.form()
         lang = normalise_lang(str(form.get("_lang", "")))
         action = str(form.get("_action", ""))
-        pages = StaffPages(site, request, csrf)
+        pages = StaffPages(site, request)
         if action in ("lang-bg", "lang-en"):
             return pages.entry(action[-2:], str(form.get("code", "")))
         return await pages.start(str(form.get("code", ""))[:100], lang)
 
     @post("/staff/panel", name="staff-panel")
-    async def panel(
-        self, request: Request[Any, Any, Any], site: SiteDep, csrf: CsrfDep
-    ) -> Response[bytes]:
+    async def panel(self, request: Request[Any, Any, Any], site: SiteDep) -> Response[bytes]:
         """Take the optional panel code, then show the first page of the survey."""
         form = await request.form()
         lang = normalise_lang(str(form.get("_lang", "")))
         canonical = normalise(str(form.get("_token", "")))
         if not isinstance(canonical, str):
             raise ClientException(ALTERED)
-        pages = StaffPages(site, request, csrf)
+        pages = StaffPages(site, request)
         invitation = await open_invitation(site, canonical)
         if invitation is None:
             return pages.entry(lang, "", REFUSED, 400)
@@ -221,17 +216,14 @@ class StaffController(Controller):
         self,
         request: Request[Any, Any, Any],
         site: SiteDep,
-        csrf: CsrfDep,
         code: FromPath[str],
         lang: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """The link printed on the slip (also its QR code)."""
-        return await StaffPages(site, request, csrf).start(code[:100], normalise_lang(lang))
+        return await StaffPages(site, request).start(code[:100], normalise_lang(lang))
 
     @post("/t", name="staff-submit")
-    async def submit(
-        self, request: Request[Any, Any, Any], site: SiteDep, csrf: CsrfDep
-    ) -> Response[Any]:
+    async def submit(self, request: Request[Any, Any, Any], site: SiteDep) -> Response[Any]:
         """Pages of a staff survey; the last one marks the code used and seals the answers."""
         raw, meta = await read_form(request)
         lang = normalise_lang(meta("_lang"))
@@ -239,7 +231,7 @@ class StaffController(Controller):
         step_text, key = meta("_step"), meta("_key")
         if not isinstance(canonical, str) or not STEP.fullmatch(step_text):
             raise ClientException(ALTERED)
-        pages = StaffPages(site, request, csrf)
+        pages = StaffPages(site, request)
         invitation = await open_invitation(site, canonical)
         if invitation is None:
             return pages.entry(lang, "", REFUSED, 400)
@@ -248,7 +240,7 @@ class StaffController(Controller):
         if step >= len(survey.sections):
             raise ClientException(ALTERED)
         view = pages.view(invitation, lang)
-        answers = advance(view, raw, step, meta("_action") or "next", csrf, key)
+        answers = advance(view, raw, step, meta("_action") or "next", pages.csrf, key)
         if isinstance(answers, Response):
             return answers
         response = NewResponse(
