@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 
 from ..i18n import normalise
 from ..rendering import Renderer
+from ..services.errors import Invalid, NotFound, Refused, ServiceError, Unavailable
 from .messages import N_
 from .pages import html
 
@@ -42,15 +43,32 @@ ERRORS: dict[int, tuple[str, str]] = {
     ),
 }
 ERRORS[405] = ERRORS[404]
+#: How the web answers a service's domain error (the API gives its message as the detail).
+SERVICE_STATUS: dict[type[ServiceError], int] = {
+    NotFound: 404,
+    Invalid: 400,
+    Refused: 409,
+    Unavailable: 503,
+}
+
+
+def status_of(exc: Exception) -> int:
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    if isinstance(exc, ServiceError):
+        return next((s for t, s in SERVICE_STATUS.items() if isinstance(exc, t)), 400)
+    return 500
 
 
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Render any error as a bilingual HTML page (JSON for the API)."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    status = status_of(exc)
     if status >= 500:
         log.exception("error serving %s %s", request.method, request.url.path, exc_info=exc)
     if request.url.path.startswith("/api/"):
-        detail = exc.detail if isinstance(exc, HTTPException) else "Internal server error"
+        detail = "Internal server error"
+        if isinstance(exc, HTTPException | ServiceError):
+            detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
         return Response({"status_code": status, "detail": detail}, status_code=status)
     lang = normalise(request.query_params.get("lang"))
     renderer: Renderer = request.app.state.site.renderer
