@@ -78,7 +78,7 @@ def test_run_from_another_folder_says_where_the_forms_are_missing(
 ) -> None:
     elsewhere = {**env, "SURVEY_FORMS_DIR": str(tmp_path / "not-here")}
     for args in (["waves", "close", "x"], ["report", SURVEY, "--baseline", "a",
-                                          "--follow-up", "b"], ["demo"],
+                                          "--follow-up", "b"], ["demo"], ["serve"],
                  ["tokens", "issue", "x", "--org", "elena", "--unit", "u", "--count", "1"]):
         assert_one_line_error(invoke(elsewhere, *args), "no forms folder", "SURVEY_FORMS_DIR")
 
