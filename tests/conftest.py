@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
-from survey_service.cli import open_wave
+from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
 from survey_service.storage import opened
 

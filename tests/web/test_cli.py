@@ -5,29 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from survey_service.app import create_app
 from survey_service.cli import cli
-from tests.conftest import FORMS, SECRET, SURVEY, settings_for
-
-
-@pytest.fixture
-def forms_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "forms"
-    shutil.copytree(FORMS, folder)
-    return folder
-
-
-@pytest.fixture
-def env(tmp_path: Path, forms_dir: Path) -> dict[str, str]:
-    return {"SURVEY_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "SURVEY_SECRET_KEY": SECRET, "SURVEY_FORMS_DIR": str(forms_dir)}
+from tests.conftest import SURVEY, settings_for
 
 
 def run(env: dict[str, str], *args: str) -> tuple[int, str]:

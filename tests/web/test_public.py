@@ -477,7 +477,7 @@ async def test_a_page_of_a_form_already_sent_never_shows_its_answers_again(
 async def test_staff_and_training_surveys_have_no_public_pages(settings: Settings) -> None:
     """A staff survey is answered only with an invitation code: never through /s/."""
     from survey_service.app import create_app
-    from survey_service.cli import open_wave
+    from survey_service.services.waves import open_wave
 
     store = open_store(settings.database_url)
     await store.open()

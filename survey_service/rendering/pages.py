@@ -15,10 +15,10 @@ from typing import Any
 
 import jinja2
 
-from ..i18n import LANGUAGES, fmt_date, translations
+from ..i18n import LANGUAGES, fmt_date, other_language, translations
 from ..surveys.model import DONT_KNOW, Question, Survey, Text
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # beside the package
 LANGUAGE_NAMES = {"bg": "Български", "en": "English"}
 CSRF_SLOT = "\x00csrf\x00"
 KEY_SLOT = "\x00key\x00"
@@ -62,8 +62,8 @@ class Renderer:
             env.globals.update(
                 lang=lang,
                 dk_code=DONT_KNOW,
-                other_lang="en" if lang == "bg" else "bg",
-                other_lang_name=LANGUAGE_NAMES["en" if lang == "bg" else "bg"],
+                other_lang=other_language(lang),
+                other_lang_name=LANGUAGE_NAMES[other_language(lang)],
             )
             self.envs[lang] = env
         self._cache: dict[tuple[Any, ...], str] = {}
@@ -146,6 +146,3 @@ def show_if_labels(survey: Survey, lang: str) -> Any:
 
 def long_date(value: dt.date | dt.datetime, lang: str) -> str:
     return fmt_date(value if isinstance(value, dt.date) else value.date(), lang)
-
-
-__all__ = ["CSRF_SLOT", "KEY_SLOT", "Renderer", "fill", "show_if_labels"]
