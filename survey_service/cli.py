@@ -875,6 +875,7 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
     import uvicorn
 
     from .app import create_app
+    from .web.errors import OneLinePerUpgrade
 
     settings = _settings()
     try:
@@ -892,12 +893,14 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
     app = create_app(settings)
     bind_host, bind_port = host or settings.host, port or settings.port
     click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {settings.database_url})")
+    logging.getLogger("uvicorn.error").addFilter(OneLinePerUpgrade())
     uvicorn.run(
         app,
         host=bind_host,
         port=bind_port,
         access_log=False,  # the app logs requests itself, without addresses or codes
         server_header=False,
+        ws="none",  # no WebSocket routes: an upgrade is a plain request, logged once at most
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )

@@ -17,6 +17,7 @@ import jinja2
 
 from ..i18n import LANGUAGES, fmt_date, translations
 from ..surveys.model import DONT_KNOW, Question, Survey, Text
+from .assets import Assets
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LANGUAGE_NAMES = {"bg": "Български", "en": "English"}
@@ -45,7 +46,8 @@ def _text_filter(lang: str) -> Any:
 
 
 class Renderer:
-    def __init__(self, templates: Path = TEMPLATES) -> None:
+    def __init__(self, templates: Path = TEMPLATES, assets: Assets | None = None) -> None:
+        self.assets = assets or Assets()
         self.envs: dict[str, jinja2.Environment] = {}
         for lang in LANGUAGES:
             env = jinja2.Environment(
@@ -59,6 +61,7 @@ class Renderer:
             env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
             env.filters["t"] = _text_filter(lang)
             env.globals["choices"] = _choices(lang)
+            env.globals["static"] = self.assets.url
             env.globals.update(
                 lang=lang,
                 dk_code=DONT_KNOW,
