@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from ..i18n import LANGUAGES, fmt_date, translations
 from ..surveys.model import DONT_KNOW, Question, Survey, Text
@@ -38,6 +39,16 @@ def _choices(lang: str) -> Any:
     return choices
 
 
+#: An invitation code as printed (``ABCD-EFGH-JKMN-PQ``): never broken at its hyphens.
+_CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}\b")
+
+
+def nowrap_codes(text: str) -> Markup:
+    """Template filter: ``text`` escaped, with every code in it kept on one line."""
+    escaped = str(escape(text))  # a code has no character that escaping changes
+    return Markup(_CODE.sub(r'<span class="nowrap">\g<0></span>', escaped))  # noqa: S704
+
+
 def _text_filter(lang: str) -> Any:
     def t(value: Text | None) -> str:
         return value.get(lang) if value is not None else ""
@@ -60,6 +71,7 @@ class Renderer:
             )
             env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
             env.filters["t"] = _text_filter(lang)
+            env.filters["nowrap_codes"] = nowrap_codes
             env.globals["choices"] = _choices(lang)
             env.globals["static"] = self.assets.url
             env.globals.update(
