@@ -135,7 +135,8 @@ async def test_optional_questions_say_so_and_required_ones_carry_no_mark(
     }
     for qid, required in survey_questions.items():
         assert qid in shown, (qid, sorted(shown))
-        assert shown[qid].endswith(" " + OPTIONAL[lang]) is not required, (qid, shown[qid])
+        marked = shown[qid].endswith(f' <span class="nowrap">{OPTIONAL[lang]}</span>')
+        assert marked is not required, (qid, shown[qid])
 
 
 # --------------------------------------------------------------------------------- the counter
