@@ -85,13 +85,13 @@ def compression() -> CompressionConfig:
 
 
 def _accepts_gzip(accept_encoding: str) -> bool:
-    """Whether ``Accept-Encoding`` allows gzip (``gzip;q=0`` refuses it)."""
+    """Whether ``Accept-Encoding`` allows gzip (``gzip;q=0`` refuses it, ``*`` allows it)."""
+    weights: dict[str, bool] = {}
     for part in accept_encoding.lower().split(","):
-        coding, _, params = part.partition(";")
-        if coding.strip() in ("gzip", "*"):
-            q = params.strip().removeprefix("q=").strip()
-            return q == "" or q.replace(".", "").strip("0") != ""
-    return False
+        coding, *params = (p.strip() for p in part.split(";"))
+        q = next((p[2:] for p in params if p.startswith("q=")), "1")
+        weights.setdefault(coding, q.replace(".", "").strip("0") != "")
+    return weights.get("gzip", weights.get("*", False))
 
 
 @route("/static/{name:str}", http_method=["GET", "HEAD"], name="static", include_in_schema=False)
@@ -102,13 +102,13 @@ async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> R
     if found is None:
         raise NotFoundException()
     asset, hashed = found
-    etag = f'"{asset.digest}"'
+    etag = f'W/"{asset.digest}"'  # weak: the same for the gzip and the plain body
     headers = {
         "cache-control": IMMUTABLE if hashed else REVALIDATE,
         "etag": etag,
         "vary": "Accept-Encoding",
     }
-    if not hashed and etag in request.headers.get("if-none-match", ""):
+    if not hashed and f'"{asset.digest}"' in request.headers.get("if-none-match", ""):
         return Response(b"", status_code=304, headers=headers)
     body = asset.body
     if _accepts_gzip(request.headers.get("accept-encoding", "")):
