@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from survey_service.web.assets import IMMUTABLE, Assets
-from survey_service.web.render import Renderer
+from survey_service.web.render import TEMPLATES, Renderer
 from tests.conftest import SURVEY
 
 Client = AsyncTestClient[Litestar]
@@ -35,6 +35,20 @@ def test_templates_link_static_files_through_the_helper(tmp_path: Path) -> None:
     assets = Assets(tmp_path)
     page = Renderer(assets=assets).render("en", "errors/error.html", heading="h", message="m")
     assert f'href="{assets.url("site.css")}"' in page
+
+
+#: Templates still to move to ``static()``: the printable questionnaire is being rewritten on
+#: another branch (it links ``/static/paper.css``, which is served revalidated, not cached).
+NOT_YET = {"survey/paper.html"}
+
+
+def test_no_template_links_a_static_file_by_hand() -> None:
+    by_hand = {
+        str(path.relative_to(TEMPLATES))
+        for path in TEMPLATES.rglob("*.html")
+        if re.search(r"""(?:href|src)=["']/static/""", path.read_text(encoding="utf-8"))
+    }
+    assert by_hand <= NOT_YET, by_hand - NOT_YET
 
 
 async def test_hashed_static_files_are_cached_for_a_year(client: Client) -> None:
