@@ -22,7 +22,7 @@ from .storage import open_store
 from .storage.base import Store
 from .surveys.loader import Catalog, load_catalog
 from .web.assets import Assets, compression, static_file
-from .web.errors import error_page
+from .web.errors import error_page, loggable
 from .web.public import handlers as public_handlers
 from .web.render import Renderer
 from .web.staff import AttemptLimiter
@@ -54,7 +54,10 @@ async def log_access(message: Message, scope: Scope) -> None:
     """One line per request, without client address, query string or codes."""
     if message["type"] == "http.response.start":
         access_log.info(
-            "%s %s %s", scope.get("method", ""), redact(scope.get("path", "")), message["status"]
+            "%s %s %s",
+            scope.get("method", ""),
+            loggable(redact(scope.get("path", ""))),
+            message["status"],
         )
 
 

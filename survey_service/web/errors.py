@@ -61,6 +61,18 @@ class OneLinePerUpgrade(logging.Filter):
         return not str(record.msg).startswith("No supported WebSocket library detected")
 
 
+#: Longest request path written to a log: the client chooses its length.
+LOGGED_PATH = 200
+
+
+def loggable(path: str) -> str:
+    """A client's path fit for a one-line log: control characters escaped (no forged
+    lines), cut at :data:`LOGGED_PATH` characters."""
+    if not path.isprintable():
+        path = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in path)
+    return path if len(path) <= LOGGED_PATH else path[:LOGGED_PATH] + "…"
+
+
 def request_language(request: Request[Any, Any, Any]) -> str:
     """The language the client was reading: ``?lang=`` or, for a form already parsed (a
     refused CSRF token, an altered form), its ``_lang`` field; Bulgarian otherwise."""
@@ -84,7 +96,9 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     """Render any error as an HTML page in the request's language (JSON for the API)."""
     status = status_of(exc)
     if status >= 500:
-        log.exception("error serving %s %s", request.method, request.url.path, exc_info=exc)
+        log.exception(
+            "error serving %s %s", request.method, loggable(request.url.path), exc_info=exc
+        )
     elif status == 400 and isinstance(exc, InternalServerException):
         log.debug("client went away before its request was read")
     if request.url.path.startswith("/api/"):
@@ -105,4 +119,4 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     return Response(body.encode(), status_code=status, media_type="text/html", headers=headers)
 
 
-__all__ = ["ERRORS", "OneLinePerUpgrade", "error_page", "request_language"]
+__all__ = ["ERRORS", "OneLinePerUpgrade", "error_page", "loggable", "request_language"]

@@ -22,8 +22,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from survey_service.app import create_app
 from survey_service.settings import Settings
-from tests.conftest import FORMS, SECRET, SURVEY, seed_wave
+from tests.conftest import FORMS, SECRET, SURVEY, seed_wave, settings_for
 
 Client = AsyncTestClient[Litestar]
 FORM_BODY = {"content-type": "application/x-www-form-urlencoded"}
@@ -161,6 +162,33 @@ async def test_a_body_cut_short_by_a_dropped_connection_writes_no_traceback(
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 400
     assert "Traceback" not in log_lines.text and _app_records(log_lines) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/s/%0a2026-11-27 INFO forged line", "/%0d%0a%00%1b[31m", "/static/" + "a" * 5000],
+)
+async def test_the_access_log_writes_one_short_line_whatever_the_path(
+    db_path: Path, path: str
+) -> None:
+    """With ``SURVEY_ACCESS_LOG=1``: a path can neither forge a log line nor fill the disk."""
+    settings = settings_for(db_path, access_log=True)
+    await seed_wave(settings)
+    app = create_app(settings)  # (configures logging: attach the capture after it)
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(handler.format(record))  # type: ignore[method-assign]
+    access = logging.getLogger("survey_service.access")
+    access.addHandler(handler)
+    try:
+        async with AsyncTestClient(app=app) as client:
+            response = await client.get(path)
+    finally:
+        access.removeHandler(handler)
+    assert response.status_code == 404
+    [line] = lines
+    assert "\n" not in line and "\r" not in line and "\x00" not in line and "\x1b" not in line
+    assert line.startswith("GET /") and line.endswith(" 404") and len(line) < 220, line
 
 
 # ------------------------------------------------------------------ through the real HTTP server
