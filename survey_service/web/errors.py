@@ -66,8 +66,10 @@ LOGGED_PATH = 200
 
 
 def loggable(path: str) -> str:
-    """A client's path fit for a one-line log: control characters escaped (no forged
-    lines), cut at :data:`LOGGED_PATH` characters."""
+    """A client's path fit for a one-line log: no invitation code (``/t/…``), control
+    characters escaped (no forged lines), cut at :data:`LOGGED_PATH` characters."""
+    if path.startswith("/t/") and path != "/t/thanks":
+        return "/t/…"
     if not path.isprintable():
         path = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in path)
     return path if len(path) <= LOGGED_PATH else path[:LOGGED_PATH] + "…"

@@ -24,6 +24,7 @@ from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
 from survey_service.settings import Settings
+from survey_service.web.errors import loggable
 from tests.conftest import FORMS, SECRET, SURVEY, seed_wave, settings_for
 
 Client = AsyncTestClient[Litestar]
@@ -162,6 +163,13 @@ async def test_a_body_cut_short_by_a_dropped_connection_writes_no_traceback(
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 400
     assert "Traceback" not in log_lines.text and _app_records(log_lines) == []
+
+
+def test_a_path_in_a_log_is_one_line_without_codes() -> None:
+    assert loggable("/t/ABCD-EFGH-JKMN-PQ") == "/t/…" and loggable("/t/thanks") == "/t/thanks"
+    assert loggable("/s/\nforged\r\x00\x1b\u2028") == "/s/\\nforged\\r\\x00\\x1b\\u2028"
+    assert loggable("/анкета") == "/анкета"
+    assert loggable("/" + "a" * 5000) == "/" + "a" * 199 + "…"
 
 
 @pytest.mark.parametrize(
