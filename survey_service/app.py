@@ -12,12 +12,12 @@ from pathlib import Path
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import MutableScopeHeaders, State
-from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
 from .cli import SurveyCLIPlugin
 from .registry import Registry
 from .rendering import Renderer
+from .rendering.assets import Assets
 from .sealing import Sealer
 from .services.catalog import survey_kinds
 from .services.mixing import ClosedWaveMixer
@@ -26,12 +26,12 @@ from .storage import open_store
 from .storage.base import Store
 from .surveys.loader import Catalog, load_catalog
 from .web import admin, respondents
+from .web.assets import compression, static_file
 from .web.deps import Site, dependencies
-from .web.errors import error_page
+from .web.errors import error_page, loggable
 from .web.limits import AttemptLimiter
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).parent / "web" / "static"
 
 SECURITY_HEADERS = [
     (
@@ -48,16 +48,14 @@ SECURITY_HEADERS = [
 access_log = logging.getLogger("survey_service.access")
 
 
-def redact(path: str) -> str:
-    """A request path fit for a log: invitation codes never reach a log."""
-    return "/t/…" if path.startswith("/t/") and path != "/t/thanks" else path
-
-
 async def log_access(message: Message, scope: Scope) -> None:
     """One line per request, without client address, query string or codes."""
     if message["type"] == "http.response.start":
         access_log.info(
-            "%s %s %s", scope.get("method", ""), redact(scope.get("path", "")), message["status"]
+            "%s %s %s",
+            scope.get("method", ""),
+            loggable(scope.get("path", "")),
+            message["status"],
         )
 
 
@@ -76,11 +74,12 @@ def create_app(
     catalog = catalog or load_catalog(Path(settings.forms_dir))
     store = store or open_store(settings.database_url)
     registry = Registry(catalog, store, settings.wave_refresh_seconds)
+    assets = Assets()
     site = Site(
         settings=settings,
         store=store,
         registry=registry,
-        renderer=Renderer(),
+        renderer=Renderer(assets=assets),
         sealer=Sealer(settings.secret_key),
         attempts=AttemptLimiter(),
     )
@@ -109,17 +108,11 @@ def create_app(
         route_handlers=[
             *respondents.route_handlers,
             Router("/admin", route_handlers=admin.route_handlers),
-            create_static_files_router(
-                path="/static",
-                directories=[STATIC],
-                name="static",
-                include_in_schema=False,
-                cache_control=None,
-            ),
+            static_file,
         ],
         lifespan=[lifespan],
         dependencies=dependencies(site),
-        state=State({"site": site, "catalog": catalog}),
+        state=State({"site": site, "catalog": catalog, "assets": assets}),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="csrftoken",
@@ -130,6 +123,7 @@ def create_app(
         ),
         before_send=[add_security_headers, *([log_access] if settings.access_log else [])],
         exception_handlers={Exception: error_page},
+        compression_config=compression(),
         request_max_body_size=settings.max_body_bytes,
         plugins=[SurveyCLIPlugin()],
         debug=False,

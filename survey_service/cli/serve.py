@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from ..services import catalog
@@ -26,6 +28,7 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
     import uvicorn
 
     from ..app import create_app
+    from ..web.errors import OneLinePerUpgrade
 
     config = settings()
     try:
@@ -42,12 +45,14 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
     app = create_app(config)
     bind_host, bind_port = host or config.host, port or config.port
     click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {config.database_url})")
+    logging.getLogger("uvicorn.error").addFilter(OneLinePerUpgrade())
     uvicorn.run(
         app,
         host=bind_host,
         port=bind_port,
         access_log=False,  # the app logs requests itself, without addresses or codes
         server_header=False,
+        ws="none",  # no WebSocket routes: an upgrade is a plain request, logged once at most
         proxy_headers=bool(config.forwarded_allow_ips),
         forwarded_allow_ips=config.forwarded_allow_ips or None,
     )

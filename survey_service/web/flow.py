@@ -24,6 +24,7 @@ from ..surveys.answers import (
     visible_questions,
 )
 from ..surveys.model import Organisation, Survey
+from ..surveys.progress import progress
 from .messages import label_of, message_id
 from .pages import NO_STORE, html
 
@@ -93,11 +94,7 @@ class StepView:
             if name not in here and name not in META
             for value in values
         ]
-        visible_steps = [
-            i for i, s in enumerate(survey.sections) if i <= step and visible_questions(s, answers)
-        ]
-        position = len(visible_steps) if step in visible_steps else len(visible_steps) + 1
-        remaining = sum(1 for s in survey.sections[step + 1 :] if visible_questions(s, answers))
+        counter = progress(survey, step, answers)
         later_visible = next_section(survey, step, answers)
         errs = {
             e.item: self.renderer.gettext(lang, message_id(survey, e), **e.params) for e in errors
@@ -111,8 +108,9 @@ class StepView:
             "section": section,
             "step": step,
             "questions": questions,
-            "position": position,
-            "total": position + remaining,
+            "position": counter.position,
+            "total": counter.total,
+            "total_exact": counter.exact,
             "last": later_visible is None,
             "values": {k: raw.get(k, []) for k in here},
             "hidden": hidden,
