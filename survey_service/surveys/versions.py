@@ -114,12 +114,13 @@ def _corrected(old: Text, new: Text, corrects: Corrects | None) -> tuple[bool, b
     return True, declared
 
 
-def _scale(survey: Survey, q: Question) -> tuple[object, ...]:
+def _scale(survey: Survey, q: Question, dont_know_too: bool) -> tuple[object, ...]:
+    """The scale's labels (and its "don't know" label when both versions offer it)."""
     scale = survey.scales.get(q.scale or "")
     if scale is None:
         return ()
     labels = tuple((t.bg, t.en) for t in scale.labels)
-    dont_know = scale.dont_know if q.dont_know else None
+    dont_know = scale.dont_know if dont_know_too else None
     return labels, (dont_know.bg, dont_know.en) if dont_know else None
 
 
@@ -184,7 +185,10 @@ def _compare(old_survey: Survey, new_survey: Survey, item: str, old: _Item, new:
             details.append("reworded")
             before, after = text_a, text_b
             break
-    if qa.kind in ("likert", "matrix") and _scale(old_survey, qa) != _scale(new_survey, qb):
+    both = qa.dont_know and qb.dont_know
+    if qa.kind in ("likert", "matrix") and _scale(old_survey, qa, both) != _scale(
+        new_survey, qb, both
+    ):
         changes.append("rescaled")
         details.append(f"scale or its labels changed ({qa.scale} -> {qb.scale})")
     if _range(qa) != _range(qb):
