@@ -25,8 +25,15 @@ from .sealing import Sealer
 from .settings import Settings
 from .storage import open_store
 from .storage.base import Store
-from .surveys.loader import CatalogError, check_catalog, encode_survey, load_catalog
-from .surveys.model import Structure
+from .surveys.loader import (
+    CatalogError,
+    check_catalog,
+    decode_survey,
+    encode_survey,
+    load_catalog,
+)
+from .surveys.model import Structure, Survey
+from .surveys.versions import NewVersionCheck, check_new_version
 from .surveys.waves import WAVE_ID, Wave, now, overlapping, parse_local
 
 T = TypeVar("T")
@@ -136,10 +143,13 @@ async def open_wave(
     starts: dt.datetime | None,
     ends: dt.datetime | None,
     structure: str | None = None,
+    yes: bool = True,
 ) -> Wave:
     """Freeze the survey's current file as a form version and open a wave on it.
 
     A staff wave also freezes the organisations' structure (units and head counts) it uses.
+    What changed since the survey's earlier waves is printed; unless ``yes``, a change that
+    breaks comparability with one of them refuses to open.
     """
     catalog = load_catalog(Path(settings.forms_dir))
     loaded = catalog.surveys.get(survey_id)
@@ -168,6 +178,15 @@ async def open_wave(
         raise click.ClickException(
             f"wave '{clash.id}' of the same survey is open for the same organisations and time;"
             " close it first"
+        )
+    check = await _check_new_version(store, existing, loaded.survey, starts)
+    for line in check.lines():
+        click.echo(line)
+    if check.new_breaks and not yes:
+        raise click.ClickException(
+            "this version changes the meaning of items asked in earlier waves, so they will not"
+            " be compared; add --yes to open it anyway, or mark an editorial change with"
+            " 'corrects' in the survey file"
         )
     structure_hash = None
     if kind == "staff":
@@ -199,6 +218,23 @@ async def open_wave(
     return wave
 
 
+async def _check_new_version(
+    store: Store, existing: list[Wave], survey: Survey, starts: dt.datetime | None
+) -> NewVersionCheck:
+    """The survey's earlier waves (by start), their frozen versions against ``survey``."""
+    start = starts or now()
+    earlier = sorted(
+        (w for w in existing if w.survey_id == survey.id and (w.starts or start) <= start),
+        key=lambda w: (w.starts or dt.datetime.min.replace(tzinfo=dt.UTC), w.id),
+    )
+    versions = []
+    for wave in earlier:
+        definition = await store.form_version(wave.version)
+        if definition is not None:
+            versions.append((wave.id, decode_survey(definition)))
+    return check_new_version(versions, survey)
+
+
 @waves.command("open")
 @click.argument("survey")
 @click.option("--id", "wave_id", help="Wave id (default: SURVEY-PHASE-YEAR).")
@@ -214,6 +250,9 @@ async def open_wave(
 @click.option(
     "--structure", help="Staff waves: structure id in organisations.toml (default: the newest)."
 )
+@click.option(
+    "--yes", is_flag=True, help="Open even if items changed meaning since an earlier wave."
+)
 def waves_open(
     survey: str,
     wave_id: str | None,
@@ -222,6 +261,7 @@ def waves_open(
     starts: str | None,
     ends: str | None,
     structure: str | None,
+    yes: bool,
 ) -> None:
     """Open a wave of SURVEY, freezing its form version."""
     settings = _settings()
@@ -239,6 +279,7 @@ def waves_open(
                 start_at,
                 end_at,
                 structure,
+                yes=yes,
             ),
         )
     except CatalogError as exc:

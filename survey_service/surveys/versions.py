@@ -259,3 +259,50 @@ def describe(diff: FormDiff) -> list[str]:
     if editorial:
         lines.append(f"editorial changes declared (still comparable): {', '.join(editorial)}")
     return lines
+
+
+@dataclass(frozen=True)
+class NewVersionCheck:
+    """What a new wave's form version changes against the earlier waves of its survey."""
+
+    previous: str | None  # the wave just before
+    diff: FormDiff | None  # against the previous wave's version
+    #: earlier wave id -> items whose comparison with it the new version breaks
+    breaking: dict[str, list[str]]
+    #: the part of ``breaking`` that the previous wave's version did not break already (what
+    #: an operator must confirm; a wave on the same version as the previous one adds nothing)
+    new_breaks: dict[str, list[str]] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """For the operator (English)."""
+        out = []
+        if self.previous is not None and self.diff is not None and self.diff.items:
+            out.append(f"changes since wave {self.previous}:")
+            out += [f"  {line}" for line in describe(self.diff)]
+        for wave, items in self.breaking.items():
+            out.append(f"not comparable with wave {wave}: {', '.join(items)}")
+        return out
+
+
+def check_new_version(earlier: list[tuple[str, Survey]], current: Survey) -> NewVersionCheck:
+    """Compare ``current`` with the frozen versions of the earlier waves (oldest first, as
+    (wave id, definition))."""
+    diffs = {wave: diff_versions(survey, current) for wave, survey in earlier}
+    breaking = {
+        wave: [c.item for c in diff.breaking] for wave, diff in diffs.items() if diff.breaking
+    }
+    previous = earlier[-1] if earlier else None
+    new_breaks = {}
+    for wave, survey in earlier:
+        already = (
+            {c.item for c in diff_versions(survey, previous[1]).breaking} if previous else set()
+        )
+        fresh = [item for item in breaking.get(wave, []) if item not in already]
+        if fresh:
+            new_breaks[wave] = fresh
+    return NewVersionCheck(
+        previous[0] if previous else None,
+        diffs.get(previous[0]) if previous else None,
+        breaking,
+        new_breaks,
+    )
