@@ -236,3 +236,42 @@ def test_forms_check_refuses_a_wrong_declaration(
     loaded, problems = load_survey(tmp_path / FILE)
     assert loaded is None
     assert any(problem in str(p) and "staff_courteous" in str(p) for p in problems), problems
+
+
+def test_a_new_version_names_items_added_removed_reworded_rescaled(tmp_path: Path) -> None:
+    from survey_service.surveys.versions import check_new_version
+
+    base = frozen(tmp_path)
+    no_errors = ('  { id = "no_errors", dimension = "outcome", text = { bg = "Документът или '
+                 'отговорът, който получих, беше без грешки.", en = "The document or answer I '
+                 'got had no mistakes." } },\n')
+    new = frozen(
+        tmp_path,
+        (POLITE, 'en = "Staff were rude."'),
+        (no_errors, '  { id = "staff_helpful", dimension = "courtesy", text = { bg = "Помогнаха '
+                    'ми.", en = "Staff helped me." } },\n'),
+        ('{ bg = "Много доволен", en = "Very satisfied" }',
+         '{ bg = "Изключително доволен", en = "Extremely satisfied" }'),
+    )
+    check = check_new_version([("w1", base), ("w2", base)], new)
+    assert check.previous == "w2"
+    assert check.lines() == [
+        "changes since wave w2:",
+        "  added: staff_helpful",
+        "  removed: no_errors",
+        "  reworded: staff_courteous",
+        "  rescaled: overall_satisfaction",
+        "not comparable with wave w1: staff_courteous, no_errors, overall_satisfaction",
+        "not comparable with wave w2: staff_courteous, no_errors, overall_satisfaction",
+    ]
+    assert check.new_breaks == check.breaking
+    # a wave on the version the previous wave already had adds nothing to confirm
+    again = check_new_version([("w1", base), ("w2", new)], new)
+    assert again.diff is not None and again.diff.items == {}
+    assert again.breaking == {"w1": ["staff_courteous", "no_errors", "overall_satisfaction"]}
+    assert again.new_breaks == {}
+    # only an added item breaks nothing
+    added = frozen(tmp_path, (no_errors, no_errors + '  { id = "staff_helpful", dimension = '
+                              '"courtesy", text = { bg = "Помогнаха ми.", en = "Staff helped '
+                              'me." } },\n'))
+    assert check_new_version([("w1", base)], added).breaking == {}
