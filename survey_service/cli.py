@@ -6,7 +6,6 @@ The same group is offered to Litestar's own CLI through :class:`SurveyCLIPlugin`
 from __future__ import annotations
 
 import asyncio
-import csv
 import datetime as dt
 import hashlib
 import logging
@@ -21,6 +20,8 @@ import msgspec
 from litestar.plugins import CLIPluginProtocol
 
 from .anonymity import TOKEN_KINDS, MixError, mix_closed_waves
+from .exports.csv_writer import iter_csv
+from .exports.table import Table
 from .sealing import Sealer
 from .settings import Settings
 from .storage import open_store
@@ -521,11 +522,10 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
     # the files first: codes are stored only once somebody can hand them out
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        with open(files[0], "w", newline="", encoding="utf-8-sig") as f:
-            writer = csv.writer(f)
-            writer.writerow(["code", "url", "wave", "organisation", "unit"])
-            for code in codes:
-                writer.writerow([code, f"{base}/t/{code}", wave_id, organisation, unit])
+        rows = ([code, f"{base}/t/{code}", wave_id, organisation, unit] for code in codes)
+        columns = ["code", "url", "wave", "organisation", "unit"]
+        with open(files[0], "w", newline="", encoding="utf-8") as f:
+            f.writelines(iter_csv(Table("tokens", columns, rows)))
         slips = [(code, f"{base}/t/{code}", qr_svg(f"{base}/t/{code}")) for code in codes]
         page = Renderer().render(
             "bg",
