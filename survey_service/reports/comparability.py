@@ -11,7 +11,7 @@ import msgspec
 
 from ..i18n import N_, translations
 from ..surveys.loader import indicator_items
-from ..surveys.model import IndicatorDef, Survey, Text
+from ..surveys.model import LANGS, IndicatorDef, Survey, Text
 from ..surveys.versions import Change, FormDiff, ItemChange
 
 CHANGES: dict[Change, str] = {
@@ -49,8 +49,20 @@ class Plan:
     left_out: list[str]
 
 
-def _wording(text: Text | None, lang: str) -> str | None:
-    return None if text is None else text.get(lang)
+def wordings(before: Text | None, after: Text | None, lang: str
+             ) -> tuple[str | None, str | None]:
+    """An item's wording in each wave, in the report's language; when only the other language
+    changed, in that language, marked with its code (a Bulgarian report of an English edit
+    would otherwise show the same text twice)."""
+    shown = lang
+    if before is not None and after is not None and before.get(lang) == after.get(lang):
+        shown = next((other for other in LANGS if before.get(other) != after.get(other)), lang)
+    mark = f"[{shown}] " if shown != lang else ""
+
+    def text(t: Text | None) -> str | None:
+        return None if t is None else mark + t.get(shown)
+
+    return text(before), text(after)
 
 
 def item_difference(change: ItemChange, lang: str) -> Difference:
@@ -59,8 +71,8 @@ def item_difference(change: ItemChange, lang: str) -> Difference:
         reason = _("editorial change declared in the survey file: still comparable")
     else:
         reason = "; ".join(_(CHANGES[c]) for c in change.changes)
-    return Difference(id=change.item, reason=reason, baseline=_wording(change.before, lang),
-                      follow_up=_wording(change.after, lang))
+    baseline, follow_up = wordings(change.before, change.after, lang)
+    return Difference(id=change.item, reason=reason, baseline=baseline, follow_up=follow_up)
 
 
 def _declaration(definition: IndicatorDef) -> tuple[object, ...]:

@@ -24,7 +24,7 @@ from ..i18n import translations
 from ..indicators.result import Comparison, NotComputable
 from ..surveys.model import ExpectedResult
 from ..surveys.versions import FormDiff, diff_versions
-from .comparability import Difference, Plan, item_difference, plan_indicators
+from .comparability import Difference, Plan, item_difference, plan_indicators, wordings
 from .data import WaveMatrix
 from .kinds import compare_sides, wave_side
 from .panel import panel_rows
@@ -114,7 +114,8 @@ def _wording(c: _Context, item: str) -> tuple[str, str] | None:
     change = c.diff.items.get(item)
     if change is None or change.before is None or change.after is None:
         return None
-    return change.before.get(c.lang), change.after.get(c.lang)
+    before, after = wordings(change.before, change.after, c.lang)
+    return before or "", after or ""
 
 
 def _item_rows(c: _Context) -> tuple[dict[str, Row], dict[str, Result]]:

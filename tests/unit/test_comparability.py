@@ -275,3 +275,13 @@ def test_a_new_version_names_items_added_removed_reworded_rescaled(tmp_path: Pat
                               '"courtesy", text = { bg = "Помогнаха ми.", en = "Staff helped '
                               'me." } },\n'))
     assert check_new_version([("w1", base)], added).breaking == {}
+
+
+def test_a_bulgarian_report_shows_an_english_only_rewording_in_english(tmp_path: Path) -> None:
+    before, after = frozen(tmp_path), frozen(tmp_path, (POLITE, 'en = "Staff were rude."'))
+    report = build_report(demo(before, "a", 100, 1), demo(after, "b", 100, 2), [], lang="bg")
+    change = next(d for d in report.not_comparable if d.id == "staff_courteous")
+    assert change.reason == "въпросът е преформулиран"
+    assert (change.baseline, change.follow_up) == ("[en] Staff were polite and considerate.",
+                                                   "[en] Staff were rude.")
+    assert "Не е сравнимо:" in to_table(report)
