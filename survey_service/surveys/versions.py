@@ -253,6 +253,11 @@ def describe(diff: FormDiff) -> list[str]:
     lines = []
     for kind in CHANGE_NAMES:
         items = diff.of(kind)
+        if kind == "options":  # which codes: the author may have meant only a new label
+            items = [
+                f"{i} ({'; '.join(d for d in diff.items[i].details if d.startswith('options'))})"
+                for i in items
+            ]
         if items:
             lines.append(f"{CHANGE_NAMES[kind]}: {', '.join(items)}")
     editorial = [c.item for c in diff.items.values() if c.comparable and c.editorial]

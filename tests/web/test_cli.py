@@ -175,7 +175,7 @@ def test_waves_open_shows_what_changed_and_asks_before_breaking_comparability(
     assert code != 0, out
     assert "changes since wave cs-base:" in out
     assert "reworded: staff_courteous" in out
-    assert "options changed: service" in out
+    assert "options changed: service (options added: waste)" in out
     assert "editorial changes declared (still comparable): treated_fairly" in out
     assert "not comparable with wave cs-base: service, staff_courteous" in out
     assert "--yes" in out and "Traceback" not in out
