@@ -285,3 +285,13 @@ def test_a_bulgarian_report_shows_an_english_only_rewording_in_english(tmp_path:
     assert (change.baseline, change.follow_up) == ("[en] Staff were polite and considerate.",
                                                    "[en] Staff were rude.")
     assert "Не е сравнимо:" in to_table(report)
+
+
+def test_a_declaration_may_list_several_earlier_texts(tmp_path: Path) -> None:
+    """Two corrections in a row: the third version still compares with the first."""
+    first = frozen(tmp_path)
+    third = frozen(tmp_path, (POLITE, 'en = "Staff were polite, and considerate!" }, corrects = '
+                              '{ en = ["Staff were polite and considerate.", "Staff were polite '
+                              'and considerate!"]'))
+    change = diff_versions(first, third).items["staff_courteous"]
+    assert change.comparable and change.editorial
