@@ -152,13 +152,15 @@ def _option_changes(old: list[Option], new: list[Option]) -> list[str]:
 
 def _show_if(survey: Survey, q: Question) -> tuple[object, ...] | None:
     """Who is asked: the condition, and the labels of the answers it names (an option
-    relabelled under the same code asks other people)."""
+    relabelled under the same code asks other people), and who was asked that question."""
     if q.show_if is None:
         return None
     target = survey.question(q.show_if.question)
     labels = {o.code: (o.label.bg, o.label.en) for o in target.options} if target else {}
     values = sorted(q.show_if.any_of, key=str)
-    return q.show_if.question, tuple(values), tuple(labels.get(str(v)) for v in values)
+    upstream = _show_if(survey, target) if target is not None else None  # who saw the target
+    return (q.show_if.question, tuple(values), tuple(labels.get(str(v)) for v in values),
+            upstream)
 
 
 def _compare(old_survey: Survey, new_survey: Survey, item: str, old: _Item, new: _Item

@@ -295,3 +295,25 @@ def test_a_declaration_may_list_several_earlier_texts(tmp_path: Path) -> None:
                               'and considerate!"]'))
     change = diff_versions(first, third).items["staff_courteous"]
     assert change.comparable and change.editorial
+
+
+def test_who_saw_the_condition_counts_too() -> None:
+    """premises_accessible is shown to desk visitors; if the channel question itself is asked
+    of fewer people, so is premises_accessible."""
+    import msgspec
+
+    from survey_service.surveys.model import ShowIf
+    from tests.unit.test_report import CITIZEN
+
+    def narrowed(q):  # type: ignore[no-untyped-def]
+        if q.id != "channel":
+            return q
+        return msgspec.structs.replace(q, show_if=ShowIf(question="service",
+                                                         any_of=["local_taxes"]))
+
+    later = msgspec.structs.replace(CITIZEN, sections=[
+        msgspec.structs.replace(s, questions=[narrowed(q) for q in s.questions])
+        for s in CITIZEN.sections])
+    diff = diff_versions(CITIZEN, later)
+    assert {"channel", "premises_accessible", "wait_minutes"} <= set(diff.of("show_if"))
+    assert "staff_courteous" not in diff.items
