@@ -20,7 +20,7 @@ from ..exports.table import Table
 from ..i18n import translations
 from ..indicators.result import NotComputable
 from ..surveys.versions import diff_versions
-from .comparability import Difference, plan_indicators
+from .comparability import Difference, item_difference, plan_indicators
 from .data import WaveMatrix
 from .kinds import wave_side
 
@@ -101,6 +101,8 @@ def breakdown(
     """Every indicator of the baseline's survey, by group, for both waves."""
     diff = diff_versions(baseline.survey, follow_up.survey)
     plans, refused = plan_indicators(baseline.survey, follow_up.survey, diff, lang)
+    if by == "service" and not diff.comparable("service"):  # the groups themselves changed
+        refused.insert(0, item_difference(diff.items["service"], lang))
     groups_a = _groups(baseline, by, unit_mapping)
     groups_b = _groups(follow_up, by)
     names = sorted({g for g in [*groups_a.tolist(), *groups_b.tolist()] if g})

@@ -317,3 +317,15 @@ def test_who_saw_the_condition_counts_too() -> None:
     diff = diff_versions(CITIZEN, later)
     assert {"channel", "premises_accessible", "wait_minutes"} <= set(diff.of("show_if"))
     assert "staff_courteous" not in diff.items
+
+
+def test_a_breakdown_by_changed_services_says_so(tmp_path: Path) -> None:
+    from survey_service.reports.breakdown import breakdown, breakdown_table
+
+    before = frozen(tmp_path)
+    after = frozen(tmp_path, ('en = "Local taxes and fees"', 'en = "Local taxes, fees and fines"'))
+    a, b = demo(before, "a", 300, 1), demo(after, "b", 300, 2, follow=True)
+    result = breakdown(a, b, "service", lang="en", min_group=10)
+    assert [d.id for d in result.not_comparable] == ["service"]
+    assert "service: the options changed" in breakdown_table(result, "en")
+    assert breakdown(a, b, "channel", lang="en", min_group=10).not_comparable == []
