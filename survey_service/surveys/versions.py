@@ -50,10 +50,6 @@ class ItemChange:
     def comparable(self) -> bool:
         return not self.changes
 
-    def reason(self) -> str:
-        """One line in English naming every change of meaning."""
-        return "; ".join(self.details) if self.details else "editorial change declared"
-
 
 @dataclass(frozen=True)
 class FormDiff:
