@@ -329,3 +329,8 @@ def test_a_breakdown_by_changed_services_says_so(tmp_path: Path) -> None:
     assert [d.id for d in result.not_comparable] == ["service"]
     assert "service: the options changed" in breakdown_table(result, "en")
     assert breakdown(a, b, "channel", lang="en", min_group=10).not_comparable == []
+
+
+def test_a_number_range_changed(tmp_path: Path) -> None:
+    report = two_waves(tmp_path, ("min = 1\nmax = 20", "min = 1\nmax = 5"))
+    assert refused(report) == {"visit_count": "the scale, its labels or the range changed"}
