@@ -9,7 +9,8 @@ import click
 from ..services import reports
 from ..services import waves as service
 from ..services.errors import Invalid
-from ..surveys.waves import now, parse_local
+from ..storage.base import Store
+from ..surveys.waves import Wave, now, parse_local
 from .base import cell, echo_json, echo_table, settings, with_store
 
 
@@ -42,6 +43,9 @@ def _parse_time(value: str | None) -> dt.datetime | None:
 @click.option(
     "--structure", help="Staff waves: structure id in organisations.toml (default: the newest)."
 )
+@click.option(
+    "--yes", is_flag=True, help="Open even if items changed meaning since an earlier wave."
+)
 def waves_open(
     survey: str,
     wave_id: str | None,
@@ -50,16 +54,23 @@ def waves_open(
     starts: str | None,
     ends: str | None,
     structure: str | None,
+    yes: bool,
 ) -> None:
-    """Open a wave of SURVEY, freezing its form version."""
+    """Open a wave of SURVEY, freezing its form version; say what changed since the survey's
+    earlier waves, and ask for --yes before a change breaks comparability with one of them."""
     config = settings()
     start_at, end_at = _parse_time(starts), _parse_time(ends)
-    wave = with_store(
-        config,
-        lambda store: service.open_wave(
-            config, store, survey, wave_id, phase, list(organisations), start_at, end_at, structure
-        ),
-    )
+
+    async def work(store: Store) -> Wave:
+        check = await service.version_changes(config, store, survey, start_at)
+        for line in check.lines():
+            click.echo(line)
+        return await service.open_wave(
+            config, store, survey, wave_id, phase, list(organisations), start_at, end_at,
+            structure, yes=yes,
+        )
+
+    wave = with_store(config, work)
     click.echo(
         f"opened wave {wave.id} of {wave.survey_id}, form version {wave.version}"
         f" ({wave.state(now())})"

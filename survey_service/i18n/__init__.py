@@ -57,3 +57,8 @@ def fmt_date(value: dt.date, lang: str) -> str:
 
 def fmt_number(value: float, lang: str) -> str:
     return format_decimal(value, locale=Locale(lang))
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import secrets
 from pathlib import Path
 
 from ..anonymity import TOKEN_KINDS
+from ..exports.csv_writer import iter_csv
+from ..exports.table import Table
 from ..rendering import Renderer
 from ..rendering.slips import code_url, render_slips
 from ..settings import Settings
@@ -70,11 +71,10 @@ def _write_files(
 def _write_csv(
     path: Path, codes: list[str], base: str, wave: Wave, org: Organisation, unit: str
 ) -> None:
-    with open(path, "w", newline="", encoding="utf-8-sig") as f:
-        writer = csv.writer(f)
-        writer.writerow(["code", "url", "wave", "organisation", "unit"])
-        for code in codes:
-            writer.writerow([code, code_url(base, code), wave.id, org.id, unit])
+    rows = ([code, code_url(base, code), wave.id, org.id, unit] for code in codes)
+    columns = ["code", "url", "wave", "organisation", "unit"]
+    with open(path, "w", newline="", encoding="utf-8") as f:  # the writer adds the BOM
+        f.writelines(iter_csv(Table("tokens", columns, rows)))
 
 
 async def issue_tokens(

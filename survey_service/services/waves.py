@@ -12,7 +12,9 @@ from ..anonymity import TOKEN_KINDS
 from ..sealing import Sealer
 from ..settings import Settings
 from ..storage.base import Store
-from ..surveys.loader import encode_survey
+from ..surveys.loader import decode_survey, encode_survey
+from ..surveys.model import Survey
+from ..surveys.versions import NewVersionCheck, check_new_version
 from ..surveys.waves import SOFIA, WAVE_ID, Wave, now, overlapping
 from .catalog import find_organisation, find_survey, freeze_structures, load, survey_kinds
 from .errors import Invalid, NotFound, Refused
@@ -41,10 +43,13 @@ async def open_wave(
     starts: dt.datetime | None,
     ends: dt.datetime | None,
     structure: str | None = None,
+    yes: bool = True,
 ) -> Wave:
     """Freeze the survey's current file as a form version and open a wave on it.
 
     A staff wave also freezes the organisations' structure (units and head counts) it uses.
+    Unless ``yes``, a version that changes the meaning of items asked in an earlier wave of
+    the survey is refused (:func:`version_changes` says what changed).
     """
     catalog = load(settings)
     loaded = find_survey(catalog, survey_id)
@@ -70,6 +75,13 @@ async def open_wave(
         raise Refused(
             f"wave '{clash.id}' of the same survey is open for the same organisations and time;"
             " close it first"
+        )
+    check = await _check_new_version(store, existing, loaded.survey, starts)
+    if check.new_breaks and not yes:
+        raise Refused(
+            "this version changes the meaning of items asked in earlier waves, so they will not"
+            " be compared; add --yes to open it anyway, or mark an editorial change with"
+            " 'corrects' in the survey file"
         )
     structure_hash = None
     if kind == "staff":
@@ -97,6 +109,32 @@ async def open_wave(
     )
     await store.add_wave(wave)
     return wave
+
+
+async def version_changes(
+    settings: Settings, store: Store, survey_id: str, starts: dt.datetime | None
+) -> NewVersionCheck:
+    """What the survey file changed since the survey's earlier waves (items added, removed,
+    reworded, rescaled, declared editorial changes), before a wave is opened on it."""
+    loaded = find_survey(load(settings), survey_id)
+    return await _check_new_version(store, await store.waves(), loaded.survey, starts)
+
+
+async def _check_new_version(
+    store: Store, existing: list[Wave], survey: Survey, starts: dt.datetime | None
+) -> NewVersionCheck:
+    """The survey's earlier waves (by start), their frozen versions against ``survey``."""
+    start = starts or now()
+    earlier = sorted(
+        (w for w in existing if w.survey_id == survey.id and (w.starts or start) <= start),
+        key=lambda w: (w.starts or dt.datetime.min.replace(tzinfo=dt.UTC), w.id),
+    )
+    versions = []
+    for wave in earlier:
+        definition = await store.form_version(wave.version)
+        if definition is not None:
+            versions.append((wave.id, decode_survey(definition)))
+    return check_new_version(versions, survey)
 
 
 async def close_wave(settings: Settings, store: Store, wave_id: str) -> tuple[Wave, list[str]]:

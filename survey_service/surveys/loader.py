@@ -7,7 +7,6 @@ file was refused.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from .checks import SNAKE, check_show_if_values, validate_question
 from .model import (
     LANGS,
     ExpectedResult,
@@ -28,7 +28,6 @@ from .model import (
 )
 from .reading import UnreadableFile, read_toml
 
-SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 ORGANISATIONS_FILE = "organisations.toml"
 EXPECTED_RESULTS_FILE = "expected-results.toml"
@@ -197,7 +196,7 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
                 if item in seen:
                     bad(q.id, f"duplicate id '{item}' (already used by question '{seen[item]}')")
                 seen.setdefault(item, q.id)
-            _check_question(survey, q, bad)
+            validate_question(survey, q, bad)
             if q.show_if is not None:
                 target = q.show_if.question
                 if target not in questions_by_id:
@@ -214,7 +213,7 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
                         "it may only depend on an earlier section (pages work without JavaScript)",
                     )
                 else:
-                    _check_show_if_values(survey, q, questions_by_id[target], bad)
+                    check_show_if_values(survey, q, questions_by_id[target], bad)
             questions_by_id[q.id] = q
             section_of[q.id] = s_index
     if not out:
@@ -274,83 +273,6 @@ def _check_indicators(survey: Survey, bad: Any) -> None:
             bad(None, f"{where}: a {ind.kind} indicator needs {wanted} items, not {wrong}")
         if ind.kind in ("mean", "nps") and len(items) != 1:
             bad(None, f"{where}: a {ind.kind} indicator takes exactly one item")
-
-
-def _check_question(survey: Survey, q: Question, bad: Any) -> None:
-    if q.dimension is not None and q.dimension not in survey.dimensions:
-        bad(q.id, f"unknown dimension '{q.dimension}' (declare it under [dimensions])")
-    for row in q.rows:
-        if row.dimension is not None and row.dimension not in survey.dimensions:
-            bad(q.id, f"row '{row.id}' has unknown dimension '{row.dimension}'")
-    if q.kind in ("likert", "matrix"):
-        if q.scale is None:
-            bad(q.id, f"a {q.kind} question needs a scale")
-        elif q.scale not in survey.scales:
-            bad(q.id, f"unknown scale '{q.scale}'")
-        elif q.dont_know and survey.scales[q.scale].dont_know is None:
-            bad(q.id, f"dont_know is set but scale '{q.scale}' has no dont_know label")
-    elif q.scale is not None or q.dont_know:
-        bad(q.id, f"scale and dont_know apply only to likert and matrix, not {q.kind}")
-    if q.kind == "matrix":
-        if not q.rows:
-            bad(q.id, "a matrix needs rows")
-        if q.dimension is not None or q.reverse:
-            bad(q.id, "a matrix sets dimension and reverse on its rows")
-    elif q.rows:
-        bad(q.id, f"rows apply only to matrix, not {q.kind}")
-    if q.kind in ("single", "multi"):
-        if len(q.options) < 2:
-            bad(q.id, f"a {q.kind} question needs at least two options")
-        codes = [o.code for o in q.options]
-        for code in codes:
-            if not SNAKE.match(code):
-                bad(q.id, f"option code '{code}' must be snake_case")
-        if len(set(codes)) != len(codes):
-            bad(q.id, "duplicate option codes")
-    elif q.options:
-        bad(q.id, f"options apply only to single and multi, not {q.kind}")
-    if q.max_choices is not None and (q.kind != "multi" or q.max_choices < 1):
-        bad(q.id, "max_choices applies only to multi and must be at least 1")
-    if q.kind == "number":
-        if q.min is None or q.max is None:
-            bad(q.id, "a number question needs min and max")
-        elif q.min > q.max:
-            bad(q.id, f"min {q.min} is greater than max {q.max}")
-    elif q.min is not None or q.max is not None:
-        bad(q.id, f"min and max apply only to number, not {q.kind}")
-    if q.kind == "text" and not 1 <= q.max_length <= 10_000:
-        bad(q.id, "max_length must be between 1 and 10000")
-    for name in ("min_date", "max_date"):
-        value = getattr(q, name)
-        if value is None:
-            continue
-        if q.kind != "date":
-            bad(q.id, f"{name} applies only to date, not {q.kind}")
-        else:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                bad(q.id, f"{name} '{value}' is not a date (YYYY-MM-DD)")
-
-
-def _check_show_if_values(survey: Survey, q: Question, target: Question, bad: Any) -> None:
-    assert q.show_if is not None
-    if target.kind in ("single", "multi"):
-        allowed: set[str | int] = {o.code for o in target.options}
-    elif target.kind == "likert":
-        allowed = (
-            set(range(1, survey.scale_of(target).points + 1))
-            if target.scale in (survey.scales)
-            else set()
-        )
-    elif target.kind == "nps":
-        allowed = set(range(11))
-    else:
-        bad(q.id, f"show_if cannot depend on a {target.kind} question ('{target.id}')")
-        return
-    for value in q.show_if.any_of:
-        if value not in allowed:
-            bad(q.id, f"show_if value {value!r} is not an answer of question '{target.id}'")
 
 
 def load_survey(path: Path) -> tuple[LoadedSurvey | None, list[FormProblem]]:

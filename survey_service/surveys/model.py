@@ -31,11 +31,27 @@ class Text(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return self.en if lang == "en" else self.bg
 
 
+class Corrects(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An editorial change declared by the survey's author: the earlier wording(s) that the
+    current text corrects without changing its meaning (a typo, punctuation). An item whose
+    only change between two form versions is declared here stays comparable across them."""
+
+    bg: str | list[str] | None = None
+    en: str | list[str] | None = None
+
+    def earlier(self, lang: str) -> list[str]:
+        value = self.en if lang == "en" else self.bg
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+
+
 class Option(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One choice of a ``single`` or ``multi`` question."""
 
     code: str
     label: Text
+    corrects: Corrects | None = None
 
 
 class Scale(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -56,6 +72,7 @@ class Row(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: Text
     dimension: str | None = None
     reverse: bool = False
+    corrects: Corrects | None = None
 
 
 class ShowIf(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -69,6 +86,7 @@ class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: str
     kind: QuestionKind
     text: Text
+    corrects: Corrects | None = None
     hint: Text | None = None
     required: bool = False
     show_if: ShowIf | None = None

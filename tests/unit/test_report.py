@@ -147,8 +147,8 @@ def test_questions_not_comparable_are_listed_with_the_reason() -> None:
     a = demo(CITIZEN, "a", 200, 5)
     b = demo(changed, "b", 200, 6)
     report = build_report(a, b, CATALOG.expected_results, lang="en")
-    reasons = dict(report.not_comparable)
-    assert "csqi" in reasons and "items differ" in reasons["csqi"]
+    reasons = {d.id: d.reason for d in report.not_comparable}
+    assert "csqi" in reasons and "items or dimensions differ" in reasons["csqi"]
     assert all(r.id != "csqi" for r in report.rows if r.section == "indicator")
     focus = next(r for r in report.rows if r.id == "citizen_focus")
     assert focus.status == "not computable"

@@ -105,3 +105,79 @@ def test_no_report_from_an_open_staff_wave(env: dict[str, str]) -> None:
     assert run(env, "waves", "open", "staff-survey", "--id", "s1", "--org", "elena")[0] == 0
     code, out = run(env, "report", "staff-survey", "--baseline", "s1", "--follow-up", "s1")
     assert code != 0 and "still open" in out
+
+
+def _answer(env: dict[str, str], wave_id: str, seed: int) -> None:
+    """Synthetic answers to a wave, on its own frozen form version."""
+    import asyncio
+
+    import numpy as np
+
+    from survey_service.demo import BASELINE, generate
+    from survey_service.storage import open_store
+    from survey_service.surveys.loader import decode_survey
+
+    async def work() -> None:
+        store = open_store(env["SURVEY_DATABASE_URL"])
+        await store.open()
+        try:
+            wave = next(w for w in await store.waves() if w.id == wave_id)
+            definition = await store.form_version(wave.version)
+            assert definition is not None
+            for chunk in generate(decode_survey(definition), 200, BASELINE,
+                                  np.random.default_rng(seed), wave_id=wave_id,
+                                  version=wave.version, organisations=["elena"],
+                                  days=[dt.date(2026, 3, 2)]):
+                await store.import_responses(chunk)
+        finally:
+            await store.close()
+
+    asyncio.run(work())
+
+
+def test_waves_open_shows_what_changed_and_asks_before_breaking_comparability(
+    env: dict[str, str], forms_dir: Path
+) -> None:
+    """Issue 17: an item reworded to its opposite under the same id is caught when the next
+    wave opens, not after people have answered; the report then refuses to compare it."""
+    past = ["--org", "elena", "--starts", "2026-03-02", "--ends", "2026-04-30 18:00"]
+    assert run(env, "waves", "open", SURVEY, "--id", "cs-base", *past)[0] == 0
+    _answer(env, "cs-base", 1)
+    path = forms_dir / f"{SURVEY}.toml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('en = "Staff were polite and considerate."', 'en = "Staff were rude."')
+    text = text.replace(  # a typo fixed, declared editorial
+        'en = "I was treated fairly, like everyone else." }',
+        'en = "I was treated fairly, like everybody else." }, '
+        'corrects = { en = "I was treated fairly, like everyone else." }')
+    text = text.replace('{ code = "other",', '{ code = "waste", label = { bg = "Отпадъци", '
+                        'en = "Waste collection" } },\n  { code = "other",')
+    path.write_text(text, encoding="utf-8")
+    assert run(env, "forms", "check")[0] == 0
+    later = ["--phase", "annual", "--org", "elena", "--starts", "2027-03-01",
+             "--ends", "2027-04-30 18:00"]
+    code, out = run(env, "waves", "open", SURVEY, "--id", "cs-annual", *later)
+    assert code != 0, out
+    assert "changes since wave cs-base:" in out
+    assert "reworded: staff_courteous" in out
+    assert "options changed: service (options added: waste)" in out
+    assert "editorial changes declared (still comparable): treated_fairly" in out
+    assert "not comparable with wave cs-base: service, staff_courteous" in out
+    assert "--yes" in out and "Traceback" not in out
+    assert [w["id"] for w in json.loads(run(env, "waves", "list", "--json")[1])] == ["cs-base"]
+    code, out = run(env, "waves", "open", SURVEY, "--id", "cs-annual", *later, "--yes")
+    assert code == 0 and "opened wave cs-annual" in out and "reworded: staff_courteous" in out
+    _answer(env, "cs-annual", 2)
+    code, out = run(env, "report", SURVEY, "--baseline", "cs-base", "--follow-up", "cs-annual",
+                    "--lang", "en")
+    assert code == 0, out
+    not_comparable = out.split("Not comparable:")[1]
+    assert "staff_courteous: the question was reworded" in not_comparable
+    assert "baseline: Staff were polite and considerate." in not_comparable
+    assert "follow-up: Staff were rude." in not_comparable
+    assert "treated_fairly, as asked in the follow-up: I was treated fairly, like everybody " \
+        "else." in out
+    # the next wave on the same version: nothing to say, nothing to confirm
+    code, out = run(env, "waves", "open", SURVEY, "--id", "cs-next", "--phase", "annual",
+                    "--org", "elena", "--starts", "2028-03-01", "--ends", "2028-04-30 18:00")
+    assert code == 0 and "changes since" not in out and "not comparable with wave cs-base" in out
