@@ -15,9 +15,11 @@ import numpy.typing as npt
 
 from .. import indicators as ind
 from ..indicators.result import Estimate, NotComputable
+from ..surveys.coding import MISSING
 from ..surveys.loader import indicator_items
 from ..surveys.model import IndicatorDef
 from .data import WaveMatrix
+from .shares import share_estimate
 
 By = Literal["organisation", "unit", "channel", "service"]
 
@@ -67,6 +69,9 @@ def _value(definition: IndicatorDef, items: Sequence[str], m: WaveMatrix) -> flo
         return None
     first = m.item(items[0])
     assert first is not None
+    if definition.kind == "share":
+        share = share_estimate(definition, m)
+        return share.value if isinstance(share, Estimate) else None
     if definition.kind == "nps":
         result = ind.nps(m.raw(items[0]))
         return None if isinstance(result, NotComputable) else result.nps
@@ -92,6 +97,9 @@ def _valid_n(items: Sequence[str], m: WaveMatrix) -> int:
         spec, column = m.item(item), m.raw(item)
         if spec is None or column is None:
             return 0
+        if spec.kind == "number":
+            counts.append(int((column != MISSING).sum()))
+            continue
         top = 10 if spec.kind == "nps" else spec.points
         low = 0 if spec.kind == "nps" else 1
         counts.append(int(((column >= low) & (column <= top)).sum()))

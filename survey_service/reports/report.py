@@ -21,6 +21,7 @@ from ..indicators.result import Comparison, Estimate, NotComputable
 from ..surveys.loader import indicator_items
 from ..surveys.model import ExpectedResult, IndicatorDef, Survey
 from .data import WaveMatrix
+from .shares import compare_share
 
 Status = Literal["met", "not met", "not significant", "not computable"]
 SIGNIFICANCE = 0.05
@@ -91,6 +92,8 @@ def comparable(a: Survey, b: Survey, definition: IndicatorDef) -> str | None:
         return "not declared in the follow-up form version"
     if other.kind != definition.kind:
         return f"its kind changed ({definition.kind} -> {other.kind})"
+    if other.share != definition.share:
+        return "the answers it counts changed"
     items_a, items_b = indicator_items(a, definition.id), indicator_items(b, definition.id)
     if set(items_a) != set(items_b):
         changed = sorted(set(items_a) ^ set(items_b))
@@ -150,6 +153,10 @@ def _compute(
         vb = rb.nps if not isinstance(rb, NotComputable) else None
         _precision(row, ra, rb)
         return va, vb, ind.compare_nps(a.raw(items[0]), b.raw(items[0])), row
+    if kind == "share":
+        ea, eb, comparison = compare_share(definition, a, b, pop_a, pop_b)
+        _precision(row, ea, eb)
+        return _value(ea), _value(eb), comparison, row
     points = _points(a, items)
     if isinstance(points, NotComputable):
         return None, None, points, row
