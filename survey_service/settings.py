@@ -35,6 +35,11 @@ DOCS: dict[str, str] = {
     "(never below 5).",
     "wave_refresh_seconds": "How often a running server re-reads the waves that the CLI opens "
     "and closes.",
+    "retention_years": "Answers and the list of used staff codes are kept until 31 December of "
+    "this many years after the year a wave closes (the EU programme's rule for project "
+    "documents), then deleted; shown in the privacy notice.",
+    "comments_review_days": "Within this many days of a wave's end, analysts remove personal "
+    "details from free-text answers; shown in the privacy notice.",
 }
 
 
@@ -52,6 +57,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kiosk_restart_seconds: int = 30
     wave_refresh_seconds: float = 2.0
     min_group: int = 10
+    retention_years: int = 5
+    comments_review_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -67,6 +74,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             settings = msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
             raise ValueError(f"bad setting: {exc} (environment variables SURVEY_*)") from exc
+        if settings.retention_years < 1 or settings.comments_review_days < 1:
+            raise ValueError("SURVEY_RETENTION_YEARS and SURVEY_COMMENTS_REVIEW_DAYS must be "
+                             "at least 1")
         if settings.min_group < 5:
             raise ValueError("SURVEY_MIN_GROUP must be at least 5")
         if not settings.secret_key:

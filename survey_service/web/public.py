@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import tomllib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -37,7 +38,7 @@ from ..surveys.coding import encode_codes
 from ..surveys.model import Organisation, Survey
 from ..surveys.waves import SOFIA, today_in_sofia
 from .messages import label_of, message_id
-from .render import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
+from .render import CSRF_SLOT, KEY_SLOT, TEMPLATES, Renderer, fill, long_date, show_if_labels
 
 NO_STORE = {"cache-control": "no-store"}
 CHANNELS = {"web", "kiosk", "paper"}
@@ -447,6 +448,7 @@ async def survey_paper(
     survey, version = (
         (choice.survey, choice.wave.version) if choice else (loaded.survey, loaded.version)
     )
+    settings = request.app.state.settings
     page = renderer.cached(
         ("paper", version, lang, organisation.id),
         lang,
@@ -456,6 +458,8 @@ async def survey_paper(
         version=version,
         form_number=f"{survey.id.split('-')[0][:3].upper()}-{version[:6].upper()}",
         show_if_labels=show_if_labels(survey, lang),
+        retention_years=settings.retention_years,
+        notice_url=f"{settings.public_url.rstrip('/')}/privacy?org={organisation.id}&lang={lang}",
     )
     return html(page)
 
@@ -516,18 +520,42 @@ async def privacy(
     query = {"lang": other, **({"org": organisation.id} if organisation else {})}
     if is_staff:
         query["staff"] = "1"
+    settings = request.app.state.settings
+    await registry.refresh()
+    # the smallest group of the open staff or training waves (each keeps its own threshold)
+    groups = [
+        w.min_group
+        for w in registry.open_waves()
+        if (organisation is None or w.covers(organisation.id))
+        and (s := registry.survey_version(w.version)) is not None
+        and s.kind != "citizen"
+    ]
+    min_group = min(groups) if groups else settings.min_group
+    this_year = today_in_sofia().year
     return html(
         renderer.cached(
-            ("privacy", lang, organisation.id if organisation else None, kiosk == "1", is_staff),
+            ("privacy", lang, organisation.id if organisation else None, kiosk == "1", is_staff,
+             min_group, this_year),
             lang,
             "pages/privacy.html",
             org=organisation,
             kiosk=kiosk == "1",
             staff=is_staff,
             organisations=list(registry.catalog.organisations.values()),
+            min_group=min_group,
+            retention_years=settings.retention_years,
+            comments_days=settings.comments_review_days,
+            this_year=this_year,
             switch_url="/privacy?" + urlencode(query),
         )
     )
+
+
+def _statement_facts(lang: str) -> dict[str, Any]:
+    """The accessibility statement's dates and reply time, from its data file (not code)."""
+    path = TEMPLATES / "pages" / "accessibility.toml"
+    facts: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {k: long_date(v, lang) if isinstance(v, dt.date) else v for k, v in facts.items()}
 
 
 @get("/accessibility", name="accessibility")
@@ -547,7 +575,8 @@ async def accessibility(
             "pages/accessibility.html",
             kiosk=kiosk == "1",
             organisations=list(registry.catalog.organisations.values()),
-            reviewed=long_date(dt.date(2026, 11, 25), lang),
+            facts=_statement_facts(lang),
+            site=request.app.state.settings.public_url,
             switch_url=f"/accessibility?lang={other}",
         )
     )
