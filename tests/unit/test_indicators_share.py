@@ -118,6 +118,7 @@ def test_report_share_of_a_number_item() -> None:
     assert row.baseline == pytest.approx(100 * 20 / 60) and row.follow_up == pytest.approx(
         100 * 40 / 60)
     z, p = proportions_ztest([40, 20], [60, 60])
+    assert row.statistic == pytest.approx(z, abs=1e-9)
     assert row.p == pytest.approx(p, abs=1e-9)
 
 
