@@ -176,8 +176,8 @@ async def test_paper_questionnaire_prints_no_ids_explains_the_star_and_informs(
     assert "Администратор на лични данни: Община Елена" in text
     assert "КЗЛД" in text and "/privacy?org=elena" in text
     # conditions point to question numbers and quote answers the Bulgarian way
-    assert "Попълнете тази част само ако на въпрос 1 сте отговорили „Днес“ или" in text
+    assert "Попълнете тази част само ако на въпрос 1 сте отговорили „Днес“, „През" in text
     assert "“" not in text.replace("„", "").replace("“", "", text.count("„"))
     english = text_of((await client.get(f"/s/{SURVEY}/paper?org=elena&lang=en")).text)
-    assert "Answer this part only if your answer to question 1 was “Today” or" in english
+    assert "Answer this part only if your answer to question 1 was “Today”, “In the" in english
     assert "Questions marked with * are required" in english
