@@ -44,6 +44,11 @@ DOCS: dict[str, str] = {
     "(5 to 1000).",
     "wave_refresh_seconds": "How often (0 to 3600 seconds) a running server re-reads the waves "
     "that the CLI opens and closes.",
+    "retention_years": "Answers and the list of used staff codes are kept until 31 December of "
+    "this many years (1 to 50) after the year a wave closes (the EU programme's rule for project "
+    "documents), then deleted; shown in the privacy notice.",
+    "comments_review_days": "Within this many days (1 to 365) of a wave's end, analysts remove "
+    "personal details from free-text answers; shown in the privacy notice.",
 }
 
 #: Settings whose variable, when set to an empty string, is refused instead of meaning "unset"
@@ -75,6 +80,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kiosk_restart_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
     wave_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
     min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
+    retention_years: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
+    comments_review_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
 
     def __post_init__(self) -> None:
         if not self.public_url:

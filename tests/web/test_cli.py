@@ -69,7 +69,8 @@ def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(
     assert run(env, "waves", "open", SURVEY, "--id", "first", "--org", "elena")[0] == 0
     path = forms_dir / f"{SURVEY}.toml"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        "За Вашето посещение", "За Вашето последно посещение"), encoding="utf-8")
+        "Вашето обръщение към общината", "Вашето последно обръщение към общината"),
+        encoding="utf-8")
     assert run(env, "waves", "open", SURVEY, "--id", "second", "--org", "lyaskovets")[0] == 0
     waves = {w["id"]: w for w in json.loads(run(env, "waves", "list", "--json")[1])}
     assert waves["first"]["version"] != waves["second"]["version"]
@@ -77,8 +78,8 @@ def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(
     with TestClient(app=create_app(settings)) as client:
         elena = client.get(f"/s/{SURVEY}?org=elena")
         lyaskovets = client.get(f"/s/{SURVEY}?org=lyaskovets")
-    assert "<h1>За Вашето посещение</h1>" in elena.text  # frozen when the wave opened
-    assert "<h1>За Вашето последно посещение</h1>" in lyaskovets.text
+    assert "<h1>Вашето обръщение към общината</h1>" in elena.text  # frozen when it opened
+    assert "<h1>Вашето последно обръщение към общината</h1>" in lyaskovets.text
 
 
 def test_demo_then_report_in_every_format(env: dict[str, str]) -> None:

@@ -271,6 +271,7 @@ class CitizenController(Controller):
     @get("/{survey_id:str}/paper", name="survey-paper")
     async def paper(
         self,
+        request: Request[Any, Any, Any],
         site: SiteDep,
         survey_id: FromPath[str],
         org: FromQuery[str | None] = None,
@@ -298,5 +299,8 @@ class CitizenController(Controller):
             version=version,
             form_number=f"{survey.id.split('-')[0][:3].upper()}-{version[:6].upper()}",
             show_if_labels=show_if_labels(survey, lang),
+            retention_years=site.settings.retention_years,
+            notice_url=site.settings.public_url.rstrip("/")
+            + site.url(request, "privacy", {"org": organisation.id, "lang": lang}),
         )
         return html(page)
