@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import os
 import secrets
 from pathlib import Path
+from typing import TextIO
 
 from ..anonymity import TOKEN_KINDS
 from ..rendering import Renderer
@@ -52,6 +54,12 @@ async def _check_unit(
     return wave, org
 
 
+def _private(path: Path, encoding: str) -> TextIO:
+    """A new file only its owner can read (the codes are as good as keys)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return open(fd, "w", newline="", encoding=encoding)
+
+
 def _write_files(
     files: tuple[Path, Path], codes: list[str], base: str, wave: Wave, org: Organisation, unit: str
 ) -> None:
@@ -61,7 +69,8 @@ def _write_files(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         _write_csv(files[0], codes, base, wave, org, unit)
-        files[1].write_text(render_slips(Renderer(), codes, base, org, wave, unit), "utf-8")
+        with _private(files[1], "utf-8") as f:
+            f.write(render_slips(Renderer(), codes, base, org, wave, unit))
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise Unavailable(f"cannot write the codes to {out_dir}: {reason}") from exc
@@ -70,7 +79,7 @@ def _write_files(
 def _write_csv(
     path: Path, codes: list[str], base: str, wave: Wave, org: Organisation, unit: str
 ) -> None:
-    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+    with _private(path, "utf-8-sig") as f:
         writer = csv.writer(f)
         writer.writerow(["code", "url", "wave", "organisation", "unit"])
         for code in codes:
