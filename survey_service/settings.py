@@ -38,6 +38,16 @@ DOCS: dict[str, str] = {
 }
 
 
+#: Numeric settings and their sensible ranges (checked at start, named in the message).
+RANGES: list[tuple[str, float, float]] = [
+    ("port", 1, 65535),
+    ("max_body_bytes", 1024, 64 * 1024 * 1024),
+    ("kiosk_idle_seconds", 1, 86400),
+    ("kiosk_restart_seconds", 1, 3600),
+    ("wave_refresh_seconds", 0, 3600),
+]
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///data/survey.sqlite3"
     forms_dir: str = "forms"
@@ -69,6 +79,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(f"bad setting: {exc} (environment variables SURVEY_*)") from exc
         if settings.min_group < 5:
             raise ValueError("SURVEY_MIN_GROUP must be at least 5")
+        for name, low, high in RANGES:
+            value = getattr(settings, name)
+            if not low <= value <= high:
+                raise ValueError(f"SURVEY_{name.upper()} must be from {low} to {high}, not {value}")
         if not settings.secret_key:
             log.warning("SURVEY_SECRET_KEY is not set: using a random key for this process")
             settings = msgspec.structs.replace(settings, secret_key=secrets.token_urlsafe(32))

@@ -85,6 +85,8 @@ def test_run_from_another_folder_says_where_the_forms_are_missing(
 
 def test_bad_settings_are_one_line(env: dict[str, str]) -> None:
     assert_one_line_error(invoke({**env, "SURVEY_PORT": "eighty"}, "waves", "list"), "port")
+    assert_one_line_error(invoke({**env, "SURVEY_MAX_BODY_BYTES": "-1"}, "waves", "list"),
+                          "SURVEY_MAX_BODY_BYTES must be from 1024")
     assert_one_line_error(invoke({**env, "SURVEY_DATABASE_URL": "postgres://x"}, "waves", "list"),
                           "unsupported database URL")
 
