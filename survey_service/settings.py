@@ -65,6 +65,7 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message is one line naming the variable."""
 
 
+#: Numeric settings and their sensible ranges (checked at start, named in the message).
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///data/survey.sqlite3"
     forms_dir: str = "forms"

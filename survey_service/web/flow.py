@@ -28,6 +28,8 @@ from ..surveys.progress import progress
 from .messages import label_of, message_id
 from .pages import NO_STORE, html
 
+#: Why a malformed survey POST gets 400 (a form no page of ours writes).
+ALTERED = "The form was incomplete or altered."
 #: A page number as the form sends it.
 STEP = re.compile(r"[0-9]{1,3}")
 #: Control fields the form template writes itself (never copied among the carried answers).

@@ -20,12 +20,11 @@ from ...surveys.coding import encode_codes
 from ...surveys.model import Organisation, Survey
 from ...surveys.waves import SOFIA, today_in_sofia
 from ..deps import Site, SiteDep, csrf_token
-from ..flow import STEP, StepView, advance, read_form
+from ..flow import ALTERED, STEP, StepView, advance, read_form
 from ..pages import NO_STORE, html, message_page
 
 CHANNELS = {"web", "kiosk", "paper"}
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-ALTERED = "The form was incomplete or altered."
 
 
 def form_query(

@@ -29,7 +29,7 @@ from ...surveys.model import Organisation, Survey
 from ...surveys.tokens import CodeProblem, code_hash, normalise, normalise_panel, panel_hash
 from ...surveys.waves import Wave, now
 from ..deps import Site, SiteDep, client_address, csrf_token
-from ..flow import STEP, StepView, advance, read_form
+from ..flow import ALTERED, STEP, StepView, advance, read_form
 from ..messages import N_
 from ..pages import NO_STORE, html
 
@@ -45,7 +45,6 @@ MALFORMED = N_(
 EMPTY = N_("Enter the code from your slip")
 TOO_MANY = N_("Too many attempts. Please wait a few minutes and try again.")
 PANEL_INVALID = N_("A panel code needs 6 to 40 letters and digits. Or leave it empty.")
-ALTERED = "The form was incomplete or altered."
 
 
 @dataclass(frozen=True)
