@@ -7,9 +7,11 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
+import survey_service.registry as registry_module
 from survey_service.app import create_app
 from survey_service.cli import cli
 from tests.conftest import SURVEY, settings_for
@@ -57,10 +59,21 @@ def test_refusals(env: dict[str, str]) -> None:
     assert run(env, "db", "migrate") == (0, run(env, "db", "migrate")[1])
 
 
-def test_scheduled_wave_opens_by_itself(env: dict[str, str]) -> None:
-    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
-    code, out = run(env, "waves", "open", SURVEY, "--id", "later", "--starts", tomorrow)
+def test_scheduled_wave_opens_by_itself(
+    env: dict[str, str], forms_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody runs a command at the start time: the running app serves the form from then on."""
+    later = dt.date.today() + dt.timedelta(days=2)
+    code, out = run(env, "waves", "open", SURVEY, "--id", "later", "--starts", later.isoformat())
     assert code == 0 and "(scheduled)" in out
+    settings = settings_for(tmp_path / "db.sqlite3", forms_dir=str(forms_dir))
+    with TestClient(app=create_app(settings)) as client:
+        before = client.get(f"/s/{SURVEY}?org=elena&lang=en")
+        assert "This survey opens on" in before.text and 'id="survey"' not in before.text
+        after_start = dt.datetime.combine(later, dt.time(12), tzinfo=dt.UTC)
+        monkeypatch.setattr(registry_module, "now", lambda: after_start)
+        opened = client.get(f"/s/{SURVEY}?org=elena&lang=en")
+        assert opened.status_code == 200 and 'id="survey"' in opened.text
 
 
 def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(

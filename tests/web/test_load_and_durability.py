@@ -171,7 +171,7 @@ async def test_sigkill_while_submitting_loses_no_acknowledged_answer(
     try:
         for t in threads:
             t.start()
-        enough.wait(60)
+        assert enough.wait(60), f"only {len(acknowledged)} submissions acknowledged before the kill"
         server.send_signal(signal.SIGKILL)
         server.communicate(timeout=10)
         stop.set()

@@ -502,9 +502,12 @@ async def test_staff_and_training_surveys_have_no_public_pages(settings: Setting
 
 async def test_odd_step_numbers_are_refused_with_400(client: Client) -> None:
     page = await client.get(FORM)
-    for step in ("²", "٣", "0" * 5000, "-1", "1.0"):
+    control = await post(client, {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "0"})
+    assert control.status_code == 200  # the same post with a plain step number: next page
+    for step in ("²", "٣", "0" * 5000, "-1", "1.0", "99"):
         response = await post(client, {**hidden_fields(page.text), "_step": step})
         assert response.status_code == 400, step
+        assert "В анкетата има проблем" in response.text, step  # the altered-form page
 
 
 async def test_a_scheduled_wave_gives_its_opening_day_in_sofia(settings: Settings) -> None:
