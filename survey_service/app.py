@@ -19,6 +19,7 @@ from litestar.types import Message, Scope
 
 from .anonymity import MixError, mix_closed_waves
 from .i18n import normalise
+from .keyfile import fingerprint, mismatch_message
 from .registry import Registry
 from .sealing import Sealer
 from .settings import Settings
@@ -151,6 +152,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await store.open()
+        if not await store.check_key(fingerprint(settings.secret_key)):
+            await store.close()
+            raise RuntimeError(mismatch_message(settings.database_url))
         await registry.refresh(force=True)
         mixer = asyncio.create_task(mix_when_closed(), name="staff-mixer")
         try:

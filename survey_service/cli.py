@@ -21,6 +21,7 @@ import msgspec
 from litestar.plugins import CLIPluginProtocol
 
 from .anonymity import TOKEN_KINDS, MixError, mix_closed_waves
+from .keyfile import database_file, fingerprint, mismatch_message
 from .sealing import Sealer
 from .settings import Settings
 from .storage import open_store
@@ -46,6 +47,8 @@ def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
         store = open_store(settings.database_url)
         await store.open()
         try:
+            if not await store.check_key(fingerprint(settings.secret_key)):
+                raise click.ClickException(mismatch_message(settings.database_url))
             return await work(store)
         finally:
             await store.close()
@@ -257,7 +260,7 @@ def waves_close(wave_id: str) -> None:
 
     kinds = _survey_kinds(settings)
 
-    async def work(store: Store) -> tuple[Wave, list[str]]:
+    async def work(store: Store) -> tuple[Wave, list[str], bool]:
         wave = await _find_wave(store, wave_id)
         if kinds.get(wave.survey_id) in TOKEN_KINDS:
             _require_lasting_secret()  # before anything changes
@@ -274,12 +277,16 @@ def waves_close(wave_id: str) -> None:
                 mixed = await mix_closed_waves(store, Sealer(settings.secret_key), kinds)
             except MixError as exc:
                 raise click.ClickException(str(exc)) from exc
-        return wave, mixed
+        # mixed by another process (the running server) between our close and our mix
+        elsewhere = wave.id not in mixed and kinds.get(wave.survey_id) in TOKEN_KINDS
+        return wave, mixed, elsewhere
 
-    wave, mixed = _with_store(settings, work)
+    wave, mixed, elsewhere = _with_store(settings, work)
     click.echo(f"closed wave {wave.id}")
     for other in mixed:
         click.echo(f"mixed the answers of {other}: results may now be shown")
+    if elsewhere:
+        click.echo(f"the answers of {wave.id} were mixed by the running server")
 
 
 def _survey_kinds(settings: Settings) -> dict[str, str]:
@@ -295,7 +302,8 @@ async def _find_wave(store: Store, wave_id: str) -> Wave:
 
 
 def _require_lasting_secret() -> None:
-    if not os.environ.get("SURVEY_SECRET_KEY"):
+    url = os.environ.get("SURVEY_DATABASE_URL") or Settings().database_url
+    if not os.environ.get("SURVEY_SECRET_KEY") and database_file(url) is None:
         raise click.ClickException(
             "SURVEY_SECRET_KEY must be set (the same value as the server's): invitation codes "
             "and sealed staff answers depend on it"
@@ -480,7 +488,7 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
     # the files first: codes are stored only once somebody can hand them out
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        with open(files[0], "w", newline="", encoding="utf-8-sig") as f:
+        with open(_private(files[0]), "w", newline="", encoding="utf-8-sig") as f:
             writer = csv.writer(f)
             writer.writerow(["code", "url", "wave", "organisation", "unit"])
             for code in codes:
@@ -495,7 +503,8 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
             staff_url=f"{base}/staff",
             unit=unit,
         )
-        files[1].write_text(page, encoding="utf-8")
+        with open(_private(files[1]), "w", encoding="utf-8") as f:
+            f.write(page)
     except OSError as exc:
         for path in files:
             path.unlink(missing_ok=True)
@@ -514,6 +523,11 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
     click.echo(f"issued {count} codes for {organisation}/{unit} in wave {wave_id}:")
     click.echo(f"  {out_dir / (stem + '.csv')}")
     click.echo(f"  {out_dir / (stem + '.html')}  (print on A4, cut along the lines)")
+
+
+def _private(path: Path) -> int:
+    """A new file only its owner may read (codes are secrets until handed out)."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 
 
 def qr_svg(url: str) -> str:

@@ -20,8 +20,9 @@ DOCS: dict[str, str] = {
     "forms_dir": "Folder with the survey files (`*.toml`) and `organisations.toml`.",
     "host": "Address `serve` listens on.",
     "port": "Port `serve` listens on.",
-    "secret_key": "Secret for CSRF tokens (at least 32 characters). Set it in production; "
-    "without it a random key is made at each start.",
+    "secret_key": "Secret for CSRF tokens, invitation codes and sealed staff answers (at least "
+    "32 characters). Without it a key is made on first start and kept beside the database "
+    "(`<database>.key`, mode 0600).",
     "public_url": "Base URL of the public site, used in printed links and QR codes.",
     "access_log": "`1` writes an access log line per request (never with client addresses).",
     "forwarded_allow_ips": "Addresses of a reverse proxy whose X-Forwarded-For is trusted "
@@ -70,8 +71,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if settings.min_group < 5:
             raise ValueError("SURVEY_MIN_GROUP must be at least 5")
         if not settings.secret_key:
-            log.warning("SURVEY_SECRET_KEY is not set: using a random key for this process")
-            settings = msgspec.structs.replace(settings, secret_key=secrets.token_urlsafe(32))
+            from .keyfile import load_or_create
+
+            key = load_or_create(settings.database_url)  # kept beside the database
+            if key is None:
+                log.warning("SURVEY_SECRET_KEY is not set: using a random key for this process")
+                key = secrets.token_urlsafe(32)
+            settings = msgspec.structs.replace(settings, secret_key=key)
         elif len(settings.secret_key) < 32:
             raise ValueError("SURVEY_SECRET_KEY must be at least 32 characters long")
         return settings

@@ -4,15 +4,22 @@ Submissions are queued to a single writer task. The writer takes everything queu
 with one ``executemany`` in one transaction, commits (fsync of the WAL), then wakes every waiting
 request. Concurrent submissions therefore share one fsync, and a request is acknowledged only
 after its row is on disk.
+
+Staff waves' sealed answers live in files of their own (:mod:`.pending`); the WAL is kept small
+in the background (:mod:`.maintenance`). A submission that cannot be stored now (the lock held
+too long, a full disk, a read-only file) raises :class:`~.base.StoreUnavailable`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import os
 import secrets
-from collections.abc import AsyncIterator, Callable
+import sqlite3
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -22,7 +29,10 @@ import aiosqlite
 import msgspec
 
 from ..surveys.waves import Wave
-from .base import NewResponse, StoredResponse, TokenState, WaveCodes
+from . import maintenance
+from .base import NewResponse, StoredResponse, StoreUnavailable, TokenState, WaveCodes
+from .pending import PendingFiles
+from .sealed import SealedAnswers
 
 log = logging.getLogger(__name__)
 _json_encode = msgspec.json.Encoder().encode
@@ -54,11 +64,21 @@ def _from_iso(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value is not None else None
 
 
-class SQLiteStore:
+class SQLiteStore(SealedAnswers):
     """The embedded default store."""
+
+    #: How long a write waits for another process's lock before SQLite says "locked".
+    busy_timeout_ms = 10_000
+    #: Further tries (with a short pause) when a write still finds the database locked.
+    write_retries = 3
+    #: Seconds between steps of WAL upkeep.
+    checkpoint_interval = 0.5
+    _insert_sql = _INSERT
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._pending = PendingFiles(path)
+        self._wal_task: asyncio.Task[None] | None = None
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
@@ -71,8 +91,9 @@ class SQLiteStore:
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await conn.execute("PRAGMA busy_timeout = 10000")
+        await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms):d}")
         await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute(f"PRAGMA journal_size_limit = {maintenance.JOURNAL_SIZE_LIMIT:d}")
         await conn.execute("PRAGMA synchronous = FULL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA secure_delete = ON")
@@ -81,14 +102,30 @@ class SQLiteStore:
     async def open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # the database (and so its -wal and -shm, which SQLite creates alike) is private
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         self._writer = await self._connect()
         await self.migrate()
         self._reader = self._writer if self.path == ":memory:" else await self._connect()
+        await self._destroy_leftovers()
         self._wakeup = asyncio.Event()
         self._closing = False
         self._task = asyncio.create_task(self._write_loop(), name="sqlite-writer")
+        if self.path != ":memory:":
+            await self._w.execute("PRAGMA wal_autocheckpoint = 0")  # done in the background
+            self._wal_task = asyncio.create_task(
+                maintenance.manage_wal(
+                    self.path, self.checkpoint_interval, lambda: not self._queue
+                ),
+                name="sqlite-wal",
+            )
 
     async def close(self) -> None:
+        if self._wal_task is not None:
+            self._wal_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._wal_task
+            self._wal_task = None
         if self._task is not None:
             # the writer commits what is queued, then stops
             self._closing = True
@@ -247,12 +284,15 @@ class SQLiteStore:
 
     async def submit(self, response: NewResponse) -> None:
         if self._task is None or self._closing:
-            raise RuntimeError("store is not open")
+            raise StoreUnavailable("store is not open")
         row = self._row(response)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((row, future))
         self._wakeup.set()
-        await future
+        try:
+            await future
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
 
     async def _write_loop(self) -> None:
         while True:
@@ -264,8 +304,7 @@ class SQLiteStore:
                     return
                 continue
             try:
-                async with self._transaction() as conn:
-                    await conn.executemany(_INSERT, [row for row, _ in batch])
+                await self._insert_batch([row for row, _ in batch])
             except asyncio.CancelledError:
                 for _, future in batch:
                     if not future.done():
@@ -285,6 +324,20 @@ class SQLiteStore:
                 return
             if self._queue:
                 self._wakeup.set()
+
+    async def _insert_batch(self, rows: list[tuple[Any, ...]]) -> None:
+        """One transaction; if another process holds the lock beyond the busy timeout (or
+        SQLite answers "busy" without waiting), try again a few times before failing."""
+        for attempt in range(self.write_retries + 1):
+            try:
+                async with self._transaction() as conn:
+                    await conn.executemany(_INSERT, rows)
+                return
+            except sqlite3.OperationalError as exc:
+                if attempt == self.write_retries or not maintenance.transient(exc):
+                    raise
+                log.warning("database busy, trying the submission again: %s", exc)
+                await asyncio.sleep(0.02 * 2**attempt)
 
     async def organisation_counts(self, wave_id: str) -> dict[str, int]:
         async with self._r.execute(
@@ -388,66 +441,3 @@ class SQLiteStore:
         ) as cur:
             rows = await cur.fetchall()
         return {(r[0], r[1]): (int(r[2]), int(r[3] or 0)) for r in rows}
-
-    async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
-        async with self._transaction() as conn:
-            # the wave may have closed (and been mixed) since the caller looked
-            async with conn.execute(
-                "SELECT mixed, closed, ends FROM waves WHERE id = ?", (wave_id,)
-            ) as cur:
-                wave = await cur.fetchone()
-            at = dt.datetime.now(dt.UTC)
-            if wave is None or wave[0] or any(
-                t is not None and dt.datetime.fromisoformat(t) <= at for t in (wave[1], wave[2])
-            ):
-                return False
-            cur = await conn.execute(
-                "UPDATE tokens SET used = 1 WHERE hash = ? AND wave_id = ? AND used = 0",
-                (code_hash, wave_id),
-            )
-            if cur.rowcount != 1:
-                return False
-            await conn.execute(
-                "INSERT INTO pending (id, wave_id, sealed) VALUES (?, ?, ?)",
-                (secrets.token_bytes(16), wave_id, sealed),
-            )
-            return True
-
-    async def pending_count(self, wave_id: str) -> int:
-        async with self._r.execute(
-            "SELECT COUNT(*) FROM pending WHERE wave_id = ?", (wave_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
-
-    async def mix_wave(self, wave_id: str, unseal: Callable[[bytes], NewResponse]) -> int:
-        async with self._transaction() as conn:
-            async with conn.execute("SELECT mixed FROM waves WHERE id = ?", (wave_id,)) as cur:
-                row = await cur.fetchone()
-            if row is None or row[0]:
-                return 0
-            async with conn.execute(
-                "SELECT sealed FROM pending WHERE wave_id = ?", (wave_id,)
-            ) as cur:
-                sealed = [bytes(r[0]) for r in await cur.fetchall()]
-            responses = [unseal(blob) for blob in sealed]
-            secrets.SystemRandom().shuffle(responses)
-            await conn.executemany(_INSERT, [self._row(r) for r in responses])
-            await conn.execute("DELETE FROM pending WHERE wave_id = ?", (wave_id,))
-            await conn.execute("UPDATE waves SET mixed = 1 WHERE id = ?", (wave_id,))
-        await self.scrub()
-        return len(responses)
-
-    async def scrub(self) -> None:
-        """Rewrite the database file and empty the WAL, so that neither free pages nor old WAL
-        frames nor page allocation keep a trace of the order in which rows arrived."""
-        if self.path == ":memory:":
-            return
-        async with self._lock:
-            for sql in (
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-                "VACUUM",
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-            ):
-                async with self._w.execute(sql) as cur:
-                    await cur.fetchall()

@@ -24,7 +24,7 @@ from litestar.utils.scope.state import ScopeState
 
 from ..i18n import normalise
 from ..registry import Registry, WaveChoice
-from ..storage.base import NewResponse, Store
+from ..storage.base import NewResponse, Store, StoreUnavailable
 from ..surveys.answers import (
     Answers,
     FieldError,
@@ -38,6 +38,7 @@ from ..surveys.model import Organisation, Survey
 from ..surveys.waves import SOFIA, today_in_sofia
 from .messages import label_of, message_id
 from .render import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
+from .unavailable import unavailable_page
 
 NO_STORE = {"cache-control": "no-store"}
 CHANNELS = {"web", "kiosk", "paper"}
@@ -376,19 +377,21 @@ async def survey_submit(request: Request[Any, Any, Any], survey_id: FromPath[str
             # answers are never shown again. (Sending the last page again stores nothing new.)
             return Redirect(thanks, status_code=303)
         return answers
-    await store.submit(
-        NewResponse(
-            submission_key=key,
-            wave_id=choice.wave.id,
-            version=choice.wave.version,
-            organisation=organisation.id,
-            channel=channel,
-            lang=lang,
-            day=today_in_sofia(),
-            answers=answers,
-            codes=encode_codes(survey, answers),
-        )
+    response = NewResponse(
+        submission_key=key,
+        wave_id=choice.wave.id,
+        version=choice.wave.version,
+        organisation=organisation.id,
+        channel=channel,
+        lang=lang,
+        day=today_in_sofia(),
+        answers=answers,
+        codes=encode_codes(survey, answers),
     )
+    try:
+        await store.submit(response)
+    except StoreUnavailable as exc:
+        return unavailable_page(view, step, answers, raw, csrf, key, exc)
     return Redirect(thanks, status_code=303)
 
 

@@ -21,15 +21,16 @@ from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from ..anonymity import TOKEN_KINDS, seal_response
+from ..anonymity import TOKEN_KINDS, padded_size, seal_response
 from ..i18n import normalise as normalise_lang
-from ..storage.base import NewResponse
+from ..storage.base import NewResponse, StoreUnavailable
 from ..surveys.coding import encode_codes
 from ..surveys.model import Organisation, Survey
 from ..surveys.tokens import CodeProblem, code_hash, normalise, normalise_panel, panel_hash
 from ..surveys.waves import Wave, now
 from .messages import N_
 from .public import NO_STORE, STEP, StepView, _csrf, _state, advance, html, read_form
+from .unavailable import unavailable_page
 
 REFUSED = N_(
     "This code cannot be used. Check that you typed it as on your slip. If it is right and you "
@@ -281,9 +282,13 @@ async def staff_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         secret_key = request.app.state.settings.secret_key
         digest = await asyncio.to_thread(panel_hash, panel, secret_key, survey.id)
         response = msgspec.structs.replace(response, panel=digest)
-    sealed = seal_response(request.app.state.sealer, response)
+    sealed = seal_response(request.app.state.sealer, response, padded_size(survey))
     secret = request.app.state.settings.secret_key
-    if not await store.submit_sealed(code_hash(canonical, secret), wave.id, sealed):
+    try:
+        stored = await store.submit_sealed(code_hash(canonical, secret), wave.id, sealed)
+    except StoreUnavailable as exc:
+        return unavailable_page(view, step, answers, raw, _csrf(request), key, exc)
+    if not stored:
         return entry_page(request, view.lang, "", REFUSED, 400)
     return Redirect(f"/t/thanks?lang={view.lang}", status_code=303)
 
