@@ -22,6 +22,8 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
+#: A writer waiting for another process's lock tries again this often (milliseconds).
+LOCK_POLL_MS = 2
 #: Checkpoint (PASSIVE) once the WAL file is larger than this.
 CHECKPOINT_BYTES = 4 * 1024 * 1024
 #: Truncate the WAL file once it is larger than this and fully checkpointed.

@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -89,9 +90,10 @@ class SQLiteStore(SealedAnswers):
         self.batches = 0  # commits made by the writer (logged at close)
         self.written = 0  # submissions those commits carried
 
-    async def _connect(self) -> aiosqlite.Connection:
+    async def _connect(self, busy_ms: int | None = None) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms):d}")
+        busy = self.busy_timeout_ms if busy_ms is None else busy_ms
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy):d}")
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute(f"PRAGMA journal_size_limit = {maintenance.JOURNAL_SIZE_LIMIT:d}")
         await conn.execute("PRAGMA synchronous = FULL")
@@ -104,7 +106,8 @@ class SQLiteStore(SealedAnswers):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             # the database (and so its -wal and -shm, which SQLite creates alike) is private
             os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-        self._writer = await self._connect()
+        # the writer waits for the lock in short polls of its own (:meth:`_begin`)
+        self._writer = await self._connect(maintenance.LOCK_POLL_MS)
         await self.migrate()
         self._reader = self._writer if self.path == ":memory:" else await self._connect()
         await self._destroy_leftovers()
@@ -154,7 +157,7 @@ class SQLiteStore(SealedAnswers):
         conn = self._w
         applied = []
         for number, sql in _migrations():
-            await conn.execute("BEGIN IMMEDIATE")
+            await self._begin(conn)
             # read the version inside the write lock: another process may be migrating too
             async with conn.execute("PRAGMA user_version") as cur:
                 row = await cur.fetchone()
@@ -178,7 +181,7 @@ class SQLiteStore(SealedAnswers):
         """One write transaction on the single writer connection."""
         async with self._lock:
             conn = self._w
-            await conn.execute("BEGIN IMMEDIATE")
+            await self._begin(conn)
             try:
                 yield conn
                 await conn.execute("COMMIT")
@@ -186,6 +189,22 @@ class SQLiteStore(SealedAnswers):
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
                 raise
+
+    async def _begin(self, conn: aiosqlite.Connection) -> None:
+        """``BEGIN IMMEDIATE``, waiting for another process's write lock up to the busy timeout
+        in polls a few milliseconds apart: SQLite's own busy handler sleeps up to 100 ms between
+        tries, which would let a steady stream of short transactions in another process (a
+        server's submissions) keep a close waiting, or make a submission wait 100 ms for a
+        lock freed after 10."""
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        while True:
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not maintenance.transient(exc) or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(maintenance.LOCK_POLL_MS / 1000)
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         async with self._transaction() as conn:

@@ -1,0 +1,429 @@
+"""Closing a staff wave costs the wave, never a citizen's submission: the close next to a large
+citizen table, exactly-once mixing, the writer that waits for a lock, the 503 page that keeps
+the form, and the WAL kept small."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from survey_service.anonymity import padded_size, seal_response, unsealer
+from survey_service.app import create_app
+from survey_service.cli import open_wave
+from survey_service.registry import Registry
+from survey_service.sealing import Sealer
+from survey_service.settings import Settings
+from survey_service.storage import SQLiteStore, maintenance
+from survey_service.storage.base import NewResponse
+from survey_service.surveys.loader import load_catalog
+from survey_service.surveys.tokens import code_hash, new_code
+from survey_service.surveys.waves import now
+from tests.conftest import FORMS, FULL_ANSWERS, SECRET, SURVEY, hidden_fields, seed_wave
+from tests.web.test_load_and_durability import _free_port, _start_server
+from tests.web.test_staff import (
+    answer_all,
+    db_counts,
+    issue,
+    last_page_fields,
+    open_staff_wave,
+    pending_files,
+    run_cli,
+)
+
+Client = AsyncTestClient[Litestar]
+
+
+def fill_citizens(db: Path, wave_id: str, n: int) -> None:
+    """``n`` citizen responses written straight into the file (in key order, so it is quick)."""
+    with sqlite3.connect(db) as conn:
+        version = conn.execute("SELECT version FROM waves WHERE id = ?", (wave_id,)).fetchone()[0]
+        answers = msgspec.json.encode(FULL_ANSWERS)
+        rows = sorted(
+            (
+                secrets.token_bytes(16),
+                f"bulk-{i}",
+                wave_id,
+                version,
+                "elena",
+                "web",
+                "bg",
+                "2026-11-01",
+                answers,
+                b"\x01\x00\x00\x00" * 20,
+            )
+            for i in range(n)
+        )
+        conn.executemany(
+            "INSERT INTO responses (id, submission_key, wave_id, version, organisation, channel,"
+            " lang, day, answers, codes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    conn.close()
+
+
+async def open_training_wave(settings: Settings, wave_id: str) -> None:
+    store = SQLiteStore(settings.database_url.removeprefix("sqlite:///"))
+    await store.open()
+    try:
+        await open_wave(
+            settings, store, "training-evaluation", wave_id, "training", ["elena"], None, None
+        )
+    finally:
+        await store.close()
+
+
+async def seal_staff_answers(
+    settings: Settings, db: Path, wave_id: str, n: int, org: str = "elena"
+) -> None:
+    """``n`` staff answers sealed into an open wave, as the staff form stores them."""
+    codes = [new_code() for _ in range(n)]
+    helper = SQLiteStore(str(db))
+    await helper.open()
+    try:
+        await helper.add_tokens(
+            wave_id, org, "admin_services", [code_hash(c.replace("-", ""), SECRET) for c in codes]
+        )
+    finally:
+        await helper.close()
+    registry = Registry(load_catalog(FORMS), SQLiteStore(str(db)), 0)
+    store = registry.store
+    await store.open()
+    try:
+        await registry.refresh(force=True)
+        wave = next(w for w in registry.waves if w.id == wave_id)
+        survey = registry.survey_version(wave.version)
+        assert survey is not None
+        sealer = Sealer(SECRET)
+        for i, code in enumerate(codes):
+            response = NewResponse(
+                submission_key=secrets.token_urlsafe(16),
+                wave_id=wave_id,
+                version=wave.version,
+                organisation=org,
+                unit="admin_services",
+                channel="web",
+                lang="bg",
+                day=None,
+                answers={"comments": "я" * (i * 13)},
+            )
+            blob = seal_response(sealer, response, padded_size(survey))
+            assert await store.submit_sealed(
+                code_hash(code.replace("-", ""), SECRET), wave_id, blob
+            )
+    finally:
+        await store.close()
+
+
+async def _close_beside_citizens(tmp_path: Path, citizens: int) -> tuple[float, int]:
+    """Shortest time of closing three 20-person staff waves in a database of ``citizens``
+    responses, while four clients keep submitting the citizen form; returns it and the
+    number of citizen submissions acknowledged (every one is checked)."""
+    from tests.conftest import settings_for
+
+    db = tmp_path / f"survey-{citizens}.sqlite3"
+    settings = settings_for(db)
+    await seed_wave(settings)
+    fill_citizens(db, "cs-baseline", citizens)
+    # three waves that may be open at once: staff for each municipality, and a training
+    waves = ["staff-0", "staff-1", "training-2"]
+    await open_staff_wave(settings, "staff-0", organisations=["elena"])
+    await open_staff_wave(settings, "staff-1", organisations=["lyaskovets"])
+    await open_training_wave(settings, "training-2")
+    for wave_id, org in zip(waves, ["elena", "lyaskovets", "elena"], strict=True):
+        await seal_staff_answers(settings, db, wave_id, 20, org)
+    statuses: list[int] = []
+    times: list[float] = []
+    port = _free_port()
+    server = _start_server(db, port)  # a real server process: the close is another process
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            page = await client.get(f"/s/{SURVEY}?org=elena")
+            base = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4", "_action": "next"}
+            stop = asyncio.Event()
+
+            async def citizen(c: int) -> None:
+                i = 0
+                while not stop.is_set():
+                    data = {**base, "_key": f"during-close-{c}-{i:05d}-xxxxxx"}
+                    statuses.append((await client.post(f"/s/{SURVEY}", data=data)).status_code)
+                    i += 1
+
+            clients = [asyncio.create_task(citizen(c)) for c in range(4)]
+            closer = SQLiteStore(str(db))  # its own connections, as `waves close` has
+            await closer.open()
+            try:
+                await asyncio.sleep(0.2)
+                for wave_id in waves:
+                    started = time.perf_counter()
+                    mixed = await closer.mix_wave(wave_id, unsealer(Sealer(SECRET), wave_id))
+                    times.append(time.perf_counter() - started)
+                    assert mixed == 20
+                    await asyncio.sleep(0.1)
+            finally:
+                stop.set()
+                await asyncio.gather(*clients)
+                await closer.close()
+    finally:
+        server.terminate()
+        server.communicate(timeout=20)
+    assert statuses and set(statuses) == {303}, statuses  # every citizen POST acknowledged
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute(
+            "SELECT COUNT(*) FROM responses WHERE submission_key LIKE 'during-close-%'"
+        ).fetchone()[0]
+    conn.close()
+    assert stored == len(statuses)
+    assert pending_files(db) == []
+    return min(times), len(statuses)
+
+
+async def test_closing_a_staff_wave_costs_the_wave_not_the_citizen_table(
+    tmp_path: Path,
+) -> None:
+    """The same close next to 2,000 and next to 100,000 citizen responses (50 times more): the
+    close takes about the same time (a close that rewrote the database, as VACUUM did, grows
+    with the table), and no citizen submission made meanwhile fails."""
+    small, _ = await _close_beside_citizens(tmp_path, 2_000)
+    large, _ = await _close_beside_citizens(tmp_path, 100_000)
+    print(f"close: {small:.3f} s beside 2,000, {large:.3f} s beside 100,000")
+    assert large / small < 5, (small, large)
+
+
+# ---------------------------------------------------------------------------- exactly once
+async def test_two_processes_closing_at_once_mix_exactly_once(
+    settings: Settings, db_path: Path
+) -> None:
+    await open_staff_wave(settings)
+    await seal_staff_answers(settings, db_path, "staff-2026", 5)
+    stores = [SQLiteStore(str(db_path)), SQLiteStore(str(db_path))]
+    for store in stores:
+        await store.open()
+    try:
+        unseal = unsealer(Sealer(SECRET), "staff-2026")
+        results = await asyncio.gather(*(s.mix_wave("staff-2026", unseal) for s in stores))
+    finally:
+        for store in stores:
+            await store.close()
+    assert sorted(results, key=str) == [5, None]  # one mixes, the other finds it mixed
+    assert db_counts(db_path) == {"responses": 5, "tokens": 5, "used": 5, "pending": 0}
+
+
+async def test_waves_close_says_so_when_the_server_mixed_first(
+    settings: Settings, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`waves close` marks the wave closed; the running server mixes it before the CLI does:
+    the CLI reports that, and does not claim to have mixed anything."""
+    import survey_service.cli as cli_module
+
+    await open_staff_wave(settings)
+    await seal_staff_answers(settings, db_path, "staff-2026", 3)
+    real = cli_module.mix_closed_waves
+
+    async def server_first(*args: object, **kw: object) -> list[str]:
+        server = SQLiteStore(str(db_path))
+        await server.open()
+        try:
+            assert await server.mix_wave("staff-2026", unsealer(Sealer(SECRET), "staff-2026"))
+        finally:
+            await server.close()
+        return await real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_module, "mix_closed_waves", server_first)
+    code, out = await run_cli(settings, "waves", "close", "staff-2026")
+    assert code == 0, out
+    assert "mixed by the running server" in out and "mixed the answers of" not in out
+    assert db_counts(db_path)["responses"] == 3
+
+
+async def test_a_leftover_pending_file_of_a_mixed_wave_is_destroyed_at_open(
+    settings: Settings, db_path: Path
+) -> None:
+    """A crash between the mix's commit and the file's destruction leaves the file: the next
+    start destroys it."""
+    await open_staff_wave(settings)
+    await seal_staff_answers(settings, db_path, "staff-2026", 2)
+    [path] = [p for p in pending_files(db_path) if p.suffix == ".sqlite3"]
+    copy = path.read_bytes()
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    await store.mix_wave("staff-2026", unsealer(Sealer(SECRET), "staff-2026"))
+    await store.close()
+    assert pending_files(db_path) == []
+    path.write_bytes(copy)  # as if the destruction had not happened
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    await store.close()
+    assert pending_files(db_path) == []
+
+
+# ---------------------------------------------------------------------------- waiting, 503
+class LockHolder:
+    """Another process's write transaction on the database, held for ``seconds``."""
+
+    def __init__(self, db: Path, seconds: float) -> None:
+        self.db, self.seconds = db, seconds
+        self.held = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.db, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        self.held.set()
+        time.sleep(self.seconds)
+        conn.execute("ROLLBACK")
+        conn.close()
+
+    def __enter__(self) -> LockHolder:
+        self.thread.start()
+        self.held.wait()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.thread.join()
+
+
+async def test_a_submission_waits_for_a_lock_held_by_another_process(
+    client: Client, settings: Settings, db_path: Path
+) -> None:
+    page = await client.get(f"/s/{SURVEY}?org=elena")
+    data = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4", "_action": "next"}
+    with LockHolder(db_path, 0.8):
+        started = time.perf_counter()
+        response = await client.post(f"/s/{SURVEY}", data=data, follow_redirects=False)
+        waited = time.perf_counter() - started
+    assert response.status_code == 303 and waited >= 0.5
+
+
+def _impatient_app(settings: Settings, db: Path) -> Litestar:
+    store = SQLiteStore(str(db))
+    store.busy_timeout_ms, store.write_retries = 50, 1
+    return create_app(settings, store=store)
+
+
+@pytest.mark.parametrize("lang", ["bg", "en"])
+async def test_a_submission_that_cannot_be_stored_gets_503_with_the_form_kept(
+    settings: Settings, db_path: Path, lang: str
+) -> None:
+    await seed_wave(settings)
+    async with AsyncTestClient(app=_impatient_app(settings, db_path)) as client:
+        page = await client.get(f"/s/{SURVEY}?org=elena&lang={lang}")
+        data = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4", "_action": "next"}
+        with LockHolder(db_path, 1.0):
+            refused = await client.post(f"/s/{SURVEY}", data=data, follow_redirects=False)
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "30"
+        message = {
+            "bg": "Отговорите Ви не можаха да бъдат запазени в момента",
+            "en": "Your answers could not be saved just now",
+        }[lang]
+        assert message in refused.text and f'<html lang="{lang}">' in refused.text
+        kept = hidden_fields(refused.text)
+        assert kept["_key"] == data["_key"] and kept["service"] == "local_taxes"
+        assert FULL_ANSWERS["comments"] in refused.text  # the last page's own answers too
+        again = {**kept, **FULL_ANSWERS, "_action": "next"}
+        assert (
+            await client.post(f"/s/{SURVEY}", data=again, follow_redirects=False)
+        ).status_code == 303
+        assert (
+            await client.post(f"/s/{SURVEY}", data=again, follow_redirects=False)
+        ).status_code == 303
+    assert db_counts(db_path)["responses"] == 1  # sent three times, stored once
+
+
+async def test_a_staff_submission_that_cannot_be_stored_keeps_the_code_and_the_form(
+    settings: Settings, db_path: Path
+) -> None:
+    await open_staff_wave(settings)
+    [code] = await issue(settings, 1)
+    async with AsyncTestClient(app=_impatient_app(settings, db_path)) as client:
+        fields = await last_page_fields(client, code)
+        fields["comments"] = "Трябва повече обучение."
+        with LockHolder(db_path, 1.0):
+            refused = await client.post("/t", data=fields, follow_redirects=False)
+        assert refused.status_code == 503
+        assert "Трябва повече обучение." in refused.text
+        assert db_counts(db_path)["used"] == 0  # the code is not spent
+        again = await client.post("/t", data=fields, follow_redirects=False)
+        assert again.status_code == 303
+    assert db_counts(db_path)["pending"] == 1
+
+
+# ---------------------------------------------------------------------------- the WAL
+async def test_a_large_wal_is_truncated_in_the_background(
+    settings: Settings, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(maintenance, "CHECKPOINT_BYTES", 64 * 1024)
+    monkeypatch.setattr(maintenance, "TRUNCATE_BYTES", 256 * 1024)
+    await seed_wave(settings)
+    store = SQLiteStore(str(db_path))
+    store.checkpoint_interval = 0.05
+    await store.open()
+    try:
+        version = (await store.waves())[0].version
+        await store.import_responses(
+            [
+                NewResponse(
+                    submission_key=f"k{i}",
+                    wave_id="cs-baseline",
+                    version=version,
+                    organisation="elena",
+                    channel="web",
+                    lang="bg",
+                    day=None,
+                    answers={"comments": "x" * 500},
+                )
+                for i in range(3000)
+            ]
+        )
+        grown = maintenance.wal_size(str(db_path))
+        for _ in range(100):
+            if maintenance.wal_size(str(db_path)) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert grown > 256 * 1024 and maintenance.wal_size(str(db_path)) == 0
+        assert await store.count_responses("cs-baseline") == 3000
+    finally:
+        await store.close()
+
+
+async def test_answers_of_a_closed_wave_go_nowhere(settings: Settings, db_path: Path) -> None:
+    """A wave closed by its end date stops taking sealed answers at the store itself."""
+    await open_staff_wave(settings)
+    [code] = await issue(settings, 1)
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    try:
+        wave = (await store.waves())[0]
+        await store.update_wave(msgspec.structs.replace(wave, closed=now()))
+        assert not await store.submit_sealed(
+            code_hash(code.replace("-", ""), SECRET), wave.id, b"x" * 100
+        )
+    finally:
+        await store.close()
+    assert db_counts(db_path) == {"responses": 0, "tokens": 1, "used": 0, "pending": 0}
+
+
+async def test_a_staff_journey_through_the_app_leaves_a_private_pending_file(
+    settings: Settings, db_path: Path
+) -> None:
+    await open_staff_wave(settings)
+    [code] = await issue(settings, 1)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        assert (await answer_all(client, code)).status_code == 303
+    folder = Path(str(db_path) + ".pending")
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert pending_files(db_path) and all(
+        p.stat().st_mode & 0o777 == 0o600 for p in pending_files(db_path)
+    )
+    for path in (db_path, Path(str(db_path) + "-wal"), Path(str(db_path) + "-shm")):
+        if path.exists():
+            assert path.stat().st_mode & 0o777 == 0o600, path
