@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import struct
+import time
 from collections.abc import Callable, Mapping
 
 import msgspec
@@ -145,6 +146,7 @@ async def mix_closed_waves(
             and not wave.mixed
             and (wave.state(at) == "closed")
         ):
+            started = time.perf_counter()
             try:
                 count = await store.mix_wave(wave.id, unsealer(sealer, wave.id))
             except InvalidTag:
@@ -157,7 +159,12 @@ async def mix_closed_waves(
                 continue
             if count is None:  # another process (the server or `waves close`) mixed it
                 continue
-            log.info("mixed %d responses of closed wave %s", count, wave.id)
+            log.info(
+                "mixed %d responses of closed wave %s in %.3f s",
+                count,
+                wave.id,
+                time.perf_counter() - started,
+            )
             mixed.append(wave.id)
     if failed:
         raise MixError(
