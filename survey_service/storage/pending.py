@@ -24,6 +24,7 @@ import hashlib
 import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 _CHUNK = 1 << 20
 
@@ -43,7 +44,10 @@ class PendingFiles:
         return self.folder / (hashlib.sha256(wave_id.encode()).hexdigest()[:32] + ".sqlite3")
 
     def _connect(self, path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+        # mode=rw: never create a file here (one destroyed meanwhile must stay destroyed)
+        conn = sqlite3.connect(
+            f"file:{quote(str(path))}?mode=rw", uri=True, isolation_level=None, timeout=10.0
+        )
         for pragma in (
             "journal_mode = PERSIST",
             "synchronous = FULL",
