@@ -61,6 +61,7 @@ class Figures:
     command_s: float
     worst_ms: float
     p99_ms: float
+    worst_mix_ms: float
     worst_before_ms: float
     p99_before_ms: float
     posts: int
@@ -221,6 +222,11 @@ def run_size(size: int, staff: int, clients: int, folder: Path) -> Figures:
     if returncode != 0 or m is None or int(m.group(1)) != len(codes):
         raise SystemExit(f"waves close did not mix {len(codes)} answers:\n{out}")
     during = sorted((e - s) * 1000 for s, e, _ in timings if e >= t0 and s <= t1)
+    # the mix itself: its transaction ends the command (give it 0.1 s more for closing)
+    mix_s = float(m.group(2))
+    mix = sorted(
+        (e - s) * 1000 for s, e, _ in timings if e >= t1 - mix_s - 0.1 and s <= t1
+    )
     # the same load without a close: the 1.5 s before the command started
     before = sorted((e - s) * 1000 for s, e, _ in timings if t0 - 1.5 <= s and e < t0)
     with sqlite3.connect(db) as conn:
@@ -232,10 +238,11 @@ def run_size(size: int, staff: int, clients: int, folder: Path) -> Figures:
     return Figures(
         size=size,
         db_mb=db.stat().st_size / 1e6,
-        mix_s=float(m.group(2)),
+        mix_s=mix_s,
         command_s=t1 - t0,
         worst_ms=during[-1] if during else 0.0,
         p99_ms=during[int(0.99 * (len(during) - 1))] if during else 0.0,
+        worst_mix_ms=mix[-1] if mix else 0.0,
         worst_before_ms=before[-1] if before else 0.0,
         p99_before_ms=before[int(0.99 * (len(before) - 1))] if before else 0.0,
         posts=len(timings),
@@ -266,6 +273,8 @@ def report(results: list[Figures]) -> bool:
     row("worst citizen POST during the close (ms)", [f"{r.worst_ms:.0f}" for r in results],
         f"{last.worst_ms / max(first.worst_ms, 1e-9):.2f}x",
         f"goal < {GOAL_WORST_MS:g} ms: " + ("PASS" if ok_worst else "FAIL"))  # fmt: skip
+    row("worst citizen POST during the mix itself (ms)", [f"{r.worst_mix_ms:.0f}"
+        for r in results])  # fmt: skip
     row("p99 citizen POST during the close (ms)", [f"{r.p99_ms:.0f}" for r in results],
         f"{last.p99_ms / max(first.p99_ms, 1e-9):.2f}x")  # fmt: skip
     row("citizen POSTs / failed / rows stored", [f"{r.posts}/{r.failed}/{r.stored}"
@@ -283,7 +292,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 2_000_000])
     parser.add_argument("--staff", type=int, default=50)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
     results = []
     for size in args.sizes:
