@@ -346,14 +346,20 @@ class SQLiteStore(SealedAnswers):
 
     async def _insert_batch(self, rows: list[tuple[Any, ...]]) -> None:
         """One transaction; if another process holds the lock beyond the busy timeout (or
-        SQLite answers "busy" without waiting), try again a few times before failing."""
+        SQLite answers "busy" without waiting), try again a few times before failing; never
+        for longer than the busy timeout in all."""
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
         for attempt in range(self.write_retries + 1):
             try:
                 async with self._transaction() as conn:
                     await conn.executemany(_INSERT, rows)
                 return
             except sqlite3.OperationalError as exc:
-                if attempt == self.write_retries or not maintenance.transient(exc):
+                if (
+                    attempt == self.write_retries
+                    or not maintenance.transient(exc)
+                    or time.monotonic() >= deadline
+                ):
                     raise
                 log.warning("database busy, trying the submission again: %s", exc)
                 await asyncio.sleep(0.02 * 2**attempt)
