@@ -9,6 +9,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -221,24 +222,25 @@ async def test_two_processes_closing_at_once_mix_exactly_once(
 async def test_waves_close_says_so_when_the_server_mixed_first(
     settings: Settings, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`waves close` marks the wave closed; the running server mixes it before the CLI does:
-    the CLI reports that, and does not claim to have mixed anything."""
-    import survey_service.cli as cli_module
-
+    """`waves close` marks the wave closed; the running server mixes it after the CLI saw it
+    unmixed and before the CLI's own mix: the CLI reports that, and does not claim to have
+    mixed anything."""
     await open_staff_wave(settings)
     await seal_staff_answers(settings, db_path, "staff-2026", 3)
-    real = cli_module.mix_closed_waves
+    original = SQLiteStore.mix_wave
 
-    async def server_first(*args: object, **kw: object) -> list[str]:
-        server = SQLiteStore(str(db_path))
+    async def server_first(
+        self: SQLiteStore, wave_id: str, unseal: Callable[[bytes], NewResponse]
+    ) -> int | None:
+        server = SQLiteStore(str(db_path))  # the server, in the middle of the CLI's close
         await server.open()
         try:
-            assert await server.mix_wave("staff-2026", unsealer(Sealer(SECRET), "staff-2026"))
+            assert await original(server, wave_id, unseal) == 3
         finally:
             await server.close()
-        return await real(*args, **kw)  # type: ignore[arg-type]
+        return await original(self, wave_id, unseal)
 
-    monkeypatch.setattr(cli_module, "mix_closed_waves", server_first)
+    monkeypatch.setattr(SQLiteStore, "mix_wave", server_first)
     code, out = await run_cli(settings, "waves", "close", "staff-2026")
     assert code == 0, out
     assert "mixed by the running server" in out and "mixed the answers of" not in out
