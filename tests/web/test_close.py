@@ -429,3 +429,26 @@ async def test_a_staff_journey_through_the_app_leaves_a_private_pending_file(
     for path in (db_path, Path(str(db_path) + "-wal"), Path(str(db_path) + "-shm")):
         if path.exists():
             assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_a_destroyed_pending_file_is_overwritten_in_place_before_it_is_unlinked(
+    tmp_path: Path,
+) -> None:
+    """Whoever still holds the file open (or reads its blocks) finds zeros, not the sealed
+    rows: the bytes are overwritten in the same file, not just unlinked."""
+    from survey_service.storage.pending import PendingFiles
+
+    files = PendingFiles(str(tmp_path / "survey.sqlite3"))
+    files.add("staff-x", b"i" * 16, b"SEALED-" * 500)
+    path = files.path("staff-x")
+    journal = Path(f"{path}-journal")
+    assert journal.exists()  # the persistent journal, overwritten too
+    with open(path, "rb") as held, open(journal, "rb") as held_journal:
+        assert b"SEALED-" in held.read()
+        assert files.destroy("staff-x")
+        assert not path.exists() and not journal.exists()
+        for f in (held, held_journal):
+            f.seek(0)
+            data = f.read()
+            assert data and data.count(0) == len(data)  # every byte is zero
+    assert not files.destroy("staff-x")

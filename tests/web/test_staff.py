@@ -547,7 +547,12 @@ async def test_an_attacker_with_the_database_files_cannot_link_answers_to_codes(
     with sqlite3.connect(db_path) as conn:
         days = {r[0] for r in conn.execute("SELECT day FROM responses WHERE unit IS NOT NULL")}
         columns = [r[1] for r in conn.execute("PRAGMA table_info(responses)")]
+        marks = conn.execute("SELECT COUNT(*) FROM pending_marks").fetchone()[0]
+        stat_tables = conn.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'sqlite_stat%'"
+        ).fetchall()
     conn.close()
+    assert marks == 0 and stat_tables == []  # no marks left, no statistics tables
     assert days == {None}
     assert not {"token", "token_hash", "created", "submitted_at", "ip"} & set(columns)
 
