@@ -452,3 +452,28 @@ def test_a_destroyed_pending_file_is_overwritten_in_place_before_it_is_unlinked(
             data = f.read()
             assert data and data.count(0) == len(data)  # every byte is zero
     assert not files.destroy("staff-x")
+
+
+async def test_a_sealed_answer_whose_code_was_never_marked_is_not_mixed(
+    settings: Settings, db_path: Path
+) -> None:
+    """A crash between the pending file's commit and the main commit leaves a sealed row
+    without a mark (its code still unused, so it can be sent again): the mix ignores it and
+    destroys it with the file."""
+    from survey_service.storage.pending import PendingFiles
+
+    await open_staff_wave(settings)
+    await seal_staff_answers(settings, db_path, "staff-2026", 2)
+    files = PendingFiles(str(db_path))
+    [blob] = list(files.read("staff-2026").values())[:1]
+    files.add("staff-2026", b"o" * 16, blob)  # the orphan: same kind of row, no mark
+    assert len(files.read("staff-2026")) == 3
+    store = SQLiteStore(str(db_path))
+    await store.open()
+    try:
+        assert await store.pending_count("staff-2026") == 2
+        assert await store.mix_wave("staff-2026", unsealer(Sealer(SECRET), "staff-2026")) == 2
+    finally:
+        await store.close()
+    assert pending_files(db_path) == []
+    assert db_counts(db_path)["responses"] == 2
