@@ -126,9 +126,9 @@ async def seal_staff_answers(
 
 
 async def _close_beside_citizens(tmp_path: Path, citizens: int) -> tuple[float, int]:
-    """Shortest time of closing three 20-person staff waves in a database of ``citizens``
-    responses, while four clients keep submitting the citizen form; returns it and the
-    number of citizen submissions acknowledged (every one is checked)."""
+    """Shortest time of closing five 20-person staff (and training) waves in a database of
+    ``citizens`` responses, while four clients keep submitting the citizen form; returns it and
+    the number of citizen submissions acknowledged (every one is checked)."""
     from tests.conftest import settings_for
 
     db = tmp_path / f"survey-{citizens}.sqlite3"
@@ -136,11 +136,12 @@ async def _close_beside_citizens(tmp_path: Path, citizens: int) -> tuple[float, 
     await seed_wave(settings)
     fill_citizens(db, "cs-baseline", citizens)
     # three waves that may be open at once: staff for each municipality, and a training
-    waves = ["staff-0", "staff-1", "training-2"]
+    waves = ["staff-0", "staff-1", "training-2", "training-3", "training-4"]
     await open_staff_wave(settings, "staff-0", organisations=["elena"])
     await open_staff_wave(settings, "staff-1", organisations=["lyaskovets"])
-    await open_training_wave(settings, "training-2")
-    for wave_id, org in zip(waves, ["elena", "lyaskovets", "elena"], strict=True):
+    for wave_id in waves[2:]:
+        await open_training_wave(settings, wave_id)
+    for wave_id, org in zip(waves, ["elena", "lyaskovets"] + ["elena"] * 3, strict=True):
         await seal_staff_answers(settings, db, wave_id, 20, org)
     statuses: list[int] = []
     times: list[float] = []
