@@ -28,8 +28,9 @@ DOCS: dict[str, str] = {
     "forms_dir": "Folder with the survey files (`*.toml`) and `organisations.toml`.",
     "host": "Address `serve` listens on: an IP address or a host name, without the port.",
     "port": "Port `serve` listens on (1 to 65535).",
-    "secret_key": "Secret for CSRF tokens (at least 32 characters). Set it in production; "
-    "without it a random key is made at each start.",
+    "secret_key": "Secret for CSRF tokens, invitation codes and sealed staff answers (at least "
+    "32 characters). Without it a key is made on first start and kept beside the database "
+    "(`<database>.key`, mode 0600).",
     "public_url": "Base URL of the public site, used in printed links and QR codes; by default "
     "`http://SURVEY_HOST:SURVEY_PORT` (`127.0.0.1` when listening on every address).",
     "access_log": "`1` writes an access log line per request (never with client addresses).",
@@ -107,8 +108,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         _check_host(settings.host)
         _check_urls(settings, set(raw))
         if not settings.secret_key:
-            log.warning("SURVEY_SECRET_KEY is not set: using a random key for this process")
-            settings = msgspec.structs.replace(settings, secret_key=secrets.token_urlsafe(32))
+            from .keyfile import load_or_create
+
+            key = load_or_create(settings.database_url)  # kept beside the database
+            if key is None:
+                log.warning("SURVEY_SECRET_KEY is not set: using a random key for this process")
+                key = secrets.token_urlsafe(32)
+            settings = msgspec.structs.replace(settings, secret_key=key)
         elif len(settings.secret_key) < MIN_SECRET_KEY:
             raise SettingsError(
                 f"SURVEY_SECRET_KEY is too short ({len(settings.secret_key)} characters): "

@@ -99,7 +99,7 @@ async def issue_tokens(
 
     The files are written first: codes are stored only once somebody can hand them out, and
     the files are removed again if storing fails."""
-    require_lasting_secret()
+    require_lasting_secret(settings.database_url)
     if not 1 <= count <= MAX_CODES:
         raise Invalid(f"the number of codes must be from 1 to {MAX_CODES}")
     wave, org = await _check_unit(settings, store, wave_id, organisation, unit, count)
@@ -120,7 +120,7 @@ async def issue_tokens(
 
 async def revoke_token(settings: Settings, store: Store, code: str) -> None:
     """Make a code unusable (a lost slip)."""
-    require_lasting_secret()
+    require_lasting_secret(settings.database_url)
     canonical = normalise(code)
     if isinstance(canonical, CodeProblem):
         raise Invalid("that is not a valid code (check it against the slip)")

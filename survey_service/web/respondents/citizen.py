@@ -15,13 +15,14 @@ from litestar.response import Redirect
 from ...i18n import normalise, other_language
 from ...registry import Registry, WaveChoice
 from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
-from ...storage.base import NewResponse
+from ...storage.base import NewResponse, StoreUnavailable
 from ...surveys.coding import encode_codes
 from ...surveys.model import Organisation, Survey
 from ...surveys.waves import SOFIA, today_in_sofia
 from ..deps import Site, SiteDep, csrf_token
 from ..flow import ALTERED, STEP, StepView, advance, read_form
 from ..pages import NO_STORE, html, message_page
+from ..unavailable import unavailable_page
 
 CHANNELS = {"web", "kiosk", "paper"}
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -215,19 +216,21 @@ class CitizenController(Controller):
                 # answers are never shown again. (Sending the last page again stores nothing.)
                 return Redirect(thanks, status_code=303)
             return answers
-        await store.submit(
-            NewResponse(
-                submission_key=key,
-                wave_id=choice.wave.id,
-                version=choice.wave.version,
-                organisation=organisation.id,
-                channel=channel,
-                lang=lang,
-                day=today_in_sofia(),
-                answers=answers,
-                codes=encode_codes(survey, answers),
-            )
+        response = NewResponse(
+            submission_key=key,
+            wave_id=choice.wave.id,
+            version=choice.wave.version,
+            organisation=organisation.id,
+            channel=channel,
+            lang=lang,
+            day=today_in_sofia(),
+            answers=answers,
+            codes=encode_codes(survey, answers),
         )
+        try:
+            await store.submit(response)
+        except StoreUnavailable as exc:
+            return unavailable_page(view, step, answers, raw, csrf_token(request), key, exc)
         return Redirect(thanks, status_code=303)
 
     @get("/{survey_id:str}/thanks", name="survey-thanks")
