@@ -16,7 +16,10 @@ log = logging.getLogger(__name__)
 
 #: Setting name -> what it does (the README table lists every one of these).
 DOCS: dict[str, str] = {
-    "database_url": "Where responses are stored: `sqlite:///path/to/file.sqlite3`.",
+    "database_url": "Where responses are stored: `sqlite:///path/to/file.sqlite3`, or "
+    "`postgresql://user:password@host:5432/database` for several processes or machines.",
+    "db_pool_size": "PostgreSQL only: connections each process keeps (at least 4): two writers "
+    "for group commit, a quarter for long reads (exports, reports), the rest for point reads.",
     "forms_dir": "Folder with the survey files (`*.toml`) and `organisations.toml`.",
     "host": "Address `serve` listens on.",
     "port": "Port `serve` listens on.",
@@ -40,6 +43,7 @@ DOCS: dict[str, str] = {
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///data/survey.sqlite3"
+    db_pool_size: int = 8
     forms_dir: str = "forms"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -67,6 +71,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             settings = msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
             raise ValueError(f"bad setting: {exc} (environment variables SURVEY_*)") from exc
+        if settings.db_pool_size < 4:
+            raise ValueError("SURVEY_DB_POOL_SIZE must be at least 4")
         if settings.min_group < 5:
             raise ValueError("SURVEY_MIN_GROUP must be at least 5")
         if not settings.secret_key:
