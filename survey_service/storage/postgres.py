@@ -112,12 +112,12 @@ class PostgresStore(SealedAnswers):
             first = await self._connect()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
             raise StoreOpenError(f"cannot connect to {self.where}: {exc}") from exc
+        self._writer_conns = [first]
         try:
             try:
                 await migrate(first, self.where)
             except asyncpg.PostgresError as exc:
                 raise StoreOpenError(f"cannot migrate {self.where}: {exc}") from exc
-            self._writer_conns = [first]
             for _ in range(self.writers - 1):
                 self._writer_conns.append(await self._connect())
             self._pool = await self._make_pool(self.point_size)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -55,6 +56,7 @@ import asyncpg
 from .base import NewResponse
 from .postgres_rows import INSERT_RESPONSES, columns
 
+log = logging.getLogger(__name__)
 _NAMESPACE = 0x70656E64  # "pend": advisory locks on creating a wave's table
 
 
@@ -140,6 +142,9 @@ class SealedAnswers:
             await conn.execute(f"DROP TABLE IF EXISTS {table}")
             await conn.execute("UPDATE tokens SET used = used WHERE wave_id = $1", wave_id)
             await conn.execute("UPDATE waves SET mixed = true WHERE id = $1", wave_id)
-        async with self._p.acquire() as conn:
-            await conn.execute("VACUUM tokens, waves")
+        try:  # the mix is committed: a failed clean-up must not make it look failed
+            async with self._p.acquire() as conn:
+                await conn.execute("VACUUM tokens, waves")
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("VACUUM after mixing wave %s failed: %s", wave_id, exc)
         return len(responses)

@@ -1,0 +1,116 @@
+"""PostgreSQL only: opening refuses with one line what cannot work, and after the mix a
+superuser finds no arrival order of a staff wave's answers in the tables (row versions, their
+physical order, dead tuples): see survey_service/storage/postgres_sealed.py for what remains."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import asyncpg
+import msgspec
+import pytest
+
+from survey_service.storage import (
+    DatabaseURLError,
+    NewResponse,
+    SchemaTooNewError,
+    StoreOpenError,
+    open_store,
+    opened,
+)
+
+from .conftest import add_wave, response
+from .pg import ADMIN_URL, fresh_database, with_database
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+async def _refused(url: str, error: type[Exception] = StoreOpenError) -> str:
+    store = open_store(url)
+    with pytest.raises(error) as caught:
+        await store.open()
+    await store.close()  # harmless after a failed open
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+async def test_a_database_migrated_by_a_newer_version_is_refused(pg_url: str) -> None:
+    async with opened(pg_url):
+        pass
+    conn = await asyncpg.connect(pg_url)
+    try:
+        await conn.execute("INSERT INTO schema_migrations (number, name) VALUES (99, 'future')")
+    finally:
+        await conn.close()
+    message = await _refused(pg_url, SchemaTooNewError)
+    assert "migration 99" in message and "upgrade survey_service" in message
+
+
+async def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    message = await _refused("postgresql://survey:hunter2-secret@127.0.0.1:1/survey")
+    assert "cannot connect" in message and "hunter2" not in message and "***" in message
+
+
+async def test_a_missing_database_is_refused(pg_url: str) -> None:
+    message = await _refused(with_database(ADMIN_URL, "survey_no_such_database"))
+    assert "survey_no_such_database" in message
+
+
+def test_a_pool_too_small_is_refused() -> None:
+    with pytest.raises(DatabaseURLError, match="at least 4"):
+        open_store("postgresql://postgres@127.0.0.1/test", pool_size=3)
+
+
+def _unseal(blob: bytes) -> NewResponse:
+    return msgspec.json.decode(blob, type=NewResponse)
+
+
+async def test_after_the_mix_no_row_version_page_or_dead_tuple_keeps_the_arrival_order(
+    pg_url: str,
+) -> None:
+    codes = [n.to_bytes(2, "big") * 16 for n in range(40)]
+    async with opened(pg_url) as store:
+        wave = await add_wave(store, "staff")
+        await store.add_tokens("staff", "elena", "finance", codes)
+        for n, code in enumerate(codes):  # one after another: one transaction id each
+            sealed = msgspec.json.encode(response(f"staff-{n:03d}-xxxxxxxxxxxxxxx",
+                                                  wave_id="staff", day=None, unit="finance",
+                                                  answers={"n": n}))
+            assert await store.submit_sealed(code, "staff", sealed)
+        su = await asyncpg.connect(pg_url)  # the superuser attacker
+        try:
+            [table] = await su.fetch(
+                "SELECT relname FROM pg_class WHERE relname LIKE 'pending%' AND relkind = 'r'"
+            )
+            assert await su.fetchval(f"SELECT COUNT(DISTINCT xmin::text) FROM {table[0]}") == 40
+            assert await su.fetchval(
+                "SELECT COUNT(DISTINCT xmin::text) FROM tokens") == 40  # the order of use
+
+            await store.update_wave(msgspec.structs.replace(wave, closed=dt.datetime.now(dt.UTC)))
+            assert await store.mix_wave("staff", _unseal) == 40
+            # no dead version of a code's row is left on its pages (VACUUM ran after the mix);
+            # read raw, before any query of the table could prune them
+            await su.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+            headers = await su.fetch(
+                "SELECT t_xmin::text FROM generate_series(0,"
+                " pg_relation_size('tokens') / current_setting('block_size')::int - 1) AS page,"
+                " heap_page_items(get_raw_page('tokens', page::int)) WHERE t_xmin IS NOT NULL"
+            )
+
+            gone = await su.fetch("SELECT relname FROM pg_class WHERE relname LIKE 'pending%'")
+            assert gone == []  # the wave's table and its index
+            [mix] = await su.fetch("SELECT DISTINCT xmin::text FROM responses")
+            assert await su.fetchval("SELECT COUNT(DISTINCT xmin::text) FROM tokens") == 1
+            assert await su.fetchval("SELECT xmin::text FROM tokens LIMIT 1") == mix[0]
+            assert [h[0] for h in headers] == [mix[0]] * 40
+            physical = [msgspec.json.decode(r[0])["n"]
+                        for r in await su.fetch("SELECT answers FROM responses ORDER BY ctid")]
+            assert sorted(physical) == list(range(40)) and physical != list(range(40))
+        finally:
+            await su.close()
