@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -70,6 +70,9 @@ def redact(url: str) -> str:
 class PostgresStore(SealedAnswers):
     """A store on a PostgreSQL database that several processes may share."""
 
+    #: Settings of every connection's session.
+    server_settings: ClassVar[dict[str, str]] = _SERVER_SETTINGS
+
     def __init__(self, url: str, *, pool_size: int | None = None) -> None:
         self.url = url
         self.where = redact(url)
@@ -96,13 +99,13 @@ class PostgresStore(SealedAnswers):
     # ------------------------------------------------------------------ open and close
     async def _connect(self) -> asyncpg.Connection:
         return await asyncpg.connect(
-            self.url, timeout=CONNECT_TIMEOUT, server_settings=_SERVER_SETTINGS
+            self.url, timeout=CONNECT_TIMEOUT, server_settings=self.server_settings
         )
 
     async def _make_pool(self, size: int) -> asyncpg.Pool:
         pool = await asyncpg.create_pool(
             self.url, min_size=size, max_size=size, timeout=CONNECT_TIMEOUT,
-            server_settings=_SERVER_SETTINGS,
+            server_settings=self.server_settings,
         )
         assert pool is not None
         return pool
