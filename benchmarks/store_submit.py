@@ -4,7 +4,8 @@ N clients (coroutines) in each of P processes submit responses as fast as the st
 acknowledges them (each acknowledgement = committed and flushed), for D seconds per variant:
 
 - ``sqlite``: the SQLite store (one writer, group commit), a fresh file;
-- ``postgres``: the PostgreSQL store (two writers, group commit by batching), a fresh database;
+- ``postgres``: the PostgreSQL store (one writer, group commit by batching), a fresh database;
+- ``postgres-2-writers``: the same with two writers;
 - ``postgres-pool``: the alternative of one autocommit INSERT per submission on a pool of the
   same size, relying on PostgreSQL's own group commit of concurrent WAL flushes;
 - ``postgres-pool-delay``: the same with ``commit_delay = 1000`` µs (``commit_siblings = 2``).
@@ -58,6 +59,15 @@ class PoolPerSubmitDelay(PoolPerSubmit):
     }
 
 
+class TwoWriters(PostgresStore):
+    """The batching store with two writers instead of one (one batch gathers while the other
+    is flushed)."""
+
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
+        super().__init__(url, pool_size=pool_size)
+        self.writers, self.point_size = 2, self.point_size - 1
+
+
 def _response(prefix: str, n: int) -> NewResponse:
     import datetime as dt
 
@@ -73,6 +83,8 @@ def _store(variant: str, url: str, pool: int) -> Store:
         return PoolPerSubmit(url, pool_size=pool)
     if variant == "postgres-pool-delay":
         return PoolPerSubmitDelay(url, pool_size=pool)
+    if variant == "postgres-2-writers":
+        return TwoWriters(url, pool_size=pool)
     return open_store(url, pool_size=pool)
 
 
@@ -160,7 +172,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=8)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--variants",
-                        default="sqlite,postgres,postgres-pool,postgres-pool-delay")
+                        default="sqlite,postgres,postgres-2-writers,postgres-pool,postgres-pool-delay")
     args = parser.parse_args()
     print(f"{'variant':<22}{'procs':>6}{'clients':>8}{'subm/s':>10}{'p50 ms':>9}"
           f"{'p99 ms':>9}{'commits/100':>13}")

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 DOCS: dict[str, str] = {
     "database_url": "Where responses are stored: `sqlite:///path/to/file.sqlite3`, or "
     "`postgresql://user:password@host:5432/database` for several processes or machines.",
-    "db_pool_size": "PostgreSQL only: connections each process keeps (at least 4): two writers "
+    "db_pool_size": "PostgreSQL only: connections each process keeps (at least 4): one writer "
     "for group commit, a quarter for long reads (exports, reports), the rest for point reads.",
     "forms_dir": "Folder with the survey files (`*.toml`) and `organisations.toml`.",
     "host": "Address `serve` listens on.",

@@ -3,18 +3,19 @@
 Durability: every connection runs with ``synchronous_commit = on``, so a submission is
 acknowledged only once its COMMIT is flushed to the WAL on disk.
 
-Group commit: submissions are queued, like on SQLite, and a writer takes everything queued and
-inserts it with one ``INSERT ... SELECT FROM unnest(...)`` statement, one transaction, one WAL
-flush, then wakes every waiting request. There are two writers (each with its own connection),
-so that one batch accumulates while the other is being flushed. Measured on this 2-core machine
-(``benchmarks/store_submit.py``), this beats one autocommit INSERT per submission on a pool:
-see the README's PostgreSQL section for the figures.
+Group commit: submissions are queued, like on SQLite, and the writer takes everything queued and
+inserts it with one ``INSERT ... SELECT FROM unnest(...)`` statement: one transaction, one WAL
+flush for the whole batch, then it wakes every waiting request. Measured on this 2-core machine
+(``benchmarks/store_submit.py``, README "PostgreSQL"), this is 5-10 times the throughput of one
+autocommit INSERT per submission on a pool, with or without ``commit_delay``; a second writer
+(``writers = 2``) made no measurable difference, as PostgreSQL flushes the WAL one flush at a
+time anyway, so there is one.
 
 One-time submission keys hold across processes by the unique constraint
 (``ON CONFLICT (submission_key) DO NOTHING``); invitation codes by ``UPDATE ... WHERE used =
 false``, which PostgreSQL re-checks after waiting for a concurrent update of the same row.
 
-Connections, ``pool_size`` per process (``SURVEY_DB_POOL_SIZE``): the writers, a small pool for
+Connections, ``pool_size`` per process (``SURVEY_DB_POOL_SIZE``): the writer, a small pool for
 long reads (exports, reports), whose snapshots never delay a submission, and a pool for the
 rest (point reads and short transactions).
 """
@@ -79,7 +80,7 @@ class PostgresStore(SealedAnswers):
         size = DEFAULT_POOL_SIZE if pool_size is None else pool_size
         if size < MIN_POOL_SIZE:
             raise ValueError(f"the PostgreSQL pool needs at least {MIN_POOL_SIZE} connections")
-        self.writers = 2
+        self.writers = 1
         self.bulk_size = max(1, size // 4)
         self.point_size = size - self.writers - self.bulk_size
         self._pool: asyncpg.Pool | None = None
