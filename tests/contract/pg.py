@@ -34,7 +34,8 @@ def unreachable() -> str | None:
     try:
         asyncio.run(_admin("SELECT 1"))
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-        return f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}"
+        return (f"PostgreSQL is not reachable at {ADMIN_URL}: {exc} (start it: pg_ctlcluster"
+                " --skip-systemctl-redirect 15 main start, or run .ci/run)")
     return None
 
 
