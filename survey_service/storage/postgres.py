@@ -28,13 +28,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from ..surveys.waves import Wave
 from .base import NewResponse, StoredResponse, StoreOpenError, TokenState, WaveCodes
-from .postgres_migrate import migrate
+from .postgres_migrate import migrate, redact
 from .postgres_rows import (
     INSERT_RESPONSES,
     RESPONSE_COLUMNS,
@@ -56,16 +55,9 @@ CONNECT_TIMEOUT = 10.0
 _SERVER_SETTINGS = {"synchronous_commit": "on", "application_name": "survey_service"}
 
 Row = tuple[Any, ...]
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+#: Errors after which a connection is gone, whether or not its last statement committed.
+_LOST = (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,  # terminated
+         asyncpg.InterfaceError, ConnectionError)  # "connection is closed", a reset socket
 
 
 class PostgresStore(SealedAnswers):
@@ -161,16 +153,18 @@ class PostgresStore(SealedAnswers):
     @property
     def _p(self) -> asyncpg.Pool:
         """The pool for point reads and short write transactions."""
-        if self._pool is None:
-            raise RuntimeError("store is not open")
-        return self._pool
+        return self._open(self._pool)
 
     @property
     def _b(self) -> asyncpg.Pool:
         """The pool for long reads."""
-        if self._bulk is None:
+        return self._open(self._bulk)
+
+    @staticmethod
+    def _open(pool: asyncpg.Pool | None) -> asyncpg.Pool:
+        if pool is None:
             raise RuntimeError("store is not open")
-        return self._bulk
+        return pool
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
@@ -264,11 +258,19 @@ class PostgresStore(SealedAnswers):
                 raise
 
     async def _insert(self, n: int, batch: list[tuple[Row, asyncio.Future[None]]]) -> None:
-        """One statement (one commit) for the batch; if it fails and holds more than one
-        submission, each is tried alone, so that one bad submission fails only itself."""
+        """One statement (one commit) for the batch. If the connection is lost (a restarted
+        server, a killed backend, a fail-over), the batch is sent again once on a new one:
+        safe even if the first COMMIT went through, as every row's one-time key is already
+        there then and stores nothing. If it fails and holds more than one submission, each
+        is tried alone, so that one bad submission fails only itself."""
+        values = columns([row for row, _ in batch])
         try:
-            conn = await self._writer(n)
-            await conn.execute(INSERT_RESPONSES, *columns([row for row, _ in batch]))
+            try:
+                await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
+            except _LOST as exc:
+                log.warning("writer connection lost, sending the batch again: %s", exc)
+                self._writer_conns[n].terminate()
+                await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             if len(batch) > 1 and isinstance(exc, asyncpg.IntegrityConstraintViolationError):
                 for one in batch:

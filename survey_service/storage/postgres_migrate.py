@@ -10,6 +10,7 @@ nothing left to do. A database holding a migration this code does not know is re
 from __future__ import annotations
 
 from importlib import resources
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -24,6 +25,16 @@ _TABLE = (
     " number INTEGER PRIMARY KEY, name TEXT NOT NULL,"
     " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
 )
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def known_migrations() -> list[Migration]:

@@ -4,6 +4,7 @@ physical order, dead tuples): see survey_service/storage/postgres_sealed.py for 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 
@@ -114,3 +115,35 @@ async def test_after_the_mix_no_row_version_page_or_dead_tuple_keeps_the_arrival
             assert sorted(physical) == list(range(40)) and physical != list(range(40))
         finally:
             await su.close()
+
+
+async def test_a_batch_survives_its_connection_being_killed_mid_statement(pg_url: str) -> None:
+    """A fail-over or an administrator ends the writer's connection while it inserts: the batch
+    is sent again on a new connection (its one-time keys make a resend harmless), not failed."""
+    async with opened(pg_url) as store:
+        await add_wave(store)
+        await store.submit(response("before-xxxxxxxxxxxxxxxxxx"))
+        su = await asyncpg.connect(pg_url)
+        try:
+            lock = su.transaction()
+            await lock.start()
+            await su.execute("LOCK TABLE responses IN EXCLUSIVE MODE")  # the writer waits
+            pending = [asyncio.create_task(store.submit(response(f"after-{n:02d}-xxxxxxxxxxxxx")))
+                       for n in range(10)]
+            waiting: list[int] = []
+            for _ in range(100):
+                waiting = [r[0] for r in await su.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database() AND query LIKE 'INSERT INTO responses%'"
+                )]
+                if waiting:
+                    break
+                await asyncio.sleep(0.02)
+            [writer] = waiting
+            assert await su.fetchval("SELECT pg_terminate_backend($1)", writer)
+            await lock.rollback()
+        finally:
+            await su.close()
+        async with asyncio.timeout(10):
+            await asyncio.gather(*pending)  # every one acknowledged
+        assert await store.count_responses("w") == 11
