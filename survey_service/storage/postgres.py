@@ -59,6 +59,13 @@ Row = tuple[Any, ...]
 _LOST = (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,  # terminated
          asyncpg.InterfaceError, ConnectionError)  # "connection is closed", a reset socket
 
+_OPEN_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+
+def _line(exc: BaseException) -> str:
+    """An error as one line for an operator."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
 
 class PostgresStore(SealedAnswers):
     """A store on a PostgreSQL database that several processes may share."""
@@ -106,22 +113,22 @@ class PostgresStore(SealedAnswers):
     async def open(self) -> None:
         try:
             first = await self._connect()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-            raise StoreOpenError(f"cannot connect to {self.where}: {exc}") from exc
+        except _OPEN_ERRORS as exc:
+            raise StoreOpenError(f"cannot connect to {self.where}: {_line(exc)}") from exc
         self._writer_conns = [first]
         try:
             try:
                 await migrate(first, self.where)
             except asyncpg.PostgresError as exc:
-                raise StoreOpenError(f"cannot migrate {self.where}: {exc}") from exc
+                raise StoreOpenError(f"cannot migrate {self.where}: {_line(exc)}") from exc
             for _ in range(self.writers - 1):
                 self._writer_conns.append(await self._connect())
             self._pool = await self._make_pool(self.point_size)
             self._bulk = await self._make_pool(self.bulk_size)
         except BaseException as exc:
             await self._disconnect()
-            if isinstance(exc, (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)):
-                raise StoreOpenError(f"cannot connect to {self.where}: {exc}") from exc
+            if isinstance(exc, _OPEN_ERRORS):
+                raise StoreOpenError(f"cannot connect to {self.where}: {_line(exc)}") from exc
             raise
         self._wakeup = asyncio.Event()
         self._closing = False
