@@ -68,6 +68,19 @@ def test_a_pool_too_small_is_refused() -> None:
         open_store("postgresql://postgres@127.0.0.1/test", pool_size=3)
 
 
+async def test_a_store_keeps_as_many_connections_as_its_pool_size(pg_url: str) -> None:
+    async with opened(pg_url, pool_size=12):
+        su = await asyncpg.connect(pg_url)
+        try:
+            held = await su.fetchval(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'survey_service'"
+            )
+        finally:
+            await su.close()
+    assert held == 12
+
+
 def _unseal(blob: bytes) -> NewResponse:
     return msgspec.json.decode(blob, type=NewResponse)
 

@@ -27,3 +27,7 @@ def test_bad_settings_are_refused_with_the_variable_named() -> None:
     with pytest.raises(ValueError, match="port"):
         Settings.from_env({"SURVEY_PORT": "eighty", "SURVEY_SECRET_KEY": "k" * 40})
     assert Settings.from_env({"SURVEY_PORT": "8080", "SURVEY_SECRET_KEY": "k" * 40}).port == 8080
+    with pytest.raises(ValueError, match="SURVEY_DB_POOL_SIZE"):
+        Settings.from_env({"SURVEY_DB_POOL_SIZE": "2", "SURVEY_SECRET_KEY": "k" * 40})
+    env = {"SURVEY_DB_POOL_SIZE": "12", "SURVEY_SECRET_KEY": "k" * 40}
+    assert Settings.from_env(env).db_pool_size == 12
