@@ -22,6 +22,14 @@ from .base import (
 SQLITE = "sqlite:///"
 
 
+def redact_url(database_url: str) -> str:
+    """The database URL with its password (if any) replaced by ``***``, for messages and
+    logs."""
+    from .postgres_migrate import redact
+
+    return redact(database_url)
+
+
 def open_store(database_url: str, *, pool_size: int | None = None) -> Store:
     """The store named by ``SURVEY_DATABASE_URL``, not yet opened: ``sqlite:///path`` (a
     relative path, or ``sqlite:////absolute/path``) or ``postgresql://user@host:port/db``.
@@ -69,4 +77,5 @@ __all__ = [
     "StoredResponse",
     "open_store",
     "opened",
+    "redact_url",
 ]

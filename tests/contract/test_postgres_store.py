@@ -19,6 +19,7 @@ from survey_service.storage import (
     StoreOpenError,
     open_store,
     opened,
+    redact_url,
 )
 
 from .conftest import add_wave, response
@@ -56,6 +57,14 @@ async def test_a_database_migrated_by_a_newer_version_is_refused(pg_url: str) ->
 async def test_an_unreachable_server_is_one_line_without_the_password() -> None:
     message = await _refused("postgresql://survey:hunter2-secret@127.0.0.1:1/survey")
     assert "cannot connect" in message and "hunter2" not in message and "***" in message
+
+
+def test_urls_are_shown_without_their_password() -> None:
+    assert redact_url("postgresql://u:p%40ss@db:5432/s?sslmode=require") == (
+        "postgresql://u:***@db:5432/s?sslmode=require"
+    )
+    assert redact_url("postgresql://u@db/s") == "postgresql://u@db/s"
+    assert redact_url("sqlite:///data/survey.sqlite3") == "sqlite:///data/survey.sqlite3"
 
 
 async def test_a_missing_database_is_refused(pg_url: str) -> None:
