@@ -33,7 +33,7 @@ import asyncpg
 
 from ..surveys.waves import Wave
 from .base import NewResponse, StoredResponse, StoreOpenError, TokenState, WaveCodes
-from .postgres_migrate import migrate, redact
+from .postgres_migrate import Conn, migrate, redact
 from .postgres_rows import (
     INSERT_RESPONSES,
     RESPONSE_COLUMNS,
@@ -174,7 +174,7 @@ class PostgresStore(SealedAnswers):
         return pool
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _transaction(self) -> AsyncIterator[Conn]:
         async with self._p.acquire() as conn, conn.transaction():
             yield conn
 

@@ -13,9 +13,13 @@ from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from .base import SchemaTooNewError
 from .sqlite_migrate import Migration
+
+#: A connection of its own or one lent by a pool.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 #: Key of the advisory lock that serialises migrations (any constant; "survey m" in ASCII).
 LOCK_KEY = 0x7375727665792D6D
@@ -49,7 +53,7 @@ def known_migrations() -> list[Migration]:
     return sorted(found, key=lambda m: m.number)
 
 
-async def _applied(conn: asyncpg.Connection) -> set[int] | None:
+async def _applied(conn: Conn) -> set[int] | None:
     """Numbers applied, or None when the table does not exist yet."""
     if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
         return None
@@ -66,7 +70,7 @@ def _refuse_unknown(applied: set[int], known: list[Migration], where: str) -> No
         )
 
 
-async def migrate(conn: asyncpg.Connection, where: str) -> list[int]:
+async def migrate(conn: Conn, where: str) -> list[int]:
     """Apply the pending migrations on ``conn``; return the numbers this call applied."""
     known = known_migrations()
     applied = await _applied(conn)  # the usual case: one read, no lock

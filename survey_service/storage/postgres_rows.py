@@ -6,10 +6,14 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import asyncpg
 import msgspec
 
 from ..surveys.waves import Wave
 from .base import NewResponse, StoredResponse
+
+#: A row as asyncpg gives it (or any sequence of column values).
+Record = asyncpg.Record | Sequence[Any]
 
 _json_encode = msgspec.json.Encoder().encode
 _answers_decoder = msgspec.json.Decoder(dict[str, int | str | list[str]])
@@ -49,7 +53,7 @@ def wave_params(wave: Wave) -> tuple[Any, ...]:
     )
 
 
-def wave_from_row(r: Sequence[Any]) -> Wave:
+def wave_from_row(r: Record) -> Wave:
     """A wave from a row selected as :data:`WAVE_COLUMNS` (times come back aware, in UTC)."""
     return Wave(
         survey_id=r[0],
@@ -92,7 +96,7 @@ def columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-def stored_responses(rows: Iterable[Sequence[Any]]) -> list[StoredResponse]:
+def stored_responses(rows: Iterable[Record]) -> list[StoredResponse]:
     """Responses from rows selected as :data:`RESPONSE_COLUMNS`."""
     return [
         StoredResponse(

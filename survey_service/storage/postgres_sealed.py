@@ -54,6 +54,7 @@ from typing import Any
 import asyncpg
 
 from .base import NewResponse
+from .postgres_migrate import Conn
 from .postgres_rows import INSERT_RESPONSES, columns
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _lock_key(wave_id: str) -> int:
 class SealedAnswers:
     """A mix-in of :class:`~.postgres.PostgresStore`: needs its pool and transactions."""
 
-    def _transaction(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
+    def _transaction(self) -> AbstractAsyncContextManager[Conn]:
         raise NotImplementedError
 
     @property
