@@ -21,22 +21,26 @@ What a superuser (or anyone reading the data directory) can still see, and what 
   :mod:`secrets`, in one statement, so their order on the pages is random; their ids are
   random too, and reads order by id.
 - Dead tuples before VACUUM. The mix deletes nothing from a shared table: the wave's pending
-  rows vanish with their table (``DROP TABLE`` unlinks its files at commit). The only dead
-  tuples are the codes' old versions (above) and the wave's old row; ``VACUUM tokens, waves``
-  runs right after the mix. VACUUM marks the space free but does not zero it: until PostgreSQL
-  reuses the page, the bytes of an old code row (hash, unit, "used" bit; no answer) stay on it.
-  The dropped table's blocks stay on the file system's free space until reused, as for any
-  deleted file: whole-disk encryption is the answer there, as on SQLite.
+  rows vanish with their table (``DROP TABLE`` truncates its file at commit and unlinks it at
+  the next checkpoint; its catalogue rows, whose ``xmin`` dates the wave's first answer, go
+  too). The only dead tuples are the codes' old versions (above) and the wave's old row;
+  ``VACUUM tokens, waves`` runs right after the mix. VACUUM marks the space free but does not
+  zero it: until PostgreSQL reuses the page, the bytes of an old code row (hash, unit, "used"
+  bit; no answer) stay on it. The dropped table's blocks stay on the file system's free space
+  until reused, as for any deleted file: whole-disk encryption is the answer there, as on
+  SQLite.
 - ``pg_stat_*`` counters (``n_tup_ins``, ``n_live_tup``, ``pg_stat_statements`` calls): they
   count sealed submissions per wave while it is open (the count is shown to staff anyway) and
   vanish with the dropped table; ``pg_stat_statements`` keeps no parameters.
-- The WAL (``pg_waldump``, and any WAL archive or replica). Each sealed submission's WAL
-  record holds its transaction id, its commit time, and the sealed (encrypted, padded) blob in
-  arrival order; the mix's record holds the plain responses in the shuffled order under one
-  transaction id. Linking the two needs the secret key: an attacker with both the WAL (before
-  its segments are recycled, or from an archive) and the key recovers the arrival time of each
-  answer. Nothing in the database can undo that: keep the key off the database machine, and
-  WAL archives and replicas under the same protection as the key.
+- The WAL (``pg_waldump``, and any WAL archive or replica). Each sealed submission's records
+  hold its transaction id, its commit time, the sealed (encrypted, padded) blob and the new
+  version of its code's row (the unit in clear), in arrival order: without the key, that tells
+  when a code of which unit was used, not the answer. The mix's records hold the plain
+  responses in the shuffled order under one transaction id. Linking the two needs the secret
+  key: an attacker with both the WAL (before its segments are recycled, or from an archive)
+  and the key recovers the arrival time of each answer. Nothing in the database can undo
+  that: keep the key off the database machine, and WAL archives and replicas under the same
+  protection as the key.
 - ``track_commit_timestamp`` (off by default) and server logs with ``log_statement = all``
   would add commit times and statements with their (sealed) parameters: keep them off.
 """
