@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from survey_service.app import create_app
-from survey_service.cli import open_wave
+from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
 from survey_service.storage.base import NewResponse, StoredResponse, TokenState, WaveCodes
 from survey_service.surveys.loader import load_catalog
@@ -31,6 +31,7 @@ class NullStore:
         self._structures: dict[str, bytes] = {}
         self._waves: dict[str, Wave] = {}
         self.discarded = 0
+        self.applied: list[int] = []
 
     async def open(self) -> None:
         pass

@@ -170,7 +170,7 @@ def generate_codes(rng: np.random.Generator, size: int, shifts: dict[str, float]
 
 
 async def _build_app_db(work: Path, rows: int, seed: int, floor: sqlite3.Connection) -> None:
-    from survey_service.cli import open_wave
+    from survey_service.services.waves import open_wave
     from survey_service.storage import open_store
     from survey_service.storage.base import NewResponse
     from survey_service.surveys.loader import load_catalog
@@ -273,8 +273,8 @@ def run_report(work: Path) -> dict[str, Any]:
     """The full report as ``survey-service report ... --format json`` computes it."""
     import survey_service.reports.data as data_mod
     import survey_service.reports.report as report_mod
-    from survey_service.cli import compute_report
     from survey_service.reports.render import to_json
+    from survey_service.services.reports import compute_report
     from survey_service.storage import open_store
 
     settings = settings_for(work)

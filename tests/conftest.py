@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
-from survey_service.cli import open_wave
+from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
 from survey_service.storage import opened
 
@@ -23,21 +23,26 @@ SECRET = "test-secret-key-" + "x" * 32
 
 #: A complete, valid set of answers to the shipped citizen survey (desk visit).
 FULL_ANSWERS: dict[str, str] = {
+    "contact_when": "today",
     "service": "local_taxes",
     "respondent_type": "citizen",
     "channel": "desk",
-    "visit_count": "2",
+    "matter_finished": "finished",
     "info_easy_to_find": "4",
-    "clear_explanations": "5",
-    "waiting_acceptable": "3",
-    "deadline_met": "4",
+    "forms_clear": "5",
+    "time_reasonable": "3",
     "staff_knowledgeable": "5",
     "staff_explained": "4",
     "staff_courteous": "5",
     "treated_fairly": "9",
     "got_what_needed": "4",
-    "no_errors": "2",
+    "deadline_met": "4",
+    "documents_correct": "2",
+    "visit_count": "2",
     "wait_minutes": "up_to_20",
+    "desks_count": "1",
+    "desk_easy_to_find": "5",
+    "waiting_acceptable": "3",
     "premises_accessible": "4",
     "overall_satisfaction": "4",
     "effort": "6",

@@ -44,6 +44,11 @@ def normalise(lang: str | None) -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def other_language(lang: str) -> str:
+    """The language a page's language switch offers (the other of Bulgarian and English)."""
+    return "en" if lang == "bg" else "bg"
+
+
 def fmt_date(value: dt.date, lang: str) -> str:
     return format_date(
         value, format="long" if lang == "en" else "d MMMM y 'г.'", locale=Locale(lang)
@@ -52,3 +57,8 @@ def fmt_date(value: dt.date, lang: str) -> str:
 
 def fmt_number(value: float, lang: str) -> str:
     return format_decimal(value, locale=Locale(lang))
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message

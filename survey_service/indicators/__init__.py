@@ -5,6 +5,8 @@ SQL, files or the survey model. Conventions:
 
 * Likert codes: 0 missing, 1..K valid (1 = most negative), 9 "don't know" (separate,
   excluded from every denominator); reverse-worded items are recoded x → K + 1 − x first.
+  Storage writes a missing answer as -1 (``surveys.coding.MISSING``);
+  ``reports.data.WaveMatrix`` turns Likert columns into this convention once.
 * NPS codes: 0..10 valid, **-1 missing**.
 * Optional float weights of the same length (post-stratification, :mod:`.weights`).
 * Degenerate cases return :class:`NotComputable` with an English reason; invalid data
@@ -39,6 +41,8 @@ from .indicators import (
     nps,
     positive_and_mean,
     response_rate,
+    share,
+    share_counts,
     theme_score,
 )
 from .items import (
@@ -130,6 +134,8 @@ __all__ = [
     "required_sample_size",
     "rescale",
     "response_rate",
+    "share",
+    "share_counts",
     "suppress_counts",
     "suppress_table",
     "theme_percent_positive",

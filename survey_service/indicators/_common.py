@@ -13,7 +13,11 @@ from scipy import stats
 
 #: Stored code of "don't know / not applicable": a code of its own, never missing.
 DONT_KNOW = 9
-#: Stored code of a missing answer (not shown or not answered) of a Likert item.
+#: Code of a missing Likert answer (not shown or not answered) **as the indicators take it**.
+#: Storage keeps -1 (``surveys.coding.MISSING``, shared by every scored item); the reports
+#: convert a wave's Likert columns from -1 to 0 once (``reports.data.WaveMatrix``), so that
+#: Likert counts can use ``np.bincount``. NPS columns come as stored: -1 missing
+#: (``NPS_MISSING``).
 MISSING = 0
 #: Two-sided 95 % normal quantile.
 Z95: float = float(stats.norm.ppf(0.975))
@@ -131,7 +135,8 @@ def count_codes(
 ) -> CodeCounts:
     """Count one Likert column with ``np.bincount`` (O(n), no Python loop).
 
-    Codes: 0 missing, 1..K valid, ``dont_know`` (default 9). Anything else raises
+    Codes: 0 missing (storage's -1, converted by the caller), 1..K valid, ``dont_know``
+    (default 9). Anything else raises
     ``ValueError``. Reverse recoding x → K + 1 − x is applied to the counts.
     """
     check_points(points)

@@ -6,7 +6,7 @@ exactly like empty ones (no value, no count)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal
 
 import msgspec
@@ -14,10 +14,17 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import indicators as ind
-from ..indicators.result import Estimate, NotComputable
-from ..surveys.loader import indicator_items
+from ..exports.csv_writer import to_csv
+from ..exports.table import Cell as ExportCell
+from ..exports.table import Table
+from ..i18n import translations
+from ..indicators.result import NotComputable
+from ..surveys.coding import MISSING
 from ..surveys.model import IndicatorDef
+from ..surveys.versions import diff_versions
+from .comparability import Difference, item_difference, plan_indicators
 from .data import WaveMatrix
+from .kinds import wave_side
 
 By = Literal["organisation", "unit", "channel", "service"]
 
@@ -39,6 +46,7 @@ class Breakdown(msgspec.Struct, kw_only=True):
     min_group: int
     indicators: list[tuple[str, str]]  # id, label
     rows: list[GroupRow]
+    not_comparable: list[Difference] = []
 
 
 def _groups(
@@ -62,27 +70,11 @@ def _groups(
     return names[np.clip(column, 0, None)]
 
 
-def _value(definition: IndicatorDef, items: Sequence[str], m: WaveMatrix) -> float | None:
+def _value(definition: IndicatorDef, items: list[str], m: WaveMatrix) -> float | None:
     if not items or any(m.item(i) is None for i in items):
         return None
-    first = m.item(items[0])
-    assert first is not None
-    if definition.kind == "nps":
-        result = ind.nps(m.raw(items[0]))
-        return None if isinstance(result, NotComputable) else result.nps
-    points = first.points
-    reverse = [bool(m.item(i).reverse) for i in items]  # type: ignore[union-attr]
-    columns = [c for c in (m.likert(i) for i in items) if c is not None]
-    if definition.kind == "index":
-        est = ind.composite_index(np.column_stack(columns), points, reverse)
-        return est.value if isinstance(est, Estimate) else None
-    if definition.kind == "mean" or (definition.kind == "percent_positive" and len(items) == 1):
-        pm = ind.positive_and_mean(columns[0], points, reverse=reverse[0])
-        if isinstance(pm, NotComputable):
-            return None
-        return pm.mean.value if definition.kind == "mean" else pm.percent.value
-    theme = ind.theme_score(columns, points, reverse)
-    return None if isinstance(theme, NotComputable) else theme.value
+    side = wave_side(definition.kind, m, items, definition=definition)
+    return None if isinstance(side, NotComputable) else side.value
 
 
 def _valid_n(items: Sequence[str], m: WaveMatrix) -> int:
@@ -92,6 +84,9 @@ def _valid_n(items: Sequence[str], m: WaveMatrix) -> int:
         spec, column = m.item(item), m.raw(item)
         if spec is None or column is None:
             return 0
+        if spec.kind == "number":
+            counts.append(int((column != MISSING).sum()))
+            continue
         top = 10 if spec.kind == "nps" else spec.points
         low = 0 if spec.kind == "nps" else 1
         counts.append(int(((column >= low) & (column <= top)).sum()))
@@ -109,10 +104,10 @@ def breakdown(
     unit_mapping: Mapping[str, str] | None = None,
 ) -> Breakdown:
     """Every indicator of the baseline's survey, by group, for both waves."""
-    survey = baseline.survey
-    definitions = [
-        d for d in survey.indicators if any(o.id == d.id for o in follow_up.survey.indicators)
-    ]
+    diff = diff_versions(baseline.survey, follow_up.survey)
+    plans, refused = plan_indicators(baseline.survey, follow_up.survey, diff, lang)
+    if by == "service" and not diff.comparable("service"):  # the groups themselves changed
+        refused.insert(0, item_difference(diff.items["service"], lang))
     groups_a = _groups(baseline, by, unit_mapping)
     groups_b = _groups(follow_up, by)
     names = sorted({g for g in [*groups_a.tolist(), *groups_b.tolist()] if g})
@@ -138,10 +133,10 @@ def breakdown(
                 continue
             part = m.subset(groups == g)
             values: dict[str, float | None] = {}
-            for d in definitions:
-                items = indicator_items(m.survey, d.id)
+            for ind_id, plan in plans.items():
+                items = plan.items  # comparable in both waves' form versions
                 shown = _valid_n(items, part) >= min_group  # not a figure of a few answers
-                values[d.id] = _value(d, items, part) if shown else None
+                values[ind_id] = _value(plan.definition, items, part) if shown else None
             cells[wave] = Cell(n=n, values=values)
         rows.append(
             GroupRow(
@@ -154,8 +149,9 @@ def breakdown(
     return Breakdown(
         by=by,
         min_group=min_group,
-        indicators=[(d.id, d.label.get(lang)) for d in definitions],
+        indicators=[(i, p.definition.label.get(lang)) for i, p in plans.items()],
         rows=rows,
+        not_comparable=refused,
     )
 
 
@@ -166,16 +162,9 @@ def _cell(c: Cell, ind_id: str) -> str:
 
 def breakdown_table(b: Breakdown, lang: str) -> str:
     """The breakdown as text: one block per indicator, groups as rows."""
-    bg = lang == "bg"
-    lines = [
-        ("По " if bg else "By ")
-        + b.by
-        + (
-            f" (групи под {b.min_group} души не се показват)"
-            if bg
-            else f" (groups under {b.min_group} people are not shown)"
-        )
-    ]
+    _ = translations(lang).gettext
+    lines = [_("By %(by)s (groups under %(n)s people are not shown)")
+             % {"by": b.by, "n": b.min_group}]
     for ind_id, label in b.indicators:
         lines.append("")
         lines.append(label)
@@ -184,34 +173,32 @@ def breakdown_table(b: Breakdown, lang: str) -> str:
                 f"  {row.label[:40]:<40}  {_cell(row.baseline, ind_id):>16}  "
                 f"{_cell(row.follow_up, ind_id):>16}"
             )
+    if b.not_comparable:
+        lines += ["", _("Not comparable:")]
+        lines += [f"  {d.id}: {d.reason}" for d in b.not_comparable]
     return "\n".join(lines)
+
+
+BREAKDOWN_COLUMNS = ["by", "group", "indicator", "baseline", "n_baseline", "follow_up",
+                     "n_follow_up"]
+
+
+def breakdown_rows(b: Breakdown) -> Iterator[list[ExportCell]]:
+    """One line per group and indicator; hidden cells are empty."""
+    for row in b.rows:
+        for ind_id, _ in b.indicators:
+            a, f = row.baseline, row.follow_up
+            yield [
+                b.by, row.group, ind_id,
+                a.values.get(ind_id) if a.n else None, a.n or None,
+                f.values.get(ind_id) if f.n else None, f.n or None,
+            ]
+
+
+def breakdown_table_export(b: Breakdown) -> Table:
+    return Table(f"breakdown_{b.by}", BREAKDOWN_COLUMNS, breakdown_rows(b))
 
 
 def breakdown_csv(b: Breakdown) -> str:
     """UTF-8 CSV with BOM: one line per group and indicator; hidden cells are empty."""
-    import csv
-    import io
-
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        ["by", "group", "indicator", "baseline", "n_baseline", "follow_up", "n_follow_up"]
-    )
-    for row in b.rows:
-        for ind_id, _ in b.indicators:
-            a, f = row.baseline, row.follow_up
-            va = a.values.get(ind_id) if a.n else None
-            vf = f.values.get(ind_id) if f.n else None
-            writer.writerow(
-                [
-                    b.by,
-                    row.group,
-                    ind_id,
-                    "" if va is None else repr(va),
-                    a.n or "",
-                    "" if vf is None else repr(vf),
-                    f.n or "",
-                ]
-            )
-    return out.getvalue()
+    return to_csv(breakdown_table_export(b))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import math
+from collections.abc import Iterator
 
 import msgspec
 
-from .report import Report, Row
+from ..exports.csv_writer import to_csv as write_csv
+from ..exports.table import Cell, Table
+from ..i18n import N_, translations
+from .comparability import Difference
+from .rows import Report, Row
 
 COLUMNS = [
     "section",
@@ -37,41 +39,36 @@ COLUMNS = [
     "target",
     "status",
     "note",
+    # comparability, after the original columns (readers by name keep working)
+    "items_used",
+    "items_declared",
+    "left_out",
+    "wording_baseline",
+    "wording_follow_up",
 ]
-STATUS_BG = {
-    "met": "постигната",
-    "not met": "не е постигната",
-    "not significant": "няма статистически значима промяна",
-    "not computable": "не може да се изчисли",
+STATUS = {
+    "met": N_("met"),
+    "not met": N_("not met"),
+    "not significant": N_("not significant"),
+    "not computable": N_("not computable"),
 }
-_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return ""
-        return repr(value)
-    return str(value)
+def report_table(report: Report) -> Table:
+    """The report's rows as an export table (one line per row, full precision)."""
+    index = [Row.__struct_fields__.index(c) for c in COLUMNS]
 
+    def rows() -> Iterator[list[Cell]]:
+        for row in report.rows:
+            values = msgspec.structs.astuple(row)
+            yield [values[i] for i in index]
 
-def _safe(text: str) -> str:
-    """Neutralise text cells that a spreadsheet would run as a formula."""
-    return "'" + text if text.startswith(_FORMULA) else text
+    return Table(f"{report.survey}_{report.baseline}_{report.follow_up}", COLUMNS, rows())
 
 
 def to_csv(report: Report) -> str:
     """UTF-8 CSV with a BOM (Excel), comma separated, RFC 4180 quoting, full precision."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in report.rows:
-        values = [getattr(row, c) for c in COLUMNS]
-        writer.writerow([_safe(v) if isinstance(v, str) else _cell(v) for v in values])
-    return out.getvalue()
+    return write_csv(report_table(report))
 
 
 def to_json(report: Report) -> bytes:
@@ -88,80 +85,74 @@ def _p(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+HEAD = [
+    N_("indicator"), N_("baseline"), N_("follow-up"), N_("change"), N_("95% CI"), N_("test"),
+    "p", N_("p adj."), N_("effect"), "n", N_("target"), N_("status"),
+]
+TITLES = {
+    "expected": N_("Expected results"),
+    "indicator": N_("Indicators"),
+    "item": N_("Items (exploratory)"),
+    "panel": N_("The same people in both waves (panel)"),
+}
+
+
+def _status(r: Row, lang: str) -> str:
+    _ = translations(lang).gettext
+    if r.status is None:
+        return ""
+    status = _(STATUS[r.status])
+    if r.items_used is not None and r.status != "not computable":
+        status += " " + _("(on %(used)s of %(declared)s items)") % {
+            "used": r.items_used, "declared": r.items_declared}
+    return status
+
+
+def _differences(title: str, differences: list[Difference], lang: str) -> list[str]:
+    _ = translations(lang).gettext
+    lines = [title]
+    for d in differences:
+        lines.append(f"  {d.id}: {d.reason}")
+        if d.baseline is not None:
+            lines.append("      " + _("baseline: %(text)s") % {"text": d.baseline})
+        if d.follow_up is not None:
+            lines.append("      " + _("follow-up: %(text)s") % {"text": d.follow_up})
+    return lines
+
+
 def to_table(report: Report) -> str:
-    bg = report.lang == "bg"
-    head = (
-        [
-            "показател",
-            "база",
-            "послед.",
-            "промяна",
-            "ДИ 95%",
-            "тест",
-            "p",
-            "p кор.",
-            "ефект",
-            "n",
-            "цел",
-            "статус",
-        ]
-        if bg
-        else [
-            "indicator",
-            "baseline",
-            "follow-up",
-            "change",
-            "95% CI",
-            "test",
-            "p",
-            "p adj.",
-            "effect",
-            "n",
-            "target",
-            "status",
-        ]
-    )
+    _ = translations(report.lang).gettext
+    head = [_(h) for h in HEAD]
     lines = []
     for section in ("expected", "indicator", "item", "panel"):
         rows: list[Row] = [r for r in report.rows if r.section == section]
         if not rows:
             continue
-        title = {
-            "expected": ("Очаквани резултати", "Expected results"),
-            "indicator": ("Показатели", "Indicators"),
-            "item": ("Въпроси (проучвателно)", "Items (exploratory)"),
-            "panel": ("Едни и същи хора в двете вълни (панел)",
-                      "The same people in both waves (panel)"),
-        }[section]
         table = [head]
         for r in rows:
             ci = f"{_fmt(r.ci_low)}…{_fmt(r.ci_high)}" if r.ci_low is not None else ""
-            n = f"{r.n_baseline or 0}/{r.n_follow_up or 0}"
-            status = (STATUS_BG.get(r.status, r.status) if bg else r.status) if r.status else ""
-            table.append(
-                [
-                    r.label[:48],
-                    _fmt(r.baseline),
-                    _fmt(r.follow_up),
-                    _fmt(r.change),
-                    ci,
-                    r.test or "",
-                    _p(r.p),
-                    _p(r.p_adjusted),
-                    _fmt(r.effect_size, 2),
-                    n,
-                    r.target or "",
-                    status or "",
-                ]
-            )
+            table.append([
+                r.label[:48], _fmt(r.baseline), _fmt(r.follow_up), _fmt(r.change), ci,
+                r.test or "", _p(r.p), _p(r.p_adjusted), _fmt(r.effect_size, 2),
+                f"{r.n_baseline or 0}/{r.n_follow_up or 0}", r.target or "",
+                _status(r, report.lang),
+            ])
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-        lines.append(title[0] if bg else title[1])
+        lines.append(_(TITLES[section]))
         for row in table:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        notes = [f"  {r.id}: {r.note}" for r in rows if r.note]
-        lines += notes
+        lines += [f"  {r.id}: {r.note}" for r in rows if r.note]
+        for r in rows:
+            if r.wording_baseline is not None:
+                lines.append("  " + _("%(id)s, as asked in the baseline: %(text)s")
+                             % {"id": r.id, "text": r.wording_baseline})
+                lines.append("  " + _("%(id)s, as asked in the follow-up: %(text)s")
+                             % {"id": r.id, "text": r.wording_follow_up})
         lines.append("")
     if report.not_comparable:
-        lines.append("Не е сравнимо:" if bg else "Not comparable:")
-        lines += [f"  {what}: {why}" for what, why in report.not_comparable]
+        lines += _differences(_("Not comparable:"), report.not_comparable, report.lang)
+    if report.editorial:
+        lines += _differences(
+            _("Reworded by an editorial change declared in the survey file (still comparable):"),
+            report.editorial, report.lang)
     return "\n".join(lines)

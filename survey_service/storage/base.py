@@ -83,6 +83,8 @@ class Store(Protocol):
     """Everything the rest of the code knows about storage. Every engine passes the same
     contract suite (``tests/contract/``)."""
 
+    applied: list[int]  # the migrations the last open() applied
+
     async def open(self) -> None:
         """Connect and apply pending migrations. Raises :class:`StoreOpenError` (or
         :class:`SchemaTooNewError`) at once when the database cannot be used; nothing is

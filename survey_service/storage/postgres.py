@@ -91,6 +91,7 @@ class PostgresStore(SealedAnswers):
         self._closing = False
         self._commits = 0
         self._written = 0
+        self.applied: list[int] = []  # migrations the last open() applied
 
     @property
     def commits(self) -> int:
@@ -118,7 +119,7 @@ class PostgresStore(SealedAnswers):
         self._writer_conns = [first]
         try:
             try:
-                await migrate(first, self.where)
+                self.applied = await migrate(first, self.where)
             except asyncpg.PostgresError as exc:
                 raise StoreOpenError(f"cannot migrate {self.where}: {_line(exc)}") from exc
             for _ in range(self.writers - 1):

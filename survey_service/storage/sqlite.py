@@ -59,6 +59,7 @@ class SQLiteStore:
         self._lock = asyncio.Lock()
         self._commits = 0  # commits made by the writer (logged at close)
         self._written = 0  # submissions those commits carried
+        self.applied: list[int] = []  # migrations the last open() applied
 
     @property
     def commits(self) -> int:
@@ -71,7 +72,7 @@ class SQLiteStore:
             self._writer = await connect(path, reader=False)
             opened.append(self._writer)
             try:
-                await self.migrate()
+                self.applied = await self.migrate()
             except sqlite3.Error as exc:  # e.g. locked by another program past busy_timeout
                 raise StoreOpenError(f"cannot migrate {path}: {exc}") from exc
             self._reader = await connect(path, reader=True)

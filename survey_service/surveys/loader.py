@@ -7,16 +7,15 @@ file was refused.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from .checks import SNAKE, check_show_if_values, validate_question
 from .model import (
     LANGS,
     ExpectedResult,
@@ -27,13 +26,15 @@ from .model import (
     Survey,
     Text,
 )
+from .reading import UnreadableFile, read_toml
+from .share import check_index_population, check_share
 
-SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 ORGANISATIONS_FILE = "organisations.toml"
 EXPECTED_RESULTS_FILE = "expected-results.toml"
 #: Files in forms/ that are not surveys.
 NOT_SURVEYS = {ORGANISATIONS_FILE, EXPECTED_RESULTS_FILE}
+MAX_MINUTES = 120  # the time a survey says it takes
 _PATH_PART = re.compile(r"\.(\w+)|\[(\d+)\]|\[(\"[^\"]*\"|'[^']*')\]")
 
 
@@ -105,13 +106,13 @@ def _walk(raw: Any, path: str) -> tuple[str | None, str]:
 def _decode(path: Path, type_: type[Any]) -> tuple[Any, list[FormProblem]]:
     name = path.name
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        return None, [FormProblem(name, None, "the file is not UTF-8 text")]
-    except tomllib.TOMLDecodeError as exc:
-        return None, [FormProblem(name, None, f"not valid TOML: {exc}")]
+        raw = read_toml(path)
+    except UnreadableFile as exc:
+        return None, [FormProblem(name, None, str(exc))]
     try:
         return msgspec.convert(raw, type_), []
+    except RecursionError:
+        return None, [FormProblem(name, None, "arrays or tables are nested too deeply")]
     except msgspec.ValidationError as exc:
         text = str(exc)
         question = None
@@ -171,6 +172,7 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
     if not survey.sections:
         bad(None, "the survey has no sections")
     _check_texts(survey, file, None, out)
+    _check_meaningless(survey, bad)
     for name, scale in survey.scales.items():
         if not 2 <= scale.points <= 8:
             bad(None, f"scale '{name}' must have 2 to 8 labelled points, not {scale.points}")
@@ -195,7 +197,7 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
                 if item in seen:
                     bad(q.id, f"duplicate id '{item}' (already used by question '{seen[item]}')")
                 seen.setdefault(item, q.id)
-            _check_question(survey, q, bad)
+            validate_question(survey, q, bad)
             if q.show_if is not None:
                 target = q.show_if.question
                 if target not in questions_by_id:
@@ -212,12 +214,24 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
                         "it may only depend on an earlier section (pages work without JavaScript)",
                     )
                 else:
-                    _check_show_if_values(survey, q, questions_by_id[target], bad)
+                    check_show_if_values(survey, q, questions_by_id[target], bad)
             questions_by_id[q.id] = q
             section_of[q.id] = s_index
     if not out:
         _check_indicators(survey, bad)
     return out
+
+
+def _check_meaningless(survey: Survey, bad: Any) -> None:
+    """Values that decode but cannot be meant (checked here, not in the model, so that a form
+    version frozen by an older release still decodes)."""
+    if not 1 <= survey.minutes <= MAX_MINUTES:
+        bad(None, f"minutes = {survey.minutes} must be between 1 and {MAX_MINUTES}")
+    for q in survey.questions():
+        if q.show_if is not None and not q.show_if.any_of:
+            bad(q.id, "show_if has an empty any_of: list the answers that show this question")
+        if q.max_choices is not None and q.options and q.max_choices > len(q.options):
+            bad(q.id, f"max_choices = {q.max_choices} is more than the {len(q.options)} options")
 
 
 def indicator_items(survey: Survey, indicator_id: str) -> list[str]:
@@ -250,93 +264,23 @@ def _check_indicators(survey: Survey, bad: Any) -> None:
         for item in ind.items:
             if item not in kinds:
                 bad(None, f"{where}: unknown or unscored item '{item}'")
+        if ind.kind == "share" or ind.share is not None:
+            if ind.kind != "share":
+                bad(None, f"{where}: share applies only to share indicators")
+            check_share(survey, ind, bad)
+            continue
         items = indicator_items(survey, ind.id)
         if not items:
             bad(None, f"{where}: no items (list items or dimensions)")
             continue
+        if ind.kind == "index":
+            check_index_population(survey, ind, items, bad)
         wanted = "nps" if ind.kind == "nps" else "likert"
         wrong = [i for i in items if kinds.get(i) not in (wanted, None)]
         if wrong:
             bad(None, f"{where}: a {ind.kind} indicator needs {wanted} items, not {wrong}")
         if ind.kind in ("mean", "nps") and len(items) != 1:
             bad(None, f"{where}: a {ind.kind} indicator takes exactly one item")
-
-
-def _check_question(survey: Survey, q: Question, bad: Any) -> None:
-    if q.dimension is not None and q.dimension not in survey.dimensions:
-        bad(q.id, f"unknown dimension '{q.dimension}' (declare it under [dimensions])")
-    for row in q.rows:
-        if row.dimension is not None and row.dimension not in survey.dimensions:
-            bad(q.id, f"row '{row.id}' has unknown dimension '{row.dimension}'")
-    if q.kind in ("likert", "matrix"):
-        if q.scale is None:
-            bad(q.id, f"a {q.kind} question needs a scale")
-        elif q.scale not in survey.scales:
-            bad(q.id, f"unknown scale '{q.scale}'")
-        elif q.dont_know and survey.scales[q.scale].dont_know is None:
-            bad(q.id, f"dont_know is set but scale '{q.scale}' has no dont_know label")
-    elif q.scale is not None or q.dont_know:
-        bad(q.id, f"scale and dont_know apply only to likert and matrix, not {q.kind}")
-    if q.kind == "matrix":
-        if not q.rows:
-            bad(q.id, "a matrix needs rows")
-        if q.dimension is not None or q.reverse:
-            bad(q.id, "a matrix sets dimension and reverse on its rows")
-    elif q.rows:
-        bad(q.id, f"rows apply only to matrix, not {q.kind}")
-    if q.kind in ("single", "multi"):
-        if len(q.options) < 2:
-            bad(q.id, f"a {q.kind} question needs at least two options")
-        codes = [o.code for o in q.options]
-        for code in codes:
-            if not SNAKE.match(code):
-                bad(q.id, f"option code '{code}' must be snake_case")
-        if len(set(codes)) != len(codes):
-            bad(q.id, "duplicate option codes")
-    elif q.options:
-        bad(q.id, f"options apply only to single and multi, not {q.kind}")
-    if q.max_choices is not None and (q.kind != "multi" or q.max_choices < 1):
-        bad(q.id, "max_choices applies only to multi and must be at least 1")
-    if q.kind == "number":
-        if q.min is None or q.max is None:
-            bad(q.id, "a number question needs min and max")
-        elif q.min > q.max:
-            bad(q.id, f"min {q.min} is greater than max {q.max}")
-    elif q.min is not None or q.max is not None:
-        bad(q.id, f"min and max apply only to number, not {q.kind}")
-    if q.kind == "text" and not 1 <= q.max_length <= 10_000:
-        bad(q.id, "max_length must be between 1 and 10000")
-    for name in ("min_date", "max_date"):
-        value = getattr(q, name)
-        if value is None:
-            continue
-        if q.kind != "date":
-            bad(q.id, f"{name} applies only to date, not {q.kind}")
-        else:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                bad(q.id, f"{name} '{value}' is not a date (YYYY-MM-DD)")
-
-
-def _check_show_if_values(survey: Survey, q: Question, target: Question, bad: Any) -> None:
-    assert q.show_if is not None
-    if target.kind in ("single", "multi"):
-        allowed: set[str | int] = {o.code for o in target.options}
-    elif target.kind == "likert":
-        allowed = (
-            set(range(1, survey.scale_of(target).points + 1))
-            if target.scale in (survey.scales)
-            else set()
-        )
-    elif target.kind == "nps":
-        allowed = set(range(11))
-    else:
-        bad(q.id, f"show_if cannot depend on a {target.kind} question ('{target.id}')")
-        return
-    for value in q.show_if.any_of:
-        if value not in allowed:
-            bad(q.id, f"show_if value {value!r} is not an answer of question '{target.id}'")
 
 
 def load_survey(path: Path) -> tuple[LoadedSurvey | None, list[FormProblem]]:
@@ -350,8 +294,6 @@ def load_survey(path: Path) -> tuple[LoadedSurvey | None, list[FormProblem]]:
 
 
 def load_organisations(path: Path) -> tuple[dict[str, Organisation], list[FormProblem]]:
-    if not path.exists():
-        return {}, [FormProblem(path.name, None, "file not found")]
     data, problems = _decode(path, OrganisationsFile)
     if data is None:
         return {}, problems
@@ -413,27 +355,34 @@ def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:
     catalog.organisations, org_problems = load_organisations(forms_dir / ORGANISATIONS_FILE)
     problems += org_problems
     results_path = forms_dir / EXPECTED_RESULTS_FILE
+    broken: set[str] = set()  # ids of the surveys whose files were refused (id = file name)
     for path in sorted(forms_dir.glob("*.toml")):
         if path.name in NOT_SURVEYS:
             continue
         loaded, found = load_survey(path)
         problems += found
+        if found:
+            broken.add(path.stem)
         if loaded is not None:
             if loaded.survey.id in catalog.surveys:
                 problems.append(
                     FormProblem(path.name, None, f"duplicate survey id '{loaded.survey.id}'")
                 )
             catalog.surveys[loaded.survey.id] = loaded
-    if results_path.exists():
+    if results_path.exists() or results_path.is_symlink():
         data, found = _decode(results_path, ExpectedResultsFile)
         problems += found
         if data is not None:
             catalog.expected_results = data.results
-            problems += _check_expected_results(data, catalog)
+            problems += _check_expected_results(data, catalog, broken)
     return catalog, problems
 
 
-def _check_expected_results(data: ExpectedResultsFile, catalog: Catalog) -> list[FormProblem]:
+def _check_expected_results(
+    data: ExpectedResultsFile, catalog: Catalog, broken: set[str]
+) -> list[FormProblem]:
+    """Check the expected results against the surveys that loaded; a result of a survey whose
+    file was refused is not checked (that file's own problem is reported instead)."""
     out: list[FormProblem] = []
     seen: set[str] = set()
     name = EXPECTED_RESULTS_FILE
@@ -445,11 +394,15 @@ def _check_expected_results(data: ExpectedResultsFile, catalog: Catalog) -> list
         _check_texts(result, name, None, out)
         loaded = catalog.surveys.get(result.survey)
         if loaded is None:
-            out.append(FormProblem(name, None, f"{where}: unknown survey '{result.survey}'"))
+            if result.survey not in broken:
+                out.append(FormProblem(name, None, f"{where}: unknown survey '{result.survey}'"))
         elif result.indicator not in {i.id for i in loaded.survey.indicators}:
             out.append(FormProblem(
                 name, None, f"{where}: survey '{result.survey}' has no indicator "
                 f"'{result.indicator}'"))
+        elif any(i.id == result.indicator and i.kind == "nps" for i in loaded.survey.indicators):
+            out.append(FormProblem(name, None, f"{where}: NPS is exploratory and never a target "
+                                   "(people cannot choose another municipality)"))
         if result.target.change_at_least is None and result.target.at_least is None:
             out.append(FormProblem(name, None, f"{where}: the target needs change_at_least "
                                    "or at_least"))

@@ -31,11 +31,27 @@ class Text(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return self.en if lang == "en" else self.bg
 
 
+class Corrects(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An editorial change declared by the survey's author: the earlier wording(s) that the
+    current text corrects without changing its meaning (a typo, punctuation). An item whose
+    only change between two form versions is declared here stays comparable across them."""
+
+    bg: str | list[str] | None = None
+    en: str | list[str] | None = None
+
+    def earlier(self, lang: str) -> list[str]:
+        value = self.en if lang == "en" else self.bg
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+
+
 class Option(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One choice of a ``single`` or ``multi`` question."""
 
     code: str
     label: Text
+    corrects: Corrects | None = None
 
 
 class Scale(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -56,6 +72,7 @@ class Row(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: Text
     dimension: str | None = None
     reverse: bool = False
+    corrects: Corrects | None = None
 
 
 class ShowIf(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -69,6 +86,7 @@ class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: str
     kind: QuestionKind
     text: Text
+    corrects: Corrects | None = None
     hint: Text | None = None
     required: bool = False
     show_if: ShowIf | None = None
@@ -111,7 +129,16 @@ class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intro: Text | None = None
 
 
-IndicatorKind = Literal["index", "percent_positive", "mean", "nps"]
+IndicatorKind = Literal["index", "percent_positive", "mean", "nps", "share"]
+
+
+class ShareDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Which answers a ``share`` indicator counts: option codes of a ``single`` question
+    (``any_of``), or an inclusive range of a ``number`` question (``min`` and/or ``max``)."""
+
+    any_of: list[str] = []
+    min: int | None = None
+    max: int | None = None
 
 
 class IndicatorDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -119,7 +146,9 @@ class IndicatorDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     ``index``: mean of respondent composites on 0-100 (CSQI, driver scores, engagement);
     ``percent_positive``: mean over the items of % positive (CSAT, theme scores);
-    ``mean``: mean of the raw scale of one item (e.g. effort on 1-7); ``nps``: net promoter score.
+    ``mean``: mean of the raw scale of one item (e.g. effort on 1-7); ``nps``: net promoter score;
+    ``share``: % of valid answers of one single-choice or number item that ``share`` accepts
+    (e.g. % who waited 20 minutes or less), compared like ``percent_positive`` of one item.
     Items are listed by id, or taken from ``dimensions`` (every item of those dimensions).
     """
 
@@ -128,6 +157,7 @@ class IndicatorDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     label: Text
     items: list[str] = []
     dimensions: list[str] = []
+    share: ShareDef | None = None
 
 
 class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

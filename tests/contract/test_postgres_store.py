@@ -59,6 +59,13 @@ async def test_an_unreachable_server_is_one_line_without_the_password() -> None:
     assert "cannot connect" in message and "hunter2" not in message and "***" in message
 
 
+def test_both_engines_ship_the_same_migration_numbers() -> None:
+    from survey_service.storage import postgres_migrate, sqlite_migrate
+
+    numbers = [(m.number, m.name) for m in sqlite_migrate.known_migrations()]
+    assert [(m.number, m.name) for m in postgres_migrate.known_migrations()] == numbers
+
+
 def test_urls_are_shown_without_their_password() -> None:
     assert redact_url("postgresql://u:p%40ss@db:5432/s?sslmode=require") == (
         "postgresql://u:***@db:5432/s?sslmode=require"

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from survey_service.storage import NewResponse, opened
+from survey_service.storage.sqlite_migrate import known_migrations  # same numbers on PostgreSQL
 
 from .conftest import add_wave, response
 
@@ -48,7 +49,8 @@ async def _work(url: str, n: int, barrier: Any) -> dict[str, Any]:
         revoked = [c.hex() for c in REVOKED_CODES if await store.revoke_token(c)]
         await asyncio.to_thread(barrier.wait, 120)  # every answer is in: all mix at once
         mixed = await store.mix_wave("staff", _unseal)
-        return {"sealed": sealed, "revoked": revoked, "mixed": mixed, "commits": store.commits}
+        return {"sealed": sealed, "revoked": revoked, "mixed": mixed, "commits": store.commits,
+                "applied": store.applied}
 
 
 def _worker(url: str, n: int, barrier: Any, results: Any) -> None:
@@ -85,6 +87,8 @@ async def test_four_processes_store_each_key_once_use_each_code_once_and_mix_onc
         assert proc.exitcode == 0, got
     assert all(isinstance(r, dict) for r in got.values()), got
 
+    applied = sorted(n for r in got.values() for n in r["applied"])
+    assert applied == [m.number for m in known_migrations()]  # each once, by one of them
     sealed = [code for r in got.values() for code in r["sealed"]]
     assert sorted(sealed) == sorted(c.hex() for c in SEALED_CODES)  # each code sealed once
     revoked = [code for r in got.values() for code in r["revoked"]]

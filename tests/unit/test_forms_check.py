@@ -340,7 +340,7 @@ def test_serve_refuses_to_start_with_broken_forms(
 ) -> None:
     import uvicorn
 
-    import survey_service.cli as cli_module
+    import survey_service.cli.serve as serve_module
 
     started: list[str] = []
 
@@ -351,7 +351,7 @@ def test_serve_refuses_to_start_with_broken_forms(
         started.append("store")
 
     monkeypatch.setattr(uvicorn, "run", no_server)
-    monkeypatch.setattr(cli_module, "_with_store", no_store)
+    monkeypatch.setattr(serve_module, "with_store", no_store)
     write_forms(tmp_path, survey(section("one", RATING.replace('"agree"', '"agreement"'))))
 
     env = {

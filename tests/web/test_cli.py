@@ -5,29 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from survey_service.app import create_app
 from survey_service.cli import cli
-from tests.conftest import FORMS, SECRET, SURVEY, settings_for
-
-
-@pytest.fixture
-def forms_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "forms"
-    shutil.copytree(FORMS, folder)
-    return folder
-
-
-@pytest.fixture
-def env(tmp_path: Path, forms_dir: Path) -> dict[str, str]:
-    return {"SURVEY_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "SURVEY_SECRET_KEY": SECRET, "SURVEY_FORMS_DIR": str(forms_dir)}
+from tests.conftest import SURVEY, settings_for
 
 
 def run(env: dict[str, str], *args: str) -> tuple[int, str]:
@@ -84,7 +69,8 @@ def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(
     assert run(env, "waves", "open", SURVEY, "--id", "first", "--org", "elena")[0] == 0
     path = forms_dir / f"{SURVEY}.toml"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        "За Вашето посещение", "За Вашето последно посещение"), encoding="utf-8")
+        "Вашето обръщение към общината", "Вашето последно обръщение към общината"),
+        encoding="utf-8")
     assert run(env, "waves", "open", SURVEY, "--id", "second", "--org", "lyaskovets")[0] == 0
     waves = {w["id"]: w for w in json.loads(run(env, "waves", "list", "--json")[1])}
     assert waves["first"]["version"] != waves["second"]["version"]
@@ -92,8 +78,8 @@ def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(
     with TestClient(app=create_app(settings)) as client:
         elena = client.get(f"/s/{SURVEY}?org=elena")
         lyaskovets = client.get(f"/s/{SURVEY}?org=lyaskovets")
-    assert "<h1>За Вашето посещение</h1>" in elena.text  # frozen when the wave opened
-    assert "<h1>За Вашето последно посещение</h1>" in lyaskovets.text
+    assert "<h1>Вашето обръщение към общината</h1>" in elena.text  # frozen when it opened
+    assert "<h1>Вашето последно обръщение към общината</h1>" in lyaskovets.text
 
 
 def test_demo_then_report_in_every_format(env: dict[str, str]) -> None:
@@ -120,3 +106,79 @@ def test_no_report_from_an_open_staff_wave(env: dict[str, str]) -> None:
     assert run(env, "waves", "open", "staff-survey", "--id", "s1", "--org", "elena")[0] == 0
     code, out = run(env, "report", "staff-survey", "--baseline", "s1", "--follow-up", "s1")
     assert code != 0 and "still open" in out
+
+
+def _answer(env: dict[str, str], wave_id: str, seed: int) -> None:
+    """Synthetic answers to a wave, on its own frozen form version."""
+    import asyncio
+
+    import numpy as np
+
+    from survey_service.demo import BASELINE, generate
+    from survey_service.storage import open_store
+    from survey_service.surveys.loader import decode_survey
+
+    async def work() -> None:
+        store = open_store(env["SURVEY_DATABASE_URL"])
+        await store.open()
+        try:
+            wave = next(w for w in await store.waves() if w.id == wave_id)
+            definition = await store.form_version(wave.version)
+            assert definition is not None
+            for chunk in generate(decode_survey(definition), 200, BASELINE,
+                                  np.random.default_rng(seed), wave_id=wave_id,
+                                  version=wave.version, organisations=["elena"],
+                                  days=[dt.date(2026, 3, 2)]):
+                await store.import_responses(chunk)
+        finally:
+            await store.close()
+
+    asyncio.run(work())
+
+
+def test_waves_open_shows_what_changed_and_asks_before_breaking_comparability(
+    env: dict[str, str], forms_dir: Path
+) -> None:
+    """Issue 17: an item reworded to its opposite under the same id is caught when the next
+    wave opens, not after people have answered; the report then refuses to compare it."""
+    past = ["--org", "elena", "--starts", "2026-03-02", "--ends", "2026-04-30 18:00"]
+    assert run(env, "waves", "open", SURVEY, "--id", "cs-base", *past)[0] == 0
+    _answer(env, "cs-base", 1)
+    path = forms_dir / f"{SURVEY}.toml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('en = "Staff were polite and considerate."', 'en = "Staff were rude."')
+    text = text.replace(  # a typo fixed, declared editorial
+        'en = "I was treated fairly, like everyone else." }',
+        'en = "I was treated fairly, like everybody else." }, '
+        'corrects = { en = "I was treated fairly, like everyone else." }')
+    text = text.replace('{ code = "other",', '{ code = "waste", label = { bg = "Отпадъци", '
+                        'en = "Waste collection" } },\n  { code = "other",')
+    path.write_text(text, encoding="utf-8")
+    assert run(env, "forms", "check")[0] == 0
+    later = ["--phase", "annual", "--org", "elena", "--starts", "2027-03-01",
+             "--ends", "2027-04-30 18:00"]
+    code, out = run(env, "waves", "open", SURVEY, "--id", "cs-annual", *later)
+    assert code != 0, out
+    assert "changes since wave cs-base:" in out
+    assert "reworded: staff_courteous" in out
+    assert "options changed: service (options added: waste)" in out
+    assert "editorial changes declared (still comparable): treated_fairly" in out
+    assert "not comparable with wave cs-base: service, staff_courteous" in out
+    assert "--yes" in out and "Traceback" not in out
+    assert [w["id"] for w in json.loads(run(env, "waves", "list", "--json")[1])] == ["cs-base"]
+    code, out = run(env, "waves", "open", SURVEY, "--id", "cs-annual", *later, "--yes")
+    assert code == 0 and "opened wave cs-annual" in out and "reworded: staff_courteous" in out
+    _answer(env, "cs-annual", 2)
+    code, out = run(env, "report", SURVEY, "--baseline", "cs-base", "--follow-up", "cs-annual",
+                    "--lang", "en")
+    assert code == 0, out
+    not_comparable = out.split("Not comparable:")[1]
+    assert "staff_courteous: the question was reworded" in not_comparable
+    assert "baseline: Staff were polite and considerate." in not_comparable
+    assert "follow-up: Staff were rude." in not_comparable
+    assert "treated_fairly, as asked in the follow-up: I was treated fairly, like everybody " \
+        "else." in out
+    # the next wave on the same version: nothing to say, nothing to confirm
+    code, out = run(env, "waves", "open", SURVEY, "--id", "cs-next", "--phase", "annual",
+                    "--org", "elena", "--starts", "2028-03-01", "--ends", "2028-04-30 18:00")
+    assert code == 0 and "changes since" not in out and "not comparable with wave cs-base" in out

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
-from ..i18n import LANGUAGES, fmt_date, translations
+from ..i18n import LANGUAGES, fmt_date, other_language, translations
 from ..surveys.model import DONT_KNOW, Question, Survey, Text
+from .assets import Assets
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # beside the package
 LANGUAGE_NAMES = {"bg": "Български", "en": "English"}
 CSRF_SLOT = "\x00csrf\x00"
 KEY_SLOT = "\x00key\x00"
@@ -37,6 +39,16 @@ def _choices(lang: str) -> Any:
     return choices
 
 
+#: An invitation code as printed (``ABCD-EFGH-JKMN-PQ``): never broken at its hyphens.
+_CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}\b")
+
+
+def nowrap_codes(text: str) -> Markup:
+    """Template filter: ``text`` escaped, with every code in it kept on one line."""
+    escaped = str(escape(text))  # a code has no character that escaping changes
+    return Markup(_CODE.sub(r'<span class="nowrap">\g<0></span>', escaped))  # noqa: S704
+
+
 def _text_filter(lang: str) -> Any:
     def t(value: Text | None) -> str:
         return value.get(lang) if value is not None else ""
@@ -45,7 +57,8 @@ def _text_filter(lang: str) -> Any:
 
 
 class Renderer:
-    def __init__(self, templates: Path = TEMPLATES) -> None:
+    def __init__(self, templates: Path = TEMPLATES, assets: Assets | None = None) -> None:
+        self.assets = assets or Assets()
         self.envs: dict[str, jinja2.Environment] = {}
         for lang in LANGUAGES:
             env = jinja2.Environment(
@@ -58,12 +71,14 @@ class Renderer:
             )
             env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
             env.filters["t"] = _text_filter(lang)
+            env.filters["nowrap_codes"] = nowrap_codes
             env.globals["choices"] = _choices(lang)
+            env.globals["static"] = self.assets.url
             env.globals.update(
                 lang=lang,
                 dk_code=DONT_KNOW,
-                other_lang="en" if lang == "bg" else "bg",
-                other_lang_name=LANGUAGE_NAMES["en" if lang == "bg" else "bg"],
+                other_lang=other_language(lang),
+                other_lang_name=LANGUAGE_NAMES[other_language(lang)],
             )
             self.envs[lang] = env
         self._cache: dict[tuple[Any, ...], str] = {}
@@ -146,6 +161,3 @@ def show_if_labels(survey: Survey, lang: str) -> Any:
 
 def long_date(value: dt.date | dt.datetime, lang: str) -> str:
     return fmt_date(value if isinstance(value, dt.date) else value.date(), lang)
-
-
-__all__ = ["CSRF_SLOT", "KEY_SLOT", "Renderer", "fill", "show_if_labels"]

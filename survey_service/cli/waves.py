@@ -1,0 +1,146 @@
+"""``survey-service waves open|close|set|status|list``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ..services import reports
+from ..services import waves as service
+from ..services.errors import Invalid
+from ..storage.base import Store
+from ..surveys.waves import Wave, now, parse_local
+from .base import cell, echo_json, echo_table, settings, with_store
+
+
+@click.group()
+def waves() -> None:
+    """Open, close and list the waves of a survey."""
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_local(value)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
+
+
+@waves.command("open")
+@click.argument("survey")
+@click.option("--id", "wave_id", help="Wave id (default: SURVEY-PHASE-YEAR).")
+@click.option("--phase", type=click.Choice(service.PHASES), default="baseline", show_default=True)
+@click.option(
+    "--org",
+    "organisations",
+    multiple=True,
+    help="Organisation id (repeat for several; default: all).",
+)
+@click.option("--starts", help="Opens by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
+@click.option("--ends", help="Closes by itself at this Europe/Sofia time (YYYY-MM-DD[ HH:MM]).")
+@click.option(
+    "--structure", help="Staff waves: structure id in organisations.toml (default: the newest)."
+)
+@click.option(
+    "--yes", is_flag=True, help="Open even if items changed meaning since an earlier wave."
+)
+def waves_open(
+    survey: str,
+    wave_id: str | None,
+    phase: str,
+    organisations: tuple[str, ...],
+    starts: str | None,
+    ends: str | None,
+    structure: str | None,
+    yes: bool,
+) -> None:
+    """Open a wave of SURVEY, freezing its form version; say what changed since the survey's
+    earlier waves, and ask for --yes before a change breaks comparability with one of them."""
+    config = settings()
+    start_at, end_at = _parse_time(starts), _parse_time(ends)
+
+    async def work(store: Store) -> Wave:
+        check = await service.version_changes(config, store, survey, start_at)
+        for line in check.lines():
+            click.echo(line)
+        return await service.open_wave(
+            config, store, survey, wave_id, phase, list(organisations), start_at, end_at,
+            structure, yes=yes,
+        )
+
+    wave = with_store(config, work)
+    click.echo(
+        f"opened wave {wave.id} of {wave.survey_id}, form version {wave.version}"
+        f" ({wave.state(now())})"
+    )
+
+
+@waves.command("close")
+@click.argument("wave_id")
+def waves_close(wave_id: str) -> None:
+    """Close a wave now."""
+    config = settings()
+    wave, mixed = with_store(config, lambda store: service.close_wave(config, store, wave_id))
+    click.echo(f"closed wave {wave.id}")
+    for other in mixed:
+        click.echo(f"mixed the answers of {other}: results may now be shown")
+
+
+@waves.command("status")
+@click.argument("wave_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def waves_status(wave_id: str, as_json: bool) -> None:
+    """Invitation codes issued and used, and the response rate per unit (live counts; answers
+    of a staff wave stay sealed until it closes)."""
+    config = settings()
+    status = with_store(config, lambda store: reports.response_rates(store, wave_id))
+    if as_json:
+        echo_json(status)
+        return
+    click.echo(f"wave {status['wave']} ({status['state']})")
+    header = ["organisation", "unit", "head_count", "issued", "used", "response_rate"]
+    rows = [[cell(u[h]) for h in header] for u in status["units"]]
+    total = status["total"]
+    rows.append(["total", "", *(cell(total[h]) for h in header[2:])])
+    echo_table(header, rows)
+
+
+@waves.command("set")
+@click.argument("wave_id")
+@click.option(
+    "--min-group",
+    type=int,
+    default=None,
+    help=f"Smallest group figures may describe (5 to {service.MAX_MIN_GROUP:,}).",
+)
+@click.option(
+    "--panel/--no-panel",
+    default=None,
+    help="Staff waves: let respondents give a self-made panel code (off by default).",
+)
+def waves_set(wave_id: str, min_group: int | None, panel: bool | None) -> None:
+    """Change a wave's anonymity settings; refused once the wave has a response."""
+    config = settings()
+    with_store(config, lambda store: service.set_wave(config, store, wave_id, min_group, panel))
+    if min_group is not None:
+        click.echo(f"wave {wave_id}: smallest reported group is now {min_group}")
+    if panel is not None:
+        click.echo(f"wave {wave_id}: panel codes {'on' if panel else 'off'}")
+
+
+@waves.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def waves_list(as_json: bool) -> None:
+    """List every wave with its state and response count."""
+    data = with_store(settings(), service.wave_summaries)
+    if as_json:
+        echo_json(data)
+        return
+    if not data:
+        click.echo("no waves")
+        return
+    header = ["id", "survey", "phase", "state", "organisations", "starts", "ends", "responses"]
+    rows = [[",".join(d[h]) if h == "organisations" else cell(d[h]) for h in header] for d in data]
+    echo_table(header, rows)

@@ -1,0 +1,154 @@
+"""Figures from waves: the before/after report or its breakdown by group, and the live
+response rates of a staff wave (code counts only; its answers stay sealed until it closes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..anonymity import results_available
+from ..reports.breakdown import Breakdown, By, breakdown
+from ..reports.data import WaveMatrix, wave_matrix
+from ..reports.report import Report, build_report
+from ..settings import Settings
+from ..storage.base import Store
+from ..surveys.loader import decode_survey
+from ..surveys.waves import Wave, now
+from .catalog import find_organisation, load, wave_structures
+from .errors import Invalid, Refused, Unavailable
+from .waves import find_wave
+
+BY: tuple[By, ...] = ("organisation", "unit", "channel", "service")
+
+
+async def _matrix(
+    store: Store, survey_id: str, wave_id: str, organisation: str | None, groups: bool
+) -> WaveMatrix:
+    wave = await find_wave(store, wave_id)
+    if wave.survey_id != survey_id:
+        raise Invalid(f"wave '{wave_id}' is a wave of '{wave.survey_id}'")
+    definition = await store.form_version(wave.version)
+    if definition is None:
+        raise Unavailable(f"form version {wave.version} of '{wave_id}' is missing")
+    survey = decode_survey(definition)
+    if not results_available(wave, survey.kind):
+        raise Refused(
+            f"wave '{wave_id}' is still open: results of a staff wave appear when it is "
+            "closed (two reports minutes apart would reveal one person's answers)"
+        )
+    data = await store.wave_codes(wave_id, organisation, groups=groups or wave.panel)
+    return wave_matrix(wave, survey, data)
+
+
+async def compute_report(
+    settings: Settings,
+    store: Store,
+    survey_id: str,
+    baseline: str,
+    follow_up: str,
+    organisation: str | None,
+    lang: str,
+    items: bool,
+    by: str | None = None,
+) -> Report | Breakdown:
+    """Load two waves and build their report, or with ``by`` their breakdown by group."""
+    catalog = load(settings)
+    if organisation is not None:
+        find_organisation(catalog, organisation)
+    if by is not None and by not in BY:
+        raise Invalid(f"cannot break down by '{by}' (only by {', '.join(BY)})")
+    a = await _matrix(store, survey_id, baseline, organisation, by is not None)
+    b = await _matrix(store, survey_id, follow_up, organisation, by is not None)
+    min_group = max(a.wave.min_group, b.wave.min_group, settings.min_group)
+    if organisation is None:
+        for m in (a, b):
+            for org, n in (await store.organisation_counts(m.wave.id)).items():
+                if n < min_group:
+                    raise Refused(
+                        f"organisation '{org}' has only {n} responses in wave '{m.wave.id}' "
+                        f"(fewer than {min_group}): a report over all organisations would "
+                        "reveal its answers by subtraction; report each organisation with --org"
+                    )
+    if by is not None:
+        labels, mapping = await unit_labels(store, a.wave, b.wave, lang)
+        if by == "organisation":
+            labels = {o.id: o.name.get(lang) for o in catalog.organisations.values()}
+        return breakdown(
+            a,
+            b,
+            by,
+            lang=lang,
+            min_group=min_group,
+            labels=labels,
+            unit_mapping=mapping,
+        )
+    return build_report(
+        a,
+        b,
+        catalog.expected_results,
+        lang=lang,
+        organisation=organisation,
+        min_group=min_group,
+        population=(
+            await population(store, a.wave, organisation),
+            await population(store, b.wave, organisation),
+        ),
+        items=items,
+    )
+
+
+async def unit_labels(
+    store: Store, baseline: Wave, follow_up: Wave, lang: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Unit names of the follow-up structure, and the map from baseline units to them."""
+    labels: dict[str, str] = {}
+    mapping: dict[str, str] = {}
+    before_all = await wave_structures(store, baseline)
+    for org, structure in (await wave_structures(store, follow_up)).items():
+        labels.update({f"{org}/{u.id}": u.name.get(lang) for u in structure.units})
+        before = before_all.get(org)
+        if before is not None and structure.previous == before.id:
+            mapping.update(
+                {f"{org}/{old}": f"{org}/{new}" for old, new in structure.mapping.items()}
+            )
+    return labels, mapping
+
+
+async def population(store: Store, wave: Wave, organisation: str | None) -> int | None:
+    """Staff waves: the head count of the organisations covered (for the FPC)."""
+    frozen = await wave_structures(store, wave)
+    return (
+        sum(
+            u.head_count
+            for org, s in frozen.items()
+            for u in s.units
+            if organisation is None or org == organisation
+        )
+        or None
+    )
+
+
+def _rate(used: int, eligible: int) -> float | None:
+    return round(100 * used / eligible, 1) if eligible else None
+
+
+async def response_rates(store: Store, wave_id: str) -> dict[str, Any]:
+    """Per unit: head count, codes issued and used, response rate (live), and the total."""
+    wave = await find_wave(store, wave_id)
+    structures = await wave_structures(store, wave)
+    units: list[dict[str, Any]] = []
+    for (org, unit), (issued, used) in (await store.token_counts(wave_id)).items():
+        unit_def = structures[org].unit(unit) if org in structures else None
+        eligible = unit_def.head_count if unit_def else issued
+        units.append(
+            {
+                "organisation": org,
+                "unit": unit,
+                "head_count": eligible,
+                "issued": issued,
+                "used": used,
+                "response_rate": _rate(used, eligible),
+            }
+        )
+    total = {key: sum(u[key] for u in units) for key in ("issued", "used", "head_count")}
+    total["response_rate"] = _rate(total["used"], total["head_count"])
+    return {"wave": wave.id, "state": wave.state(now()), "units": units, "total": total}

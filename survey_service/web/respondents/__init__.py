@@ -1,0 +1,17 @@
+"""Respondents' side: whoever answers a survey, without signing in.
+
+- ``citizen``: citizen survey forms (web, front-desk kiosk, typing in paper questionnaires),
+  thank-you pages and the printable paper form;
+- ``staff``: staff and training surveys entered with an invitation code;
+- ``info``: the start page, privacy notice, accessibility statement and liveness probe.
+"""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from .citizen import CitizenController
+from .info import InfoController
+from .staff import StaffController
+
+route_handlers: list[ControllerRouterHandler] = [InfoController, CitizenController, StaffController]

@@ -1,0 +1,305 @@
+"""Citizens' survey pages: the form (one page per section, also at the kiosk and for typing in
+paper questionnaires), the thank-you page and the printable paper form."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from ...i18n import normalise, other_language
+from ...registry import Registry, WaveChoice
+from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
+from ...storage.base import NewResponse
+from ...surveys.coding import encode_codes
+from ...surveys.model import Organisation, Survey
+from ...surveys.waves import SOFIA, today_in_sofia
+from ..deps import Site, SiteDep, csrf_token
+from ..flow import ALTERED, STEP, StepView, advance, read_form
+from ..pages import NO_STORE, html, message_page
+
+CHANNELS = {"web", "kiosk", "paper"}
+KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def form_query(
+    org: str, lang: str = "bg", kiosk: bool = False, channel: str = "web"
+) -> dict[str, str]:
+    """The query of a form's address: organisation, and language, kiosk or paper channel
+    when they are not the default."""
+    query = {"org": org}
+    if lang != "bg":
+        query["lang"] = lang
+    if kiosk:
+        query["kiosk"] = "1"
+    elif channel == "paper":
+        query["channel"] = "paper"
+    return query
+
+
+def form_url(
+    site: Site,
+    request: Request[Any, Any, Any],
+    survey_id: str,
+    org: str,
+    lang: str = "bg",
+    kiosk: bool = False,
+    channel: str = "web",
+) -> str:
+    """The address of a citizen survey's form for an organisation."""
+    query = form_query(org, lang, kiosk, channel)
+    return site.url(request, "survey-form", query, survey_id=survey_id)
+
+
+def public_survey(registry: Registry, survey_id: str) -> bool:
+    """Only citizen surveys have public pages; staff and training surveys need a code."""
+    loaded = registry.catalog.surveys.get(survey_id)
+    return loaded is not None and loaded.survey.kind == "citizen"
+
+
+def _closed_page(
+    renderer: Renderer,
+    lang: str,
+    choice: WaveChoice | None,
+    survey_title: str,
+    org: Organisation,
+    kiosk: bool,
+    switch_url: str,
+) -> Response[bytes]:
+    t = renderer.gettext
+    if choice is not None and choice.state == "scheduled" and choice.wave.starts is not None:
+        text = t(
+            lang,
+            "This survey opens on %(date)s. Please come back then.",
+            date=long_date(choice.wave.starts.astimezone(SOFIA), lang),
+        )
+        heading = t(lang, "This survey has not started yet")
+    else:
+        text = t(lang, "This survey is closed. Thank you for your interest.")
+        heading = t(lang, "This survey is closed")
+    return message_page(
+        renderer, lang, heading, [survey_title, text], org=org, kiosk=kiosk, switch_url=switch_url
+    )
+
+
+def citizen_view(
+    site: Site,
+    request: Request[Any, Any, Any],
+    survey: Survey,
+    org: Organisation,
+    lang: str,
+    channel: str,
+) -> StepView:
+    """The pages of a citizen survey, posting to its own address."""
+    return StepView(
+        site.renderer,
+        survey,
+        org,
+        lang,
+        channel,
+        site.settings,
+        form_action=site.url(request, "survey-submit", survey_id=survey.id),
+        fresh_url=form_url(site, request, survey.id, org.id, kiosk=True),
+    )
+
+
+class CitizenController(Controller):
+    """``/s/{survey_id}``: a citizen survey's form, thank-you page and paper form."""
+
+    path = "/s"
+
+    @get("/{survey_id:str}", name="survey-form")
+    async def form(
+        self,
+        request: Request[Any, Any, Any],
+        site: SiteDep,
+        survey_id: FromPath[str],
+        org: FromQuery[str | None] = None,
+        lang: FromQuery[str | None] = None,
+        kiosk: FromQuery[str | None] = None,
+        channel: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """Show the first page of a survey for an organisation (or the choice of
+        organisation)."""
+        registry, renderer = site.registry, site.renderer
+        lang = normalise(lang)
+        if not public_survey(registry, survey_id):
+            raise NotFoundException()
+        await registry.refresh()
+        is_kiosk = kiosk == "1"
+        channel = "kiosk" if is_kiosk else ("paper" if channel == "paper" else "web")
+        organisation = registry.catalog.organisations.get(org or "")
+        other = other_language(lang)
+        if organisation is None:
+            links = [
+                (
+                    form_url(site, request, survey_id, o.id, lang, is_kiosk, channel),
+                    o.name.get(lang),
+                )
+                for o in registry.catalog.organisations.values()
+                if registry.choose(survey_id, o.id) is not None
+            ]
+            if not links:
+                raise NotFoundException()
+            title = registry.catalog.surveys[survey_id].survey.title.get(lang)
+            return message_page(
+                renderer,
+                lang,
+                title,
+                [renderer.gettext(lang, "Choose your municipality:")],
+                links,
+                switch_url=site.url(request, "survey-form", {"lang": other}, survey_id=survey_id),
+            )
+        choice = registry.choose(survey_id, organisation.id)
+        switch_url = form_url(site, request, survey_id, organisation.id, other, is_kiosk, channel)
+        if choice is None or choice.state != "open":
+            title = registry.catalog.surveys[survey_id].survey.title.get(lang)
+            return _closed_page(renderer, lang, choice, title, organisation, is_kiosk, switch_url)
+        survey = choice.survey
+        parts = renderer.slotted(
+            ("form", choice.wave.version, lang, organisation.id, channel),
+            lang,
+            "survey/form.html",
+            lambda: citizen_view(site, request, survey, organisation, lang, channel).context(
+                0, {}, {}, [], CSRF_SLOT, KEY_SLOT
+            ),
+        )
+        return html(fill(parts, csrf_token(request), secrets.token_urlsafe(16)), headers=NO_STORE)
+
+    @post("/{survey_id:str}", name="survey-submit")
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        site: SiteDep,
+        survey_id: FromPath[str],
+    ) -> Response[Any]:
+        """Validate a page; show the next page, the same page with errors, or store and 303."""
+        registry, store = site.registry, site.store
+        if not public_survey(registry, survey_id):
+            raise NotFoundException()
+        raw, meta = await read_form(request)
+        lang = normalise(meta("_lang"))
+        organisation = registry.catalog.organisations.get(meta("_org"))
+        channel, key, step_text = meta("_channel"), meta("_key"), meta("_step")
+        action = meta("_action") or "next"
+        if (
+            organisation is None
+            or channel not in CHANNELS
+            or not KEY.match(key)
+            or not STEP.fullmatch(step_text)
+        ):
+            raise ClientException(ALTERED)
+        await registry.refresh()
+        choice = registry.choose(survey_id, organisation.id)
+        kiosk = channel == "kiosk"
+        if choice is None or choice.state != "open":
+            title = registry.catalog.surveys[survey_id].survey.title.get(lang)
+            back = form_url(site, request, survey_id, organisation.id, lang, kiosk, channel)
+            return _closed_page(site.renderer, lang, choice, title, organisation, kiosk, back)
+        survey = choice.survey
+        step = int(step_text)
+        if step >= len(survey.sections):
+            raise ClientException(ALTERED)
+        query = {"org": organisation.id, "lang": lang, **({"kiosk": "1"} if kiosk else {})}
+        thanks = site.url(request, "survey-thanks", query, survey_id=survey_id)
+        view = citizen_view(site, request, survey, organisation, lang, channel)
+        answers = advance(view, raw, step, action, csrf_token(request), key)
+        if isinstance(answers, Response):
+            if await store.submitted(key):
+                # A page of a form already sent, sent again (Back and Reload at a kiosk): its
+                # answers are never shown again. (Sending the last page again stores nothing.)
+                return Redirect(thanks, status_code=303)
+            return answers
+        await store.submit(
+            NewResponse(
+                submission_key=key,
+                wave_id=choice.wave.id,
+                version=choice.wave.version,
+                organisation=organisation.id,
+                channel=channel,
+                lang=lang,
+                day=today_in_sofia(),
+                answers=answers,
+                codes=encode_codes(survey, answers),
+            )
+        )
+        return Redirect(thanks, status_code=303)
+
+    @get("/{survey_id:str}/thanks", name="survey-thanks")
+    async def thanks(
+        self,
+        request: Request[Any, Any, Any],
+        site: SiteDep,
+        survey_id: FromPath[str],
+        org: FromQuery[str | None] = None,
+        lang: FromQuery[str | None] = None,
+        kiosk: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """The thank-you page (the kiosk's returns to a fresh form by itself)."""
+        registry, renderer = site.registry, site.renderer
+        lang = normalise(lang)
+        organisation = registry.catalog.organisations.get(org or "")
+        public = public_survey(registry, survey_id)
+        loaded = registry.catalog.surveys.get(survey_id) if public else None
+        if loaded is None or organisation is None:
+            raise NotFoundException()
+        is_kiosk = kiosk == "1"
+        other = {"org": organisation.id, "lang": other_language(lang)}
+        parts = renderer.slotted(
+            ("thanks", survey_id, lang, organisation.id, is_kiosk),
+            lang,
+            "survey/thanks.html",
+            lambda: {
+                "survey": loaded.survey,
+                "org": organisation,
+                "kiosk": is_kiosk,
+                "restart_seconds": site.settings.kiosk_restart_seconds,
+                "fresh_url": form_url(site, request, survey_id, organisation.id, kiosk=True),
+                "switch_url": None
+                if is_kiosk
+                else site.url(request, "survey-thanks", other, survey_id=survey_id),
+            },
+        )
+        return html(parts[0] if len(parts) == 1 else b"".join(parts), headers=NO_STORE)
+
+    @get("/{survey_id:str}/paper", name="survey-paper")
+    async def paper(
+        self,
+        request: Request[Any, Any, Any],
+        site: SiteDep,
+        survey_id: FromPath[str],
+        org: FromQuery[str | None] = None,
+        lang: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """A printable A4 questionnaire of the version the current wave serves."""
+        registry = site.registry
+        lang = normalise(lang)
+        public = public_survey(registry, survey_id)
+        loaded = registry.catalog.surveys.get(survey_id) if public else None
+        organisation = registry.catalog.organisations.get(org or "")
+        if loaded is None or organisation is None:
+            raise NotFoundException()
+        await registry.refresh()
+        choice = registry.choose(survey_id, organisation.id)
+        survey, version = (
+            (choice.survey, choice.wave.version) if choice else (loaded.survey, loaded.version)
+        )
+        page = site.renderer.cached(
+            ("paper", version, lang, organisation.id),
+            lang,
+            "survey/paper.html",
+            survey=survey,
+            org=organisation,
+            version=version,
+            form_number=f"{survey.id.split('-')[0][:3].upper()}-{version[:6].upper()}",
+            show_if_labels=show_if_labels(survey, lang),
+            retention_years=site.settings.retention_years,
+            notice_url=site.settings.public_url.rstrip("/")
+            + site.url(request, "privacy", {"org": organisation.id, "lang": lang}),
+        )
+        return html(page)
