@@ -1,23 +1,20 @@
 """PostgreSQL storage through asyncpg, for several app processes sharing one database.
 
-Durability: every connection runs with ``synchronous_commit = on``, so a submission is
+Durability: every connection runs with ``synchronous_commit = on``; a submission is
 acknowledged only once its COMMIT is flushed to the WAL on disk.
 
-Group commit: submissions are queued, like on SQLite, and the writer takes everything queued and
-inserts it with one ``INSERT ... SELECT FROM unnest(...)`` statement: one transaction, one WAL
-flush for the whole batch, then it wakes every waiting request. Measured on this 2-core machine
-(``benchmarks/store_submit.py``, README "PostgreSQL"), this is 5-10 times the throughput of one
-autocommit INSERT per submission on a pool, with or without ``commit_delay``; a second writer
-(``writers = 2``) made no measurable difference, as PostgreSQL flushes the WAL one flush at a
-time anyway, so there is one.
+Group commit: as on SQLite, one writer takes every submission queued and inserts them with one
+``INSERT ... SELECT FROM unnest(...)``: one transaction, one WAL flush, then it wakes every
+waiting request. Measured (``benchmarks/store_submit.py``, README "PostgreSQL"), this gives
+5-10 times the throughput of one autocommit INSERT per submission on a pool, with or without
+``commit_delay``; a second writer made no measurable difference.
 
-One-time submission keys hold across processes by the unique constraint
-(``ON CONFLICT (submission_key) DO NOTHING``); invitation codes by ``UPDATE ... WHERE used =
-false``, which PostgreSQL re-checks after waiting for a concurrent update of the same row.
+One-time submission keys hold across processes by the unique constraint (``ON CONFLICT
+(submission_key) DO NOTHING``); invitation codes by ``UPDATE ... WHERE NOT used``, which
+PostgreSQL re-checks after waiting for a concurrent update of the same row.
 
 Connections, ``pool_size`` per process (``SURVEY_DB_POOL_SIZE``): the writer, a small pool for
-long reads (exports, reports), whose snapshots never delay a submission, and a pool for the
-rest (point reads and short transactions).
+long reads (exports, reports) that never delay a submission, and a pool for the rest.
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import asyncpg
 
@@ -45,19 +42,15 @@ from .postgres_rows import (
     wave_params,
 )
 from .postgres_sealed import SealedAnswers
+from .postgres_writer import GroupCommit, Row
 
 log = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 8
 MIN_POOL_SIZE = 4
-MAX_BATCH = 1000  # submissions per commit at most, so that one commit stays short
 CONNECT_TIMEOUT = 10.0
 _SERVER_SETTINGS = {"synchronous_commit": "on", "application_name": "survey_service"}
 
-Row = tuple[Any, ...]
-#: Errors after which a connection is gone, whether or not its last statement committed.
-_LOST = (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,  # terminated
-         asyncpg.InterfaceError, ConnectionError)  # "connection is closed", a reset socket
 
 _OPEN_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
@@ -67,7 +60,7 @@ def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class PostgresStore(SealedAnswers):
+class PostgresStore(GroupCommit, SealedAnswers):
     """A store on a PostgreSQL database that several processes may share."""
 
     #: Settings of every connection's session.
@@ -240,66 +233,6 @@ class PostgresStore(SealedAnswers):
             for start in range(0, len(responses), 5000):
                 rows = [self._row(r) for r in responses[start : start + 5000]]
                 await conn.execute(INSERT_RESPONSES, *columns(rows))
-
-    async def submit(self, response: NewResponse) -> None:
-        if not self._tasks or self._closing:
-            raise RuntimeError("store is not open")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((self._row(response), future))
-        self._wakeup.set()
-        await future
-
-    async def _write_loop(self, n: int) -> None:
-        while True:
-            while not self._queue:
-                if self._closing:
-                    return
-                self._wakeup.clear()
-                await self._wakeup.wait()
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            try:
-                await self._insert(n, batch)
-            except asyncio.CancelledError:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(RuntimeError("store closed before commit"))
-                raise
-
-    async def _insert(self, n: int, batch: list[tuple[Row, asyncio.Future[None]]]) -> None:
-        """One statement (one commit) for the batch. If the connection is lost (a restarted
-        server, a killed backend, a fail-over), the batch is sent again once on a new one:
-        safe even if the first COMMIT went through, as every row's one-time key is already
-        there then and stores nothing. If it fails and holds more than one submission, each
-        is tried alone, so that one bad submission fails only itself."""
-        values = columns([row for row, _ in batch])
-        try:
-            try:
-                await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
-            except _LOST as exc:
-                log.warning("writer connection lost, sending the batch again: %s", exc)
-                self._writer_conns[n].terminate()
-                await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            if len(batch) > 1 and isinstance(exc, asyncpg.IntegrityConstraintViolationError):
-                for one in batch:
-                    await self._insert(n, [one])
-                return
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        self._commits += 1
-        self._written += len(batch)
-        for _, future in batch:
-            if not future.done():
-                future.set_result(None)
-
-    async def _writer(self, n: int) -> asyncpg.Connection:
-        """Writer ``n``'s connection, made again if the server closed it."""
-        conn = self._writer_conns[n]
-        if conn.is_closed():
-            conn = self._writer_conns[n] = await self._connect()
-        return conn
 
     # ------------------------------------------------------------------ reads
     async def organisation_counts(self, wave_id: str) -> dict[str, int]:
