@@ -20,12 +20,12 @@ from survey_service import indicators as ind
 from survey_service.indicators.result import Estimate, NotComputable
 from survey_service.reports.comparability import plan_indicators
 from survey_service.reports.report import build_report
-from survey_service.surveys.versions import diff_versions
 from survey_service.storage.base import WaveCodes
 from survey_service.surveys.coding import encode_codes
 from survey_service.surveys.loader import check_catalog, load_catalog
 from survey_service.surveys.model import ShareDef, Survey
 from survey_service.surveys.share import share_rule
+from survey_service.surveys.versions import diff_versions
 from survey_service.surveys.waves import Wave
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"

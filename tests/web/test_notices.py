@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
-from survey_service.rendering import TEMPLATES, long_date
 
 from survey_service.app import create_app
+from survey_service.rendering import TEMPLATES, long_date
 from survey_service.settings import Settings
 from survey_service.surveys.loader import load_catalog
 from survey_service.surveys.waves import today_in_sofia
@@ -159,7 +159,8 @@ async def test_accessibility_statement_sections_and_dates_from_its_file(
     assert long_date(facts["prepared"], lang) in text
     assert long_date(facts["reviewed"], lang) in text
     assert "http://127.0.0.1:8000" in text  # the site covered: SURVEY_PUBLIC_URL
-    source = (Path(__file__).resolve().parents[2] / "survey_service/web/respondents/info.py").read_text()
+    info = Path(__file__).resolve().parents[2] / "survey_service/web/respondents/info.py"
+    source = info.read_text(encoding="utf-8")
     assert "dt.date(20" not in source  # no date of the statement in Python
 
 
