@@ -48,7 +48,9 @@ VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
 OUTPUT = ROOT / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
 HTML_OUT = OUTPUT / "html"
-KIOSK_SECONDS = 3
+# short timers for the kiosk tests; the settings accept no idle time under 10 s
+KIOSK_IDLE_SECONDS = 10
+KIOSK_RESTART_SECONDS = 3
 
 
 def _missing() -> list[str]:
@@ -207,8 +209,8 @@ def kiosk_server(browser_tools: None) -> Iterator[Server]:
         yield from _serve(
             Path(tmp),
             [["open", SURVEY, "--id", "browser"]],
-            kiosk_idle_seconds=str(KIOSK_SECONDS),
-            kiosk_restart_seconds=str(KIOSK_SECONDS),
+            kiosk_idle_seconds=str(KIOSK_IDLE_SECONDS),
+            kiosk_restart_seconds=str(KIOSK_RESTART_SECONDS),
         )
 
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from tests.browser.checks import answers_on_page, axe_violations
-from tests.browser.conftest import KIOSK_SECONDS, Server, Sessions
+from tests.browser.conftest import KIOSK_IDLE_SECONDS, KIOSK_RESTART_SECONDS, Server, Sessions
 from tests.browser.pages import FORM, SURVEY_PATH, fill_by_hand, submit
 from tests.browser.test_journeys import stored, submission_key
 from tests.conftest import FULL_ANSWERS
@@ -64,8 +64,8 @@ def test_kiosk_returns_to_a_fresh_form_with_nothing_carried_over(
     send_whole_survey(page)
     thanked = time.monotonic()
     assert page.locator("#restart-stop").is_visible() and page.locator("#restart-more").is_visible()
-    page.wait_for_url(kiosk_server.url + KIOSK, timeout=(KIOSK_SECONDS + 7) * 1000)
-    assert time.monotonic() - thanked >= KIOSK_SECONDS - 1
+    page.wait_for_url(kiosk_server.url + KIOSK, timeout=(KIOSK_RESTART_SECONDS + 7) * 1000)
+    assert time.monotonic() - thanked >= KIOSK_RESTART_SECONDS - 1
     page.wait_for_load_state("load")
     assert_fresh(page, kiosk_server, key)
     assert stored(kiosk_server, key)["channel"] == "kiosk"
@@ -98,13 +98,13 @@ def test_idle_kiosk_form_asks_whether_someone_is_there_then_clears(
     key = submission_key(page)
     page.locator("label[for=contact_when-past_month]").click()
     idle = page.locator("#idle")
-    idle.wait_for(state="visible", timeout=(KIOSK_SECONDS + 5) * 1000)
+    idle.wait_for(state="visible", timeout=(KIOSK_IDLE_SECONDS + 5) * 1000)
     assert page.evaluate("document.activeElement.id") == "idle-continue"
     assert axe_violations(page, axe_source) == []
     page.keyboard.press("Enter")  # "I need more time": the answers stay
     assert idle.is_hidden()
     assert answers_on_page(page) == ["contact_when=past_month"]
-    idle.wait_for(state="visible", timeout=(KIOSK_SECONDS + 5) * 1000)
+    idle.wait_for(state="visible", timeout=(KIOSK_IDLE_SECONDS + 5) * 1000)
     with page.expect_navigation(url=kiosk_server.url + KIOSK):
         page.locator("#idle-clear").click()
     page.wait_for_load_state("load")
