@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from .base import (
     DatabaseURLError,
     NewResponse,
+    Plan,
     SchemaTooNewError,
     Store,
     StoredResponse,
@@ -56,6 +57,7 @@ async def opened(database_url: str) -> AsyncIterator[Store]:
 __all__ = [
     "DatabaseURLError",
     "NewResponse",
+    "Plan",
     "SchemaTooNewError",
     "Store",
     "StoreError",
