@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from .checks import SNAKE, check_show_if_values, validate_question
+from .expected import check_results
 from .model import (
     LANGS,
     ExpectedResult,
@@ -27,7 +28,6 @@ from .model import (
     Survey,
     Text,
 )
-from .expected import check_results
 from .reading import UnreadableFile, read_toml
 from .share import check_index_population, check_share
 
