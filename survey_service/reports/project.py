@@ -141,11 +141,11 @@ def _cells(r: ProjectRow, lang: str) -> list[str]:
     status = _(STATUS[r.status])
     if r.line == "result":
         mark = " *" if r.confirmatory else ""
-        return [r.label[:70] + mark, "", "", "", "", "", "", "", r.target, status.upper()]
+        return [r.label + mark, "", "", "", "", "", "", "", r.target, status.upper()]
     ci = f"{_fmt(r.ci_low)}…{_fmt(r.ci_high)}" if r.ci_low is not None else ""
     n = (f"{r.n_baseline}/{r.n_follow_up}" if r.n_baseline is not None
          else str(r.n_follow_up or ""))
-    label = f"  {r.label[:66]}" + (" *" if r.confirmatory else "")
+    label = f"  {r.label}" + (" *" if r.confirmatory else "")
     return [label, _fmt(r.baseline), _fmt(r.follow_up), _fmt(r.change), ci, _p(r.p),
             _p(r.p_adjusted), n, r.target, status]
 
