@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..anonymity import TOKEN_KINDS
-from ..i18n import translations
+from ..i18n import N_, translations
 from ..indicators.result import Estimate
 from ..reports.comparability import plan_indicators
 from ..reports.data import WaveMatrix, wave_matrix
@@ -35,6 +35,31 @@ class Level:
     note: str | None = None
 
 
+NO_WAVE = {
+    "baseline": N_("no baseline wave yet"),
+    "follow-up": N_("no follow-up wave yet"),
+    "training": N_("no training wave yet"),
+}
+NOT_CLOSED = {
+    "baseline": N_("baseline wave %(wave)s not closed yet"),
+    "follow-up": N_("follow-up wave %(wave)s not closed yet"),
+    "training": N_("training wave %(wave)s not closed yet"),
+}
+NOT_MIXED = N_("wave %(wave)s closed but its answers not mixed yet (run: waves close %(wave)s)")
+
+
+def not_ready(wave: Wave | None, role: str, kind: str, lang: str) -> str | None:
+    """Why a wave (of ``role``: baseline, follow-up, training) cannot give figures yet."""
+    _ = translations(lang).gettext
+    if wave is None:
+        return _(NO_WAVE[role])
+    if wave.state(now()) != "closed":
+        return _(NOT_CLOSED[role]) % {"wave": wave.id}
+    if kind in TOKEN_KINDS and not wave.mixed:
+        return _(NOT_MIXED) % {"wave": wave.id}
+    return None
+
+
 def _usable(wave: Wave, kind: str) -> bool:
     return wave.state(now()) == "closed" and (kind not in TOKEN_KINDS or wave.mixed)
 
@@ -55,7 +80,7 @@ async def wave_levels(
     form versions (for ``scope``: one organisation, or None for all), or why none."""
     _ = translations(lang).gettext
     if not waves:
-        return _("no %(role)s wave yet") % {"role": _(role)}
+        return _(NO_WAVE[role])
     kind_of = {}
     for wave in waves:
         definition = await store.form_version(wave.version)
@@ -64,7 +89,7 @@ async def wave_levels(
         kind_of[wave.id] = decode_survey(definition)
     ready = [w for w in waves if _usable(w, kind_of[w.id].kind)]
     if not ready:
-        return _("%(role)s wave %(wave)s not closed yet") % {"role": _(role), "wave": waves[-1].id}
+        return not_ready(waves[-1], role, kind_of[waves[-1].id].kind, lang) or ""
     newest = ready[-1].version
     used = [w for w in ready if w.version == newest]
     survey = kind_of[used[0].id]

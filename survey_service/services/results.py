@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..anonymity import TOKEN_KINDS
 from ..i18n import translations
 from ..reports.family import Member, encode_family, holm_family
 from ..reports.project import (
@@ -31,7 +30,7 @@ from ..surveys.model import ExpectedResult
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load
 from .errors import Invalid, ServiceError
-from .levels import Level, wave_levels
+from .levels import Level, not_ready, wave_levels
 from .plans import family
 from .reports import compute_report
 from .waves import find_wave
@@ -77,19 +76,6 @@ async def _choose(
     return chosen
 
 
-def _not_ready(wave: Wave | None, role: str, kind: str, lang: str) -> str | None:
-    """Why a wave cannot give figures yet, or None."""
-    _ = translations(lang).gettext
-    if wave is None:
-        return _("no %(role)s wave yet") % {"role": _(role)}
-    if wave.state(now()) != "closed":
-        return _("%(role)s wave %(wave)s not closed yet") % {"role": _(role), "wave": wave.id}
-    if kind in TOKEN_KINDS and not wave.mixed:
-        return _("%(role)s wave %(wave)s closed but its answers not mixed yet (waves close "
-                 "%(wave)s)") % {"role": _(role), "wave": wave.id}
-    return None
-
-
 async def _small_organisation(
     store: Store, waves: Sequence[Wave], min_group: int, lang: str
 ) -> str | None:
@@ -112,8 +98,8 @@ async def _comparison(
     scope: str | None, lang: str,
 ) -> Report | str:
     """A survey's report for one scope, or why there is none."""
-    reason = (_not_ready(ws.baseline, "baseline", kind, lang)
-              or _not_ready(ws.follow_up, "follow-up", kind, lang))
+    reason = (not_ready(ws.baseline, "baseline", kind, lang)
+              or not_ready(ws.follow_up, "follow-up", kind, lang))
     if reason is not None:
         return reason
     assert ws.baseline is not None and ws.follow_up is not None
