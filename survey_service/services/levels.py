@@ -64,12 +64,19 @@ def _usable(wave: Wave, kind: str) -> bool:
     return wave.state(now()) == "closed" and (kind not in TOKEN_KINDS or wave.mixed)
 
 
-async def _counts(store: Store, waves: Sequence[Wave]) -> dict[str, int]:
-    counts: dict[str, int] = {}
+async def small_organisation(
+    store: Store, waves: Sequence[Wave], min_group: int, lang: str
+) -> str | None:
+    """Why all organisations together cannot be shown: one of them has fewer than
+    ``min_group`` responses in one of the waves (its answers would follow by subtraction)."""
+    _ = translations(lang).gettext
     for wave in waves:
-        for org, n in (await store.organisation_counts(wave.id)).items():
-            counts[org] = counts.get(org, 0) + n
-    return counts
+        for org, n in sorted((await store.organisation_counts(wave.id)).items()):
+            if n < min_group:
+                return _("organisation %(org)s has only %(n)s responses in wave %(wave)s "
+                         "(fewer than %(min)s): all organisations together would reveal its "
+                         "answers") % {"org": org, "n": n, "wave": wave.id, "min": min_group}
+    return None
 
 
 async def wave_levels(
@@ -101,11 +108,9 @@ async def wave_levels(
     min_group = max([settings.min_group, *(w.min_group for w in used)])
     ids = [w.id for w in used]
     if scope is None:
-        for org, n in sorted((await _counts(store, used)).items()):
-            if n < min_group:
-                return _("organisation %(org)s has only %(n)s responses (fewer than %(min)s): "
-                         "all organisations together would reveal its answers") % {
-                             "org": org, "n": n, "min": min_group}
+        small = await small_organisation(store, used, min_group, lang)
+        if small is not None:
+            return small
     matrices = [wave_matrix(w, survey, await store.wave_codes(w.id, scope)) for w in used]
     m = _pooled(matrices)
     plans, _refused = plan_indicators(survey, survey, diff_versions(survey, survey), lang)

@@ -30,7 +30,7 @@ from ..surveys.model import ExpectedResult
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load
 from .errors import Invalid, ServiceError
-from .levels import Level, not_ready, wave_levels
+from .levels import Level, not_ready, small_organisation, wave_levels
 from .plans import family
 from .reports import compute_report
 from .waves import find_wave
@@ -76,23 +76,6 @@ async def _choose(
     return chosen
 
 
-async def _small_organisation(
-    store: Store, waves: Sequence[Wave], min_group: int, lang: str
-) -> str | None:
-    """Why all organisations together cannot be shown (one of them is too small), or None."""
-    _ = translations(lang).gettext
-    counts: dict[str, int] = {}
-    for wave in waves:
-        for org, n in (await store.organisation_counts(wave.id)).items():
-            counts[org] = counts.get(org, 0) + n
-    for org, n in sorted(counts.items()):
-        if n < min_group:
-            return _("organisation %(org)s has only %(n)s responses (fewer than %(min)s): "
-                     "all organisations together would reveal its answers") % {
-                         "org": org, "n": n, "min": min_group}
-    return None
-
-
 async def _comparison(
     settings: Settings, store: Store, survey_id: str, ws: _Waves, kind: str,
     scope: str | None, lang: str,
@@ -105,7 +88,7 @@ async def _comparison(
     assert ws.baseline is not None and ws.follow_up is not None
     if scope is None:
         min_group = max(ws.baseline.min_group, ws.follow_up.min_group, settings.min_group)
-        small = await _small_organisation(store, [ws.baseline, ws.follow_up], min_group, lang)
+        small = await small_organisation(store, [ws.baseline, ws.follow_up], min_group, lang)
         if small is not None:
             return small
     try:
@@ -236,8 +219,8 @@ def _measure_row(
             row.p_adjusted = holm.get(key) if row.p is not None else None
             row.adjustment = "holm" if row.p is not None else None
         elif m.confirmatory and frozen:
-            row.add_note(_("marked confirmatory after the family was frozen: tested as "
-                           "exploratory"))
+            row.add_note(_("marked confirmatory after the family was frozen: outside the "
+                           "project's confirmatory family (adjusted within its survey only)"))
     else:
         _from_level(row, level_sources[m.survey], m.indicator)
     row.status = measure_status(m, row)
