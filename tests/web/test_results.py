@@ -188,3 +188,11 @@ target = { change_at_least = 5 }
     added = rows(after)["theme_leadership"]
     assert "marked confirmatory after the family was frozen" in added["note"]
     assert not added["confirmatory"] and added["p_adjusted"] is not None
+
+
+def test_mistakes_are_one_line(env: dict[str, str]) -> None:
+    code, out = run(env, "results", "--org", "sofia")
+    assert code == 1 and out.strip().splitlines() == [
+        "Error: unknown organisation 'sofia' (known: elena, lyaskovets)"]
+    code, out = run(env, "results", "--baseline", "nope")
+    assert code == 1 and out.strip().splitlines() == ["Error: unknown wave 'nope'"]
