@@ -275,13 +275,17 @@ class ResultEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     def expand(self) -> list[ExpectedResult]:
         """One :class:`ExpectedResult` per indicator the result rests on (same id)."""
         if self.measures:
+            n = len(self.measures)
             return [
                 ExpectedResult(
-                    id=self.id, text=self.text, survey=m.survey, indicator=m.indicator,
-                    target=m.target,
+                    # a survey's own report shows one of them: say so beside the result
+                    id=self.id, text=Text(bg=f"{self.text.bg} (показател {i} от {n})",
+                                          en=f"{self.text.en} (indicator {i} of {n})")
+                    if n > 1 else self.text,
+                    survey=m.survey, indicator=m.indicator, target=m.target,
                     confirmatory=self.confirmatory if m.confirmatory is None else m.confirmatory,
                 )
-                for m in self.measures
+                for i, m in enumerate(self.measures, start=1)
             ]
         if self.survey is None or self.indicator is None or self.target is None:
             return []
