@@ -279,8 +279,8 @@ class ResultEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             return [
                 ExpectedResult(
                     # a survey's own report shows one of them: say so beside the result
-                    id=self.id, text=Text(bg=f"{self.text.bg} (показател {i} от {n})",
-                                          en=f"{self.text.en} (indicator {i} of {n})")
+                    id=self.id, text=Text(bg=f"({i}/{n}) {self.text.bg}",
+                                          en=f"({i}/{n}) {self.text.en}")
                     if n > 1 else self.text,
                     survey=m.survey, indicator=m.indicator, target=m.target,
                     confirmatory=self.confirmatory if m.confirmatory is None else m.confirmatory,
