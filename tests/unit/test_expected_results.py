@@ -11,6 +11,8 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 
 from survey_service.reports.family import Family, confirmatory_family, holm_family
+from survey_service.reports.project import ProjectRow, measure_status, result_row
+from survey_service.reports.rows import Status
 from survey_service.surveys.loader import check_catalog, load_catalog
 from tests.conftest import FORMS
 
@@ -109,3 +111,37 @@ def test_holm_over_the_family_keeps_its_size_whatever_has_data() -> None:
     assert both[("c", "b")] <= citizen_only[("c", "b")]
     assert both == dict(zip(family.members, multipletests(
         [0.004, 0.03, 0.5, 0.001], method="holm")[1], strict=True))
+
+
+@pytest.mark.parametrize(("statuses", "combined"), [
+    (["met", "met"], "met"),
+    (["met", "not met"], "not met"),
+    (["not significant", "not met"], "not met"),
+    (["met", "not significant"], "not significant"),
+    (["met", "not computable"], "not computable"),
+    (["not computable", "not significant"], "not significant"),
+])
+def test_a_result_on_several_indicators_is_met_only_when_all_are(
+    statuses: list[Status], combined: Status
+) -> None:
+    measures = [ProjectRow(scope="all", result="r", line="measure", label=f"m{i}", status=s)
+                for i, s in enumerate(statuses)]
+    row = result_row("all", "r", "R", measures, "en")
+    assert row.status == combined and row.line == "result"
+    assert row.target == "every indicator below meets its target"
+
+
+def test_a_level_target_is_met_by_the_estimate_and_a_change_needs_significance() -> None:
+    trained = next(r for r in CATALOG.project_results if r.id == "trained_staff")
+    change, level = trained.measures
+    row = ProjectRow(scope="all", result="r", line="measure", label="", follow_up=75.0)
+    assert measure_status(level, row) == "met"
+    row.follow_up = 74.99
+    assert measure_status(level, row) == "not met"
+    row = ProjectRow(scope="all", result="r", line="measure", label="", baseline=40.0,
+                     follow_up=50.0, change=10.0, p=0.001, p_adjusted=0.06)
+    assert measure_status(change, row) == "not significant"  # the adjusted p decides
+    row.p_adjusted = 0.01
+    assert measure_status(change, row) == "met"
+    row.change = 4.0
+    assert measure_status(change, row) == "not met"
