@@ -58,7 +58,7 @@ def test_the_demo_project_report_in_both_languages_and_every_format(env: dict[st
     assert "A better distribution of functions and activities between the units" in english
     code, csv = run(env, "results", "--format", "csv")
     assert code == 0 and csv.startswith("\ufeffscope,result,line,label,survey,indicator,waves,")
-    assert len(csv.splitlines()) == 1 + 3 * (13 + 16)  # header; 3 scopes x (results + indicators)
+    assert len(csv.splitlines()) == 1 + 3 * (15 + 18)  # header; 3 scopes x (results + indicators)
     data = results(env)
     assert data["family_wave"] == "demo-citizen-satisfaction-follow-up"
     assert data["family_frozen"] is not None and len(data["family"]) == 8
@@ -175,17 +175,17 @@ def test_the_frozen_family_keeps_citizen_adjusted_p_when_a_staff_result_is_added
     path = forms_dir / "expected-results.toml"
     path.write_text(path.read_text(encoding="utf-8") + """
 [[results]]
-id = "leadership"
-text = { bg = "По-добро управление на промяната", en = "Better management of change" }
+id = "recognition"
+text = { bg = "Признание за добрата работа", en = "Good work recognised" }
 survey = "staff-survey"
-indicator = "theme_leadership"
+indicator = "theme_recognition"
 target = { change_at_least = 5 }
 """, encoding="utf-8")
     after = results(env, "--lang", "en")
     assert after["family"] == before["family"] and after["family_hash"] == before["family_hash"]
     for indicator in ("csqi", "csat", "effort_agree", "eei"):
         assert rows(after)[indicator]["p_adjusted"] == rows(before)[indicator]["p_adjusted"]
-    added = rows(after)["theme_leadership"]
+    added = rows(after)["theme_recognition"]
     assert "marked confirmatory after the family was frozen" in added["note"]
     assert not added["confirmatory"] and added["p_adjusted"] is not None
 
