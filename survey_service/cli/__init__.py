@@ -1,4 +1,5 @@
-"""The operator's commands: ``survey-service forms|db|waves|tokens|report|demo|serve``.
+"""The operator's commands: ``survey-service forms|db|waves|tokens|report|export|import|demo|
+serve``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -13,7 +14,7 @@ import logging
 import click
 from litestar.plugins import CLIPluginProtocol
 
-from . import db, demo, forms, report, serve, tokens, waves
+from . import db, demo, export, forms, imports, report, serve, tokens, waves
 from .base import OperatorGroup
 
 
@@ -31,6 +32,8 @@ for command in (
     tokens.tokens,
     report.report,
     demo.demo,
+    export.export,
+    imports.import_file,
     serve.serve,
 ):
     cli.add_command(command)
