@@ -1,4 +1,9 @@
-"""The codebook of a wide export and the long (tidy) rows of a response. Pure: no I/O."""
+"""The codebook of a wide export and the long (tidy) rows of a response. Pure: no I/O.
+
+The codebook has one row per item column: its question, both texts, kind, codes and their
+labels in both languages, dimension, reverse (1: exported as answered, not recoded), the
+don't-know code, the form versions that asked it, its SPSS and Stata names, and for single
+choices the numbers SPSS and Stata files use for the option codes."""
 
 from __future__ import annotations
 
@@ -13,11 +18,14 @@ from .table import Cell, Table
 CODEBOOK_COLUMNS = [
     "column", "question", "text_bg", "text_en", "kind", "codes", "labels_bg", "labels_en",
     "dimension", "reverse", "dont_know", "form_versions", "spss_name", "stata_name",
+    "numeric_codes",
 ]
 LONG_COLUMNS = ["response_id", "question", "code", "label"]
 
 
 def _codes(c: Column, lang: str | None) -> str:
+    if lang is None and c.kind == "nps":
+        return "0..10"
     if lang is None:
         return "; ".join(str(code) for code, _ in c.choices)
     return "; ".join(f"{code}={text.get(lang)}" for code, text in c.choices)
@@ -34,6 +42,8 @@ def codebook_table(identifier: str, columns: Sequence[Column]) -> Table:
                 c.name, c.question, c.text.bg, c.text.en, c.kind, _codes(c, None),
                 _codes(c, "bg"), _codes(c, "en"), c.dimension, int(c.reverse),
                 DONT_KNOW if c.dont_know else None, " ".join(c.versions), s, t,
+                "; ".join(f"{i}={code}" for i, (code, _) in enumerate(c.choices, start=1))
+                if c.kind == "single" else None,
             ]
 
     return Table(identifier, CODEBOOK_COLUMNS, rows())

@@ -29,7 +29,7 @@ META_LABELS = {
     "form_version": ("Версия на формуляра", "Form version"),
     "organisation": ("Организация", "Organisation"),
     "unit": ("Звено", "Unit"),
-    "channel": ("Канал", "Channel"),
+    "entry_channel": ("Начин на попълване", "Entry channel"),
     "language": ("Език", "Language"),
     "day": ("Ден", "Day"),
 }
@@ -81,7 +81,8 @@ def _labels(meta: Sequence[str], columns: Sequence[Column], lang: str, stata: bo
             ) -> tuple[list[str | None], dict[int, dict[float, str]]]:
     idx = 1 if lang == "en" else 0
     cut = stata_label if stata else (lambda s: s)
-    variable: list[str | None] = [cut(META_LABELS[m][idx]) for m in meta]
+    variable: list[str | None] = [
+        cut((META_LABELS.get(m) or META_LABELS[m.removeprefix("response_")])[idx]) for m in meta]
     values: dict[int, dict[float, str]] = {}
     for i, c in enumerate(columns, start=len(meta)):
         variable.append(cut(c.text.get(lang)))
@@ -105,11 +106,11 @@ def write_stats(path: Path, fmt: str, meta: Sequence[str], columns: Sequence[Col
     frame = _frame(meta, columns, rows, names, stata)
     variable, values = _labels(meta, columns, lang, stata)
     value_labels = {names[i]: labels for i, labels in values.items()}
-    dont_know = [names[i] for i, c in enumerate(columns, start=len(meta)) if c.dont_know]
+    dont_know = {names[i]: c for i, c in enumerate(columns, start=len(meta)) if c.dont_know}
     if stata:
-        dk = "Не мога да преценя" if lang == "bg" else "Don't know / not applicable"
-        for name in dont_know:
-            value_labels.setdefault(name, {})["a"] = dk  # type: ignore[index]
+        for name, c in dont_know.items():
+            dk = next((t.get(lang) for code, t in c.choices if code == DONT_KNOW), "")
+            value_labels.setdefault(name, {})["a"] = stata_label(dk)  # type: ignore[index]
         pyreadstat.write_dta(
             frame, str(path), file_label=stata_label(file_label), column_labels=variable,
             variable_value_labels=value_labels,
