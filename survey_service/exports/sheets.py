@@ -44,18 +44,16 @@ def _text(value: object) -> str:
 
 def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and the rows (with their row number in the file, the header being 1)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise SheetError(f"{path}: only .csv and .xlsx files can be imported")
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise SheetError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if size > MAX_BYTES:
         raise SheetError(f"{path} is larger than {MAX_BYTES // 2**20} MB")
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        return _xlsx(path)
-    if suffix == ".csv":
-        return _csv(path)
-    raise SheetError(f"{path}: only .csv and .xlsx files can be imported")
+    return _xlsx(path) if suffix == ".xlsx" else _csv(path)
 
 
 def _csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:

@@ -157,10 +157,10 @@ def validate_row(survey: Survey, layout: _Layout, number: int, row: list[str]
     for q in survey.questions():
         for item in q.item_ids():
             given = [v for v in form.get(item, []) if v]
-            if given and item not in answers and item not in reported and not is_visible(
-                    q, answers):
-                cond = q.show_if
-                assert cond is not None
+            cond = q.show_if
+            if (given and item not in answers and item not in reported
+                    and cond is not None and cond.question not in reported
+                    and not is_visible(q, answers)):
                 bad.append(BadCell(
                     number, names.get(item, item), " ".join(given),
                     f"not asked: shown only when {cond.question} is one of "
