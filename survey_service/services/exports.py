@@ -36,7 +36,7 @@ BATCH = 2000
 FORMATS = ("csv", "long", "codebook", "indicators", "xlsx", "sav", "dta")
 EXTENSIONS = {"xlsx": "xlsx", "sav": "sav", "dta": "dta"}
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Litestar adds "; charset=utf-8"
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "sav": "application/x-spss-sav",
     "dta": "application/x-stata-dta",
