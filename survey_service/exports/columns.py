@@ -44,8 +44,13 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        """Whether the stored value is a number (single choices and text are not)."""
+        """Whether every stored value is a whole number (single choices, text, dates and
+        a column whose kind changed between versions are not)."""
         return self.kind in ("likert", "matrix", "nps", "number", "multi")
+
+    def numeric_cells(self, labels: str | None) -> bool:
+        """Whether the wide export's cells of this column are only ints and empty."""
+        return self.numeric and not (labels and self.kind in ("likert", "matrix"))
 
 
 def _survey_columns(survey: Survey, *, free_text: bool) -> list[Column]:
@@ -89,6 +94,8 @@ def plan_columns(versions: Sequence[tuple[str, Survey]], *, free_text: bool) -> 
     for version, survey in versions:
         for column in _survey_columns(survey, free_text=free_text):
             known = columns.setdefault(column.name, column)
+            if known.kind != column.kind:  # an id reused for another kind of question
+                known.kind = "mixed"
             known.versions.append(version)
     return list(columns.values())
 
@@ -104,34 +111,39 @@ def row_maker(
     ``labels`` ("bg"/"en") the labels of likert, matrix and single-choice answers. Staff
     exports pass ``unit_column`` and ``shown_units(organisation, unit)`` (the unit, or None
     where it must not be shown)."""
-    plan: list[tuple[str, str | None, dict[Any, str] | None]] = []
-    for c in columns:
-        mapping = None
-        if labels is not None and c.kind in ("likert", "matrix", "single"):
-            mapping = {code: text.get(labels) for code, text in c.choices}
-        plan.append((c.item, c.option, mapping))
+    items = _items_function(columns, labels)
 
     def make(r: Any) -> Row:
-        answers = r.answers
         out: Row = [r.id, r.wave_id, r.version, r.organisation]
         if unit_column:
             out.append(shown_units(r.organisation, r.unit) if shown_units else r.unit)
         out += [r.channel, r.lang, r.day.isoformat() if r.day else None]
-        for item, option, mapping in plan:
-            value = answers.get(item)
-            if value is None:
-                out.append(None)
-            elif option is not None:
-                out.append(1 if isinstance(value, list) and option in value else 0)
-            elif mapping is not None:
-                out.append(mapping.get(value, value))
-            elif isinstance(value, list):
-                out.append(" ".join(value))
-            else:
-                out.append(value)
+        out += items(r.answers)
         return out
 
     return make
+
+
+def _items_function(columns: Sequence[Column], labels: str | None
+                    ) -> Callable[[dict[str, Any]], Row]:
+    """``answers -> [cell of each column]`` as one list display compiled for these columns
+    (a million rows make a loop over the columns with its branches the export's main cost).
+    Only ``repr`` of the item ids and option codes goes into the source."""
+    names: dict[str, Any] = {}
+    cells = []
+    for i, c in enumerate(columns):
+        get = f"a.get({c.item!r})"
+        if c.option is not None:
+            cells.append(f"(None if (v := {get}) is None else int(v.__class__ is list"
+                         f" and {c.option!r} in v))")
+        elif labels is not None and c.kind in ("likert", "matrix", "single"):
+            names[f"m{i}"] = {code: text.get(labels) for code, text in c.choices}
+            cells.append(f"(None if (v := {get}) is None else m{i}.get(v, v))")
+        else:
+            cells.append(get)
+    source = f"lambda a: [{', '.join(cells)}]"
+    function: Callable[[dict[str, Any]], Row] = eval(source, names)  # noqa: S307
+    return function
 
 
 def meta_columns(columns: Sequence[Column], unit_column: bool) -> list[str]:

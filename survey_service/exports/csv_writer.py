@@ -14,6 +14,7 @@ from .table import Cell, Table
 
 #: A text cell starting with one of these is prefixed with ``'`` (formula injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+_STARTS = frozenset(FORMULA_STARTS)
 
 
 def neutralise(text: str) -> str:
@@ -30,6 +31,8 @@ def format_cell(value: Cell, decimal_comma: bool = False) -> str:
         return repr(value).replace(".", ",") if decimal_comma else repr(value)
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, list):  # an answer of another kind in another form version
+        return neutralise(" ".join(map(str, value)))
     return neutralise(value)
 
 
@@ -58,13 +61,35 @@ class CsvEncoder:
         self._writer.writerow([neutralise(c) for c in columns])
         return self._take()
 
-    def rows(self, rows: Iterable[Sequence[Cell]]) -> bytes:
-        # ints (the most common cell) and None pass as they are: csv writes them itself
-        dc = self.decimal_comma
+    def rows(self, rows: Iterable[Sequence[Cell]],
+             numeric: Sequence[bool] | None = None) -> bytes:
+        """``numeric``: per column, True where the table's maker puts only ints and None
+        (codes, 0/1): those cells are written as they are, and only the others are looked
+        at (which saves most of the per-cell work of a wide export)."""
+        if numeric is not None and not self.decimal_comma:
+            text = [i for i, n in enumerate(numeric) if not n]
+            return self._rows_checking(rows, text)
+        # ints, None and text that needs no apostrophe (nearly every cell) pass as they are:
+        # csv writes them itself; only the rest goes through format_cell
+        dc, starts, fmt = self.decimal_comma, _STARTS, format_cell
         self._writer.writerows(
-            [v if v is None or type(v) is int else format_cell(v, dc) for v in row]
+            [v if (c := v.__class__) is int or v is None
+             or (c is str and v[:1] not in starts)  # type: ignore[index]
+             else fmt(v, dc) for v in row]
             for row in rows
         )
+        return self._take()
+
+    def _rows_checking(self, rows: Iterable[Sequence[Cell]], text: list[int]) -> bytes:
+        starts, fmt, out = _STARTS, format_cell, []
+        for row in rows:
+            cells = list(row)
+            for i in text:
+                v = cells[i]
+                if v is not None and (v.__class__ is not str or v[:1] in starts):
+                    cells[i] = fmt(v)
+            out.append(cells)
+        self._writer.writerows(out)
         return self._take()
 
 

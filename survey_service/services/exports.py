@@ -12,6 +12,8 @@ wave's responses were given on. CSV and xlsx stream in constant memory (batches 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +82,10 @@ class WaveExport:
         middle = f"_{kind}" if kind else ""
         return f"{self.wave.survey_id}_{self.wave.id}{middle}_{today_in_sofia():%Y-%m-%d}.{ext}"
 
+    def numeric(self, labels: str | None) -> list[bool]:
+        """Per column of the wide rows: whether it holds only ints and empty cells."""
+        return [False] * len(self.meta) + [c.numeric_cells(labels) for c in self.columns]
+
     def rows(self, labels: str | None = None) -> Callable[[Any], list[Cell]]:
         hidden = self.hidden_units
 
@@ -143,11 +149,19 @@ async def _batches(store: Store, wave_id: str, counted: list[int] | None = None
     """The wave's responses in batches; ``counted`` gets each batch's length."""
     stream = store.stream_responses(wave_id, BATCH)
     try:
-        async for batch in stream:
+        # read the next batch while the caller works on this one (the database's thread
+        # runs beside the event loop); at most two batches are in memory
+        following = asyncio.ensure_future(anext(stream, None))
+        while (batch := await following) is not None:
+            following = asyncio.ensure_future(anext(stream, None))
             if counted is not None:
                 counted.append(len(batch))
             yield batch
     finally:
+        if not following.done():
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await following
         close = getattr(stream, "aclose", None)
         if close is not None:  # free the reader even when the client went away
             await close()
@@ -157,10 +171,10 @@ async def wide_csv(store: Store, export: WaveExport, options: CsvOptions,
                    counted: list[int] | None = None) -> AsyncIterator[bytes]:
     """The wide CSV in chunks of UTF-8 (one per batch), in constant memory."""
     encoder = options.encoder()
-    make = export.rows(options.labels)
+    make, numeric = export.rows(options.labels), export.numeric(options.labels)
     yield encoder.header([*export.meta, *(c.name for c in export.columns)])
     async for batch in _batches(store, export.wave.id, counted):
-        yield encoder.rows([make(r) for r in batch])
+        yield encoder.rows([make(r) for r in batch], numeric)
 
 
 async def long_csv(store: Store, export: WaveExport, options: CsvOptions,
