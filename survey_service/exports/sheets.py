@@ -78,7 +78,7 @@ def _csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for number, row in enumerate(reader, start=2):
-                yield number, [_text(v) for v in row]
+                yield number, [v if v[:1] != "'" else _text(v) for v in row]
         except csv.Error as exc:
             raise SheetError(f"{path}, row {reader.line_num}: {exc}") from exc
 

@@ -28,7 +28,7 @@ from ..storage.base import NewResponse, Store
 from ..surveys.answers import Answers, FieldError, is_visible, validate_section
 from ..surveys.coding import encode_codes
 from ..surveys.loader import decode_survey
-from ..surveys.model import Structure, Survey
+from ..surveys.model import Question, ShowIf, Structure, Survey
 from ..surveys.waves import Wave, now, today_in_sofia
 from .catalog import load, wave_structures
 from .errors import Invalid, Refused, Unavailable
@@ -77,6 +77,8 @@ class _Layout:
 
     def __init__(self, header: list[str], columns: list[Column], staff: bool) -> None:
         self.problems: list[BadCell] = []
+        self._conditional: list[tuple[Question, str, ShowIf]] | None = None
+        self._plan: list[tuple[int, Column, dict[str, str] | None]] | None = None
         by_name = {c.name: c for c in columns}
         #: metadata column name -> its role (a name of META)
         self.roles = dict(zip(meta_columns(columns, True), META, strict=True))
@@ -99,6 +101,8 @@ class _Layout:
         self.items = [c for c in columns if c.name in self.index]
         if not self.items:
             self.problems.append(BadCell(1, "", "", "no column is a question of this wave"))
+        self.names = {c.item: c.name if c.option is None else f"{c.item}{OPTION_SEP}*"
+                      for c in self.items}
         self.labels: dict[str, dict[str, str]] = {}
         for c in self.items:
             if c.kind in ("likert", "matrix", "single"):
@@ -106,6 +110,21 @@ class _Layout:
                     text.get(lang).casefold(): str(code)
                     for code, text in c.choices for lang in ("bg", "en")
                 }
+
+    @property
+    def plan(self) -> list[tuple[int, Column, dict[str, str] | None]]:
+        """Each item column's place in a row, the column, and its labels (or None)."""
+        if self._plan is None:
+            self._plan = [(self.index[c.name], c, self.labels.get(c.name)) for c in self.items]
+        return self._plan
+
+    def conditional(self, survey: Survey) -> list[tuple[Question, str, ShowIf]]:
+        """The items of questions shown only on a condition (checked for answers given
+        where the question was not shown), once per survey."""
+        if self._conditional is None:
+            self._conditional = [(q, item, q.show_if) for q in survey.questions()
+                                 if q.show_if is not None for item in q.item_ids()]
+        return self._conditional
 
     def name(self, role: str) -> str:
         """The column name of a metadata role (as the export names it)."""
@@ -119,19 +138,21 @@ class _Layout:
 def _form(layout: _Layout, number: int, row: list[str], bad: list[BadCell]
           ) -> dict[str, list[str]]:
     form: dict[str, list[str]] = {}
-    for c in layout.items:
-        value = layout.cell(row, c.name)
+    width = len(row)
+    for i, c, labels in layout.plan:
+        raw = row[i] if i < width else ""
         if c.option is not None:
-            form.setdefault(c.item, [])
-            if value not in ("", "0", "1"):
+            value = raw.strip()
+            chosen = form.setdefault(c.item, [])
+            if value == "1":
+                chosen.append(c.option)
+            elif value not in ("", "0"):
                 bad.append(BadCell(number, c.name, value, "must be 1 (chosen), 0 or empty"))
-            elif value == "1":
-                form[c.item].append(c.option)
-            continue
-        if c.kind == "text":  # typed text keeps its inner spacing and newlines
-            i = layout.index[c.name]
-            value = row[i] if i < len(row) else ""
-        form[c.item] = [layout.labels.get(c.name, {}).get(value.casefold(), value)]
+        elif c.kind == "text":  # typed text keeps its inner spacing and newlines
+            form[c.item] = [raw]
+        else:
+            value = raw.strip()
+            form[c.item] = [labels.get(value.casefold(), value) if labels else value]
     return form
 
 
@@ -148,23 +169,19 @@ def validate_row(survey: Survey, layout: _Layout, number: int, row: list[str]
     errors: list[FieldError] = []
     for section in survey.sections:  # every section, to report every bad cell
         errors += validate_section(survey, section, form, answers)
-    names = {c.item: c.name if c.option is None else f"{c.item}{OPTION_SEP}*"
-             for c in layout.items}
+    names = layout.names
     for e in errors:
         column = names.get(e.item, e.item)
         bad.append(BadCell(number, column, " ".join(form.get(e.item, [])), _why(e)))
     reported = {e.item for e in errors}
-    for q in survey.questions():
-        for item in q.item_ids():
-            given = [v for v in form.get(item, []) if v]
-            cond = q.show_if
-            if (given and item not in answers and item not in reported
-                    and cond is not None and cond.question not in reported
-                    and not is_visible(q, answers)):
-                bad.append(BadCell(
-                    number, names.get(item, item), " ".join(given),
-                    f"not asked: shown only when {cond.question} is one of "
-                    f"{', '.join(map(str, cond.any_of))}"))
+    for q, item, cond in layout.conditional(survey):
+        given = [v for v in form.get(item, []) if v]
+        if (given and item not in answers and item not in reported
+                and cond.question not in reported and not is_visible(q, answers)):
+            bad.append(BadCell(
+                number, names.get(item, item), " ".join(given),
+                f"not asked: shown only when {cond.question} is one of "
+                f"{', '.join(map(str, cond.any_of))}"))
     return answers, bad
 
 

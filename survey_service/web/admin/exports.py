@@ -36,7 +36,6 @@ def download(chunks: AsyncIterator[bytes], filename: str, media_type: str) -> St
     return Stream(chunks, media_type=media_type, headers={
         "Content-Disposition": content_disposition(filename),
         "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
     })
 
 
