@@ -81,14 +81,17 @@ class CsvEncoder:
         return self._take()
 
     def _rows_checking(self, rows: Iterable[Sequence[Cell]], text: list[int]) -> bytes:
-        starts, fmt, out = _STARTS, format_cell, []
+        starts, fmt = _STARTS, format_cell
+        out: list[Sequence[Cell]] = []
         for row in rows:
-            cells = list(row)
+            copy: list[Cell] | None = None  # made only when a cell changes
             for i in text:
-                v = cells[i]
+                v = row[i]
                 if v is not None and (v.__class__ is not str or v[:1] in starts):
-                    cells[i] = fmt(v)
-            out.append(cells)
+                    if copy is None:
+                        copy = list(row)
+                    copy[i] = fmt(v)
+            out.append(row if copy is None else copy)
         self._writer.writerows(out)
         return self._take()
 
