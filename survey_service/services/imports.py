@@ -222,7 +222,7 @@ def _check(path: Path, wave: Wave, survey: Survey, staff: bool, organisations: s
         problems = list(layout.problems)
         responses: list[NewResponse] = []
         keys: set[str] = set()
-        count = 0
+        count, today = 0, today_in_sofia()
         for number, row in rows:
             if not any(v.strip() for v in row):
                 continue
@@ -242,7 +242,7 @@ def _check(path: Path, wave: Wave, survey: Survey, staff: bool, organisations: s
                 if unit is None or units is None or units.unit(unit) is None:
                     bad.append(BadCell(number, "unit", unit or "",
                                        "not a unit of this organisation in this wave"))
-            day = _day(meta["day"], staff, number, bad)
+            day = _day(meta["day"], staff, number, bad, today)
             key = (f"import:{wave_id}:{meta['response_id']}" if meta["response_id"]
                    else f"import:{wave_id}:{digest}:{number}")
             if key in keys:
@@ -281,7 +281,8 @@ def _meta(layout: _Layout, number: int, row: list[str], wave_id: str, version: s
     return meta
 
 
-def _day(value: str, staff: bool, number: int, bad: list[BadCell]) -> dt.date | None:
+def _day(value: str, staff: bool, number: int, bad: list[BadCell], today: dt.date
+         ) -> dt.date | None:
     if staff:
         if value:
             bad.append(BadCell(number, "day", value, "staff responses carry no day"))
@@ -292,6 +293,6 @@ def _day(value: str, staff: bool, number: int, bad: list[BadCell]) -> dt.date | 
         bad.append(BadCell(number, "day", value, "not a date (YYYY-MM-DD)" if value
                            else "required, but empty"))
         return None
-    if day > today_in_sofia():
+    if day > today:
         bad.append(BadCell(number, "day", value, "in the future"))
     return day
