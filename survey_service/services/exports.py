@@ -2,7 +2,8 @@
 
 Citizen waves may be exported at any time; staff and training waves only once closed and
 mixed (their answers are sealed until then). Staff exports never contain free text, and their
-``unit`` column is empty for every unit too small to be shown (fewer responses than the
+``unit`` column is empty for every unit too small to be shown (and an organisation with fewer
+responses than ``min_group`` refuses the export) (fewer responses than the
 wave's ``min_group``), together with as many of the next smallest units as it takes for the
 hidden ones to add up to ``min_group``. The columns are the union of every form version the
 wave's responses were given on. CSV and xlsx stream in constant memory (batches of
@@ -140,6 +141,12 @@ async def prepare_export(store: Store, wave_id: str) -> WaveExport:
         for org, unit in zip(codes.organisations, codes.units, strict=True):
             counts[org, unit or ""] = counts.get((org, unit or ""), 0) + 1
         hidden = hidden_units(counts, wave.min_group)
+        for org in sorted({o for o, _ in counts}):
+            n = sum(c for (o, _), c in counts.items() if o == org)
+            if n < wave.min_group:
+                raise Refused(
+                    f"organisation '{org}' has only {n} responses in staff wave '{wave_id}' "
+                    f"(fewer than {wave.min_group}): its rows would describe a small group")
     columns = plan_columns(versions, free_text=not staff)
     return WaveExport(wave, survey, staff, columns, meta_columns(columns, staff), hidden)
 

@@ -258,6 +258,14 @@ async def test_staff_exports_only_when_closed_without_free_text_or_small_units(
     assert "comments" not in frame.columns and "Иван" not in text
     assert set(frame["unit"].dropna()) == set()  # 12 + 3: the 3 alone would be a small group
     assert (frame["day"].isna()).all()
+    async with opened(settings.database_url) as store:
+        await store.import_responses([NewResponse(
+            submission_key=f"l{n}", wave_id="staff-w", version=wave.version,
+            organisation="lyaskovets", channel="web", lang="bg", day=None, answers=answers,
+            unit=None) for n in range(3)])
+        with pytest.raises(Refused, match="'lyaskovets' has only 3 responses"):
+            await export_wave(settings, store, "staff-w", "csv", None, CsvOptions(),
+                              stream=io.BytesIO())
 
 
 def test_cli_export_writes_an_honest_file_name_and_refuses_in_one_line(
