@@ -287,3 +287,24 @@ def test_cli_export_writes_an_honest_file_name_and_refuses_in_one_line(
     assert result.exit_code == 1 and result.output == "Error: unknown wave 'nope'\n"
     result = CliRunner().invoke(cli, ["export", WAVE, "--format", "indicators"], env=env)
     assert result.exit_code == 1 and "--baseline" in result.output
+
+
+async def test_an_export_abandoned_half_way_gives_its_reader_back(
+        mini: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that goes away mid-download (the stream is closed early) frees the read
+    connection, so later exports never wait for one (the pool has two)."""
+    import asyncio
+
+    from survey_service.services import exports
+
+    monkeypatch.setattr(exports, "BATCH", 1)  # three batches of one response
+    async with opened(mini.database_url) as store:
+        export = await exports.prepare_export(store, WAVE)
+        for _ in range(5):
+            chunks = exports.wide_csv(store, export, CsvOptions())
+            await anext(chunks)  # the header
+            await anext(chunks)  # the first batch: a reader is in use, the next one asked
+            await chunks.aclose()
+        async with asyncio.timeout(5):
+            assert await store.count_responses(WAVE) == 3
+            assert len([c async for c in exports.wide_csv(store, export, CsvOptions())]) == 4
