@@ -1,4 +1,5 @@
-"""The operator's commands: ``survey-service forms|db|waves|tokens|report|results|demo|serve``.
+"""The operator's commands: ``survey-service forms|db|waves|tokens|report|results|export|
+import|demo|serve``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -13,7 +14,7 @@ import logging
 import click
 from litestar.plugins import CLIPluginProtocol
 
-from . import db, demo, forms, report, results, serve, tokens, waves
+from . import db, demo, export, forms, imports, report, results, serve, tokens, waves
 from .base import OperatorGroup
 
 
@@ -32,6 +33,8 @@ for command in (
     report.report,
     results.results,
     demo.demo,
+    export.export,
+    imports.import_file,
     serve.serve,
 ):
     cli.add_command(command)

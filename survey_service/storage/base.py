@@ -202,6 +202,10 @@ class Store(Protocol):
 
     async def count_responses(self, wave_id: str | None = None) -> int: ...
 
+    async def wave_versions(self, wave_id: str) -> list[str]:
+        """The form versions a wave's responses were given on (sorted; empty if none), so
+        that an export has a column for every question any of them asked."""
+
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         """Every response of a wave, ordered by id (which follows nothing of their order)."""
 

@@ -254,6 +254,12 @@ class PostgresStore(GroupCommit, SealedAnswers):
                 await conn.execute(INSERT_RESPONSES, *columns(rows))
 
     # ------------------------------------------------------------------ reads
+    async def wave_versions(self, wave_id: str) -> list[str]:
+        rows = await self._b.fetch(
+            "SELECT DISTINCT version FROM responses WHERE wave_id = $1 ORDER BY version", wave_id
+        )
+        return [str(r[0]) for r in rows]
+
     async def organisation_counts(self, wave_id: str) -> dict[str, int]:
         rows = await self._b.fetch(
             "SELECT organisation, COUNT(*) FROM responses WHERE wave_id = $1"

@@ -395,6 +395,13 @@ class SQLiteStore(SealedAnswers):
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
+    async def wave_versions(self, wave_id: str) -> list[str]:
+        async with self._long_read() as conn, conn.execute(
+            "SELECT DISTINCT version FROM responses WHERE wave_id = ? ORDER BY version",
+            (wave_id,),
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]
+
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         async with self._long_read() as conn, conn.execute(
             f"SELECT {RESPONSE_COLUMNS} FROM responses WHERE wave_id = ? ORDER BY id",  # noqa: S608
