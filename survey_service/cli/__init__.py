@@ -1,4 +1,4 @@
-"""The operator's commands: ``survey-service forms|db|waves|tokens|report|demo|serve``.
+"""The operator's commands: ``survey-service forms|db|waves|tokens|report|demo|serve|users|audit``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -13,7 +13,7 @@ import logging
 import click
 from litestar.plugins import CLIPluginProtocol
 
-from . import db, demo, forms, report, serve, tokens, waves
+from . import audit, db, demo, forms, report, serve, tokens, users, waves
 from .base import OperatorGroup
 
 
@@ -32,6 +32,8 @@ for command in (
     report.report,
     demo.demo,
     serve.serve,
+    users.users,  # accounts (issue 10)
+    audit.audit,
 ):
     cli.add_command(command)
 
