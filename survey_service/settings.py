@@ -44,6 +44,10 @@ DOCS: dict[str, str] = {
     "(5 to 1000).",
     "wave_refresh_seconds": "How often (0 to 3600 seconds) a running server re-reads the waves "
     "that the CLI opens and closes.",
+    "session_idle_minutes": "An administration session unused this long (5 to 1440 minutes) "
+    "ends; the user signs in again.",
+    "session_max_hours": "An administration session ends this long after sign-in (1 to 168 "
+    "hours), however busy.",
 }
 
 #: Settings whose variable, when set to an empty string, is refused instead of meaning "unset"
@@ -75,6 +79,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kiosk_restart_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
     wave_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
     min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
+    session_idle_minutes: Annotated[int, msgspec.Meta(ge=5, le=24 * 60)] = 30
+    session_max_hours: Annotated[int, msgspec.Meta(ge=1, le=168)] = 10
 
     def __post_init__(self) -> None:
         if not self.public_url:

@@ -28,7 +28,9 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MIN_PASSWORD, MAX_PASSWORD = 12, 1024
 KEY_PREFIX = "ssk_"
 
-_hasher = PasswordHasher()
+#: argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 0.1 s on a
+#: small server; stored hashes carry their parameters, so raising them later rehashes on sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 #: Verified against when the name is unknown, so that a wrong name costs as long as a wrong
 #: password (no telling which names exist by the time taken).
 _DUMMY = _hasher.hash(secrets.token_urlsafe(16))

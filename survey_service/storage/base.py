@@ -247,5 +247,8 @@ class Store(Protocol):
         """Store a paper questionnaire typed in with its number, durably; False (nothing
         stored) when that number is already stored for the wave."""
 
+    async def paper_number_used(self, wave_id: str, number: str) -> bool:
+        """Whether a paper questionnaire with this number is stored for the wave."""
+
     async def response_days(self, wave_id: str) -> dict[tuple[str, dt.date | None], int]:
         """Responses of a wave per (organisation, day); staff responses have no day."""

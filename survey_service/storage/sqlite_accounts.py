@@ -176,6 +176,12 @@ class AccountsMixin:
             return False
         return True
 
+    async def paper_number_used(self, wave_id: str, number: str) -> bool:
+        async with self._r.execute(
+            "SELECT 1 FROM responses WHERE wave_id = ? AND paper_number = ?", (wave_id, number)
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def response_days(self, wave_id: str) -> dict[tuple[str, dt.date | None], int]:
         async with self._long_read() as conn, conn.execute(
             "SELECT organisation, day, COUNT(*) FROM responses WHERE wave_id = ?"

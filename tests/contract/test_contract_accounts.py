@@ -73,7 +73,10 @@ async def test_the_audit_log_is_numbered_and_chained(store: Store) -> None:
 async def test_a_paper_number_is_stored_once_per_wave(store: Store) -> None:
     await add_wave(store, "w")
     await add_wave(store, "w2")
+    assert not await store.paper_number_used("w", "0001")
     assert await store.submit_paper(response("k1", channel="paper"), "0001")
+    assert await store.paper_number_used("w", "0001")
+    assert not await store.paper_number_used("w2", "0001")
     assert await store.submit_paper(response("k1", channel="paper"), "0001")  # a double POST
     assert not await store.submit_paper(response("k2", channel="paper"), "0001")
     assert await store.submit_paper(response("k3", "w2", channel="paper"), "0001")
