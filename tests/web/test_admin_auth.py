@@ -17,10 +17,20 @@ from survey_service.storage import opened
 from survey_service.web.admin import access
 from tests.conftest import seed_wave, settings_for
 from tests.web.admin_helpers import (  # noqa: F401 (a fixture)
-    ACCOUNTS, PASSWORD, Client, add_accounts, csrf, quick_argon2, sign_in)
+    ACCOUNTS,
+    PASSWORD,
+    Client,
+    add_accounts,
+    csrf,
+    quick_argon2,
+    sign_in,
+)
 
 #: Administration routes anybody may open.
 PUBLIC = {"/admin/login"}
+#: The respondents' pages (all public) and static files; any other route is under /admin.
+RESPONDENTS = ("/s/", "/t", "/static/", "/staff", "/privacy", "/accessibility", "/health",
+               "/schema")
 #: A value for every path parameter of the administration routes.
 PARAMS = {"org": "lyaskovets", "wave_id": "cs-baseline", "survey_id": "citizen-satisfaction"}
 
@@ -46,8 +56,7 @@ def admin_routes(app: Litestar) -> list[tuple[str, str, tuple[str, ...] | str, b
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             if not route.path.startswith("/admin"):
-                assert route.path.startswith(("/s/", "/t", "/static/", "/staff", "/privacy",
-                                              "/accessibility", "/health", "/schema")) or route.path == "/", (
+                assert route.path == "/" or route.path.startswith(RESPONDENTS), (
                     f"{route.path}: not a respondents' page: declare its access")
                 continue
             path, names_org = route.path, "{org:str}" in route.path
