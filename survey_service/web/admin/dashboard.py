@@ -166,7 +166,7 @@ class DashboardController(Controller):
                         text=str(exc))
         await audit.record(site.store, user.name, "codes-issue",
                            {"wave": wave_id, "organisation": org, "unit": unit, "count": count})
-        return Response(body, media_type="text/html", headers={
+        return Response(body, status_code=200, media_type="text/html", headers={
             **NO_STORE, "content-disposition": f'attachment; filename="{slips.name}"'})
 
     @post("/waves/{wave_id:str}/codes/revoke", name="admin-code-revoke", opt=roles())
