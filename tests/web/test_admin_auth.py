@@ -121,7 +121,7 @@ async def test_sign_in_cookie_and_sign_out(client: Client, settings: Settings) -
     login_page = await client.get("/admin/login")
     assert "admin_session" not in login_page.headers.get("set-cookie", "")  # nothing kept yet
     wrong = await sign_in(client, "ana", "wrong password!")
-    assert wrong.status_code == 400 and "The name or the password is wrong" in wrong.text
+    assert wrong.status_code == 400 and "Името или паролата са грешни" in wrong.text
     assert (await sign_in(client, "nobody")).status_code == 400
     response = await sign_in(client, "ana", next="/admin/orgs/elena/waves/cs-baseline")
     assert response.status_code == 303
@@ -160,7 +160,7 @@ async def test_failed_sign_ins_are_limited_per_account_and_per_client(
     for _ in range(5):
         assert (await sign_in(client, "ana", "wrong password!")).status_code == 400
     blocked = await sign_in(client, "ana")  # even the right password waits now
-    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.text
+    assert blocked.status_code == 429 and "Твърде много неуспешни опити" in blocked.text
     assert (await sign_in(client, "root")).status_code == 303  # other accounts still work
     for i in range(15):
         await sign_in(client, f"guess{i}", "wrong password!")
