@@ -172,8 +172,10 @@ def submit(page: Page, answers: Mapping[str, str]) -> Response:
 
 
 def sign_in(session: Session, user: str) -> None:
-    """Sign in to the administration pages as a person does."""
+    """Sign in to the administration pages as a person does (after forgetting any earlier
+    sign-in of this browser context)."""
     page = session.page
+    session.context.clear_cookies()
     page.goto(session.base + "/admin/login")
     page.fill("#name", user)
     page.fill("#password", USER_PASSWORD)
