@@ -134,3 +134,16 @@ def test_audit_verify_detects_an_edited_or_deleted_entry(env: dict[str, str]) ->
         conn.execute("DELETE FROM audit WHERE seq = 2")
     code, out = run(env, "audit", "verify")
     assert (code, out) == (1, "Error: audit entry 2 is missing\n")
+
+
+def test_wave_and_code_commands_are_audited(env: dict[str, str], tmp_path: Path) -> None:
+    assert run(env, "waves", "open", "staff-survey", "--id", "st", "--org", "elena")[0] == 0
+    assert run(env, "waves", "set", "st", "--min-group", "12")[0] == 0
+    assert run(env, "tokens", "issue", "st", "--org", "elena", "--unit", "finance", "--count",
+               "2", "--out", str(tmp_path / "slips"))[0] == 0
+    assert run(env, "waves", "close", "st")[0] == 0
+    code, out = run(env, "audit", "list")
+    actions = [line.split()[3] for line in out.splitlines()[1:]]
+    assert actions == ["wave-close", "codes-issue", "wave-set", "wave-open"]
+    assert all(line.split()[2].startswith("cli") for line in out.splitlines()[1:])
+    assert run(env, "audit", "verify")[1].startswith("audit log intact: 4 entries")
