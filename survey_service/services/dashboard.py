@@ -32,6 +32,7 @@ async def unit_rates(store: Store, wave: Wave, organisation: str) -> list[dict[s
         shown = unit.head_count >= wave.min_group
         rows.append({
             "unit": unit.id,
+            "name": unit.name,
             "head_count": unit.head_count,
             "issued": issued,
             "used": used if shown else None,

@@ -81,9 +81,11 @@ async def test_staff_rates_per_unit_respect_the_smallest_group(client: Client,
     await sign_in(client, "ana")
     page = await client.get("/admin/orgs/elena/waves/staff-2026?lang=en")
     assert page.status_code == 200
-    rows = dict(re.findall(r"<tr><th scope=\"row\">(\w+)</th>(.*?)</tr>", page.text))
-    assert rows["admin_services"] == "<td>14</td><td>3</td><td>2</td><td>14.3 %</td>"
-    assert rows["legal_hr"] == "<td>6</td><td>2</td><td>–</td><td>–</td>"
+    rows = dict(re.findall(r"<tr><th scope=\"row\">([^<]+)</th>(.*?)</tr>", page.text))
+    assert rows["Administrative and information services (one-stop desk, registry, civil "
+                "registration)"] == "<td>14</td><td>3</td><td>2</td><td>14.3 %</td>"
+    assert rows["Legal services and human resources"] == (
+        "<td>6</td><td>2</td><td>–</td><td>–</td>")
 
 
 async def test_an_admin_opens_schedules_and_closes_waves(client: Client, settings: Settings
