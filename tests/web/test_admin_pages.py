@@ -202,3 +202,28 @@ async def test_the_audit_page_shows_the_chain_to_admins(client: Client) -> None:
     page = await client.get("/admin/audit?lang=en")
     assert page.status_code == 200 and "The chain of" in page.text and "is intact" in page.text
     assert "sign-in-failed" in page.text and "user-add" in page.text
+
+
+async def test_malformed_administration_requests_are_client_errors(client: Client) -> None:
+    assert (await client.post("/admin/login", data={"name": "root"})).status_code == 403  # CSRF
+    await sign_in(client, "root")
+    cases = [
+        ("/admin/waves", {"survey": "no-such-survey", "phase": "baseline"}),
+        ("/admin/waves", {"survey": "citizen-satisfaction", "phase": "\x00", "wave_id": "x" * 99}),
+        ("/admin/waves/staff-2026/codes", {"unit": "nonsense", "count": "abc"}),
+        ("/admin/waves/staff-2026/codes", {"unit": "elena/finance", "count": "-1"}),
+        ("/admin/waves/staff-2026/codes/revoke", {"code": "<b>"}),
+        ("/admin/waves/nope/close", {}),
+        ("/admin/paper/elena/citizen-satisfaction", {"number": "1" * 500}),
+        ("/admin/paper/elena/citizen-satisfaction/form", {"_number": "1", "_step": "99"}),
+        ("/admin/paper/elena/citizen-satisfaction/form", {}),
+        ("/admin/paper/elena/no-such-survey", {"number": "1"}),
+    ]
+    for path, data in cases:
+        response = await post(client, path, data)
+        assert 400 <= response.status_code < 500, (path, data, response.status_code)
+    for path in ("/admin/orgs/sofia/waves/cs-baseline", "/admin/orgs/elena/waves/nope",
+                 "/admin/waves/cs-baseline/leaflet/sofia", "/admin/waves/nope/codes",
+                 "/admin/login?next=%0d%0aSet-Cookie:x", "/admin?lang=xx"):
+        response = await client.get(path, follow_redirects=False)
+        assert response.status_code < 500, path
