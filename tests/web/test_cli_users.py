@@ -143,6 +143,7 @@ def test_wave_and_code_commands_are_audited(env: dict[str, str], tmp_path: Path)
                "2", "--out", str(tmp_path / "slips"))[0] == 0
     assert run(env, "waves", "close", "st")[0] == 0
     code, out = run(env, "audit", "list")
+    assert code == 0
     actions = [line.split()[3] for line in out.splitlines()[1:]]
     assert actions == ["wave-close", "codes-issue", "wave-set", "wave-open"]
     assert all(line.split()[2].startswith("cli") for line in out.splitlines()[1:])
