@@ -86,6 +86,15 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     hash: bytes
 
 
+class PaperEntry(msgspec.Struct, frozen=True):
+    """One clerk's typing of a numbered paper questionnaire, waiting for double entry."""
+
+    wave_id: str
+    number: str
+    clerk: str
+    response: bytes  # the validated NewResponse, JSON
+
+
 #: The hash of an audit entry from the previous hash and its fields (``services.audit``).
 AuditChain = Callable[[bytes, int, str, str, str, str], bytes]
 
@@ -249,6 +258,16 @@ class Store(Protocol):
 
     async def paper_number_used(self, wave_id: str, number: str) -> bool:
         """Whether a paper questionnaire with this number is stored for the wave."""
+
+    async def add_paper_entry(self, entry: PaperEntry) -> bool:
+        """Keep one clerk's entry of a questionnaire; False if that clerk has one already."""
+
+    async def paper_entries(self, wave_id: str | None = None, number: str | None = None
+                            ) -> list[PaperEntry]:
+        """Entries waiting (of a wave, of one number), by wave, number and clerk."""
+
+    async def delete_paper_entries(self, wave_id: str, number: str) -> None:
+        """Forget the entries of a questionnaire (once it is stored or resolved)."""
 
     async def response_days(self, wave_id: str) -> dict[tuple[str, dt.date | None], int]:
         """Responses of a wave per (organisation, day); staff responses have no day."""

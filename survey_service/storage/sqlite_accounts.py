@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 import msgspec
 
-from .base import AuditChain, AuditEntry, NewResponse, User
+from .base import AuditChain, AuditEntry, NewResponse, PaperEntry, User
 from .sqlite_rows import response_row
 
 _orgs = msgspec.json.Decoder(list[str])
@@ -181,6 +181,31 @@ class AccountsMixin:
             "SELECT 1 FROM responses WHERE wave_id = ? AND paper_number = ?", (wave_id, number)
         ) as cur:
             return await cur.fetchone() is not None
+
+    async def add_paper_entry(self, entry: PaperEntry) -> bool:
+        async with self._transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO paper_entries (wave_id, number, clerk, response) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (entry.wave_id, entry.number, entry.clerk, entry.response),
+            )
+            return cur.rowcount == 1
+
+    async def paper_entries(self, wave_id: str | None = None, number: str | None = None
+                            ) -> list[PaperEntry]:
+        async with self._r.execute(
+            "SELECT wave_id, number, clerk, response FROM paper_entries"
+            " WHERE (? IS NULL OR wave_id = ?) AND (? IS NULL OR number = ?)"
+            " ORDER BY wave_id, number, clerk",
+            (wave_id, wave_id, number, number),
+        ) as cur:
+            return [PaperEntry(r[0], r[1], r[2], bytes(r[3])) for r in await cur.fetchall()]
+
+    async def delete_paper_entries(self, wave_id: str, number: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "DELETE FROM paper_entries WHERE wave_id = ? AND number = ?", (wave_id, number)
+            )
 
     async def response_days(self, wave_id: str) -> dict[tuple[str, dt.date | None], int]:
         async with self._long_read() as conn, conn.execute(

@@ -104,6 +104,7 @@ PAGES: list[Case] = [
          status=400, errors=True),
     Case("admin-codes", "/admin/waves/staff/codes", user="root"),
     Case("admin-audit", "/admin/audit", user="root"),
+    Case("admin-double-entry", "/admin/double-entry", user="root"),
     Case("admin-paper", "/admin/paper", user="cleo"),
     Case("admin-paper-number", f"/admin/paper/elena/{SURVEY}", user="cleo"),
     Case("admin-paper-number-errors", f"/admin/paper/elena/{SURVEY}", ({"number": "№ 5"},),

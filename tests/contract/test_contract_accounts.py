@@ -9,7 +9,7 @@ import time
 import msgspec
 
 from survey_service.storage import Store
-from survey_service.storage.base import User
+from survey_service.storage.base import PaperEntry, User
 
 from .conftest import DAY, add_wave, response
 
@@ -93,3 +93,17 @@ async def test_responses_are_counted_per_organisation_and_day(store: Store) -> N
     assert await store.response_days("w") == {
         ("elena", DAY): 2, ("elena", later): 1, ("lyaskovets", None): 1}
     assert await store.response_days("other") == {}
+
+
+async def test_paper_entries_wait_per_clerk_until_deleted(store: Store) -> None:
+    a = PaperEntry("w", "0001", "ana", b'{"a": 1}')
+    b = PaperEntry("w", "0001", "bob", b'{"a": 2}')
+    other = PaperEntry("w2", "0001", "ana", b"{}")
+    assert await store.add_paper_entry(b) and await store.add_paper_entry(a)
+    assert not await store.add_paper_entry(PaperEntry("w", "0001", "ana", b"again"))
+    assert await store.add_paper_entry(other)
+    assert await store.paper_entries("w", "0001") == [a, b]
+    assert await store.paper_entries() == [a, b, other]
+    assert await store.paper_entries("w2") == [other]
+    await store.delete_paper_entries("w", "0001")
+    assert await store.paper_entries() == [other]

@@ -12,10 +12,12 @@ from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
 from survey_service.services.audit import verify
+from survey_service.services.users import add_user
 from survey_service.settings import Settings
 from survey_service.storage import opened
-from tests.conftest import FULL_ANSWERS, SECRET, hidden_fields, seed_wave
+from tests.conftest import FULL_ANSWERS, SECRET, hidden_fields, seed_wave, settings_for
 from tests.web.admin_helpers import (  # noqa: F401 (a fixture)
+    PASSWORD,
     Client,
     add_accounts,
     csrf,
@@ -151,7 +153,7 @@ async def test_the_leaflet_has_the_short_address_and_its_qr_code(client: Client)
     assert (await client.get("/admin/waves/staff-2026/leaflet/elena")).status_code == 404
 
 
-async def type_in(client: Client, number: str) -> object:
+async def type_in(client: Client, number: str, **changed: str) -> object:
     """Type in one paper questionnaire as a clerk: the number, then every page."""
     start = await post(client, "/admin/paper/elena/citizen-satisfaction",
                        {"number": number}, "/admin/paper/elena/citizen-satisfaction")
@@ -159,7 +161,7 @@ async def type_in(client: Client, number: str) -> object:
         return start
     page = start
     for _ in range(10):
-        fields = {**hidden_fields(page.text), **FULL_ANSWERS, "_action": "next"}
+        fields = {**hidden_fields(page.text), **FULL_ANSWERS, **changed, "_action": "next"}
         assert fields["_number"] == number and fields["_channel"] == "paper"
         action = re.search(r'<form id="survey" method="post" action="([^"]+)"', page.text)
         assert action
@@ -179,7 +181,7 @@ async def test_a_clerk_types_in_numbered_paper_questionnaires(client: Client,
     saved = await type_in(client, "A-0017")
     assert saved.status_code == 303  # type: ignore[attr-defined]
     assert saved.headers["location"] == (  # type: ignore[attr-defined]
-        "/admin/paper/elena/citizen-satisfaction?saved=A-0017")
+        "/admin/paper/elena/citizen-satisfaction?saved=A-0017&entry=stored")
     back = await client.get(saved.headers["location"] + "&lang=en")  # type: ignore[attr-defined]
     assert "Questionnaire A-0017 was saved" in back.text and 'value=""' in back.text
     twice = await type_in(client, "A-0017")
@@ -227,3 +229,48 @@ async def test_malformed_administration_requests_are_client_errors(client: Clien
                  "/admin/login?next=%0d%0aSet-Cookie:x", "/admin?lang=xx"):
         response = await client.get(path, follow_redirects=False)
         assert response.status_code < 500, path
+
+
+async def test_double_entry_counts_a_questionnaire_when_two_clerks_agree(
+    db_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SURVEY_SECRET_KEY", SECRET)
+    settings = settings_for(db_path, paper_double_entry=True)  # type: ignore[arg-type]
+    await seed_wave(settings, organisations=["elena"])
+    await add_accounts(settings)
+    async with opened(settings.database_url) as store:
+        await add_user(settings, store, "cora", "clerk", ["elena"], PASSWORD, "test")
+    async with AsyncTestClient(app=create_app(settings)) as client:
+
+        async def as_user(name: str) -> Client:
+            await sign_in(client, name)  # (one app, one client: each step signs in afresh)
+            return client
+
+        first = await type_in(await as_user("cleo"), "A-1")
+        assert first.headers["location"].endswith("saved=A-1&entry=first")  # type: ignore[attr-defined]
+        again = await type_in(client, "A-1")  # the same clerk cannot give the second entry
+        assert again.status_code == 400 and "another clerk" in again.text  # type: ignore[attr-defined]
+        async with opened(settings.database_url) as store:
+            assert await store.count_responses("cs-baseline") == 0  # not counted yet
+        second = await type_in(await as_user("cora"), "A-1")
+        assert second.headers["location"].endswith("entry=matched")  # type: ignore[attr-defined]
+        assert (await type_in(client, "A-1")).status_code == 400  # type: ignore[attr-defined]
+        await type_in(await as_user("cleo"), "B-2")
+        differ = await type_in(await as_user("cora"), "B-2", overall_satisfaction="2")
+        assert differ.headers["location"].endswith("entry=mismatch")  # type: ignore[attr-defined]
+        assert (await type_in(await as_user("root"), "B-2")).status_code == 400  # type: ignore[attr-defined]
+        listed = await client.get("/admin/double-entry?lang=en")
+        assert re.search(r"<th scope=\"row\">overall_satisfaction</th><td>4</td><td>2</td>",
+                         listed.text), listed.text
+        assert "recommend" not in listed.text  # only the answers that differ
+        kept = await post(client, "/admin/double-entry/resolve",
+                          {"wave": "cs-baseline", "number": "B-2", "keep": "cora"})
+        assert kept.status_code == 303
+        assert "B-2" not in (await client.get("/admin/double-entry")).text
+        assert (await (await as_user("cleo")).get("/admin/double-entry")).status_code == 403
+    async with opened(settings.database_url) as store:
+        responses = await store.responses("cs-baseline")
+        assert sorted(r.answers["overall_satisfaction"] for r in responses) == [2, 4]
+        assert await store.paper_entries() == []
+        actions = [e.action for e in await store.audit_entries()]
+    assert "paper-resolve" in actions

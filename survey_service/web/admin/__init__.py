@@ -3,7 +3,7 @@
 - ``access``: sessions in the database, the guard every route passes, sign-in limits;
 - ``account``: sign-in and sign-out;
 - ``dashboard``: waves per organisation, opening and closing waves, codes, leaflets;
-- ``paper``: clerks typing in paper questionnaires;
+- ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
 - ``audit_log``: the audit log.
 
 Nothing here imports ``web.respondents``.
@@ -21,11 +21,12 @@ from .access import SignInLimits, authorise, session_config, to_sign_in
 from .account import AccountController
 from .audit_log import AuditController
 from .dashboard import DashboardController
-from .paper import PaperController
+from .paper import DoubleEntryController, PaperController
 
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
-    AccountController, DashboardController, PaperController, AuditController]
+    AccountController, DashboardController, PaperController, DoubleEntryController,
+    AuditController]
 
 
 def router(site: Site) -> Router:

@@ -16,16 +16,35 @@ from litestar.response import Redirect
 from ...i18n import normalise
 from ...registry import WaveChoice
 from ...services import audit
+from ...services import paper as service
 from ...storage.base import NewResponse
 from ...surveys.coding import encode_codes
 from ...surveys.waves import today_in_sofia
 from ..deps import Site, SiteDep, csrf_token
 from ..flow import STEP, StepView, advance, read_form
+from ..messages import N_
 from .access import roles, signed_in
 from .common import admin_lang, page
 
 NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]{0,19}$")
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+#: What saving a typed-in questionnaire may lead to (the rest are refusals).
+ENTRY_OUTCOMES = ("stored", "first", "matched", "mismatch")
+
+
+def refusal(site: Site, lang: str, outcome: str, number: str) -> str:
+    """Why a questionnaire number cannot be typed in (now, by this clerk)."""
+    texts = {
+        "same-clerk": N_("You have already typed in questionnaire %(number)s: the second "
+                         "entry is for another clerk."),
+        "waiting": N_("The two entries of questionnaire %(number)s differ and wait for an "
+                      "administrator."),
+    }
+    message = texts.get(outcome) or N_("Questionnaire %(number)s has already been entered "
+                                       "in this wave.")
+    return site.renderer.gettext(lang, message, number=number)
 
 
 def _choice(site: Site, survey_id: str, org: str) -> WaveChoice:
@@ -78,16 +97,19 @@ class PaperController(Controller):
         await site.registry.refresh()
         choice = _choice(site, survey_id, org)
         saved = request.query_params.get("saved")
+        entry = request.query_params.get("entry")
         return self._number_page(request, site, choice, org, "", None,
-                                 saved if saved and NUMBER.match(saved) else None)
+                                 saved if saved and NUMBER.match(saved) else None,
+                                 entry=entry if entry in ENTRY_OUTCOMES else "stored")
 
     def _number_page(self, request: Request[Any, Any, Any], site: Site, choice: WaveChoice,
                      org: str, typed: str, error: str | None, saved: str | None = None,
-                     status: int = 200) -> Response[Any]:
+                     status: int = 200, entry: str = "stored") -> Response[Any]:
         return page(
             site, request, "admin/paper_number.html", signed_in(request), status,
             survey=choice.survey, organisation=site.registry.catalog.organisations[org],
-            org_id=org, typed=typed, error=error, saved=saved,
+            org_id=org, typed=typed, error=error, saved=saved, entry=entry,
+            double=site.settings.paper_double_entry,
             error_list=[{"item": "number", "message": error}] if error else [],
         )
 
@@ -105,10 +127,9 @@ class PaperController(Controller):
             error = site.renderer.gettext(
                 lang, "Type the number printed on the questionnaire: up to 20 letters, digits, "
                 "'-' or '/'.")
-        elif await site.store.paper_number_used(choice.wave.id, number):
-            error = site.renderer.gettext(
-                lang, "Questionnaire %(number)s has already been entered in this wave.",
-                number=number)
+        elif refused := await service.check_number(
+                site.store, choice.wave.id, number, signed_in(request).name):
+            error = refusal(site, lang, refused, number)
         if error:
             return self._number_page(request, site, choice, org, number, error, status=400)
         view = _view(site, request, choice, org, lang)
@@ -132,20 +153,50 @@ class PaperController(Controller):
                           csrf_token(request), key)
         if isinstance(answers, Response):
             return answers
-        stored = await site.store.submit_paper(
+        if await site.store.submitted(key):  # the last page sent twice: stored once
+            url = request.app.route_reverse("admin-paper-number", org=org, survey_id=survey_id)
+            return Redirect(f"{url}?saved={number}", status_code=303)
+        clerk = signed_in(request).name
+        outcome = await service.enter(
+            site.store,
             NewResponse(
                 submission_key=key, wave_id=choice.wave.id, version=choice.wave.version,
                 organisation=org, channel="paper", lang=view.lang, day=today_in_sofia(),
                 answers=answers, codes=encode_codes(choice.survey, answers),
             ),
-            number,
+            number, clerk, site.settings.paper_double_entry,
         )
-        if not stored:
-            error = site.renderer.gettext(
-                view.lang, "Questionnaire %(number)s has already been entered in this wave.",
-                number=number)
+        if outcome not in ENTRY_OUTCOMES:
+            error = refusal(site, view.lang, outcome, number)
             return self._number_page(request, site, choice, org, number, error, status=409)
-        await audit.record(site.store, signed_in(request).name, "paper-entry",
-                           {"wave": choice.wave.id, "organisation": org, "number": number})
+        await audit.record(site.store, clerk, "paper-entry", {
+            "wave": choice.wave.id, "organisation": org, "number": number, "entry": outcome})
         url = request.app.route_reverse("admin-paper-number", org=org, survey_id=survey_id)
-        return Redirect(f"{url}?saved={number}", status_code=303)
+        return Redirect(f"{url}?saved={number}&entry={outcome}", status_code=303)
+
+
+class DoubleEntryController(Controller):
+    """``/admin/double-entry``: questionnaires whose two entries differ, side by side."""
+
+    path = "/double-entry"
+
+    @get("/", name="admin-double-entry", opt=roles())
+    async def list_mismatches(self, request: Request[Any, Any, Any], site: SiteDep
+                              ) -> Response[Any]:
+        """Each questionnaire whose entries differ: the answers that differ, and a choice."""
+        found = [
+            {"wave": wave, "number": number, "clerks": [e.clerk for e in entries[:2]],
+             "rows": service.differences(entries)}
+            for wave, number, entries in await service.mismatches(site.store)
+        ]
+        return page(site, request, "admin/double_entry.html", signed_in(request),
+                    mismatches=found)
+
+    @post("/resolve", name="admin-double-entry-resolve", opt=roles())
+    async def resolve(self, request: Request[Any, Any, Any], site: SiteDep) -> Response[Any]:
+        """Keep one clerk's entry: the questionnaire counts with it."""
+        form = await request.form()
+        wave, number, keep = (str(form.get(k, "")) for k in ("wave", "number", "keep"))
+        if not await service.resolve(site.store, wave, number, keep, signed_in(request).name):
+            raise NotFoundException()
+        return Redirect(request.app.route_reverse("admin-double-entry"), status_code=303)

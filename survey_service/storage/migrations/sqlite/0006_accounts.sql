@@ -26,6 +26,14 @@ CREATE TABLE audit (
 );
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- double entry of paper questionnaires: entries waiting for a second clerk or for resolution
+CREATE TABLE paper_entries (
+    wave_id   TEXT NOT NULL,
+    number    TEXT NOT NULL,
+    clerk     TEXT NOT NULL,
+    response  BLOB NOT NULL,      -- the validated response, JSON
+    PRIMARY KEY (wave_id, number, clerk)
+);
 ALTER TABLE responses ADD COLUMN paper_number TEXT;
 CREATE UNIQUE INDEX responses_paper_number ON responses (wave_id, paper_number)
     WHERE paper_number IS NOT NULL
