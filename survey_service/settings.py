@@ -53,6 +53,12 @@ DOCS: dict[str, str] = {
     "documents), then deleted; shown in the privacy notice.",
     "comments_review_days": "Within this many days (1 to 365) of a wave's end, analysts remove "
     "personal details from free-text answers; shown in the privacy notice.",
+    "session_idle_minutes": "An administration session unused this long (5 to 1440 minutes) "
+    "ends; the user signs in again.",
+    "session_max_hours": "An administration session ends this long after sign-in (1 to 168 "
+    "hours), however busy.",
+    "paper_double_entry": "`1`: every paper questionnaire is typed in by two clerks; it counts "
+    "once both agree, or once an administrator resolves their differences.",
 }
 
 #: Settings whose variable, when set to an empty string, is refused instead of meaning "unset"
@@ -88,6 +94,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
     retention_years: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
     comments_review_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    session_idle_minutes: Annotated[int, msgspec.Meta(ge=5, le=24 * 60)] = 30
+    session_max_hours: Annotated[int, msgspec.Meta(ge=1, le=168)] = 10
+    paper_double_entry: bool = False
 
     def __post_init__(self) -> None:
         if not self.public_url:

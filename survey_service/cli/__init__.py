@@ -1,5 +1,5 @@
 """The operator's commands: ``survey-service forms|db|waves|tokens|report|results|export|
-import|demo|serve``.
+import|demo|serve|users|audit``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -14,7 +14,20 @@ import logging
 import click
 from litestar.plugins import CLIPluginProtocol
 
-from . import db, demo, export, forms, imports, report, results, serve, tokens, waves
+from . import (
+    audit,
+    db,
+    demo,
+    export,
+    forms,
+    imports,
+    report,
+    results,
+    serve,
+    tokens,
+    users,
+    waves,
+)
 from .base import OperatorGroup
 
 
@@ -36,6 +49,8 @@ for command in (
     export.export,
     imports.import_file,
     serve.serve,
+    users.users,  # accounts (issue 10)
+    audit.audit,
 ):
     cli.add_command(command)
 
