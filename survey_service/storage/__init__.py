@@ -17,6 +17,7 @@ from .base import (
     StoredResponse,
     StoreError,
     StoreOpenError,
+    StoreUnavailable,
 )
 
 SQLITE = "sqlite:///"
@@ -74,6 +75,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreOpenError",
+    "StoreUnavailable",
     "StoredResponse",
     "open_store",
     "opened",

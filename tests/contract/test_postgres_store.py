@@ -17,6 +17,7 @@ from survey_service.storage import (
     NewResponse,
     SchemaTooNewError,
     StoreOpenError,
+    StoreUnavailable,
     open_store,
     opened,
     redact_url,
@@ -176,3 +177,52 @@ async def test_a_batch_survives_its_connection_being_killed_mid_statement(pg_url
         async with asyncio.timeout(10):
             await asyncio.gather(*pending)  # every one acknowledged
         assert await store.count_responses("w") == 11
+
+
+async def _reconnect_all(su: asyncpg.Connection) -> None:
+    """End every other session of the database: the store's next ones get its new settings."""
+    await su.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    await asyncio.sleep(0.2)
+
+
+async def test_a_read_only_database_is_not_ready_and_refuses_writes_until_writable(
+    pg_url: str,
+) -> None:
+    """A fail-over to a read-only replica, or an operator's default_transaction_read_only:
+    readiness says so, submissions raise StoreUnavailable (the web answers 503 and keeps the
+    form), and the same store recovers once the database takes writes again."""
+    async with opened(pg_url) as store:
+        await add_wave(store, "w")
+        await add_wave(store, "staff")
+        await store.add_tokens("staff", "elena", "finance", [b"c" * 32])
+        assert await store.ready() is None
+        su = await asyncpg.connect(pg_url)
+        try:
+            name = await su.fetchval("SELECT current_database()")
+            await su.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+            await _reconnect_all(su)
+            problem = await store.ready() or await store.ready()  # the first may see the cut
+            assert problem is not None and "read-only" in problem, problem
+            with pytest.raises(StoreUnavailable):
+                await store.submit(response("read-only-xxxxxxxxxxxxxxx"))
+            with pytest.raises(StoreUnavailable):
+                await store.submit_sealed(b"c" * 32, "staff", b"sealed")
+            await su.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+            await _reconnect_all(su)
+        finally:
+            await su.close()
+        assert await store.ready() is None or await store.ready() is None
+        await store.submit(response("writable-xxxxxxxxxxxxxxxx"))
+        assert await store.submit_sealed(b"c" * 32, "staff", b"sealed")
+        assert await store.count_responses("w") == 1
+
+
+async def test_readiness_says_when_migrations_are_not_current(pg_url: str) -> None:
+    async with opened(pg_url) as store:
+        su = await asyncpg.connect(pg_url)
+        try:
+            await su.execute("DELETE FROM schema_migrations WHERE number = 6")
+        finally:
+            await su.close()
+        assert await store.ready() == "migrations not current (5 of 6)"
