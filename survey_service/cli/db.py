@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..storage import redact_url
 from ..storage.base import Store
 from .base import settings, with_store
 
@@ -22,8 +23,9 @@ def db_migrate() -> None:
         return store.applied  # opening the store applied them
 
     applied = with_store(config, work)
+    where = redact_url(config.database_url)
     if applied:
         numbers = ", ".join(f"{n:04d}" for n in applied)
-        click.echo(f"applied migrations {numbers} ({config.database_url})")
+        click.echo(f"applied migrations {numbers} ({where})")
     else:
-        click.echo(f"database is up to date, no migration to apply ({config.database_url})")
+        click.echo(f"database is up to date, no migration to apply ({where})")

@@ -9,6 +9,7 @@ import click
 from ..services import catalog
 from ..services.errors import Unavailable
 from ..services.waves import open_pilot_waves
+from ..storage import redact_url
 from ..storage.base import Store
 from ..surveys.loader import CatalogError
 from .base import catalog_summary, settings, with_store
@@ -44,7 +45,8 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
     with_store(config, prepare)  # opening the store applies the migrations
     app = create_app(config)
     bind_host, bind_port = host or config.host, port or config.port
-    click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {config.database_url})")
+    where = redact_url(config.database_url)
+    click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {where})")
     logging.getLogger("uvicorn.error").addFilter(OneLinePerUpgrade())
     uvicorn.run(
         app,
