@@ -122,6 +122,8 @@ async def test_after_the_mix_no_row_version_page_or_dead_tuple_keeps_the_arrival
             assert await su.fetchval(f"SELECT COUNT(DISTINCT xmin::text) FROM {table[0]}") == 40
             assert await su.fetchval(
                 "SELECT COUNT(DISTINCT xmin::text) FROM tokens") == 40  # the order of use
+            assert await su.fetchval(  # its counters exist while the wave is open
+                "SELECT COUNT(*) FROM pg_stat_user_tables WHERE relname LIKE 'pending%'") == 1
 
             await store.update_wave(msgspec.structs.replace(wave, closed=dt.datetime.now(dt.UTC)))
             assert await store.mix_wave("staff", _unseal) == 40
@@ -136,7 +138,16 @@ async def test_after_the_mix_no_row_version_page_or_dead_tuple_keeps_the_arrival
 
             gone = await su.fetch("SELECT relname FROM pg_class WHERE relname LIKE 'pending%'")
             assert gone == []  # the wave's table and its index
+            for view in ("pg_stat_user_tables", "pg_statio_user_tables", "pg_stat_user_indexes"):
+                assert await su.fetch(  # no counter of the wave's table is left
+                    f"SELECT relname FROM {view} WHERE relname LIKE 'pending%'"  # noqa: S608
+                ) == []
             [mix] = await su.fetch("SELECT DISTINCT xmin::text FROM responses")
+            for table in ("responses", "tokens", "waves"):  # no lock or update but the mix's
+                assert await su.fetchval(
+                    f"SELECT COUNT(*) FROM {table} WHERE xmax::text NOT IN ('0', $1)",  # noqa: S608
+                    mix[0],
+                ) == 0, table
             assert await su.fetchval("SELECT COUNT(DISTINCT xmin::text) FROM tokens") == 1
             assert await su.fetchval("SELECT xmin::text FROM tokens LIMIT 1") == mix[0]
             assert [h[0] for h in headers] == [mix[0]] * 40
