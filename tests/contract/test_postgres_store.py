@@ -140,12 +140,12 @@ async def test_after_the_mix_no_row_version_page_or_dead_tuple_keeps_the_arrival
             assert gone == []  # the wave's table and its index
             for view in ("pg_stat_user_tables", "pg_statio_user_tables", "pg_stat_user_indexes"):
                 assert await su.fetch(  # no counter of the wave's table is left
-                    f"SELECT relname FROM {view} WHERE relname LIKE 'pending%'"  # noqa: S608
+                    f"SELECT relname FROM {view} WHERE relname LIKE 'pending%'"
                 ) == []
             [mix] = await su.fetch("SELECT DISTINCT xmin::text FROM responses")
             for table in ("responses", "tokens", "waves"):  # no lock or update but the mix's
                 assert await su.fetchval(
-                    f"SELECT COUNT(*) FROM {table} WHERE xmax::text NOT IN ('0', $1)",  # noqa: S608
+                    f"SELECT COUNT(*) FROM {table} WHERE xmax::text NOT IN ('0', $1)",
                     mix[0],
                 ) == 0, table
             assert await su.fetchval("SELECT COUNT(DISTINCT xmin::text) FROM tokens") == 1
