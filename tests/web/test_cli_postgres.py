@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
+import msgspec
 import pytest
 from click.testing import CliRunner
 
@@ -41,3 +42,16 @@ def test_an_unreachable_server_is_one_line_without_the_password(env: dict[str, s
     assert result.exit_code == 1
     assert PASSWORD not in result.output and ":***@" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_defaults_to_a_process_per_cpu_on_postgresql_and_one_on_sqlite() -> None:
+    import os
+
+    from survey_service.cli.serve import default_workers
+    from survey_service.settings import Settings
+
+    sqlite = Settings.from_env({"SURVEY_DATABASE_URL": "sqlite:///x.sqlite3",
+                                "SURVEY_SECRET_KEY": "k" * 40})
+    postgres = msgspec.structs.replace(sqlite, database_url="postgresql://u@h/db")
+    assert default_workers(sqlite) == 1
+    assert default_workers(postgres) == (os.cpu_count() or 1)
