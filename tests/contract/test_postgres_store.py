@@ -5,6 +5,7 @@ physical order, dead tuples): see survey_service/storage/postgres_sealed.py for 
 from __future__ import annotations
 
 import asyncio
+import os
 import datetime as dt
 from collections.abc import Iterator
 
@@ -237,3 +238,51 @@ async def test_readiness_says_when_migrations_are_not_current(pg_url: str) -> No
         finally:
             await su.close()
         assert await store.ready() == "migrations not current (5 of 6)"
+
+
+async def test_what_remains_the_wal_keeps_the_arrival_order_of_sealed_answers(
+    pg_url: str,
+) -> None:
+    """Not a guarantee but the documented remainder (README "PostgreSQL"): until its segments
+    are recycled, the WAL holds each sealed answer's insert in arrival order under its own
+    transaction id; the mix's plain responses are one transaction. Reading it needs the server's
+    data directory (a superuser on the database machine); skipped when this test cannot."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    su = await asyncpg.connect(pg_url)
+    try:
+        wal = Path(await su.fetchval("SHOW data_directory")) / "pg_wal"
+        waldump = shutil.which("pg_waldump") or next(
+            iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_waldump"))), None)
+        if waldump is None or not os.access(wal, os.R_OK | os.X_OK):
+            pytest.skip("pg_waldump or the server's WAL is not at hand")
+        start = await su.fetchval("SELECT pg_current_wal_lsn()::text")
+        codes = [n.to_bytes(2, "big") * 16 for n in range(10)]
+        async with opened(pg_url) as store:
+            wave = await add_wave(store, "staff")
+            await store.add_tokens("staff", "elena", "finance", codes)
+            for n, code in enumerate(codes):
+                assert await store.submit_sealed(code, "staff", b"sealed %d" % n)
+            [[table]] = await su.fetch(
+                "SELECT relname FROM pg_class WHERE relname LIKE 'pending%' AND relkind = 'r'")
+            node = await su.fetchval("SELECT pg_relation_filenode($1)", table)
+            await store.update_wave(msgspec.structs.replace(wave, closed=dt.datetime.now(dt.UTC)))
+            unseal = iter([response(f"staff-{n:03d}-xxxxxxxxxxxxxxx", wave_id="staff", day=None,
+                                    unit="finance") for n in range(10)])
+            assert await store.mix_wave("staff", lambda _: next(unseal)) == 10
+        end = await su.fetchval("SELECT pg_current_wal_flush_lsn()::text")
+        responses = await su.fetchval("SELECT pg_relation_filenode('responses')")
+    finally:
+        await su.close()
+    dump = subprocess.run([str(waldump), "-p", str(wal), "-s", start, "-e", end, "-r", "Heap"],
+                          capture_output=True, text=True, timeout=60).stdout
+
+    def transactions(filenode: int) -> list[int]:
+        return [int(line.split("tx:")[1].split(",")[0]) for line in dump.splitlines()
+                if "desc: INSERT" in line and f"/{filenode} blk" in line]
+
+    arrivals = transactions(node)
+    assert len(arrivals) == 10 and arrivals == sorted(set(arrivals))  # one by one, in order
+    assert len(set(transactions(responses))) == 1  # the mix: one transaction
