@@ -5,8 +5,8 @@ physical order, dead tuples): see survey_service/storage/postgres_sealed.py for 
 from __future__ import annotations
 
 import asyncio
-import os
 import datetime as dt
+import os
 from collections.abc import Iterator
 
 import asyncpg
