@@ -30,7 +30,7 @@ import asyncpg
 
 from ..surveys.waves import Wave
 from .base import NewResponse, Plan, StoredResponse, StoreOpenError, TokenState, WaveCodes
-from .postgres_migrate import Conn, migrate, redact
+from .postgres_migrate import Conn, known_migrations, migrate, redact
 from .postgres_rows import (
     INSERT_RESPONSES,
     RESPONSE_COLUMNS,
@@ -42,13 +42,14 @@ from .postgres_rows import (
     wave_params,
 )
 from .postgres_sealed import SealedAnswers
-from .postgres_writer import GroupCommit, Row
+from .postgres_writer import UNAVAILABLE, GroupCommit, Row
 
 log = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 8
 MIN_POOL_SIZE = 4
 CONNECT_TIMEOUT = 10.0
+READY_TIMEOUT = 3.0  # a readiness probe waits this long for the server at most
 _SERVER_SETTINGS = {"synchronous_commit": "on", "application_name": "survey_service"}
 
 
@@ -175,6 +176,26 @@ class PostgresStore(GroupCommit, SealedAnswers):
     async def migrate(self) -> list[int]:
         async with self._p.acquire() as conn:
             return await migrate(conn, self.where)
+
+    async def ready(self) -> str | None:
+        if self._pool is None or not self._tasks or self._tasks[0].done():
+            return "the database is not open"
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                row = await self._pool.fetchrow(
+                    "SELECT pg_is_in_recovery(), current_setting('transaction_read_only'),"
+                    " (SELECT MAX(number) FROM schema_migrations)"
+                )
+        except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+            return f"cannot reach {self.where}: {_line(exc)}"
+        assert row is not None
+        if row[0]:
+            return f"{self.where} is a read-only replica (in recovery)"
+        if row[1] == "on":
+            return f"{self.where} is read-only (default_transaction_read_only)"
+        newest = max(m.number for m in known_migrations())
+        current = int(row[2] or 0)
+        return None if current == newest else f"migrations not current ({current} of {newest})"
 
     # ------------------------------------------------------------------ definitions, waves
     async def save_form_version(self, survey_id: str, version: str, definition: bytes) -> None:
