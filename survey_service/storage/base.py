@@ -115,6 +115,12 @@ class Store(Protocol):
     async def structure(self, version: str) -> bytes | None:
         """A frozen organisation structure by its hash, or None."""
 
+    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
+        """Keep (or replace) the disclosure plan stored under ``key`` (a wave id)."""
+
+    async def disclosure_plan(self, key: str) -> bytes | None:
+        """The disclosure plan stored under ``key``, or None."""
+
     async def add_wave(self, wave: Wave) -> None: ...
 
     async def update_wave(self, wave: Wave) -> None: ...
