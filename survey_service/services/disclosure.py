@@ -1,0 +1,96 @@
+"""The disclosure plans every output uses (:func:`disclosure_for`), kept with each closed
+wave, and the audit that plays the LP attacker against everything the service would publish
+(:func:`audit`).
+
+What is public by decision: every respondent count of every unit (``waves status`` prints the
+codes used per unit while a staff wave is open, because administrators need response rates
+during fieldwork), and so every count of every published group. The plans protect the
+figures against an attacker who knows those counts, the valid-answer counts and the scales'
+bounds.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ..anonymity import results_available
+from ..reports.comparability import plan_indicators
+from ..reports.data import WaveMatrix, wave_matrix
+from ..reports.disclosure import (
+    Disclosure,
+    Figure,
+    WavePlan,
+    add_figures,
+    figures_compared,
+    new_plan,
+    wave_figures,
+)
+from ..settings import Settings
+from ..storage.base import Store
+from ..surveys.loader import decode_survey
+from ..surveys.versions import diff_versions
+from ..surveys.waves import Wave, now
+from .catalog import load, wave_structures
+from .errors import Unavailable
+
+_decode = msgspec.json.Decoder(WavePlan)
+
+
+async def full_matrix(store: Store, wave: Wave) -> WaveMatrix:
+    definition = await store.form_version(wave.version)
+    if definition is None:
+        raise Unavailable(f"form version {wave.version} of '{wave.id}' is missing")
+    data = await store.wave_codes(wave.id, None, groups=True)
+    return wave_matrix(wave, decode_survey(definition), data)
+
+
+async def mappings(settings: Settings, store: Store, wave: Wave) -> list[dict[str, str]]:
+    """Every later structure that maps this wave's units (``org/old`` -> ``org/new``)."""
+    frozen = await wave_structures(store, wave)
+    found: list[dict[str, str]] = []
+    for org, structure in sorted(frozen.items()):
+        organisation = load(settings).organisations.get(org)
+        for later in organisation.structures if organisation else []:
+            if later.previous == structure.id and later.mapping:
+                found.append({f"{org}/{old}": f"{org}/{new}"
+                              for old, new in later.mapping.items()})
+    return found
+
+
+def _kept(wave: Wave, kind: str) -> bool:
+    """A plan is kept once the wave's data can no longer change."""
+    return wave.state(now()) == "closed" and results_available(wave, kind)
+
+
+async def wave_plan(settings: Settings, store: Store, wave: Wave,
+                    figures: list[Figure] | None = None) -> tuple[WavePlan, WaveMatrix]:
+    """The wave's plan (the kept one once the wave is closed), covering ``figures`` too."""
+    m = await full_matrix(store, wave)
+    kept = _kept(wave, m.survey.kind)
+    saved = await store.disclosure_plan(wave.id) if kept else None
+    if saved is not None:
+        plan = _decode.decode(saved)
+    else:
+        min_group = max(wave.min_group, settings.min_group)
+        plan = new_plan(m, await mappings(settings, store, wave), min_group,
+                        settings.protection_level)
+    changed = add_figures(plan, m, figures or wave_figures(m.survey))
+    if kept and (changed or saved is None):
+        await store.save_disclosure_plan(wave.id, msgspec.json.encode(plan))
+    return plan, m
+
+
+async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave) -> Disclosure:
+    """The plans an output comparing waves ``a`` and ``b`` must follow (each wave's own: the
+    waves' respondents are different people, and each plan covers every grouping of its wave,
+    so the order of the waves never makes a new table)."""
+    first = await full_matrix(store, a)
+    second = await full_matrix(store, b)
+    diff = diff_versions(first.survey, second.survey)
+    plans, _ = plan_indicators(first.survey, second.survey, diff, "en")
+    items = {i: p.items for i, p in plans.items()}
+    result = {}
+    for wave, m in ((a, first), (b, second)):
+        result[wave.id] = (await wave_plan(settings, store, wave,
+                                           figures_compared(m.survey, items)))[0]
+    return Disclosure(result)
