@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -120,8 +121,16 @@ def layout(atoms: Sequence[Atom], mappings: Sequence[Mapping[str, str]]
 
 def _components(m: WaveMatrix, figure: Figure) -> tuple[Shape, npt.NDArray[np.float64],
                                                         npt.NDArray[np.float64]] | None:
-    """Per respondent: each component's value and validity, and the figure's shape (with
-    empty weights, filled per atom by the caller)."""
+    """Per respondent: each component's value and validity (n × components), and the
+    figure's shape (with empty weights, filled per atom by the caller)."""
+    found = _per_respondent(m, figure)
+    if found is None:
+        return None
+    shape, x, valid = found
+    return shape, np.asarray(x, dtype=np.float64), np.asarray(valid, dtype=np.float64)
+
+
+def _per_respondent(m: WaveMatrix, figure: Figure) -> tuple[Shape, Any, Any] | None:
     items = list(figure.items)
     if any(m.item(i) is None for i in items):
         return None
@@ -159,8 +168,8 @@ def _components(m: WaveMatrix, figure: Figure) -> tuple[Shape, npt.NDArray[np.fl
                                       [bool(s.reverse) for s in specs if s is not None])
         ok = ~np.isnan(scores)
         return Shape(empty, 0.0, 100.0), np.where(ok, scores, 0.0)[:, None], ok[:, None] * 1.0
-    columns = []
-    valids = []
+    columns: list[Any] = []
+    valids: list[Any] = []
     for item, spec in zip(items, specs, strict=True):
         col = m.likert(item)
         assert col is not None and spec is not None
@@ -171,11 +180,10 @@ def _components(m: WaveMatrix, figure: Figure) -> tuple[Shape, npt.NDArray[np.fl
         else:  # mean of one item, and single items
             columns.append(np.where(ok, recoded, 0.0))
         valids.append(ok)
-    x = np.stack(columns, axis=1) * 1.0
-    valid = np.stack(valids, axis=1) * 1.0
+    sums, valid_all = np.stack(columns, axis=1) * 1.0, np.stack(valids, axis=1) * 1.0
     if figure.kind == "percent_positive":
-        return Shape(empty, 0.0, 1.0, 100.0), x, valid
-    return Shape(empty, 1.0, float(k)), x, valid
+        return Shape(empty, 0.0, 1.0, 100.0), sums, valid_all
+    return Shape(empty, 1.0, float(k)), sums, valid_all
 
 
 def new_plan(m: WaveMatrix, mappings: Sequence[Mapping[str, str]], min_group: int,
@@ -203,8 +211,10 @@ def shape_of(plan: WavePlan, m: WaveMatrix, figure: Figure,
     shape, x, valid = parts
     atom = _atoms_index(plan, m) if atom is None else atom
     count, c = len(plan.atoms), x.shape[1]
-    weights = np.stack([np.bincount(atom, valid[:, j], count) for j in range(c)], axis=1)
-    sums = np.stack([np.bincount(atom, x[:, j] * valid[:, j], count) for j in range(c)], axis=1)
+    weights = np.asarray(np.stack([np.bincount(atom, valid[:, j], count) for j in range(c)],
+                                  axis=1), dtype=np.float64)
+    sums = np.asarray(np.stack([np.bincount(atom, x[:, j] * valid[:, j], count)
+                                for j in range(c)], axis=1), dtype=np.float64)
     return Shape(weights, shape.low, shape.high, shape.scale, shape.signs, shape.exclusive), sums
 
 
