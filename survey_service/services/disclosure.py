@@ -45,16 +45,17 @@ async def full_matrix(store: Store, wave: Wave) -> WaveMatrix:
 
 
 async def mappings(settings: Settings, store: Store, wave: Wave) -> list[dict[str, str]]:
-    """Every later structure that maps this wave's units (``org/old`` -> ``org/new``)."""
+    """Per later structure that maps this wave's units: ``org/old`` -> ``org/new``."""
     frozen = await wave_structures(store, wave)
-    found: list[dict[str, str]] = []
+    catalog = load(settings)
+    found: dict[str, dict[str, str]] = {}
     for org, structure in sorted(frozen.items()):
-        organisation = load(settings).organisations.get(org)
+        organisation = catalog.organisations.get(org)
         for later in organisation.structures if organisation else []:
             if later.previous == structure.id and later.mapping:
-                found.append({f"{org}/{old}": f"{org}/{new}"
-                              for old, new in later.mapping.items()})
-    return found
+                found.setdefault(later.id, {}).update(
+                    {f"{org}/{old}": f"{org}/{new}" for old, new in later.mapping.items()})
+    return [found[k] for k in sorted(found)]
 
 
 def _kept(wave: Wave, kind: str) -> bool:
