@@ -150,6 +150,10 @@ def plan_cells(
         low, high = interval(shape, shown, cells[target])
         return high - low
 
+    def slack(j: int, room: float) -> bool:
+        """Whether cell j could absorb the target's movement (first to try)."""
+        return valid[j] * max(values[j] - lo, hi - values[j]) >= room
+
     def linked(target: int) -> frozenset[int]:
         """Atoms connected to the target through published cells (others cannot matter)."""
         reach = set(sets[target])
@@ -170,7 +174,8 @@ def plan_cells(
             if not cands:
                 break
             mine = sets[t]
-            cands.sort(key=lambda j: (0 if not sets[j] & mine else 1, n[j], cells[j]))
+            cands.sort(key=lambda j: (bool(sets[j] & mine), not slack(j, need * valid[t]),
+                                      n[j], cells[j]))
             best, gain = cands[0], 0.0
             for j in cands[:MAX_TRIALS]:
                 wid = width(t, plan.hidden | {j})
