@@ -174,6 +174,10 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
             continue
         m = matrices[wave.id]
         plan = await _plan(settings, store, m, shown)
+        found += [Interval(wave=wave.id, figure=key, cell="(a group outside the plan)", n=0,
+                           low=value, high=value, width=0.0, sensitive=True, published=True)
+                  for (w, key), cells in sorted(shown.items()) if w == wave.id
+                  for cell, value in cells if cell is None]
         for key in sorted(plan.hidden):
             found += attack(plan, m, key, shown.get((wave.id, key), []),
                             settings.protection_level)

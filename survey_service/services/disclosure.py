@@ -81,11 +81,15 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
     return plan, m
 
 
-async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave) -> Disclosure:
-    """The plans an output comparing waves ``a`` and ``b`` must follow (each wave's own: the
-    waves' respondents are different people, and each plan covers every grouping of its wave,
-    so the order of the waves never makes a new table)."""
+async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | None = None
+                         ) -> Disclosure:
+    """The plans an output about wave ``a`` (or comparing ``a`` with ``b``) must follow: the
+    one function every output calls. Each wave has its own plan (two waves' respondents are
+    different people, and each plan covers every grouping of its wave), so the order of the
+    waves never makes a new table."""
     first = await full_matrix(store, a)
+    if b is None:
+        return Disclosure({a.id: (await wave_plan(settings, store, a))[0]})
     second = await full_matrix(store, b)
     diff = diff_versions(first.survey, second.survey)
     plans, _ = plan_indicators(first.survey, second.survey, diff, "en")
