@@ -81,16 +81,40 @@ def wave_figures(survey: Survey) -> list[Figure]:
     return [f for f in figures if f.items]
 
 
-def atoms_of(m: WaveMatrix) -> list[Atom]:
-    """Each respondent's atom."""
-    units = np.where(m.units == "", "", np.char.add(np.char.add(m.organisations, "/"), m.units))
+def atom_index(m: WaveMatrix) -> tuple[list[Atom], npt.NDArray[np.int64]]:
+    """The distinct atoms of a wave (sorted) and each respondent's atom, without a Python
+    loop over respondents."""
     column, spec = m.raw("service"), m.item("service")
     if column is None or spec is None:
-        services = np.full(m.n, "", dtype=np.str_)
+        services = np.zeros(m.n, dtype=np.int64)
+        names = np.asarray([""], dtype=np.str_)
     else:
-        services = np.asarray(["", *spec.options], dtype=np.str_)[np.clip(column, 0, None)]
-    return list(zip(m.organisations.tolist(), units.tolist(), m.channels.tolist(),
-                    services.tolist(), strict=True))
+        services = np.clip(column, 0, None).astype(np.int64)
+        names = np.asarray(["", *spec.options], dtype=np.str_)
+    parts = [np.unique(c, return_inverse=True) for c in (m.organisations, m.units, m.channels)]
+    uniques = [u for u, _ in parts] + [names]
+    codes = [np.asarray(inv, dtype=np.int64).reshape(-1) for _, inv in parts] + [services]
+    key = np.zeros(m.n, dtype=np.int64)
+    for u, c in zip(uniques, codes, strict=True):
+        key = key * len(u) + c
+    found, inverse = np.unique(key, return_inverse=True)
+    decoded: list[Atom] = []
+    for k in found.tolist():
+        digits = []
+        for u in reversed(uniques):
+            k, d = divmod(k, len(u))
+            digits.append(str(u[d]))
+        org, unit, channel, service = reversed(digits)
+        decoded.append((org, f"{org}/{unit}" if unit else "", channel, service))
+    order = sorted(range(len(decoded)), key=lambda i: decoded[i])
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return [decoded[i] for i in order], rank[np.asarray(inverse).reshape(-1)]
+
+
+def atoms_of(m: WaveMatrix) -> set[Atom]:
+    """The atoms a (part of a) wave's respondents belong to."""
+    return set(atom_index(m)[0])
 
 
 def layout(atoms: Sequence[Atom], mappings: Sequence[Mapping[str, str]]
@@ -189,7 +213,7 @@ def _per_respondent(m: WaveMatrix, figure: Figure) -> tuple[Shape, Any, Any] | N
 def new_plan(m: WaveMatrix, mappings: Sequence[Mapping[str, str]], min_group: int,
              protection: float) -> WavePlan:
     """The cells of a wave (``m`` holds all its responses, with their groups); no figure yet."""
-    atoms = sorted(set(atoms_of(m)))
+    atoms = atom_index(m)[0]
     cells, labels, report = layout(atoms, mappings)
     return WavePlan(wave=m.wave.id, min_group=min_group, protection=protection, atoms=atoms,
                     cells=cells, labels=labels, report_cells=report, hidden={}, primary={})
@@ -197,7 +221,9 @@ def new_plan(m: WaveMatrix, mappings: Sequence[Mapping[str, str]], min_group: in
 
 def _atoms_index(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]:
     index = {a: i for i, a in enumerate(plan.atoms)}
-    return np.asarray([index[a] for a in atoms_of(m)], dtype=np.int64)
+    atoms, inverse = atom_index(m)
+    mine = np.asarray([index[a] for a in atoms], dtype=np.int64)
+    return mine[inverse] if len(mine) else np.zeros(0, dtype=np.int64)
 
 
 def shape_of(plan: WavePlan, m: WaveMatrix, figure: Figure,

@@ -22,6 +22,7 @@ from ..reports.data import WaveMatrix
 from ..reports.disclosure import (
     ALL,
     WavePlan,
+    atom_index,
     atoms_of,
     figure_key,
     figure_of,
@@ -128,7 +129,7 @@ async def _plan(settings: Settings, store: Store, m: WaveMatrix, shown: Shown) -
     figures = wave_figures(m.survey)
     extra = {key for wave, key in shown if wave == m.wave.id}
     figures += [f for f in (figure_of(m.survey, k) for k in sorted(extra)) if f is not None]
-    return (await wave_plan(settings, store, m.wave, figures))[0]
+    return await wave_plan(settings, store, m.wave, figures)
 
 
 def attack(plan: WavePlan, m: WaveMatrix, key: str, shown: list[tuple[int | None, float]],
@@ -140,7 +141,9 @@ def attack(plan: WavePlan, m: WaveMatrix, key: str, shown: list[tuple[int | None
         return []
     shape = known[0]
     index = {a: i for i, a in enumerate(plan.atoms)}
-    counts = np.bincount([index[a] for a in atoms_of(m)], minlength=len(plan.atoms))
+    present, inverse = atom_index(m)
+    counts = np.bincount(np.asarray([index[a] for a in present])[inverse],
+                         minlength=len(plan.atoms))
     published = [(tuple(plan.cells[c]), v) for c, v in shown if c is not None]
     on = {c for c, _ in shown}
     lo, hi = shape.value_range()

@@ -28,6 +28,7 @@ from ..reports.disclosure import (
 from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import decode_survey
+from ..surveys.model import Survey
 from ..surveys.versions import diff_versions
 from ..surveys.waves import Wave, now
 from .catalog import load, wave_structures
@@ -63,22 +64,33 @@ def _kept(wave: Wave, kind: str) -> bool:
     return wave.state(now()) == "closed" and results_available(wave, kind)
 
 
+async def _survey(store: Store, wave: Wave) -> Survey:
+    definition = await store.form_version(wave.version)
+    if definition is None:
+        raise Unavailable(f"form version {wave.version} of '{wave.id}' is missing")
+    return decode_survey(definition)
+
+
 async def wave_plan(settings: Settings, store: Store, wave: Wave,
-                    figures: list[Figure] | None = None) -> tuple[WavePlan, WaveMatrix]:
-    """The wave's plan (the kept one once the wave is closed), covering ``figures`` too."""
-    m = await full_matrix(store, wave)
-    kept = _kept(wave, m.survey.kind)
+                    figures: list[Figure] | None = None) -> WavePlan:
+    """The wave's plan (the kept one once the wave is closed), covering ``figures`` too (by
+    default every figure of the wave); reads the wave's responses only when it must plan."""
+    survey = await _survey(store, wave)
+    figures = figures if figures is not None else wave_figures(survey)
+    kept = _kept(wave, survey.kind)
     saved = await store.disclosure_plan(wave.id) if kept else None
-    if saved is not None:
-        plan = _decode.decode(saved)
-    else:
+    plan = _decode.decode(saved) if saved is not None else None
+    if plan is not None and all(f.key in plan.hidden for f in figures):
+        return plan
+    m = await full_matrix(store, wave)
+    if plan is None:
         min_group = max(wave.min_group, settings.min_group)
         plan = new_plan(m, await mappings(settings, store, wave), min_group,
                         settings.protection_level)
-    changed = add_figures(plan, m, figures or wave_figures(m.survey))
-    if kept and (changed or saved is None):
+    add_figures(plan, m, figures)
+    if kept:
         await store.save_disclosure_plan(wave.id, msgspec.json.encode(plan))
-    return plan, m
+    return plan
 
 
 async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | None = None
@@ -87,15 +99,12 @@ async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | No
     one function every output calls. Each wave has its own plan (two waves' respondents are
     different people, and each plan covers every grouping of its wave), so the order of the
     waves never makes a new table."""
-    first = await full_matrix(store, a)
     if b is None:
-        return Disclosure({a.id: (await wave_plan(settings, store, a))[0]})
-    second = await full_matrix(store, b)
-    diff = diff_versions(first.survey, second.survey)
-    plans, _ = plan_indicators(first.survey, second.survey, diff, "en")
+        return Disclosure({a.id: await wave_plan(settings, store, a)})
+    first, second = await _survey(store, a), await _survey(store, b)
+    plans, _ = plan_indicators(first, second, diff_versions(first, second), "en")
     items = {i: p.items for i, p in plans.items()}
-    result = {}
-    for wave, m in ((a, first), (b, second)):
-        result[wave.id] = (await wave_plan(settings, store, wave,
-                                           figures_compared(m.survey, items)))[0]
-    return Disclosure(result)
+    return Disclosure({
+        wave.id: await wave_plan(settings, store, wave, figures_compared(survey, items))
+        for wave, survey in ((a, first), (b, second))
+    })
