@@ -167,8 +167,9 @@ def _planned(disclosure: Disclosure, m: WaveMatrix, part: WaveMatrix,
     """A group's cell as the wave's disclosure plan allows (empty when it hides every figure:
     hidden and empty cells look the same)."""
     values: dict[str, float | None] = {}
+    cell = disclosure.cell(m, part)
     for ind_id, plan in plans.items():
-        hide = disclosure.indicator_hidden(m, ind_id, plan.items, part=part)
+        hide = disclosure.indicator_hidden(m, ind_id, plan.items, cell=cell)
         values[ind_id] = None if hide else _value(plan.definition, plan.items, part)
     if all(v is None for v in values.values()):
         return Cell()

@@ -300,19 +300,25 @@ class Disclosure:
 
     plans: dict[str, WavePlan]
 
-    def _hidden(self, m: WaveMatrix, key: str, label: str | None, part: WaveMatrix | None
-                ) -> bool:
+    def cell(self, m: WaveMatrix, part: WaveMatrix) -> int | None:
+        """The plan's cell holding exactly the respondents of ``part`` (None: no such cell)."""
+        plan = self.plans.get(m.wave.id)
+        return None if plan is None else plan.cell_of(atoms_of(part))
+
+    def _hidden(self, m: WaveMatrix, key: str, label: str | None, cell: int | None) -> bool:
         plan = self.plans.get(m.wave.id)
         if plan is None:
             return True
-        if part is not None:
-            return plan.is_hidden(key, plan.cell_of(atoms_of(part)))
-        return plan.is_hidden(key, plan.labels.get(label or ALL))
+        if label is None:
+            return plan.is_hidden(key, cell)
+        return plan.is_hidden(key, plan.labels.get(label))
 
     def indicator_hidden(self, m: WaveMatrix, definition_id: str, items: Sequence[str], *,
-                         label: str | None = None, part: WaveMatrix | None = None) -> bool:
+                         label: str | None = None, cell: int | None = None) -> bool:
+        """Whether the wave's plan hides this indicator (over ``items``) for the cell named
+        by ``label`` (``all:``, ``organisation:ID``) or given by :meth:`cell`."""
         key = figure_key(definition_id, items, indicator_items(m.survey, definition_id))
-        return self._hidden(m, key, label, part)
+        return self._hidden(m, key, label, cell)
 
     def item_hidden(self, m: WaveMatrix, item: str, label: str) -> bool:
         return self._hidden(m, f"item:{item}", label, None)
