@@ -278,7 +278,8 @@ def build_report(
                       for i, r in indicator_rows.items()}
     item_rows = {i: _hide_small(r, c, _withheld(c, organisation, item=i))
                  for i, r in item_rows.items()}
-    panel = [_hide_small(r, c) for r in panel]
+    panel = [_hide_small(r, c, r.id in plans and _withheld(c, organisation, plans[r.id]))
+             for r in panel]  # the paired figures of an indicator the plans hide: hidden too
     expected_rows = [_expected_row(r, indicator_rows.get(r.indicator), c) for r in results]
     return Report(
         survey=a.survey.id,
