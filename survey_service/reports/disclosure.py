@@ -117,18 +117,26 @@ def atoms_of(m: WaveMatrix) -> set[Atom]:
     return set(atom_index(m)[0])
 
 
-def layout(atoms: Sequence[Atom], mappings: Sequence[Mapping[str, str]]
+def layout(atoms: Sequence[Atom], mappings: Sequence[Mapping[str, str]], pooled: bool = True
            ) -> tuple[list[list[int]], dict[str, int], list[int]]:
-    """Every publishable cell (deduplicated by its atoms), its labels, the report's cells."""
+    """Every publishable cell (deduplicated by its atoms), its labels, the report's cells.
+
+    ``pooled=False`` when an organisation of the wave is smaller than ``min_group``: the
+    service then publishes nothing over several organisations for this wave (a report or
+    breakdown over all organisations is refused), so those tables are not in the plan, and
+    the other organisations' figures are not hidden to protect a total nobody can see."""
     groups: dict[str, set[int]] = {}
     for i, (org, unit, channel, service) in enumerate(atoms):
-        names = [ALL, org_label(org), f"channel:{channel}",
-                 f"{org_label(org)}|channel:{channel}"]
+        names = [org_label(org), f"{org_label(org)}|channel:{channel}"]
+        if pooled:
+            names += [ALL, f"channel:{channel}"]
         if unit:
             names.append(f"unit:{unit}")
             names += [f"unit>{m.get(unit, unit)}" for m in mappings]
         if service:
-            names += [f"service:{service}", f"{org_label(org)}|service:{service}"]
+            names.append(f"{org_label(org)}|service:{service}")
+            if pooled:
+                names.append(f"service:{service}")
         for name in names:
             groups.setdefault(name, set()).add(i)
     cells: list[list[int]] = []
@@ -214,7 +222,8 @@ def new_plan(m: WaveMatrix, mappings: Sequence[Mapping[str, str]], min_group: in
              protection: float) -> WavePlan:
     """The cells of a wave (``m`` holds all its responses, with their groups); no figure yet."""
     atoms = atom_index(m)[0]
-    cells, labels, report = layout(atoms, mappings)
+    _, sizes = np.unique(m.organisations, return_counts=True)
+    cells, labels, report = layout(atoms, mappings, pooled=bool((sizes >= min_group).all()))
     return WavePlan(wave=m.wave.id, min_group=min_group, protection=protection, atoms=atoms,
                     cells=cells, labels=labels, report_cells=report, hidden={}, primary={})
 

@@ -1,4 +1,4 @@
-"""The streamed CSV download (mounted here as the lead will, behind the admin prefix)."""
+"""The streamed CSV download, behind the administration's sign-in (admins only for now)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from survey_service.services.exports import CsvOptions, export_wave
 from survey_service.storage import opened
 from survey_service.web import admin
 from survey_service.web.admin.exports import ExportController, content_disposition
+from tests.web.admin_helpers import add_accounts, sign_in
 from tests.web.exports_data import WAVE, mini_settings, mini_wave
 
 
@@ -30,9 +31,15 @@ async def test_the_wide_csv_streams_over_http_with_its_file_name(
         expected = io.BytesIO()
         await export_wave(settings, store, WAVE, "csv", None, CsvOptions(delimiter=";"),
                           stream=expected)
-    monkeypatch.setattr(admin, "route_handlers", [ExportController])
+    await add_accounts(settings)
+    url = f"/admin/exports/{WAVE}/responses.csv?delimiter=;"
     async with AsyncTestClient(app=create_app(settings)) as client:
-        response = await client.get(f"/admin/exports/{WAVE}/responses.csv?delimiter=;")
+        assert (await client.get(url, follow_redirects=False)).status_code == 303  # sign in
+        assert (await sign_in(client, "ana")).status_code == 303
+        assert (await client.get(url)).status_code == 403  # an analyst: whole waves are admins'
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        assert (await sign_in(client, "root")).status_code == 303
+        response = await client.get(url)
         assert response.status_code == 200 and response.content == expected.getvalue()
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert response.headers["content-disposition"].startswith(
@@ -45,5 +52,5 @@ async def test_the_wide_csv_streams_over_http_with_its_file_name(
         assert statuses == [404, 400, 400]
 
 
-def test_the_export_controller_is_not_mounted_without_its_guard() -> None:
-    assert ExportController not in admin.route_handlers
+def test_the_export_controller_is_mounted_behind_the_administration_guard() -> None:
+    assert ExportController in admin.route_handlers
