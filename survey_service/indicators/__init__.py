@@ -17,17 +17,12 @@ SQL, files or the survey model. Conventions:
 from ._common import DONT_KNOW, MISSING, Z95, CodeCounts
 from .adjust import adjust_comparisons, adjust_pvalues
 from .compare import (
-    cohens_h,
     compare_composite,
     compare_means,
-    compare_nps,
     compare_ordinal,
-    compare_percent_positive,
-    compare_proportions,
     compare_ranks,
     hedges_g,
     mann_whitney_from_counts,
-    newcombe_interval,
     welch,
 )
 from .indicators import (
@@ -63,6 +58,13 @@ from .precision import (
     proportion_estimate,
     required_sample_size,
     wilson_interval,
+)
+from .proportions import (
+    cohens_h,
+    compare_nps,
+    compare_percent_positive,
+    compare_proportions,
+    newcombe_interval,
 )
 from .reliability import ALPHA_THRESHOLD, cronbach_alpha
 from .result import (

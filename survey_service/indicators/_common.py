@@ -11,6 +11,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from .result import NotComputable
+
 #: Stored code of "don't know / not applicable": a code of its own, never missing.
 DONT_KNOW = 9
 #: Code of a missing Likert answer (not shown or not answered) **as the indicators take it**.
@@ -197,3 +199,24 @@ def required_items(k: int, min_share: float) -> int:
 
 def t_quantile(df: float) -> float:
     return float(stats.t.ppf(0.975, df))
+
+
+#: Below this many answers in a wave a comparison is flagged ``small_n``.
+SMALL_N = 30
+
+
+def missing_wave(a: object, b: object) -> NotComputable | None:
+    if a is None and b is None:
+        return NotComputable("not asked in either wave")
+    if a is None:
+        return NotComputable("not asked in the baseline wave: no comparison")
+    if b is None:
+        return NotComputable("not asked in the follow-up wave: no comparison")
+    return None
+
+
+def too_few(n1: float, n2: float, what: str = "valid answers") -> NotComputable | None:
+    for n, wave in ((n1, "baseline"), (n2, "follow-up")):
+        if n < 2:
+            return NotComputable(f"{n:g} {what} in the {wave} wave: at least 2 are needed")
+    return None
