@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import sqlite3
@@ -31,15 +30,12 @@ from typing import Any
 
 import aiosqlite
 
-from ..surveys.waves import Wave
 from . import maintenance
 from .base import (
     NewResponse,
-    Plan,
     StoredResponse,
     StoreOpenError,
     StoreUnavailable,
-    TokenState,
     WaveCodes,
 )
 from .pending import PendingFiles
@@ -47,21 +43,19 @@ from .sealed import SealedAnswers
 from .sqlite_accounts import AccountsMixin  # accounts, sessions, audit, paper (0008)
 from .sqlite_files import check_path, connect, not_writable
 from .sqlite_migrate import known_migrations, migrate
+from .sqlite_records import Records
 from .sqlite_rows import (
     INSERT_RESPONSE,
     RESPONSE_COLUMNS,
-    WAVE_COLUMNS,
     response_row,
     stored_responses,
-    wave_from_row,
-    wave_params,
 )
 
 log = logging.getLogger(__name__)
 _INSERT = INSERT_RESPONSE
 
 
-class SQLiteStore(SealedAnswers, AccountsMixin):
+class SQLiteStore(SealedAnswers, AccountsMixin, Records):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     #: How long a write waits for another process's lock before SQLite says "locked".
@@ -236,89 +230,6 @@ class SQLiteStore(SealedAnswers, AccountsMixin):
         async with self._transaction() as conn:
             await conn.execute(sql, params)
 
-    async def save_form_version(self, survey_id: str, version: str, definition: bytes) -> None:
-        await self._write(
-            "INSERT INTO form_versions (version, survey_id, definition, first_seen)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (version) DO NOTHING",
-            (version, survey_id, definition, dt.date.today().isoformat()),
-        )
-
-    async def form_version(self, version: str) -> bytes | None:
-        async with self._r.execute(
-            "SELECT definition FROM form_versions WHERE version = ?", (version,)
-        ) as cur:
-            row = await cur.fetchone()
-        return bytes(row[0]) if row else None
-
-    async def save_structure(self, version: str, definition: bytes) -> None:
-        await self._write(
-            "INSERT INTO structures (version, definition, first_seen) VALUES (?, ?, ?)"
-            " ON CONFLICT (version) DO NOTHING",
-            (version, definition, dt.date.today().isoformat()),
-        )
-
-    async def structure(self, version: str) -> bytes | None:
-        async with self._r.execute(
-            "SELECT definition FROM structures WHERE version = ?", (version,)
-        ) as cur:
-            row = await cur.fetchone()
-        return bytes(row[0]) if row else None
-
-    async def save_plan(self, plan: Plan) -> Plan:
-        await self._write(
-            "INSERT INTO plans (name, hash, definition, frozen, wave_id) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (name) DO NOTHING",
-            (plan.name, plan.hash, plan.definition, plan.frozen.isoformat(), plan.wave_id),
-        )
-        kept = await self.plan(plan.name)
-        assert kept is not None
-        return kept
-
-    async def plan(self, name: str) -> Plan | None:
-        async with self._r.execute(
-            "SELECT hash, definition, frozen, wave_id FROM plans WHERE name = ?", (name,)
-        ) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return None
-        return Plan(name=name, hash=row[0], definition=bytes(row[1]),
-                    frozen=dt.datetime.fromisoformat(row[2]), wave_id=row[3])
-
-    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
-        await self._write(
-            "INSERT INTO disclosure_plans (key, plan) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET plan = excluded.plan",
-            (key, plan),
-        )
-
-    async def disclosure_plan(self, key: str) -> bytes | None:
-        async with self._r.execute(
-            "SELECT plan FROM disclosure_plans WHERE key = ?", (key,)
-        ) as cur:
-            row = await cur.fetchone()
-        return bytes(row[0]) if row else None
-
-    async def add_wave(self, wave: Wave) -> None:
-        await self._write(
-            f"INSERT INTO waves ({WAVE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-            wave_params(wave),
-        )
-
-    async def update_wave(self, wave: Wave) -> None:
-        await self._write(
-            "UPDATE waves SET survey_id = ?, version = ?, phase = ?, organisations = ?, starts = ?,"
-            " ends = ?, closed = ?, mixed = ?, structure = ?, min_group = ?, panel = ?"
-            " WHERE id = ?",
-            wave_params(wave),
-        )
-
-    async def waves(self) -> list[Wave]:
-        async with self._r.execute(
-            f"SELECT {WAVE_COLUMNS} FROM waves"  # noqa: S608 (fixed strings)
-            " ORDER BY survey_id, COALESCE(starts, ''), id"
-        ) as cur:
-            return [wave_from_row(r) for r in await cur.fetchall()]
-
     _row = staticmethod(response_row)
 
     async def import_responses(self, responses: list[NewResponse]) -> None:
@@ -462,36 +373,3 @@ class SQLiteStore(SealedAnswers, AccountsMixin):
             list(units),
             [bytes(p) if p is not None else None for p in panels],
         )
-
-    # ------------------------------------------------------------------ staff tokens
-    async def add_tokens(
-        self, wave_id: str, organisation: str, unit: str, hashes: list[bytes]
-    ) -> None:
-        async with self._transaction() as conn:
-            await conn.executemany(
-                "INSERT INTO tokens (hash, wave_id, organisation, unit) VALUES (?, ?, ?, ?)",
-                [(h, wave_id, organisation, unit) for h in hashes],
-            )
-
-    async def token(self, code_hash: bytes) -> TokenState | None:
-        async with self._r.execute(
-            "SELECT wave_id, organisation, unit, used FROM tokens WHERE hash = ?", (code_hash,)
-        ) as cur:
-            row = await cur.fetchone()
-        return TokenState(row[0], row[1], row[2], bool(row[3])) if row else None
-
-    async def revoke_token(self, code_hash: bytes) -> bool:
-        async with self._transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE tokens SET used = 1 WHERE hash = ? AND used = 0", (code_hash,)
-            )
-            return cur.rowcount == 1
-
-    async def token_counts(self, wave_id: str) -> dict[tuple[str, str], tuple[int, int]]:
-        async with self._r.execute(
-            "SELECT organisation, unit, COUNT(*), SUM(used) FROM tokens WHERE wave_id = ?"
-            " GROUP BY organisation, unit ORDER BY organisation, unit",
-            (wave_id,),
-        ) as cur:
-            rows = await cur.fetchall()
-        return {(r[0], r[1]): (int(r[2]), int(r[3] or 0)) for r in rows}
