@@ -220,6 +220,8 @@ async def test_a_read_only_database_is_not_ready_and_refuses_writes_until_writab
                 await store.submit(response("read-only-xxxxxxxxxxxxxxx"))
             with pytest.raises(StoreUnavailable):
                 await store.submit_sealed(b"c" * 32, "staff", b"sealed")
+            with pytest.raises(StoreUnavailable):
+                await store.submit_paper(response("paper-xxxxxxxxxxxxxxxxxx", channel="paper"), "1")
             await su.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
             await _reconnect_all(su)
         finally:
