@@ -46,6 +46,9 @@ DOCS: dict[str, str] = {
     "form (the person can stop or extend it).",
     "min_group": "Smallest group any staff figure, breakdown or export may describe "
     "(5 to 1000).",
+    "protection_level": "Width (1 to 50 points on a 0-100 scale, or that share of another "
+    "scale) of the narrowest interval an attacker who knows every published figure and count "
+    "may be able to prove for a hidden small group; a wave keeps the value of its plan.",
     "wave_refresh_seconds": "How often (0 to 3600 seconds) a running server re-reads the waves "
     "that the CLI opens and closes.",
     "retention_years": "Answers and the list of used staff codes are kept until 31 December of "
@@ -92,6 +95,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kiosk_restart_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
     wave_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
     min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
+    protection_level: Annotated[float, msgspec.Meta(ge=1, le=50)] = 20.0
     retention_years: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
     comments_review_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
     session_idle_minutes: Annotated[int, msgspec.Meta(ge=5, le=24 * 60)] = 30

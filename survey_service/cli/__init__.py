@@ -1,5 +1,5 @@
-"""The operator's commands: ``survey-service forms|db|waves|tokens|report|results|export|
-import|demo|serve|users|audit``.
+"""The operator's commands: ``survey-service forms|db|waves|tokens|report|results|
+disclosure|export|import|demo|serve|users|audit``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -18,6 +18,7 @@ from . import (
     audit,
     db,
     demo,
+    disclosure,
     export,
     forms,
     imports,
@@ -45,6 +46,7 @@ for command in (
     tokens.tokens,
     report.report,
     results.results,
+    disclosure.disclosure,
     demo.demo,
     export.export,
     imports.import_file,

@@ -177,6 +177,12 @@ class Store(Protocol):
     async def plan(self, name: str) -> Plan | None:
         """A frozen plan by name, or None."""
 
+    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
+        """Keep (or replace) the disclosure plan stored under ``key`` (a wave id)."""
+
+    async def disclosure_plan(self, key: str) -> bytes | None:
+        """The disclosure plan stored under ``key``, or None."""
+
     async def add_wave(self, wave: Wave) -> None: ...
 
     async def update_wave(self, wave: Wave) -> None: ...

@@ -244,6 +244,17 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin):
         return Plan(name=name, hash=row[0], definition=bytes(row[1]), frozen=row[2],
                     wave_id=row[3])
 
+    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
+        await self._p.execute(
+            "INSERT INTO disclosure_plans (key, plan) VALUES ($1, $2)"
+            " ON CONFLICT (key) DO UPDATE SET plan = excluded.plan",
+            key, plan,
+        )
+
+    async def disclosure_plan(self, key: str) -> bytes | None:
+        value = await self._p.fetchval("SELECT plan FROM disclosure_plans WHERE key = $1", key)
+        return bytes(value) if value is not None else None
+
     async def add_wave(self, wave: Wave) -> None:
         await self._p.execute(
             f"INSERT INTO waves ({WAVE_COLUMNS})"  # noqa: S608 (fixed strings)

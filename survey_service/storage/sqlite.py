@@ -284,6 +284,20 @@ class SQLiteStore(SealedAnswers, AccountsMixin):
         return Plan(name=name, hash=row[0], definition=bytes(row[1]),
                     frozen=dt.datetime.fromisoformat(row[2]), wave_id=row[3])
 
+    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
+        await self._write(
+            "INSERT INTO disclosure_plans (key, plan) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET plan = excluded.plan",
+            (key, plan),
+        )
+
+    async def disclosure_plan(self, key: str) -> bytes | None:
+        async with self._r.execute(
+            "SELECT plan FROM disclosure_plans WHERE key = ?", (key,)
+        ) as cur:
+            row = await cur.fetchone()
+        return bytes(row[0]) if row else None
+
     async def add_wave(self, wave: Wave) -> None:
         await self._write(
             f"INSERT INTO waves ({WAVE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
