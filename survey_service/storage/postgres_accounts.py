@@ -25,7 +25,7 @@ import msgspec
 
 from .base import AuditChain, AuditEntry, NewResponse, PaperEntry, StoreUnavailable, User
 from .postgres_migrate import Conn
-from .postgres_writer import _LOST, UNAVAILABLE, one_line
+from .postgres_writer import LOST, UNAVAILABLE, one_line
 
 _orgs = msgspec.json.Decoder(list[str])
 USER_COLUMNS = "name, role, organisations, password_hash, key_hash, disabled, epoch, created"
@@ -188,7 +188,7 @@ class AccountsMixin:
         try:
             try:
                 await self._p.execute(INSERT_PAPER, *params)
-            except _LOST:
+            except LOST:
                 # safe to send again: if the first COMMIT went through, the key is stored
                 await self._p.execute(INSERT_PAPER, *params)
         except asyncpg.IntegrityConstraintViolationError:
