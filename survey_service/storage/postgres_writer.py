@@ -25,7 +25,7 @@ MAX_BATCH = 1000  # submissions per commit at most, so that one commit stays sho
 
 Row = tuple[Any, ...]
 #: Errors after which a connection is gone, whether or not its last statement committed.
-_LOST = (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,  # terminated
+LOST = (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,  # terminated
          asyncpg.InterfaceError, ConnectionError)  # "connection is closed", a reset socket
 #: Errors after which a write cannot be done now (the server or the connection is gone, the
 #: database is read-only: a replica, ``default_transaction_read_only``; a full disk, too many
@@ -94,7 +94,7 @@ class GroupCommit:
         try:
             try:
                 await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
-            except _LOST as exc:
+            except LOST as exc:
                 log.warning("writer connection lost, sending the batch again: %s", exc)
                 self._writer_conns[n].terminate()
                 await (await self._writer(n)).execute(INSERT_RESPONSES, *values)

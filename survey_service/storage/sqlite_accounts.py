@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 import msgspec
 
-from .base import AuditChain, AuditEntry, NewResponse, PaperEntry, User
+from .base import AuditChain, AuditEntry, NewResponse, PaperEntry, StoreUnavailable, User
 from .sqlite_rows import response_row
 
 _orgs = msgspec.json.Decoder(list[str])
@@ -173,7 +173,13 @@ class AccountsMixin:
             async with self._transaction() as conn:
                 await conn.execute(INSERT_PAPER, (*response_row(response), number))
         except sqlite3.IntegrityError:
-            return False
+            # the number is taken, unless by this very form sent at the same moment
+            async with self._r.execute(
+                "SELECT 1 FROM responses WHERE submission_key = ?", (response.submission_key,)
+            ) as cur:
+                return await cur.fetchone() is not None
+        except (sqlite3.Error, OSError) as exc:  # as submit: the clerk is asked to send again
+            raise StoreUnavailable(str(exc)) from exc
         return True
 
     async def paper_number_used(self, wave_id: str, number: str) -> bool:
