@@ -1,4 +1,4 @@
-"""The operator's commands: ``survey-service forms|db|waves|tokens|report|demo|serve``.
+"""The operator's commands: ``survey-service forms|db|waves|tokens|report|plan|demo|serve``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -13,7 +13,7 @@ import logging
 import click
 from litestar.plugins import CLIPluginProtocol
 
-from . import db, demo, forms, report, serve, tokens, waves
+from . import db, demo, forms, plan, report, serve, tokens, waves
 from .base import OperatorGroup
 
 
@@ -30,6 +30,7 @@ for command in (
     waves.waves,
     tokens.tokens,
     report.report,
+    plan.plan,
     demo.demo,
     serve.serve,
 ):
