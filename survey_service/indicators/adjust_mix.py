@@ -68,6 +68,7 @@ class AdjustedChange(msgspec.Struct, frozen=True, kw_only=True):
     clusters: int
     baseline: float | None = None  # standardised figures of each wave
     follow_up: float | None = None
+    cells: int = 0  # standardised: the cells after collapsing
     collapsed: tuple[str, ...] = ()
     note: str = ""
 
@@ -173,7 +174,7 @@ def _result(method: str, crude: float, change: float, se: float, clusters: int,
     df = clusters - 1
     t = change / se if se > 0 else 0.0
     q = float(stats.t.ppf(0.975, df))
-    p = float(2 * stats.t.sf(abs(t), df)) if se > 0 else 1.0
+    p = float(2 * stats.t.sf(abs(t), df)) if se > 0 else float(change == 0)
     return AdjustedChange(method=method, crude=crude, change=change, se=se,
                           ci_low=change - q * se, ci_high=change + q * se, p=p, n1=n1, n2=n2,
                           clusters=clusters, **extra)  # type: ignore[arg-type]
@@ -237,13 +238,13 @@ def standardise(
     contrast_b[1::2] = weights
     contrast = contrast_b - contrast_a
     change = float(contrast @ beta)
-    se = float(np.sqrt(contrast @ cov @ contrast))
+    se = float(np.sqrt(max(float(contrast @ cov @ contrast), 0.0)))
     note = (f"cells under {min_cell} collapsed: {'; '.join(cells.collapsed)}"
             if cells.collapsed else "")
     return _result("standardised", _crude(values, wave), change, se, g,
                    int((~wave).sum()), int(wave.sum()),
                    baseline=float(contrast_a @ beta), follow_up=float(contrast_b @ beta),
-                   collapsed=cells.collapsed, note=note)
+                   cells=len(levels), collapsed=cells.collapsed, note=note)
 
 
 def _design(wave: npt.NDArray[np.bool_], covs: Mapping[str, Labels]) -> FloatArray:
@@ -302,15 +303,15 @@ def regression_adjust(
             p0, p1 = 1 / (1 + np.exp(-(x0 @ beta))), 1 / (1 + np.exp(-(x1 @ beta)))
             ame = float(np.mean(p1 - p0))
             grad = ((p1 * (1 - p1))[:, None] * x1 - (p0 * (1 - p0))[:, None] * x0).mean(axis=0)
-            se = float(np.sqrt(grad @ cov @ grad))
+            se = float(np.sqrt(max(float(grad @ cov @ grad), 0.0)))
             return _result("logit", 100 * crude, 100 * ame, 100 * se, g, n1, n2)
         beta, cov, g = _ols(x, values, groups)
         return _result("linear probability", 100 * crude, 100 * float(beta[1]),
-                       100 * float(np.sqrt(cov[1, 1])), g, n1, n2,
+                       100 * float(np.sqrt(max(cov[1, 1], 0.0))), g, n1, n2,
                        note="the logit did not converge (a group answered all alike): "
                             "linear probability model")
     beta, cov, g = _ols(x, values, groups)
-    return _result("ols", crude, float(beta[1]), float(np.sqrt(cov[1, 1])), g, n1, n2)
+    return _result("ols", crude, float(beta[1]), float(np.sqrt(max(cov[1, 1], 0.0))), g, n1, n2)
 
 
 def kitagawa_split(y: npt.ArrayLike, follow_up: npt.ArrayLike, cells: npt.ArrayLike

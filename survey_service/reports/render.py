@@ -92,6 +92,7 @@ HEAD = [
 TITLES = {
     "expected": N_("Expected results"),
     "indicator": N_("Indicators"),
+    "adjusted": N_("Change adjusted for who answered (service, municipality, mode...)"),
     "item": N_("Items (exploratory)"),
     "panel": N_("The same people in both waves (panel)"),
 }
@@ -124,7 +125,7 @@ def to_table(report: Report) -> str:
     _ = translations(report.lang).gettext
     head = [_(h) for h in HEAD]
     lines = []
-    for section in ("expected", "indicator", "item", "panel"):
+    for section in ("expected", "indicator", "adjusted", "item", "panel"):
         rows: list[Row] = [r for r in report.rows if r.section == section]
         if not rows:
             continue

@@ -27,6 +27,7 @@ from ..surveys.versions import FormDiff, diff_versions
 from .comparability import Difference, Plan, item_difference, plan_indicators, wordings
 from .data import WaveMatrix
 from .kinds import compare_sides, wave_side
+from .mix import adjusted_rows
 from .panel import panel_rows
 from .rows import Report, Row, Status
 
@@ -251,6 +252,7 @@ def build_report(
          + [(item_rows[i], item_comparisons[i]) for i in item_rows]),
     ])
     panel = [] if too_small else panel_rows(a, b, plans, lang, min_group)
+    adjusted = [] if too_small else adjusted_rows(a, b, plans, indicator_rows, lang)
     indicator_rows = {i: _hide_small(r, c) for i, r in indicator_rows.items()}
     item_rows = {i: _hide_small(r, c) for i, r in item_rows.items()}
     panel = [_hide_small(r, c) for r in panel]
@@ -263,7 +265,7 @@ def build_report(
         lang=lang,
         min_group=min_group,
         rows=[*expected_rows, *indicator_rows.values(),
-              *(item_rows.values() if items else ()), *panel],
+              *adjusted, *(item_rows.values() if items else ()), *panel],
         not_comparable=not_comparable,
         editorial=editorial,
     )

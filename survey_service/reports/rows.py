@@ -10,7 +10,7 @@ import msgspec
 from .comparability import Difference
 
 Status = Literal["met", "not met", "not significant", "not computable"]
-Section = Literal["expected", "indicator", "item", "panel"]
+Section = Literal["expected", "indicator", "adjusted", "item", "panel"]
 
 
 class Row(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -35,7 +35,8 @@ async def _matrix(
             f"wave '{wave_id}' is still open: results of a staff wave appear when it is "
             "closed (two reports minutes apart would reveal one person's answers)"
         )
-    data = await store.wave_codes(wave_id, organisation, groups=groups or wave.panel)
+    adjusting = survey.analysis is not None and bool(survey.analysis.adjust_for)
+    data = await store.wave_codes(wave_id, organisation, groups=groups or wave.panel or adjusting)
     return wave_matrix(wave, survey, data)
 
 
