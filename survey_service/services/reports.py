@@ -17,7 +17,7 @@ from .catalog import find_organisation, load, wave_structures
 from .errors import Invalid, Refused, Unavailable
 from .waves import find_wave
 
-BY: tuple[By, ...] = ("organisation", "unit", "channel", "service")
+BY: tuple[By, ...] = ("organisation", "unit", "mode", "channel", "service")
 
 
 async def _matrix(
