@@ -22,7 +22,8 @@ def demo(survey_id: str, responses: int, seed: int) -> None:
     """Create closed baseline and follow-up demo waves with synthetic responses.
 
     The follow-up shows a real improvement in timeliness, access and effort and none in staff
-    competence and courtesy. Does nothing if the demo waves exist already.
+    competence and courtesy; the baseline also has more local-tax visitors and paper forms, so
+    the crude and the adjusted change differ. Does nothing if the demo waves exist already.
     """
     config = settings()
 

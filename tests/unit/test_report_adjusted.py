@@ -73,3 +73,35 @@ def test_no_adjusted_section_without_an_adjustment_set() -> None:
     rows = [r for r in build_report(a, b, [], lang="en", items=False).rows
             if r.section == "adjusted"]
     assert {r.test for r in rows} == {"standardised", "regression", "logit AME"}
+
+
+def _demo(wave_id: str, follow: bool, seed: int) -> WaveMatrix:
+    import datetime as dt
+
+    from survey_service.demo import BASELINE, FOLLOW_UP, generate
+
+    days = [dt.date(2026, 3, 2) + dt.timedelta(days=d) for d in range(40)]
+    rows = [r for chunk in generate(CITIZEN, 1500, FOLLOW_UP if follow else BASELINE,
+                                    np.random.default_rng(seed), wave_id=wave_id, version="v",
+                                    organisations=["elena", "lyaskovets"], days=days)
+            for r in chunk]
+    data = WaveCodes(b"".join(r.codes for r in rows), len(rows),
+                     [r.organisation for r in rows], [r.channel for r in rows],
+                     [None] * len(rows), [None] * len(rows),
+                     [r.day.isoformat() if r.day else None for r in rows])
+    return wave_matrix(Wave(id=wave_id, survey_id=CITIZEN.id, version="v"), CITIZEN, data)
+
+
+def test_the_demo_waves_differ_in_mix_so_crude_and_adjusted_differ() -> None:
+    """The demo's baseline falls in local-tax season with more paper forms: part of its crude
+    change is a change of who answered."""
+    a, b = _demo("a", False, 31), _demo("b", True, 32)
+    tax = [float((m.raw("service") == 2).mean()) for m in (a, b)]  # local_taxes: option 2
+    assert tax[0] > tax[1] + 0.15
+    report = build_report(a, b, [], lang="en", items=False)
+    crude = {r.id: r.change for r in report.rows if r.section == "indicator"}
+    for indicator in ("csqi", "driver_courtesy"):
+        st = next(r for r in report.rows if r.section == "adjusted" and r.id == indicator)
+        assert st.change is not None and crude[indicator] is not None
+        assert crude[indicator] - st.change > 1.0, (indicator, crude[indicator], st.change)
+        assert "change in mix +" in (st.note or "")
