@@ -26,6 +26,7 @@ from ..indicators.adjust_mix import (
     regression_adjust,
     standardise,
 )
+from ..indicators.composition import Composition, composition
 from ..indicators.result import NotComputable
 from ..surveys.coding import MISSING
 from .comparability import Plan
@@ -156,3 +157,39 @@ def adjusted_rows(a: WaveMatrix, b: WaveMatrix, plans: Mapping[str, Plan],
                 "names": ", ".join(missing)}
         rows[0].add_note(note)
     return rows
+
+
+def composition_tables(a: WaveMatrix, b: WaveMatrix) -> list[Composition]:
+    """Who answered in each wave, per variable the follow-up's ``[analysis]`` names."""
+    analysis = b.survey.analysis
+    if analysis is None:
+        return []
+    names = dict.fromkeys([*analysis.adjust_for, *analysis.shown_both_ways,
+                           *analysis.composition])
+    out = []
+    for name in names:
+        ga, gb = respondent_groups(a, name), respondent_groups(b, name)
+        if ga is not None and gb is not None:
+            out.append(composition(name, ga, gb))
+    return out
+
+
+def composition_lines(tables: list[Composition], lang: str) -> list[str]:
+    """The composition tables as text: % of each wave per group, and the chi-square test."""
+    if not tables:
+        return []
+    _ = translations(lang).gettext
+    lines = [_("Who answered (percent of each wave; chi-square test of a difference in mix)")]
+    for t in tables:
+        test = ""
+        if t.p is not None:
+            p = "< 0.001" if t.p < 0.001 else f"= {t.p:.3f}"
+            test = f"chi2({t.df}) = {t.chi2 or 0.0:.1f}, p {p}"
+        if t.sparse:
+            test += "; " + _("many expected counts under 5: read the p with care")
+        lines.append(f"  {t.variable}: {test}")
+        na, nb = sum(t.baseline) or 1, sum(t.follow_up) or 1
+        for group, ca, cb in zip(t.groups, t.baseline, t.follow_up, strict=True):
+            lines.append(f"    {group[:30]:<30}  {100 * ca / na:5.1f} %  {100 * cb / nb:5.1f} %")
+    lines.append("")
+    return lines

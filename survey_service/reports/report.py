@@ -27,7 +27,7 @@ from ..surveys.versions import FormDiff, diff_versions
 from .comparability import Difference, Plan, item_difference, plan_indicators, wordings
 from .data import WaveMatrix
 from .kinds import compare_sides, wave_side
-from .mix import adjusted_rows
+from .mix import adjusted_rows, composition_tables
 from .panel import panel_rows
 from .rows import Report, Row, Status
 
@@ -268,5 +268,6 @@ def build_report(
               *adjusted, *(item_rows.values() if items else ()), *panel],
         not_comparable=not_comparable,
         editorial=editorial,
+        composition=[] if too_small else composition_tables(a, b),
     )
 

@@ -227,7 +227,8 @@ def _check_analysis(survey: Survey, bad: Any) -> None:
     """``[analysis]``: known, distinct adjustment variables."""
     if survey.analysis is None:
         return
-    named = [*survey.analysis.adjust_for, *survey.analysis.shown_both_ways]
+    analysis = survey.analysis
+    named = [*analysis.adjust_for, *analysis.shown_both_ways, *analysis.composition]
     for name in named:
         question = survey.question(name)
         if name not in ("organisation", "mode") and (question is None or question.kind != "single"):

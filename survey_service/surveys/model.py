@@ -165,10 +165,12 @@ class Analysis(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     the form version when a wave opens. Each name is ``organisation``, ``mode`` (the answering
     channel: web, kiosk, paper) or the id of a single-choice question (e.g. ``service``).
     ``shown_both_ways``: variables whose adjustment is shown separately, without and with
-    them (a contact channel, since moving people to e-services is itself an aim)."""
+    them (a contact channel, since moving people to e-services is itself an aim). The report's
+    composition table shows every variable named here."""
 
     adjust_for: list[str] = []
     shown_both_ways: list[str] = []
+    composition: list[str] = []  # also shown in the composition table, not adjusted for
 
 
 class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -105,3 +105,20 @@ def test_the_demo_waves_differ_in_mix_so_crude_and_adjusted_differ() -> None:
         assert st.change is not None and crude[indicator] is not None
         assert crude[indicator] - st.change > 1.0, (indicator, crude[indicator], st.change)
         assert "change in mix +" in (st.note or "")
+
+
+def test_the_report_shows_who_answered_with_a_chi_square() -> None:
+    from scipy import stats
+
+    a, b = _wave("a", 120, 40), _wave("b", 40, 120)
+    report = build_report(a, b, [], lang="en", items=False)
+    tables = {t.variable: t for t in report.composition}
+    assert list(tables) == ["service", "organisation", "mode", "channel", "respondent_type"]
+    service = tables["service"]
+    assert service.groups == ["civil_registration", "local_taxes"]
+    assert service.baseline == [40, 120] and service.follow_up == [120, 40]
+    chi2, p, _, _ = stats.chi2_contingency([[40, 120], [120, 40]], correction=False)
+    assert service.chi2 == pytest.approx(chi2) and service.p == pytest.approx(p)
+    assert tables["organisation"].p is None  # one municipality: nothing to test
+    text = to_table(report)
+    assert "Who answered" in text and "service: chi2(1) = 80.0, p < 0.001" in text
