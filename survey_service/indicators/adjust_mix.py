@@ -27,8 +27,8 @@ cluster).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 MIN_CELL = 20
-Labels = npt.NDArray[np.str_]
+Labels = npt.NDArray[Any]
 
 
 class AdjustedChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,11 +82,18 @@ class MixSplit(msgspec.Struct, frozen=True, kw_only=True):
     cells: int
 
 
-class Cells(msgspec.Struct, frozen=True):
-    """A cell label per respondent, and the cells that were collapsed into coarser ones."""
+@dataclass(frozen=True)
+class Cells:
+    """Each respondent's cell (``codes`` index ``names``), and the cells that were collapsed
+    into coarser ones."""
 
-    labels: tuple[str, ...]
+    codes: npt.NDArray[np.int64]
+    names: tuple[str, ...]
     collapsed: tuple[str, ...]
+
+    @property
+    def labels(self) -> npt.NDArray[np.str_]:
+        return np.asarray(self.names, dtype=np.str_)[self.codes]
 
 
 def _clean(y: npt.ArrayLike, follow_up: npt.ArrayLike) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
@@ -100,48 +107,69 @@ def _clean(y: npt.ArrayLike, follow_up: npt.ArrayLike) -> tuple[FloatArray, npt.
 def collapse_cells(
     covariates: Mapping[str, npt.ArrayLike], follow_up: npt.ArrayLike, min_cell: int = MIN_CELL
 ) -> Cells:
-    """Cells of the adjustment variables with at least ``min_cell`` respondents in each wave."""
+    """Cells of the adjustment variables with at least ``min_cell`` respondents in each wave
+    (vectorised: an integer code per variable, -1 where a cell was collapsed)."""
     wave = np.asarray(follow_up, dtype=bool)
     names = list(covariates)
-    columns = [np.asarray(covariates[v]).astype(str) for v in names]
-    keys = [tuple(col[i] for col in columns) for i in range(wave.size)]
+    levels: list[npt.NDArray[Any]] = []
+    keys = np.zeros((wave.size, len(names)), dtype=np.int64)
+    for j, name in enumerate(names):
+        values, inverse = np.unique(np.asarray(covariates[name]), return_inverse=True)
+        levels.append(values)
+        keys[:, j] = inverse.reshape(-1)
+    bases = np.cumprod([1, *(len(v) + 1 for v in levels)])[:-1].astype(np.int64)
     collapsed: list[str] = []
+
+    def tally() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Unique cells (one row of keys each), each respondent's cell, min count per wave."""
+        combined = (keys + 1) @ bases
+        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        k = first.size
+        per_wave = np.minimum(np.bincount(inverse[~wave], minlength=k),
+                              np.bincount(inverse[wave], minlength=k))
+        return keys[first], inverse, per_wave
+
     for level in range(len(names), 0, -1):
-        counts = Counter(zip(keys, wave.tolist(), strict=True))
-        small = {k for k in set(keys) if min(counts[(k, False)], counts[(k, True)]) < min_cell}
-        if not small:
+        unique, inverse, per_wave = tally()
+        small = per_wave < min_cell
+        if not small.any():
             break
-        collapsed += sorted(_label(names, k) for k in small if "*" not in k)
-        keys = [(*k[: level - 1], *("*",) * (len(names) - level + 1)) if k in small else k
-                for k in keys]
-    counts = Counter(zip(keys, wave.tolist(), strict=True))
-    rest = tuple("*" for _ in names)
-    if names and rest in set(keys) and min(counts[(rest, False)], counts[(rest, True)]) < min_cell:
-        sizes = Counter(k for k in keys if k != rest)
-        if sizes:
-            largest = max(sizes, key=lambda k: (sizes[k], k))
-            keys = [largest if k == rest else k for k in keys]
-    labels = tuple(_label(names, k) for k in keys)
-    return Cells(labels, tuple(dict.fromkeys(collapsed)))
+        collapsed += sorted(_label(names, levels, k) for k in unique[small] if (k >= 0).all())
+        keys[small[inverse], level - 1:] = -1
+    unique, inverse, per_wave = tally()
+    rest = (unique == -1).all(axis=1) if names else np.zeros(len(unique), dtype=bool)
+    if rest.any() and per_wave[rest][0] < min_cell and (~rest).any():
+        sizes = np.bincount(inverse, minlength=len(unique))
+        sizes[rest] = -1
+        keys[rest[inverse]] = unique[int(np.argmax(sizes))]
+        unique, inverse, _ = tally()
+    return Cells(inverse.astype(np.int64), tuple(_label(names, levels, k) for k in unique),
+                 tuple(dict.fromkeys(collapsed)))
 
 
-def _label(names: list[str], key: tuple[str, ...]) -> str:
-    parts = [f"{n}={v}" for n, v in zip(names, key, strict=True) if v != "*"]
+def _label(names: list[str], levels: list[npt.NDArray[Any]],
+           key: npt.NDArray[np.int64]) -> str:
+    parts = [f"{n}={lv[k]}" for n, lv, k in zip(names, levels, key.tolist(), strict=True)
+             if k >= 0]
     return ", ".join(parts) or "all"
 
 
 def _dummies(labels: npt.ArrayLike) -> FloatArray:
-    values = np.asarray(labels).astype(str)
-    levels = sorted(set(values.tolist()))
-    return np.column_stack([(values == lv).astype(float) for lv in levels[1:]]) if len(
-        levels) > 1 else np.zeros((values.size, 0))
+    """One column per group but the first (sorted)."""
+    levels, codes = np.unique(np.asarray(labels), return_inverse=True)
+    out = np.zeros((codes.size, levels.size))
+    out[np.arange(codes.size), codes.reshape(-1)] = 1.0
+    return out[:, 1:]
 
 
 def _independent(x: FloatArray) -> FloatArray:
-    """Drop columns that are linear combinations of earlier ones."""
+    """Drop columns that are linear combinations of earlier ones (ranks of X'X blocks)."""
+    gram = x.T @ x
     chosen: list[int] = []
     for j in range(x.shape[1]):
-        if np.linalg.matrix_rank(x[:, [*chosen, j]]) == len(chosen) + 1:
+        trial = [*chosen, j]
+        if np.linalg.matrix_rank(gram[np.ix_(trial, trial)]) == len(trial):
             chosen.append(j)
     return x[:, chosen]
 
@@ -149,9 +177,18 @@ def _independent(x: FloatArray) -> FloatArray:
 def _groups(cluster: npt.ArrayLike | None, n: int) -> npt.NDArray[np.int64]:
     if cluster is None:
         return np.arange(n)
-    raw = np.asarray(cluster, dtype=object)
-    ids = [f"\0{i}" if v is None or v == "" else str(v) for i, v in enumerate(raw.tolist())]
-    return np.unique(np.asarray(ids), return_inverse=True)[1].astype(np.int64)
+    raw = np.asarray(cluster)
+    if raw.dtype.kind in "iub":  # integer day codes: every value its own cluster
+        return np.unique(raw, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    if raw.dtype.kind in "US":
+        absent = raw == ""
+    else:
+        absent = np.asarray([v is None or v == "" for v in raw.tolist()], dtype=bool)
+    ids = np.unique(raw[~absent].astype(str), return_inverse=True)[1].reshape(-1)
+    out = np.empty(n, dtype=np.int64)
+    out[~absent] = ids
+    out[absent] = (ids.max() + 1 if ids.size else 0) + np.arange(int(absent.sum()))
+    return out  # respondents without a day are each their own cluster
 
 
 AnyFloats = npt.NDArray[np.floating[Any]]
@@ -162,8 +199,8 @@ def _sandwich(bread: AnyFloats, scores: AnyFloats, groups: npt.NDArray[np.int64]
     """Cluster-robust covariance with statsmodels' small-sample correction."""
     n, k = scores.shape
     g_count = int(groups.max()) + 1
-    summed = np.zeros((g_count, k))
-    np.add.at(summed, groups, scores)
+    summed = np.column_stack([np.bincount(groups, weights=scores[:, j], minlength=g_count)
+                              for j in range(k)])
     meat = summed.T @ summed
     factor = g_count / (g_count - 1) * (n - 1) / (n - k)
     return factor * bread @ meat @ bread, g_count
@@ -198,9 +235,8 @@ def _prepare(y: npt.ArrayLike, follow_up: npt.ArrayLike, covariates: Mapping[str
                         npt.NDArray[np.int64]] | NotComputable:
     values, wave = _clean(y, follow_up)
     ok = ~np.isnan(values)
-    covs = {k: np.asarray(v).astype(str)[ok] for k, v in covariates.items()}
-    groups = _groups(None if cluster is None else np.asarray(cluster, dtype=object)[ok],
-                     int(ok.sum()))
+    covs = {k: np.asarray(v)[ok] for k, v in covariates.items()}
+    groups = _groups(None if cluster is None else np.asarray(cluster)[ok], int(ok.sum()))
     values, wave = values[ok], wave[ok]
     if min(int(wave.sum()), int((~wave).sum())) < 2:
         return NotComputable("fewer than 2 respondents in a wave")
@@ -223,35 +259,39 @@ def standardise(
         return prepared
     values, wave, covs, groups = prepared
     cells = collapse_cells(covs, wave, min_cell)
-    labels = np.asarray(cells.labels)
-    levels = sorted(set(cells.labels))
-    # saturated model: a mean per cell and wave; the contrast gives Σ w_c (ȳ_c,b − ȳ_c,a)
-    cols = [((labels == c) & (wave == w)).astype(float) for c in levels for w in (False, True)]
-    x = np.column_stack(cols)
-    if (x.sum(axis=0) == 0).any():
+    k = len(cells.names)
+    # the saturated model y ~ cell × wave, without its n × 2k design: β are the cell means of
+    # each wave, X'X is diagonal (the counts), so the contrast's sandwich is a sum per day
+    column = 2 * cells.codes + wave
+    counts = np.bincount(column, minlength=2 * k).astype(float)
+    if (counts == 0).any():
         return NotComputable("a cell has no respondents in one wave")
-    beta, cov, g = _ols(x, values, groups)
-    weights = np.array([(labels == c).mean() for c in levels])
-    contrast_a = np.zeros(x.shape[1])
+    beta = np.bincount(column, weights=values, minlength=2 * k) / counts
+    weights = np.bincount(cells.codes, minlength=k) / values.size
+    contrast_a = np.zeros(2 * k)
     contrast_a[0::2] = weights
-    contrast_b = np.zeros(x.shape[1])
+    contrast_b = np.zeros(2 * k)
     contrast_b[1::2] = weights
     contrast = contrast_b - contrast_a
     change = float(contrast @ beta)
-    se = float(np.sqrt(max(float(contrast @ cov @ contrast), 0.0)))
+    z = (contrast / counts)[column] * (values - beta[column])
+    g = int(groups.max()) + 1
+    summed = np.bincount(groups, weights=z, minlength=g)
+    factor = g / (g - 1) * (values.size - 1) / (values.size - 2 * k)
+    se = float(np.sqrt(max(factor * float(summed @ summed), 0.0)))
     note = (f"cells under {min_cell} collapsed: {'; '.join(cells.collapsed)}"
             if cells.collapsed else "")
     return _result("standardised", _crude(values, wave), change, se, g,
                    int((~wave).sum()), int(wave.sum()),
                    baseline=float(contrast_a @ beta), follow_up=float(contrast_b @ beta),
-                   cells=len(levels), collapsed=cells.collapsed, note=note)
+                   cells=k, collapsed=cells.collapsed, note=note)
 
 
 def _design(wave: npt.NDArray[np.bool_], covs: Mapping[str, Labels]) -> FloatArray:
     others = _independent(np.column_stack(
         [np.ones((wave.size, 1)), *(_dummies(v) for v in covs.values())]))
     x = np.column_stack([others[:, :1], wave.astype(float), others[:, 1:]])
-    if np.linalg.matrix_rank(x) < x.shape[1]:
+    if np.linalg.matrix_rank(x.T @ x) < x.shape[1]:
         raise ValueError("the wave is confounded with the adjustment variables")
     return x
 
@@ -321,19 +361,22 @@ def kitagawa_split(y: npt.ArrayLike, follow_up: npt.ArrayLike, cells: npt.ArrayL
     A cell present in one wave only takes that wave's mean for the other (it adds to the
     mix, not to the change within groups)."""
     values, wave = _clean(y, follow_up)
-    labels = np.asarray(cells).astype(str)
+    codes = np.unique(np.asarray(cells), return_inverse=True)[1].reshape(-1)
     ok = ~np.isnan(values)
-    values, wave, labels = values[ok], wave[ok], labels[ok]
+    values, wave, codes = values[ok], wave[ok], codes[ok]
     if not wave.any() or wave.all():
         return NotComputable("a wave has no respondents")
-    mix = within = 0.0
-    levels = sorted(set(labels.tolist()))
-    for c in levels:
-        in_a, in_b = (labels == c) & ~wave, (labels == c) & wave
-        pa, pb = in_a.sum() / (~wave).sum(), in_b.sum() / wave.sum()
-        ya = float(values[in_a].mean()) if in_a.any() else float(values[in_b].mean())
-        yb = float(values[in_b].mean()) if in_b.any() else ya
-        mix += (pb - pa) * (ya + yb) / 2
-        within += (yb - ya) * (pa + pb) / 2
-    return MixSplit(crude=_crude(values, wave), mix=float(mix), within=float(within),
-                    cells=len(levels))
+    k = int(codes.max()) + 1
+    n_a = np.bincount(codes[~wave], minlength=k).astype(float)
+    n_b = np.bincount(codes[wave], minlength=k).astype(float)
+    sum_a = np.bincount(codes[~wave], weights=values[~wave], minlength=k)
+    sum_b = np.bincount(codes[wave], weights=values[wave], minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ya, yb = sum_a / n_a, sum_b / n_b
+    ya = np.where(n_a > 0, ya, yb)  # a cell of one wave only: its mix, no change within
+    yb = np.where(n_b > 0, yb, ya)
+    pa, pb = n_a / n_a.sum(), n_b / n_b.sum()
+    mix = float(((pb - pa) * (ya + yb) / 2).sum())
+    within = float(((yb - ya) * (pa + pb) / 2).sum())
+    levels = range(k)
+    return MixSplit(crude=_crude(values, wave), mix=mix, within=within, cells=len(levels))

@@ -71,18 +71,24 @@ def _outcome(m: WaveMatrix, kind: str, items: list[str]
 
 
 def _pool(a: WaveMatrix, b: WaveMatrix, names: list[str]
-          ) -> tuple[dict[str, npt.NDArray[np.str_]], npt.NDArray[np.str_] | None, list[str]]:
-    covariates, missing = {}, []
+          ) -> tuple[dict[str, npt.NDArray[np.int64]], npt.NDArray[np.int64] | None, list[str]]:
+    covariates: dict[str, npt.NDArray[np.int64]] = {}
+    missing: list[str] = []
     for name in names:
         ga, gb = respondent_groups(a, name), respondent_groups(b, name)
         if ga is None or gb is None:
             missing.append(name)
-        else:
-            covariates[name] = np.concatenate([ga, gb])
+        else:  # coded once as integers: every model of every indicator reuses them
+            covariates[name] = _codes(np.concatenate([ga, gb]))
     days = None
     if a.days is not None and b.days is not None:
-        days = np.concatenate([a.days, b.days])
+        joined = np.concatenate([a.days, b.days])
+        days = np.where(joined == "", -1 - np.arange(joined.size), _codes(joined))
     return covariates, days, missing
+
+
+def _codes(labels: npt.NDArray[np.str_]) -> npt.NDArray[np.int64]:
+    return np.unique(labels, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
 def _row(base: Row, result: AdjustedChange | NotComputable, test: str, scale: float,
@@ -133,7 +139,7 @@ def adjusted_rows(a: WaveMatrix, b: WaveMatrix, plans: Mapping[str, Plan],
         st = standardise(y, wave, declared, days)
         st_row = _row(base, st, _("standardised"), scale, _)
         if isinstance(st, AdjustedChange):
-            cells = collapse_cells(declared, wave).labels
+            cells = collapse_cells(declared, wave).codes
             split = kitagawa_split(y, wave, cells)
             if not isinstance(split, NotComputable):
                 st_row.add_note(_("crude change %(crude)+.1f = change in mix %(mix)+.1f + change "

@@ -28,7 +28,7 @@ from ..surveys.loader import indicator_items
 from ..surveys.model import IndicatorDef, Survey
 from .catalog import find_organisation, find_survey, load
 from .errors import Invalid
-from .reports import _matrix, population
+from .reports import load_matrix, population
 
 DEFAULT_CHANGE = 5.0
 DEFAULT_SD = {"staff": 20.0}
@@ -120,7 +120,7 @@ async def compute_plan(
     matrix = None
     big_n = None
     if baseline is not None:
-        matrix = await _matrix(store, survey_id, baseline, organisation, False)
+        matrix = await load_matrix(store, survey_id, baseline, organisation, False)
         if organisation is not None and matrix.grouped:
             matrix = matrix.subset(matrix.organisations == organisation)
         big_n = await population(store, matrix.wave, organisation)

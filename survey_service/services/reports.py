@@ -153,3 +153,7 @@ async def response_rates(store: Store, wave_id: str) -> dict[str, Any]:
     total = {key: sum(u[key] for u in units) for key in ("issued", "used", "head_count")}
     total["response_rate"] = _rate(total["used"], total["head_count"])
     return {"wave": wave.id, "state": wave.state(now()), "units": units, "total": total}
+
+
+#: One wave's matrix, refused while a staff wave is open (for other services, e.g. ``plan``).
+load_matrix = _matrix
