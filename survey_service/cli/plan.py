@@ -22,7 +22,8 @@ def plan_table(plan: Plan, lang: str) -> None:
     header = [_("target"), _("change"), _("SD or baseline share"), _("source"), _("n per wave"),
               _("responses"), _("forms"), _("days"), _("baseline n"), _("detectable change")]
     if plan.population is not None:
-        header.append(_("detectable (FPC, N = %(n)s)") % {"n": plan.population})
+        header += [_("n per wave (FPC)"),
+                   _("detectable (FPC, N = %(n)s)") % {"n": plan.population}]
     rows = []
     for r in plan.rows:
         spread = _num(r.sd) if r.method == "t" else _num(r.baseline_percent) + " %"
@@ -31,7 +32,7 @@ def plan_table(plan: Plan, lang: str) -> None:
                _num(r.n), cell(r.responses), cell(r.forms), cell(r.days), cell(r.baseline_n),
                _num(r.detectable)]
         if plan.population is not None:
-            row.append(_num(r.detectable_fpc))
+            row += [_num(r.n_fpc), _num(r.detectable_fpc)]
         rows.append(row)
     echo_table(header, rows)
     click.echo(_("* confirmatory. Responses = n × design effect; forms = responses / response "
@@ -48,8 +49,8 @@ def plan_table(plan: Plan, lang: str) -> None:
 @click.option("--change", type=float, default=None,
               help="Change to detect in points (default: each target's).")
 @click.option("--power", type=float, default=0.8, show_default=True)
-@click.option("--deff", type=float, default=1.4, show_default=True,
-              help="Design effect of clustered fieldwork (1.3-1.5).")
+@click.option("--deff", type=float, default=None,
+              help="Design effect of clustered fieldwork (default 1.4; 1 for staff censuses).")
 @click.option("--response-rate", "response_rate", type=float, default=None,
               help="Expected share of forms handed out that come back (0-1).")
 @click.option("--visitors-per-day", "visitors_per_day", type=float, default=None,
@@ -58,7 +59,8 @@ def plan_table(plan: Plan, lang: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def plan(survey_id: str, baseline: str | None, organisation: str | None,
-         change: float | None, power: float, deff: float, response_rate: float | None,
+         change: float | None, power: float, deff: float | None,
+         response_rate: float | None,
          visitors_per_day: float | None, lang: str, fmt: str) -> None:
     """How many responses each wave needs for each target (80 % power, α = .05, α/k for the
     k confirmatory results under Holm), and after a baseline the smallest detectable change."""

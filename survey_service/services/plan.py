@@ -14,6 +14,7 @@ baseline proportion of 50 % (the largest variance).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import msgspec
 import numpy as np
@@ -25,12 +26,13 @@ from ..reports.kinds import Side, positive_share, wave_side
 from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import indicator_items
-from ..surveys.model import IndicatorDef, Survey
+from ..surveys.model import IndicatorDef, Organisation, Survey
 from .catalog import find_organisation, find_survey, load
 from .errors import Invalid
 from .reports import load_matrix, population
 
 DEFAULT_CHANGE = 5.0
+DEFAULT_DEFF = 1.4
 DEFAULT_SD = {"staff": 20.0}
 DEFAULT_INDEX_SD = 24.0
 DEFAULT_PROPORTION = 0.5
@@ -52,6 +54,7 @@ class PlanRow(msgspec.Struct, kw_only=True, omit_defaults=True):
     sd: float | None = None
     baseline_percent: float | None = None
     n: float | None = None  # per wave, before the design effect
+    n_fpc: float | None = None  # staff: the same from a census of N (finite population)
     responses: int | None = None
     forms: int | None = None
     days: int | None = None
@@ -92,7 +95,7 @@ async def compute_plan(
     organisation: str | None = None,
     change: float | None = None,
     power: float = 0.8,
-    deff: float = 1.4,
+    deff: float | None = None,
     response_rate: float | None = None,
     visitors_per_day: float | None = None,
     alpha: float = 0.05,
@@ -104,6 +107,9 @@ async def compute_plan(
     survey = find_survey(catalog, survey_id).survey
     if organisation is not None:
         find_organisation(catalog, organisation)
+    census = survey.kind == "staff"
+    if deff is None:  # a staff census is not clustered by fieldwork days
+        deff = 1.0 if census else DEFAULT_DEFF
     for name, value, ok in (
         ("--power", power, 0.5 <= power < 1),
         ("--deff", deff, 1 <= deff <= 10),
@@ -118,12 +124,12 @@ async def compute_plan(
     targets = _targets(survey, expected)
     family = len({d.id for _, d, conf, _ in targets if conf}) or 1
     matrix = None
-    big_n = None
+    big_n = _head_count(catalog.organisations.values(), organisation) if census else None
     if baseline is not None:
         matrix = await load_matrix(store, survey_id, baseline, organisation, False)
         if organisation is not None and matrix.grouped:
             matrix = matrix.subset(matrix.organisations == organisation)
-        big_n = await population(store, matrix.wave, organisation)
+        big_n = await population(store, matrix.wave, organisation) or big_n
     rows = []
     for rid, definition, confirmatory, target_change in targets:
         a = pw.alpha_share(alpha, family) if confirmatory else alpha
@@ -144,11 +150,17 @@ async def compute_plan(
             else:
                 sample = side
         _fill(row, definition, survey.kind, sample, power=power, alpha=a, lang=lang)
+        if row.n is not None and big_n is not None:
+            row.n_fpc = row.n * big_n / (big_n - 1 + row.n)  # n* = n(N − 1)/(N − n) inverted
         if row.n is not None:
             work = pw.fieldwork(row.n, deff=deff, response_rate=response_rate,
                                 visitors_per_day=visitors_per_day)
             row.responses, row.forms, row.days = work.responses, work.forms, work.days
-        if sample is not None and row.baseline_n is not None and row.baseline_n >= 2:
+        if sample is None and big_n is not None and response_rate is not None:
+            row.baseline_n = round(response_rate * big_n)  # the census's expected answers
+            row.note = _("n: the answers expected from %(n)s staff at this response rate") % {
+                "n": big_n}
+        if row.baseline_n is not None and row.baseline_n >= 2:
             _detectable(row, deff, power, big_n)
         if row.source == "assumed":
             row.note = row.note or _("SD or proportion assumed: plan again after the baseline")
@@ -217,3 +229,13 @@ def _detectable(row: PlanRow, deff: float, power: float, big_n: int | None) -> N
                                                        deff=deff, population=big_n)
     except ValueError as exc:
         row.note = str(exc)
+
+
+def _head_count(organisations: Iterable[Organisation], organisation: str | None) -> int | None:
+    """Staff: the head count of the newest structure of the organisations covered."""
+    total = 0
+    for org in organisations:
+        structure = org.structure()
+        if structure is not None and (organisation is None or org.id == organisation):
+            total += sum(u.head_count for u in structure.units)
+    return total or None
