@@ -378,5 +378,4 @@ def kitagawa_split(y: npt.ArrayLike, follow_up: npt.ArrayLike, cells: npt.ArrayL
     pa, pb = n_a / n_a.sum(), n_b / n_b.sum()
     mix = float(((pb - pa) * (ya + yb) / 2).sum())
     within = float(((yb - ya) * (pa + pb) / 2).sum())
-    levels = range(k)
-    return MixSplit(crude=_crude(values, wave), mix=mix, within=within, cells=len(levels))
+    return MixSplit(crude=_crude(values, wave), mix=mix, within=within, cells=k)

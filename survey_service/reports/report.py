@@ -256,6 +256,7 @@ def build_report(
     indicator_rows = {i: _hide_small(r, c) for i, r in indicator_rows.items()}
     item_rows = {i: _hide_small(r, c) for i, r in item_rows.items()}
     panel = [_hide_small(r, c) for r in panel]
+    adjusted = [_hide_small(r, c) for r in adjusted]
     expected_rows = [_expected_row(r, indicator_rows.get(r.indicator), c) for r in results]
     return Report(
         survey=a.survey.id,
