@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..i18n import translations
-from ..services.plan import Plan, compute_plan
+from ..services.plan import Plan, check_options, compute_plan
 from .base import cell, echo_json, echo_table, settings, with_store
 
 
@@ -64,6 +64,8 @@ def plan(survey_id: str, baseline: str | None, organisation: str | None,
          visitors_per_day: float | None, lang: str, fmt: str) -> None:
     """How many responses each wave needs for each target (80 % power, α = .05, α/k for the
     k confirmatory results under Holm), and after a baseline the smallest detectable change."""
+    check_options(power=power, deff=deff, response_rate=response_rate,
+                  visitors_per_day=visitors_per_day, change=change)
     config = settings()
     result = with_store(config, lambda store: compute_plan(
         config, store, survey_id, baseline=baseline, organisation=organisation,

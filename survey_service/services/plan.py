@@ -110,15 +110,8 @@ async def compute_plan(
     census = survey.kind == "staff"
     if deff is None:  # a staff census is not clustered by fieldwork days
         deff = 1.0 if census else DEFAULT_DEFF
-    for name, value, ok in (
-        ("--power", power, 0.5 <= power < 1),
-        ("--deff", deff, 1 <= deff <= 10),
-        ("--response-rate", response_rate, response_rate is None or 0 < response_rate <= 1),
-        ("--visitors-per-day", visitors_per_day, visitors_per_day is None or visitors_per_day > 0),
-        ("--change", change, change is None or (math.isfinite(change) and change > 0)),
-    ):
-        if not ok:
-            raise Invalid(f"{name} {value} is out of range (see `survey-service plan --help`)")
+    check_options(power=power, deff=deff, response_rate=response_rate,
+                  visitors_per_day=visitors_per_day, change=change)
     expected = [(r.id, r.indicator, r.confirmatory, r.target.change_at_least)
                 for r in catalog.expected_results if r.survey == survey_id]
     targets = _targets(survey, expected)
@@ -168,6 +161,20 @@ async def compute_plan(
     return Plan(survey=survey_id, baseline=baseline, organisation=organisation, alpha=alpha,
                 power=power, deff=deff, response_rate=response_rate,
                 visitors_per_day=visitors_per_day, family=family, population=big_n, rows=rows)
+
+
+def check_options(*, power: float, deff: float | None, response_rate: float | None,
+                  visitors_per_day: float | None, change: float | None) -> None:
+    """Refuse values out of range (before any database is opened)."""
+    for name, value, ok in (
+        ("--power", power, 0.5 <= power < 1),
+        ("--deff", deff, deff is None or 1 <= deff <= 10),
+        ("--response-rate", response_rate, response_rate is None or 0 < response_rate <= 1),
+        ("--visitors-per-day", visitors_per_day, visitors_per_day is None or visitors_per_day > 0),
+        ("--change", change, change is None or (math.isfinite(change) and change > 0)),
+    ):
+        if not ok:
+            raise Invalid(f"{name} {value} is out of range (see `survey-service plan --help`)")
 
 
 def _fill(row: PlanRow, definition: IndicatorDef, survey_kind: str, side: Side | None,
