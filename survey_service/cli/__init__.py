@@ -1,5 +1,5 @@
 """The operator's commands: ``survey-service forms|db|waves|tokens|report|results|
-disclosure|export|import|demo|serve|users|audit``.
+disclosure|plan|export|import|demo|serve|users|audit``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -22,6 +22,7 @@ from . import (
     export,
     forms,
     imports,
+    plan,
     report,
     results,
     serve,
@@ -47,6 +48,7 @@ for command in (
     report.report,
     results.results,
     disclosure.disclosure,
+    plan.plan,
     demo.demo,
     export.export,
     imports.import_file,

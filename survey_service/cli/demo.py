@@ -27,9 +27,10 @@ def demo(survey_id: str | None, responses: int, seed: int) -> None:
     citizen and staff survey, and two events of each training evaluation.
 
     Citizen follow-ups show a real improvement in timeliness, access and effort and none in
-    staff competence and courtesy. Staff and training answers go through the sealed path
-    (codes issued, answers sealed, mixed at the close). Does nothing for the demo waves that
-    exist already.
+    staff competence and courtesy; the baseline also has more local-tax visitors and paper
+    forms, so the crude and the adjusted change differ. Staff and training answers go through
+    the sealed path (codes issued, answers sealed, mixed at the close). Does nothing for the
+    demo waves that exist already.
     """
     config = settings()
     catalog = load(config)

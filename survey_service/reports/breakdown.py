@@ -27,7 +27,9 @@ from .data import WaveMatrix
 from .disclosure import Disclosure
 from .kinds import wave_side
 
-By = Literal["organisation", "unit", "channel", "service"]
+#: ``mode``: how the form was answered (web, kiosk, paper); ``channel``: how the person contacted
+#: the municipality (the survey's ``channel`` question); ``service``: the ``service`` question.
+By = Literal["organisation", "unit", "mode", "channel", "service"]
 
 
 class Cell(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -55,7 +57,7 @@ def _groups(
 ) -> npt.NDArray[np.str_]:
     if by == "organisation":
         return m.organisations
-    if by == "channel":
+    if by == "mode":
         return m.channels
     if by == "unit":  # units of different organisations never pool: "org/unit"
         keys = np.char.add(np.char.add(m.organisations, "/"), m.units)
@@ -63,8 +65,8 @@ def _groups(
         if mapping:
             return np.asarray([mapping.get(u, u) for u in keys.tolist()], dtype=np.str_)
         return keys
-    column = m.raw("service")
-    spec = m.item("service")
+    column = m.raw(by)  # a single-choice question: service or channel
+    spec = m.item(by)
     if column is None or spec is None:
         return np.full(m.n, "", dtype=np.str_)
     names = np.asarray(["", *spec.options], dtype=np.str_)
@@ -110,8 +112,8 @@ def breakdown(
     without one, each wave's column is protected on its own (counts only)."""
     diff = diff_versions(baseline.survey, follow_up.survey)
     plans, refused = plan_indicators(baseline.survey, follow_up.survey, diff, lang)
-    if by == "service" and not diff.comparable("service"):  # the groups themselves changed
-        refused.insert(0, item_difference(diff.items["service"], lang))
+    if by in ("service", "channel") and not diff.comparable(by):  # the groups changed
+        refused.insert(0, item_difference(diff.items[by], lang))
     groups_a = _groups(baseline, by, unit_mapping)
     groups_b = _groups(follow_up, by)
     names = sorted({g for g in [*groups_a.tolist(), *groups_b.tolist()] if g})

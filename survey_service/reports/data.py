@@ -32,6 +32,7 @@ class WaveMatrix:
     units: npt.NDArray[np.str_]
     panels: npt.NDArray[np.object_] | None = None  # staff panel waves: hashes or None
     grouped: bool = True  # whether organisations/channels/units were read
+    days: npt.NDArray[np.str_] | None = None  # fieldwork day (ISO, "" for none), with groups
     _likert_columns: dict[str, int] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -80,6 +81,7 @@ class WaveMatrix:
             self.units[mask],
             None if self.panels is None else self.panels[mask],
             self.grouped,
+            None if self.days is None else self.days[mask],
         )
 
 
@@ -103,6 +105,7 @@ def wave_matrix(wave: Wave, survey: Survey, data: WaveCodes) -> WaveMatrix:
         if wave.panel and len(data.panels) == n
         else None,
         grouped=len(data.organisations) == n,
+        days=_strings([d or "" for d in data.days], n) if len(data.days) == n else None,
     )
 
 

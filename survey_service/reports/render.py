@@ -10,6 +10,7 @@ from ..exports.csv_writer import to_csv as write_csv
 from ..exports.table import Cell, Table
 from ..i18n import N_, translations
 from .comparability import Difference
+from .mix import composition_lines
 from .rows import Report, Row
 
 COLUMNS = [
@@ -92,6 +93,7 @@ HEAD = [
 TITLES = {
     "expected": N_("Expected results"),
     "indicator": N_("Indicators"),
+    "adjusted": N_("Change adjusted for who answered (service, municipality, mode...)"),
     "item": N_("Items (exploratory)"),
     "panel": N_("The same people in both waves (panel)"),
 }
@@ -124,7 +126,7 @@ def to_table(report: Report) -> str:
     _ = translations(report.lang).gettext
     head = [_(h) for h in HEAD]
     lines = []
-    for section in ("expected", "indicator", "item", "panel"):
+    for section in ("expected", "indicator", "adjusted", "item", "panel"):
         rows: list[Row] = [r for r in report.rows if r.section == section]
         if not rows:
             continue
@@ -149,6 +151,7 @@ def to_table(report: Report) -> str:
                 lines.append("  " + _("%(id)s, as asked in the follow-up: %(text)s")
                              % {"id": r.id, "text": r.wording_follow_up})
         lines.append("")
+    lines += composition_lines(report.composition, report.lang)
     if report.not_comparable:
         lines += _differences(_("Not comparable:"), report.not_comparable, report.lang)
     if report.editorial:

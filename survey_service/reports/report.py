@@ -28,6 +28,7 @@ from .comparability import Difference, Plan, item_difference, plan_indicators, w
 from .data import WaveMatrix
 from .disclosure import ALL, Disclosure, org_label
 from .kinds import compare_sides, wave_side
+from .mix import adjusted_rows, composition_tables
 from .panel import panel_rows
 from .rows import Report, Row, Status
 
@@ -274,12 +275,15 @@ def build_report(
          + [(item_rows[i], item_comparisons[i]) for i in item_rows]),
     ])
     panel = [] if too_small else panel_rows(a, b, plans, lang, min_group)
+    adjusted = [] if too_small else adjusted_rows(a, b, plans, indicator_rows, lang)
     indicator_rows = {i: _hide_small(r, c, _withheld(c, organisation, plans[i]))
                       for i, r in indicator_rows.items()}
     item_rows = {i: _hide_small(r, c, _withheld(c, organisation, item=i))
                  for i, r in item_rows.items()}
     panel = [_hide_small(r, c, r.id in plans and _withheld(c, organisation, plans[r.id]))
              for r in panel]  # the paired figures of an indicator the plans hide: hidden too
+    adjusted = [_hide_small(r, c, r.id in plans and _withheld(c, organisation, plans[r.id]))
+                for r in adjusted]  # the adjusted change of a hidden indicator: hidden too
     expected_rows = [_expected_row(r, indicator_rows.get(r.indicator), c) for r in results]
     return Report(
         survey=a.survey.id,
@@ -289,8 +293,9 @@ def build_report(
         lang=lang,
         min_group=min_group,
         rows=[*expected_rows, *indicator_rows.values(),
-              *(item_rows.values() if items else ()), *panel],
+              *adjusted, *(item_rows.values() if items else ()), *panel],
         not_comparable=not_comparable,
         editorial=editorial,
+        composition=[] if too_small else composition_tables(a, b),
     )
 

@@ -7,10 +7,11 @@ from typing import Literal
 
 import msgspec
 
+from ..indicators.composition import Composition
 from .comparability import Difference
 
 Status = Literal["met", "not met", "not significant", "not computable"]
-Section = Literal["expected", "indicator", "item", "panel"]
+Section = Literal["expected", "indicator", "adjusted", "item", "panel"]
 
 
 class Row(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -77,3 +78,5 @@ class Report(msgspec.Struct, kw_only=True):
     not_comparable: list[Difference]
     #: items whose wording changed by an editorial change the survey file declares
     editorial: list[Difference] = []
+    #: who answered in each wave, per variable of the survey's [analysis], with a chi-square
+    composition: list[Composition] = []

@@ -42,7 +42,8 @@ async def create_demo_waves(
     organisation; ``progress(wave_id, stored, total)`` is called after each batch.
 
     The follow-up shows a real improvement in timeliness, access and effort and none in staff
-    competence and courtesy."""
+    competence and courtesy; who answered differs too (more local-tax visitors and paper forms
+    at baseline), so the report's crude and adjusted changes differ."""
     import numpy as np
 
     catalog = load(settings)

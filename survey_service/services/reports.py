@@ -18,7 +18,7 @@ from .disclosure import disclosure_for
 from .errors import Invalid, Refused, Unavailable
 from .waves import find_wave
 
-BY: tuple[By, ...] = ("organisation", "unit", "channel", "service")
+BY: tuple[By, ...] = ("organisation", "unit", "mode", "channel", "service")
 
 
 async def _matrix(
@@ -36,7 +36,8 @@ async def _matrix(
             f"wave '{wave_id}' is still open: results of a staff wave appear when it is "
             "closed (two reports minutes apart would reveal one person's answers)"
         )
-    data = await store.wave_codes(wave_id, organisation, groups=groups or wave.panel)
+    adjusting = survey.analysis is not None and bool(survey.analysis.adjust_for)
+    data = await store.wave_codes(wave_id, organisation, groups=groups or wave.panel or adjusting)
     return wave_matrix(wave, survey, data)
 
 
@@ -161,3 +162,7 @@ async def response_rates(store: Store, wave_id: str) -> dict[str, Any]:
     total = {key: sum(u[key] for u in units) for key in ("issued", "used", "head_count")}
     total["response_rate"] = _rate(total["used"], total["head_count"])
     return {"wave": wave.id, "state": wave.state(now()), "units": units, "total": total}
+
+
+#: One wave's matrix, refused while a staff wave is open (for other services, e.g. ``plan``).
+load_matrix = _matrix

@@ -45,6 +45,7 @@ class WaveCodes(msgspec.Struct, frozen=True):
     channels: list[str] = []
     units: list[str | None] = []
     panels: list[bytes | None] = []
+    days: list[str | None] = []  # ISO dates (None for staff responses), with the groups
 
 
 class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -265,7 +266,7 @@ class Store(Protocol):
         self, wave_id: str, organisation: str | None = None, groups: bool = False
     ) -> WaveCodes:
         """The packed codes of every response of a wave (of one organisation), for analysis;
-        with ``groups`` also each response's organisation, channel, unit and panel hash."""
+        with ``groups`` also each response's organisation, channel, unit, panel hash and day."""
 
     # ---------------------------------------------------------------- accounts (0006)
     async def add_user(self, user: User) -> bool:

@@ -345,7 +345,7 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin):
         where, params = "wave_id = $1", [wave_id]
         if organisation is not None:
             where, params = where + " AND organisation = $2", [*params, organisation]
-        cols = "codes, organisation, channel, unit, panel" if groups else "codes"
+        cols = "codes, organisation, channel, unit, panel, day" if groups else "codes"
         rows = await self._b.fetch(
             f"SELECT {cols} FROM responses WHERE {where}",  # noqa: S608 (fixed strings)
             *params,
@@ -361,6 +361,7 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin):
             [r[2] for r in rows],
             [r[3] for r in rows],
             [bytes(r[4]) if r[4] is not None else None for r in rows],
+            [r[5].isoformat() if r[5] is not None else None for r in rows],
         )
 
     # ------------------------------------------------------------------ staff codes

@@ -354,7 +354,7 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records):
         where, params = "wave_id = ?", [wave_id]
         if organisation is not None:
             where, params = where + " AND organisation = ?", [*params, organisation]
-        columns = "codes, organisation, channel, unit, panel" if groups else "codes"
+        columns = "codes, organisation, channel, unit, panel, day" if groups else "codes"
         async with self._long_read() as conn, conn.execute(
             f"SELECT {columns} FROM responses WHERE {where}",  # noqa: S608 (fixed strings)
             params,
@@ -364,7 +364,7 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records):
             return WaveCodes(b"".join([r[0] for r in rows]), len(rows))
         if not rows:
             return WaveCodes(b"", 0)
-        blobs, organisations, channels, units, panels = zip(*rows, strict=True)
+        blobs, organisations, channels, units, panels, days = zip(*rows, strict=True)
         return WaveCodes(
             b"".join(blobs),
             len(rows),
@@ -372,4 +372,5 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records):
             list(channels),
             list(units),
             [bytes(p) if p is not None else None for p in panels],
+            list(days),
         )

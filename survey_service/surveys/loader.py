@@ -224,7 +224,23 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
             section_of[q.id] = s_index
     if not out:
         _check_indicators(survey, bad)
+        _check_analysis(survey, bad)
     return out
+
+
+def _check_analysis(survey: Survey, bad: Any) -> None:
+    """``[analysis]``: known, distinct adjustment variables."""
+    if survey.analysis is None:
+        return
+    analysis = survey.analysis
+    named = [*analysis.adjust_for, *analysis.shown_both_ways, *analysis.composition]
+    for name in named:
+        question = survey.question(name)
+        if name not in ("organisation", "mode") and (question is None or question.kind != "single"):
+            bad(None, f"[analysis] cannot adjust for '{name}': use organisation, mode (the "
+                      "answering channel) or the id of a single-choice question")
+    for name in sorted({n for n in named if named.count(n) > 1}):
+        bad(None, f"[analysis] names '{name}' twice")
 
 
 def _check_meaningless(survey: Survey, bad: Any) -> None:

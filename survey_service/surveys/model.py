@@ -160,6 +160,19 @@ class IndicatorDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     share: ShareDef | None = None
 
 
+class Analysis(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How a change between waves is adjusted for who answered (issue #19 §1), frozen with
+    the form version when a wave opens. Each name is ``organisation``, ``mode`` (the answering
+    channel: web, kiosk, paper) or the id of a single-choice question (e.g. ``service``).
+    ``shown_both_ways``: variables whose adjustment is shown separately, without and with
+    them (a contact channel, since moving people to e-services is itself an aim). The report's
+    composition table shows every variable named here."""
+
+    adjust_for: list[str] = []
+    shown_both_ways: list[str] = []
+    composition: list[str] = []  # also shown in the composition table, not adjusted for
+
+
 class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: str
     kind: SurveyKind
@@ -170,6 +183,7 @@ class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     scales: dict[str, Scale] = {}
     dimensions: dict[str, Text] = {}
     indicators: list[IndicatorDef] = []
+    analysis: Analysis | None = None
 
     def questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]

@@ -13,7 +13,7 @@ import pytest
 from survey_service.storage import Store
 from survey_service.storage.base import StoredResponse, WaveCodes
 
-from .conftest import add_wave, response
+from .conftest import DAY, add_wave, response
 
 
 def _codes(*values: int) -> bytes:
@@ -46,6 +46,7 @@ async def test_wave_codes_with_and_without_groups(store: Store) -> None:
         )
     }  # each response's groups stay beside its own codes
     assert seen == {v: (o, c, u, p) for _, o, c, u, p, v in rows}
+    assert grouped.days == [DAY.isoformat()] * 3  # the fieldwork day, for clustered SEs
     elena = await store.wave_codes("w", organisation="elena")
     assert elena.count == 2 and sorted(struct.iter_unpack("<2i", elena.codes)) == [(1, 2), (3, 4)]
     assert await store.wave_codes("none") == WaveCodes(b"", 0)

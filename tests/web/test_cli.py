@@ -107,7 +107,7 @@ def test_demo_then_report_in_every_format(env: dict[str, str]) -> None:
     assert code == 0 and "Expected results" in table_en
     code, out = run(env, *args, "--format", "json", "--no-items")
     data = json.loads(out)
-    assert {r["section"] for r in data["rows"]} == {"expected", "indicator"}
+    assert {r["section"] for r in data["rows"]} == {"expected", "indicator", "adjusted"}
     assert data["baseline"] == f"demo-{SURVEY}-baseline"
     code, out = run(env, *args, "--format", "csv")
     assert code == 0 and out.startswith("\ufeffsection,id,label,baseline,baseline_ci_low")
