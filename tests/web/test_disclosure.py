@@ -21,7 +21,7 @@ from tests.web.disclosure_scenario import AFTER, BEFORE, MAPPING, PEOPLE, STAFF,
 LEVEL = 20.0
 ORDERS = [(BEFORE, AFTER), (AFTER, BEFORE)]
 ORGS: list[str | None] = [None, "elena", "lyaskovets"]
-BYS: list[str | None] = [None, "organisation", "unit", "channel", "service"]
+BYS: list[str | None] = [None, "organisation", "unit", "mode", "channel", "service"]
 Unit = tuple[str, str]
 Published = dict[tuple[str, str], list[tuple[frozenset[Unit], float]]]
 
@@ -158,7 +158,7 @@ def test_no_output_recovers_or_narrows_a_small_group(
                 assert high - low >= LEVEL - 1e-6, (wave, figure, unit, low, high)
     code, out = run(scenario[0], "disclosure", "audit", BEFORE, AFTER)
     assert code == 0, out
-    assert "30 outputs read" in out
+    assert "36 outputs read" in out
 
 
 def test_l1_linked_totals_do_not_give_a_unit_hidden_in_another_table(
