@@ -39,7 +39,7 @@ def _group(wave: str, group: str, by: str, org: str | None, mapped: bool) -> fro
     """The people a breakdown's group holds, from the scenario's own knowledge."""
     if by == "organisation":
         return _units(wave, group)
-    if by == "channel":
+    if by in ("mode", "channel"):  # every staff answer comes in on the web: one group
         return _units(wave, org)
     o, name = group.split("/")
     if mapped:  # the baseline's old units merged into the follow-up's structure
