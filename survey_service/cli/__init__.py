@@ -1,4 +1,4 @@
-"""The operator's commands: ``survey-service forms|db|waves|tokens|report|demo|serve``.
+"""The operator's commands: ``survey-service forms|db|waves|tokens|kiosk|report|demo|serve``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -13,7 +13,7 @@ import logging
 import click
 from litestar.plugins import CLIPluginProtocol
 
-from . import db, demo, forms, report, serve, tokens, waves
+from . import db, demo, forms, kiosk, report, serve, tokens, waves
 from .base import OperatorGroup
 
 
@@ -29,6 +29,7 @@ for command in (
     db.db,
     waves.waves,
     tokens.tokens,
+    kiosk.kiosk,
     report.report,
     demo.demo,
     serve.serve,

@@ -27,6 +27,7 @@ import aiosqlite
 from ..surveys.waves import Wave
 from .base import NewResponse, StoredResponse, StoreOpenError, TokenState, WaveCodes
 from .sqlite_files import check_path, connect
+from .sqlite_kiosks import SQLiteKiosks
 from .sqlite_migrate import migrate
 from .sqlite_rows import (
     INSERT_RESPONSE,
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 _INSERT = INSERT_RESPONSE  # the name the staff methods below use
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteKiosks):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     def __init__(self, path: str, *, bulk_readers: int = 2) -> None:

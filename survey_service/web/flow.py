@@ -126,6 +126,7 @@ class StepView:
             "form_action": self.form_action,
             "token": self.token,
             "staff": self.token is not None,
+            "notice": None,
         }
 
     def page(
@@ -137,9 +138,12 @@ class StepView:
         csrf: str,
         key: str,
         status: int = 200,
+        notice: dict[str, str] | None = None,
     ) -> Response[bytes]:
-        """The page as a response that no browser or proxy keeps."""
+        """The page as a response that no browser or proxy keeps; ``notice`` (``title``,
+        ``text``) says why a valid page was not taken (e.g. 429)."""
         context = self.context(step, answers, raw, errors, csrf, key)
+        context["notice"] = notice
         return html(
             self.renderer.render(self.lang, "survey/form.html", **context), status, NO_STORE
         )
