@@ -31,13 +31,13 @@ class ClientKeys:
         self._key = secrets.token_bytes(32)
 
     def __call__(self, address: str) -> bytes:
+        data = address.encode()
         if ":" in address:  # IPv6: the subscriber's /64, not one of its 2**64 addresses
             try:
-                net = ipaddress.IPv6Network(f"{address.split('%')[0]}/64", strict=False)
-                address = str(net.network_address)
+                data = ipaddress.IPv6Address(address.partition("%")[0]).packed[:8]
             except ValueError:
                 pass
-        return hashlib.blake2b(address.encode(), key=self._key, digest_size=16).digest()
+        return hashlib.blake2b(data, key=self._key, digest_size=16).digest()
 
 
 class SubmissionLimiter:

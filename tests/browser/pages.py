@@ -44,6 +44,7 @@ class Case:
     status: int = 200
     errors: bool = False  # the page reports errors in the answers
     form: bool = False  # a page of a survey form (light: at most 30 KB with CSS and JS)
+    kiosk: bool = False  # seen on a device enrolled as a kiosk
 
     def address(self, lang: str, codes: Mapping[str, list[str]]) -> str:
         """The URL in ``lang``, with ``{staff}``, ``{training}`` ... replaced by the first
@@ -69,11 +70,12 @@ PAGES: list[Case] = [
     Case("form-2-errors", FORM, (ANSWER, EMPTY), **ERRORS),
     Case("form-4-errors", FORM, (ANSWER,) * 3 + (EMPTY,), **ERRORS),
     Case("form-5-too-long", FORM, (ANSWER,) * 4 + ({"comments": "д" * 1001},), **ERRORS),
-    Case("kiosk-form", FORM + "&kiosk=1", form=True),
-    Case("kiosk-form-errors", FORM + "&kiosk=1", (EMPTY,), **ERRORS),
-    Case("paper-entry-form", FORM + "&channel=paper", form=True),
+    Case("kiosk-form", FORM, form=True, kiosk=True),
+    Case("kiosk-form-errors", FORM, (EMPTY,), **ERRORS, kiosk=True),
+    Case("kiosk-enrolment", "/kiosk/enrol/{kiosklink}"),
+    Case("paper-entry-refused", FORM + "&channel=paper", status=404),
     Case("thanks", f"{SURVEY_PATH}/thanks?org=elena"),
-    Case("kiosk-thanks", f"{SURVEY_PATH}/thanks?org=elena&kiosk=1"),
+    Case("kiosk-thanks", f"{SURVEY_PATH}/thanks?org=elena", kiosk=True),
     Case("paper-questionnaire", f"{SURVEY_PATH}/paper?org=elena"),
     Case("privacy", "/privacy"),
     Case("privacy-elena", "/privacy?org=elena"),
@@ -155,6 +157,8 @@ def submit(page: Page, answers: Mapping[str, str]) -> Response:
 def reach(session: Session, case: Case, lang: str) -> Response:
     """Open the case's page; return the response that brought it."""
     page = session.page
+    if case.kiosk:
+        session.enrol_as_kiosk()
     response = page.goto(session.base + case.address(lang, session.server.codes))
     assert response is not None
     for answers in case.steps:
