@@ -93,8 +93,13 @@ class NullStore:
     async def pending_count(self, wave_id: str) -> int:
         return 0
 
-    async def mix_wave(self, wave_id: str, unseal: Callable[[bytes], NewResponse]) -> int:
-        return 0
+    async def mix_wave(
+        self, wave_id: str, unseal: Callable[[bytes], NewResponse]
+    ) -> int | None:
+        return None
+
+    async def check_key(self, fingerprint: bytes) -> bool:
+        return True
 
     async def count_responses(self, wave_id: str | None = None) -> int:
         return 0

@@ -15,6 +15,7 @@ from litestar.datastructures import MutableScopeHeaders, State
 from litestar.types import Message, Scope
 
 from .cli import SurveyCLIPlugin
+from .keyfile import fingerprint, mismatch_message
 from .registry import Registry
 from .rendering import Renderer
 from .rendering.assets import Assets
@@ -100,6 +101,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await store.open()
+        if not await store.check_key(fingerprint(settings.secret_key)):
+            await store.close()
+            raise RuntimeError(mismatch_message(settings.database_url))
         await registry.refresh(force=True)
         mixing = asyncio.create_task(mixer.run(), name="staff-mixer")
         try:

@@ -42,7 +42,10 @@ class Scenario:
 
 #: A real improvement in timeliness, access and effort; none in competence and courtesy.
 FOLLOW_UP = Scenario(
-    shifts={"timeliness": 0.55, "access": 0.4, "effort": 0.6, "outcome": 0.15, None: 0.25}
+    shifts={
+        "timeliness": 0.55, "access": 0.4, "effort": 0.6, "outcome": 0.15, "on_site": 0.55,
+        None: 0.25,
+    }
 )
 BASELINE = Scenario()
 

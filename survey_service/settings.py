@@ -28,8 +28,9 @@ DOCS: dict[str, str] = {
     "forms_dir": "Folder with the survey files (`*.toml`) and `organisations.toml`.",
     "host": "Address `serve` listens on: an IP address or a host name, without the port.",
     "port": "Port `serve` listens on (1 to 65535).",
-    "secret_key": "Secret for CSRF tokens (at least 32 characters). Set it in production; "
-    "without it a random key is made at each start.",
+    "secret_key": "Secret for CSRF tokens, invitation codes and sealed staff answers (at least "
+    "32 characters). Without it a key is made on first start and kept beside the database "
+    "(`<database>.key`, mode 0600).",
     "public_url": "Base URL of the public site, used in printed links and QR codes; by default "
     "`http://SURVEY_HOST:SURVEY_PORT` (`127.0.0.1` when listening on every address).",
     "access_log": "`1` writes an access log line per request (never with client addresses).",
@@ -47,6 +48,11 @@ DOCS: dict[str, str] = {
     "(5 to 1000).",
     "wave_refresh_seconds": "How often (0 to 3600 seconds) a running server re-reads the waves "
     "that the CLI opens and closes.",
+    "retention_years": "Answers and the list of used staff codes are kept until 31 December of "
+    "this many years (1 to 50) after the year a wave closes (the EU programme's rule for project "
+    "documents), then deleted; shown in the privacy notice.",
+    "comments_review_days": "Within this many days (1 to 365) of a wave's end, analysts remove "
+    "personal details from free-text answers; shown in the privacy notice.",
 }
 
 #: Settings whose variable, when set to an empty string, is refused instead of meaning "unset"
@@ -63,6 +69,7 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message is one line naming the variable."""
 
 
+#: Numeric settings and their sensible ranges (checked at start, named in the message).
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///data/survey.sqlite3"
     forms_dir: str = "forms"
@@ -80,6 +87,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     submit_window_seconds: Annotated[int, msgspec.Meta(ge=10, le=24 * 3600)] = 600
     wave_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
     min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
+    retention_years: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
+    comments_review_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
 
     def __post_init__(self) -> None:
         if not self.public_url:
@@ -104,8 +113,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         _check_host(settings.host)
         _check_urls(settings, set(raw))
         if not settings.secret_key:
-            log.warning("SURVEY_SECRET_KEY is not set: using a random key for this process")
-            settings = msgspec.structs.replace(settings, secret_key=secrets.token_urlsafe(32))
+            from .keyfile import load_or_create
+
+            key = load_or_create(settings.database_url)  # kept beside the database
+            if key is None:
+                log.warning("SURVEY_SECRET_KEY is not set: using a random key for this process")
+                key = secrets.token_urlsafe(32)
+            settings = msgspec.structs.replace(settings, secret_key=key)
         elif len(settings.secret_key) < MIN_SECRET_KEY:
             raise SettingsError(
                 f"SURVEY_SECRET_KEY is too short ({len(settings.secret_key)} characters): "

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
-from ..services.errors import Invalid, ServiceError
+from ..keyfile import fingerprint, mismatch_message
+from ..services.errors import Invalid, ServiceError, Unavailable
 from ..settings import Settings
 from ..storage import StoreError, open_store
 from ..storage.base import Store
@@ -93,6 +94,8 @@ def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
                 ) from exc
             raise
         try:
+            if not await store.check_key(fingerprint(settings.secret_key)):
+                raise Unavailable(mismatch_message(settings.database_url))
             return await work(store)
         finally:
             await store.close()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
 from ..services import tokens as service
 from .base import settings, with_store
+
+LOOPBACK = {"localhost", "::1", "0.0.0.0"}  # noqa: S104 (a name to warn about, not to bind)
 
 
 @click.group()
@@ -44,6 +47,13 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
     click.echo(f"issued {count} codes for {organisation}/{unit} in wave {wave_id}:")
     click.echo(f"  {csv_file}")
     click.echo(f"  {slips}  (print on A4, cut along the lines)")
+    host = urlsplit(config.public_url).hostname or ""
+    if host in LOOPBACK or host.startswith("127."):
+        click.echo(
+            f"warning: the slips point at {config.public_url}, which staff cannot open from "
+            "their phones: set SURVEY_PUBLIC_URL to the public address and issue them again",
+            err=True,
+        )
 
 
 @tokens.command("revoke")

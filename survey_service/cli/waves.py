@@ -82,10 +82,14 @@ def waves_open(
 def waves_close(wave_id: str) -> None:
     """Close a wave now."""
     config = settings()
-    wave, mixed = with_store(config, lambda store: service.close_wave(config, store, wave_id))
+    wave, mixed, elsewhere = with_store(
+        config, lambda store: service.close_wave(config, store, wave_id)
+    )
     click.echo(f"closed wave {wave.id}")
     for other in mixed:
         click.echo(f"mixed the answers of {other}: results may now be shown")
+    if elsewhere:
+        click.echo(f"the answers of {wave.id} were mixed by the running server")
 
 
 @waves.command("status")

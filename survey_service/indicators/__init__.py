@@ -41,6 +41,8 @@ from .indicators import (
     nps,
     positive_and_mean,
     response_rate,
+    share,
+    share_counts,
     theme_score,
 )
 from .items import (
@@ -132,6 +134,8 @@ __all__ = [
     "required_sample_size",
     "rescale",
     "response_rate",
+    "share",
+    "share_counts",
     "suppress_counts",
     "suppress_table",
     "theme_percent_positive",

@@ -8,7 +8,7 @@ since 0 is a valid NPS answer).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -190,6 +190,49 @@ def nps(
         pct_detractors=100 * p_d,
         fpc=f,
     )
+
+
+def share_counts(
+    codes: npt.ArrayLike | None,
+    *,
+    values: Collection[int] | None = None,
+    low: int | None = None,
+    high: int | None = None,
+) -> tuple[int, int]:
+    """(hits, valid) of a single-choice or number column in the stored convention (-1 =
+    missing): a valid answer is a hit when it is one of ``values`` (option positions) or lies
+    in the inclusive range ``low``..``high``."""
+    if codes is None:
+        return 0, 0
+    arr = np.asarray(codes, dtype=np.int64).reshape(-1)
+    valid = arr != NPS_MISSING
+    if values is not None:
+        hit = np.isin(arr, np.fromiter(values, dtype=np.int64))
+    else:
+        hit = np.ones(arr.shape, dtype=bool)
+        if low is not None:
+            hit &= arr >= low
+        if high is not None:
+            hit &= arr <= high
+    return int((hit & valid).sum()), int(valid.sum())
+
+
+def share(
+    codes: npt.ArrayLike | None,
+    *,
+    values: Collection[int] | None = None,
+    low: int | None = None,
+    high: int | None = None,
+    population: int | None = None,
+) -> Estimate | NotComputable:
+    """% of valid answers that :func:`share_counts` counts (e.g. % who waited 20 minutes or
+    less), with its Wilson CI; compare two waves with :func:`compare_proportions`."""
+    if codes is None:
+        return NotComputable("the question was not asked in this wave")
+    hits, n = share_counts(codes, values=values, low=low, high=high)
+    if n == 0:
+        return NotComputable("no valid answers")
+    return proportion_estimate(hits / n, n, population=population)
 
 
 def response_rate(completed: int, eligible: int, partials: int = 0) -> ResponseRate | NotComputable:

@@ -19,6 +19,8 @@ from ..exports.table import Cell as ExportCell
 from ..exports.table import Table
 from ..i18n import N_, translations
 from ..indicators.result import NotComputable
+from ..surveys.coding import MISSING
+from ..surveys.model import IndicatorDef
 from ..surveys.versions import diff_versions
 from .comparability import Difference, item_difference, plan_indicators
 from .data import WaveMatrix
@@ -123,10 +125,10 @@ def _groups(
     return names[np.clip(column, 0, None)]
 
 
-def _value(kind: str, items: list[str], m: WaveMatrix) -> float | None:
+def _value(definition: IndicatorDef, items: list[str], m: WaveMatrix) -> float | None:
     if not items or any(m.item(i) is None for i in items):
         return None
-    side = wave_side(kind, m, items)
+    side = wave_side(definition.kind, m, items, definition=definition)
     return None if isinstance(side, NotComputable) else side.value
 
 
@@ -137,6 +139,9 @@ def _valid_n(items: Sequence[str], m: WaveMatrix) -> int:
         spec, column = m.item(item), m.raw(item)
         if spec is None or column is None:
             return 0
+        if spec.kind == "number":
+            counts.append(int((column != MISSING).sum()))
+            continue
         top = 10 if spec.kind == "nps" else spec.points
         low = 0 if spec.kind == "nps" else 1
         counts.append(int(((column >= low) & (column <= top)).sum()))
@@ -187,7 +192,7 @@ def breakdown(
             for ind_id, plan in plans.items():
                 items = plan.items  # comparable in both waves' form versions
                 shown = _valid_n(items, part) >= min_group  # not a figure of a few answers
-                values[ind_id] = _value(plan.definition.kind, items, part) if shown else None
+                values[ind_id] = _value(plan.definition, items, part) if shown else None
             cells[wave] = Cell(n=n, values=values)
         rows.append(
             GroupRow(

@@ -76,7 +76,8 @@ def item_difference(change: ItemChange, lang: str) -> Difference:
 
 
 def _declaration(definition: IndicatorDef) -> tuple[object, ...]:
-    return definition.kind, sorted(definition.items), sorted(definition.dimensions)
+    return (definition.kind, sorted(definition.items), sorted(definition.dimensions),
+            definition.share)
 
 
 def plan_indicators(

@@ -14,6 +14,8 @@ import numpy.typing as npt
 
 from .. import indicators as ind
 from ..indicators.result import Comparison, Estimate, NotComputable
+from ..surveys.model import IndicatorDef
+from ..surveys.share import share_rule
 from .data import WaveMatrix
 
 Figure = Estimate | ind.NPSResult | ind.ThemeScore | NotComputable
@@ -109,6 +111,30 @@ def _compare_theme(a: Side, b: Side) -> Comparison | NotComputable:
     return msgspec.structs.replace(comparison, baseline=va, follow_up=vb, change=vb - va)
 
 
+def _share(m: WaveMatrix, definition: IndicatorDef, population: int | None) -> Side:
+    """% of one single-choice or number item's valid answers that the rule accepts; the
+    sample is the pair (accepted, valid) that the two-proportion comparison needs."""
+    item = definition.items[0]
+    column = m.raw(item)
+    if column is None:
+        missing = NotComputable("the question was not asked in this wave")
+        return Side(m, [item], 0, [False], missing, np.zeros(2, dtype=np.int32))
+    rule = share_rule(m.survey, definition)._asdict()
+    accepted, valid = ind.share_counts(column, **rule)
+    figure = ind.share(column, **rule, population=population)
+    return Side(m, [item], 0, [False], figure, np.array([accepted, valid], dtype=np.int32))
+
+
+def _compare_share(a: Side, b: Side) -> Comparison | NotComputable:
+    """Pooled two-proportion z with Newcombe's CI (Fisher's exact test for small counts)."""
+    for side in (a, b):
+        if isinstance(side.figure, NotComputable):
+            return side.figure
+    return ind.compare_proportions(
+        int(a.sample[0]), int(a.sample[1]), int(b.sample[0]), int(b.sample[1])
+    )
+
+
 KINDS: dict[str, Kind] = {
     "index": Kind(_index, lambda a, b: ind.compare_means(a.sample, b.sample)),
     "mean": Kind(_single(False), lambda a, b: ind.compare_ordinal(
@@ -116,6 +142,7 @@ KINDS: dict[str, Kind] = {
     "percent_positive": Kind(_theme, _compare_theme),
     "nps": Kind(_nps, lambda a, b: ind.compare_nps(a.sample, b.sample)),
 }
+
 
 
 def points_of(m: WaveMatrix, items: Sequence[str]) -> int | NotComputable:
@@ -128,8 +155,14 @@ def points_of(m: WaveMatrix, items: Sequence[str]) -> int | NotComputable:
 
 
 def wave_side(kind: str, m: WaveMatrix, items: list[str], *, population: int | None = None,
-              reliability: bool = False) -> Side | NotComputable:
-    """A wave's figure of an indicator of ``kind`` over ``items``."""
+              reliability: bool = False, definition: IndicatorDef | None = None
+              ) -> Side | NotComputable:
+    """A wave's figure of an indicator of ``kind`` over ``items`` (``share`` indicators need
+    their ``definition``, whose rule says which answers count)."""
+    if kind == "share":
+        if definition is None:
+            raise ValueError("a share indicator needs its definition")
+        return _share(m, definition, population)
     points = points_of(m, items)
     if isinstance(points, NotComputable):
         return points
@@ -138,7 +171,7 @@ def wave_side(kind: str, m: WaveMatrix, items: list[str], *, population: int | N
 
 
 def compare_sides(kind: str, a: Side, b: Side) -> Comparison | NotComputable:
-    return KINDS[kind].compare(a, b)
+    return _compare_share(a, b) if kind == "share" else KINDS[kind].compare(a, b)
 
 
 def positive_share(

@@ -86,7 +86,8 @@ def _indicator_row(plan: Plan, c: _Context, too_small: bool) -> tuple[Row, Resul
         row.add_note(note)
         return row, NotComputable(note)
     reliability = definition.kind == "index"
-    sides = [wave_side(definition.kind, m, items, population=pop, reliability=reliability)
+    sides = [wave_side(definition.kind, m, items, population=pop, reliability=reliability,
+                       definition=definition)
              for m, pop in ((c.a, c.population[0]), (c.b, c.population[1]))]
     sa, sb = sides
     if isinstance(sa, NotComputable) or isinstance(sb, NotComputable):

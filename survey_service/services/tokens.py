@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 from pathlib import Path
+from typing import TextIO
 
 from ..anonymity import TOKEN_KINDS
 from ..exports.csv_writer import iter_csv
@@ -53,6 +55,12 @@ async def _check_unit(
     return wave, org
 
 
+def _private(path: Path, encoding: str) -> TextIO:
+    """A new file only its owner can read (the codes are as good as keys)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return open(fd, "w", newline="", encoding=encoding)
+
+
 def _write_files(
     files: tuple[Path, Path], codes: list[str], base: str, wave: Wave, org: Organisation, unit: str
 ) -> None:
@@ -62,7 +70,8 @@ def _write_files(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         _write_csv(files[0], codes, base, wave, org, unit)
-        files[1].write_text(render_slips(Renderer(), codes, base, org, wave, unit), "utf-8")
+        with _private(files[1], "utf-8") as f:
+            f.write(render_slips(Renderer(), codes, base, org, wave, unit))
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise Unavailable(f"cannot write the codes to {out_dir}: {reason}") from exc
@@ -73,7 +82,7 @@ def _write_csv(
 ) -> None:
     rows = ([code, code_url(base, code), wave.id, org.id, unit] for code in codes)
     columns = ["code", "url", "wave", "organisation", "unit"]
-    with open(path, "w", newline="", encoding="utf-8") as f:  # the writer adds the BOM
+    with _private(path, "utf-8") as f:  # the writer adds the BOM
         f.writelines(iter_csv(Table("tokens", columns, rows)))
 
 
@@ -90,7 +99,7 @@ async def issue_tokens(
 
     The files are written first: codes are stored only once somebody can hand them out, and
     the files are removed again if storing fails."""
-    require_lasting_secret()
+    require_lasting_secret(settings.database_url)
     if not 1 <= count <= MAX_CODES:
         raise Invalid(f"the number of codes must be from 1 to {MAX_CODES}")
     wave, org = await _check_unit(settings, store, wave_id, organisation, unit, count)
@@ -111,7 +120,7 @@ async def issue_tokens(
 
 async def revoke_token(settings: Settings, store: Store, code: str) -> None:
     """Make a code unusable (a lost slip)."""
-    require_lasting_secret()
+    require_lasting_secret(settings.database_url)
     canonical = normalise(code)
     if isinstance(canonical, CodeProblem):
         raise Invalid("that is not a valid code (check it against the slip)")

@@ -137,14 +137,17 @@ async def _check_new_version(
     return check_new_version(versions, survey)
 
 
-async def close_wave(settings: Settings, store: Store, wave_id: str) -> tuple[Wave, list[str]]:
+async def close_wave(
+    settings: Settings, store: Store, wave_id: str
+) -> tuple[Wave, list[str], bool]:
     """Close a wave now; for staff and training waves, mix the sealed answers of every
-    closed wave. Returns the wave and the ids of the waves mixed."""
+    closed wave. Returns the wave, the ids of the waves this call mixed, and whether the
+    wave's own answers were mixed by another process (the running server) meanwhile."""
     kinds = survey_kinds(load(settings))
     wave = await find_wave(store, wave_id)
     sealed = kinds.get(wave.survey_id) in TOKEN_KINDS
     if sealed:
-        require_lasting_secret()  # before anything changes
+        require_lasting_secret(settings.database_url)  # before anything changes
     closed = wave.state(now()) == "closed"
     if closed and (wave.mixed or not sealed):
         raise Refused(f"wave '{wave_id}' is already closed")
@@ -152,7 +155,7 @@ async def close_wave(settings: Settings, store: Store, wave_id: str) -> tuple[Wa
         wave = msgspec.structs.replace(wave, closed=now())
         await store.update_wave(wave)
     mixed = await mix_closed(store, Sealer(settings.secret_key), kinds) if sealed else []
-    return wave, mixed
+    return wave, mixed, sealed and wave.id not in mixed
 
 
 async def set_wave(

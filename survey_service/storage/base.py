@@ -12,6 +12,11 @@ from ..surveys.answers import Answers
 from ..surveys.waves import Wave
 
 
+class StoreUnavailable(Exception):
+    """A submission could not be stored now (disk full, database locked too long, read-only):
+    the respondent is asked to send the same form again, with every value kept."""
+
+
 class NewResponse(msgspec.Struct, frozen=True, kw_only=True):
     """A validated submission. It holds no IP address, user agent or cookie identifier, and
     no time finer than the day."""
@@ -134,7 +139,8 @@ class Store(Protocol):
     async def waves(self) -> list[Wave]: ...
 
     async def submit(self, response: NewResponse) -> None:
-        """Store a response durably; return only once it is committed to disk.
+        """Store a response durably; return only once it is committed to disk. Raises
+        :class:`StoreUnavailable` if it cannot be stored now.
 
         A second submission with the same ``submission_key`` is accepted and stores nothing.
         """
@@ -157,15 +163,24 @@ class Store(Protocol):
 
     async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
         """Atomically mark the code used and keep the sealed answers; False (and nothing
-        stored) if the code is unknown, used or of another wave."""
+        stored) if the code is unknown, used or of another wave, or the wave is closed.
+        Raises :class:`StoreUnavailable` if it cannot be stored now."""
 
     async def pending_count(self, wave_id: str) -> int: ...
 
-    async def mix_wave(self, wave_id: str, unseal: Callable[[bytes], NewResponse]) -> int:
+    async def mix_wave(
+        self, wave_id: str, unseal: Callable[[bytes], NewResponse]
+    ) -> int | None:
         """Move a closed wave's sealed answers into the responses in random order, all or
-        nothing, and mark the wave mixed; once it returns, nothing the store keeps (its files,
-        their free space, its logs) shows the order in which the sealed answers arrived.
-        Returns the number of responses mixed (0 if already mixed)."""
+        nothing, in one transaction that also marks the wave mixed, then destroy the wave's
+        sealed store: once it returns, nothing the store keeps (its files, their free space,
+        its logs) shows the order in which the sealed answers arrived. Exactly once over every
+        process: returns the number of responses mixed, or ``None`` if the wave was mixed
+        already (by this or another process)."""
+
+    async def check_key(self, fingerprint: bytes) -> bool:
+        """Record the fingerprint of the secret key; False if the database holds codes or
+        sealed answers made with a key of another fingerprint."""
 
     async def organisation_counts(self, wave_id: str) -> dict[str, int]:
         """Responses of a wave per organisation."""

@@ -9,23 +9,39 @@ Reads never use the writer's connection. Point reads (the duplicate check, waves
 one "quick" read-only connection; long reads (a wave's responses or codes, exports, counts)
 borrow one of a small pool of others, so that neither an export nor a report can delay a
 submission or its duplicate check. WAL lets all of them read while the writer commits.
+
+Staff waves' sealed answers live in files of their own (:mod:`.pending`); the WAL is kept small
+in the background (:mod:`.maintenance`). A submission that cannot be stored now (the lock held
+too long, a full disk, a read-only file) raises :class:`~.base.StoreUnavailable`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-import secrets
+import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+import time
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
 
 from ..surveys.waves import Wave
-from .base import NewResponse, StoredResponse, StoreOpenError, TokenState, WaveCodes
+from . import maintenance
+from .base import (
+    NewResponse,
+    StoredResponse,
+    StoreOpenError,
+    StoreUnavailable,
+    TokenState,
+    WaveCodes,
+)
+from .pending import PendingFiles
+from .sealed import SealedAnswers
 from .sqlite_files import check_path, connect
 from .sqlite_kiosks import SQLiteKiosks
 from .sqlite_migrate import migrate
@@ -40,15 +56,25 @@ from .sqlite_rows import (
 )
 
 log = logging.getLogger(__name__)
-_INSERT = INSERT_RESPONSE  # the name the staff methods below use
+_INSERT = INSERT_RESPONSE
 
 
-class SQLiteStore(SQLiteKiosks):
+class SQLiteStore(SealedAnswers, SQLiteKiosks):
     """The embedded default store: one file, one writer connection, read-only readers."""
+
+    #: How long a write waits for another process's lock before SQLite says "locked".
+    busy_timeout_ms = 10_000
+    #: Further tries (with a short pause) when a write still finds the database locked.
+    write_retries = 3
+    #: Seconds between steps of WAL upkeep.
+    checkpoint_interval = 0.5
+    _insert_sql = INSERT_RESPONSE
 
     def __init__(self, path: str, *, bulk_readers: int = 2) -> None:
         self.path = path
         self._bulk_readers = max(1, bulk_readers)
+        self._pending = PendingFiles(path)
+        self._wal_task: asyncio.Task[None] | None = None
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None  # point reads
         self._bulk: list[aiosqlite.Connection] = []  # long reads, one at a time each
@@ -68,6 +94,9 @@ class SQLiteStore(SQLiteKiosks):
 
     async def open(self) -> None:
         path = check_path(self.path)
+        if not path.exists():
+            # the database (and so its -wal and -shm, which SQLite creates alike) is private
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         opened: list[aiosqlite.Connection] = []
         try:
             self._writer = await connect(path, reader=False)
@@ -76,6 +105,11 @@ class SQLiteStore(SQLiteKiosks):
                 self.applied = await self.migrate()
             except sqlite3.Error as exc:  # e.g. locked by another program past busy_timeout
                 raise StoreOpenError(f"cannot migrate {path}: {exc}") from exc
+            # from now on the writer waits for the lock in short polls of its own (_begin)
+            await self._writer.execute(f"PRAGMA busy_timeout = {maintenance.LOCK_POLL_MS:d}")
+            await self._writer.execute(
+                f"PRAGMA journal_size_limit = {maintenance.JOURNAL_SIZE_LIMIT:d}"
+            )
             self._reader = await connect(path, reader=True)
             opened.append(self._reader)
             self._bulk = []
@@ -85,6 +119,7 @@ class SQLiteStore(SQLiteKiosks):
                 opened.append(conn)
                 self._bulk.append(conn)
                 self._free.put_nowait(conn)
+            await self._destroy_leftovers()
         except BaseException:
             # nothing may keep running (a connection's thread would hold the process)
             await self._disconnect(opened)
@@ -93,8 +128,18 @@ class SQLiteStore(SQLiteKiosks):
         self._closing = False
         self._commits = self._written = 0
         self._task = asyncio.create_task(self._write_loop(), name="sqlite-writer")
+        await self._w.execute("PRAGMA wal_autocheckpoint = 0")  # done in the background
+        self._wal_task = asyncio.create_task(
+            maintenance.manage_wal(self.path, self.checkpoint_interval, lambda: not self._queue),
+            name="sqlite-wal",
+        )
 
     async def close(self) -> None:
+        if self._wal_task is not None:
+            self._wal_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._wal_task
+            self._wal_task = None
         if self._task is not None:
             # the writer commits what is queued, then stops
             self._closing = True
@@ -145,7 +190,7 @@ class SQLiteStore(SQLiteKiosks):
         """One write transaction on the single writer connection."""
         async with self._lock:
             conn = self._w
-            await conn.execute("BEGIN IMMEDIATE")
+            await self._begin(conn)
             try:
                 yield conn
                 await conn.execute("COMMIT")
@@ -153,6 +198,22 @@ class SQLiteStore(SQLiteKiosks):
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
                 raise
+
+    async def _begin(self, conn: aiosqlite.Connection) -> None:
+        """``BEGIN IMMEDIATE``, waiting for another process's write lock up to the busy timeout
+        in polls a few milliseconds apart: SQLite's own busy handler sleeps up to 100 ms between
+        tries, which would let a steady stream of short transactions in another process (a
+        server's submissions) keep a close waiting, or make a submission wait 100 ms for a
+        lock freed after 10."""
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        while True:
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not maintenance.transient(exc) or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(maintenance.LOCK_POLL_MS / 1000)
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         async with self._transaction() as conn:
@@ -215,12 +276,15 @@ class SQLiteStore(SQLiteKiosks):
 
     async def submit(self, response: NewResponse) -> None:
         if self._task is None or self._closing:
-            raise RuntimeError("store is not open")
+            raise StoreUnavailable("store is not open")
         row = self._row(response)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((row, future))
         self._wakeup.set()
-        await future
+        try:
+            await future
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
 
     async def _write_loop(self) -> None:
         while True:
@@ -232,8 +296,7 @@ class SQLiteStore(SQLiteKiosks):
                     return
                 continue
             try:
-                async with self._transaction() as conn:
-                    await conn.executemany(_INSERT, [row for row, _ in batch])
+                await self._insert_batch([row for row, _ in batch])
             except asyncio.CancelledError:
                 for _, future in batch:
                     if not future.done():
@@ -253,6 +316,26 @@ class SQLiteStore(SQLiteKiosks):
                 return
             if self._queue:
                 self._wakeup.set()
+
+    async def _insert_batch(self, rows: list[tuple[Any, ...]]) -> None:
+        """One transaction; if another process holds the lock beyond the busy timeout (or
+        SQLite answers "busy" without waiting), try again a few times before failing; never
+        for longer than the busy timeout in all."""
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        for attempt in range(self.write_retries + 1):
+            try:
+                async with self._transaction() as conn:
+                    await conn.executemany(_INSERT, rows)
+                return
+            except sqlite3.OperationalError as exc:
+                if (
+                    attempt == self.write_retries
+                    or not maintenance.transient(exc)
+                    or time.monotonic() >= deadline
+                ):
+                    raise
+                log.warning("database busy, trying the submission again: %s", exc)
+                await asyncio.sleep(0.02 * 2**attempt)
 
     async def organisation_counts(self, wave_id: str) -> dict[str, int]:
         async with self._long_read() as conn, conn.execute(
@@ -354,66 +437,3 @@ class SQLiteStore(SQLiteKiosks):
         ) as cur:
             rows = await cur.fetchall()
         return {(r[0], r[1]): (int(r[2]), int(r[3] or 0)) for r in rows}
-
-    async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
-        async with self._transaction() as conn:
-            # the wave may have closed (and been mixed) since the caller looked
-            async with conn.execute(
-                "SELECT mixed, closed, ends FROM waves WHERE id = ?", (wave_id,)
-            ) as cur:
-                wave = await cur.fetchone()
-            at = dt.datetime.now(dt.UTC)
-            if wave is None or wave[0] or any(
-                t is not None and dt.datetime.fromisoformat(t) <= at for t in (wave[1], wave[2])
-            ):
-                return False
-            cur = await conn.execute(
-                "UPDATE tokens SET used = 1 WHERE hash = ? AND wave_id = ? AND used = 0",
-                (code_hash, wave_id),
-            )
-            if cur.rowcount != 1:
-                return False
-            await conn.execute(
-                "INSERT INTO pending (id, wave_id, sealed) VALUES (?, ?, ?)",
-                (secrets.token_bytes(16), wave_id, sealed),
-            )
-            return True
-
-    async def pending_count(self, wave_id: str) -> int:
-        async with self._r.execute(
-            "SELECT COUNT(*) FROM pending WHERE wave_id = ?", (wave_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
-
-    async def mix_wave(self, wave_id: str, unseal: Callable[[bytes], NewResponse]) -> int:
-        async with self._transaction() as conn:
-            async with conn.execute("SELECT mixed FROM waves WHERE id = ?", (wave_id,)) as cur:
-                row = await cur.fetchone()
-            if row is None or row[0]:
-                return 0
-            async with conn.execute(
-                "SELECT sealed FROM pending WHERE wave_id = ?", (wave_id,)
-            ) as cur:
-                sealed = [bytes(r[0]) for r in await cur.fetchall()]
-            responses = [unseal(blob) for blob in sealed]
-            secrets.SystemRandom().shuffle(responses)
-            await conn.executemany(_INSERT, [self._row(r) for r in responses])
-            await conn.execute("DELETE FROM pending WHERE wave_id = ?", (wave_id,))
-            await conn.execute("UPDATE waves SET mixed = 1 WHERE id = ?", (wave_id,))
-        await self.scrub()
-        return len(responses)
-
-    async def scrub(self) -> None:
-        """Rewrite the database file and empty the WAL, so that neither free pages nor old WAL
-        frames nor page allocation keep a trace of the order in which rows arrived."""
-        if self.path == ":memory:":
-            return
-        async with self._lock:
-            for sql in (
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-                "VACUUM",
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-            ):
-                async with self._w.execute(sql) as cur:
-                    await cur.fetchall()

@@ -27,6 +27,7 @@ from .model import (
     Text,
 )
 from .reading import UnreadableFile, read_toml
+from .share import check_index_population, check_share
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 ORGANISATIONS_FILE = "organisations.toml"
@@ -263,10 +264,17 @@ def _check_indicators(survey: Survey, bad: Any) -> None:
         for item in ind.items:
             if item not in kinds:
                 bad(None, f"{where}: unknown or unscored item '{item}'")
+        if ind.kind == "share" or ind.share is not None:
+            if ind.kind != "share":
+                bad(None, f"{where}: share applies only to share indicators")
+            check_share(survey, ind, bad)
+            continue
         items = indicator_items(survey, ind.id)
         if not items:
             bad(None, f"{where}: no items (list items or dimensions)")
             continue
+        if ind.kind == "index":
+            check_index_population(survey, ind, items, bad)
         wanted = "nps" if ind.kind == "nps" else "likert"
         wrong = [i for i in items if kinds.get(i) not in (wanted, None)]
         if wrong:
@@ -392,6 +400,9 @@ def _check_expected_results(
             out.append(FormProblem(
                 name, None, f"{where}: survey '{result.survey}' has no indicator "
                 f"'{result.indicator}'"))
+        elif any(i.id == result.indicator and i.kind == "nps" for i in loaded.survey.indicators):
+            out.append(FormProblem(name, None, f"{where}: NPS is exploratory and never a target "
+                                   "(people cannot choose another municipality)"))
         if result.target.change_at_least is None and result.target.at_least is None:
             out.append(FormProblem(name, None, f"{where}: the target needs change_at_least "
                                    "or at_least"))

@@ -129,7 +129,16 @@ class Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     intro: Text | None = None
 
 
-IndicatorKind = Literal["index", "percent_positive", "mean", "nps"]
+IndicatorKind = Literal["index", "percent_positive", "mean", "nps", "share"]
+
+
+class ShareDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Which answers a ``share`` indicator counts: option codes of a ``single`` question
+    (``any_of``), or an inclusive range of a ``number`` question (``min`` and/or ``max``)."""
+
+    any_of: list[str] = []
+    min: int | None = None
+    max: int | None = None
 
 
 class IndicatorDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -137,7 +146,9 @@ class IndicatorDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     ``index``: mean of respondent composites on 0-100 (CSQI, driver scores, engagement);
     ``percent_positive``: mean over the items of % positive (CSAT, theme scores);
-    ``mean``: mean of the raw scale of one item (e.g. effort on 1-7); ``nps``: net promoter score.
+    ``mean``: mean of the raw scale of one item (e.g. effort on 1-7); ``nps``: net promoter score;
+    ``share``: % of valid answers of one single-choice or number item that ``share`` accepts
+    (e.g. % who waited 20 minutes or less), compared like ``percent_positive`` of one item.
     Items are listed by id, or taken from ``dimensions`` (every item of those dimensions).
     """
 
@@ -146,6 +157,7 @@ class IndicatorDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     label: Text
     items: list[str] = []
     dimensions: list[str] = []
+    share: ShareDef | None = None
 
 
 class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

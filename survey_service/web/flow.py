@@ -28,6 +28,8 @@ from ..surveys.progress import progress
 from .messages import label_of, message_id
 from .pages import NO_STORE, html
 
+#: Why a malformed survey POST gets 400 (a form no page of ours writes).
+ALTERED = "The form was incomplete or altered."
 #: A page number as the form sends it.
 STEP = re.compile(r"[0-9]{1,3}")
 #: Control fields the form template writes itself (never copied among the carried answers).
@@ -126,7 +128,6 @@ class StepView:
             "form_action": self.form_action,
             "token": self.token,
             "staff": self.token is not None,
-            "notice": None,
         }
 
     def page(
@@ -138,12 +139,9 @@ class StepView:
         csrf: str,
         key: str,
         status: int = 200,
-        notice: dict[str, str] | None = None,
     ) -> Response[bytes]:
-        """The page as a response that no browser or proxy keeps; ``notice`` (``title``,
-        ``text``) says why a valid page was not taken (e.g. 429)."""
+        """The page as a response that no browser or proxy keeps."""
         context = self.context(step, answers, raw, errors, csrf, key)
-        context["notice"] = notice
         return html(
             self.renderer.render(self.lang, "survey/form.html", **context), status, NO_STORE
         )

@@ -28,7 +28,6 @@ ANSWER: Mapping[str, str] = FULL_ANSWERS
 EMPTY: Mapping[str, str] = {}
 #: A step that chooses the first answer of every question of the page shown.
 FIRST: Mapping[str, str] = {"*": "first"}
-FIRST_PAGE = {k: FULL_ANSWERS[k] for k in ("service", "respondent_type", "channel")}
 
 
 @dataclass(frozen=True)
@@ -60,16 +59,18 @@ ERRORS: dict[str, Any] = {"status": 400, "errors": True, "form": True}  # a form
 PAGES: list[Case] = [
     Case("start", "/"),
     Case("choose-organisation", SURVEY_PATH),
-    Case("form-1-visit", FORM, form=True),
-    Case("form-2-quality", FORM, (ANSWER,), form=True),
-    Case("form-3-desk", FORM, (ANSWER,) * 2, form=True),
-    Case("form-4-overall", FORM, (ANSWER,) * 3, form=True),
-    Case("form-5-about", FORM, (ANSWER,) * 4, form=True),
+    Case("form-1-contact", FORM, form=True),
+    Case("form-2-visit", FORM, (ANSWER,), form=True),
+    Case("form-3-quality", FORM, (ANSWER,) * 2, form=True),
+    Case("form-4-desk", FORM, (ANSWER,) * 3, form=True),
+    Case("form-5-overall", FORM, (ANSWER,) * 4, form=True),
+    Case("form-6-about", FORM, (ANSWER,) * 5, form=True),
     Case("form-1-errors", FORM, (EMPTY,), **ERRORS),
-    Case("form-1-bad-number", FORM, ({**FIRST_PAGE, "visit_count": "5 or 6"},), **ERRORS),
     Case("form-2-errors", FORM, (ANSWER, EMPTY), **ERRORS),
-    Case("form-4-errors", FORM, (ANSWER,) * 3 + (EMPTY,), **ERRORS),
-    Case("form-5-too-long", FORM, (ANSWER,) * 4 + ({"comments": "д" * 1001},), **ERRORS),
+    Case("form-3-errors", FORM, (ANSWER, ANSWER, EMPTY), **ERRORS),
+    Case("form-3-bad-number", FORM, (ANSWER, ANSWER, {"visit_count": "5 or 6"}), **ERRORS),
+    Case("form-5-errors", FORM, (ANSWER,) * 4 + (EMPTY,), **ERRORS),
+    Case("form-6-too-long", FORM, (ANSWER,) * 5 + ({"comments": "д" * 1001},), **ERRORS),
     Case("kiosk-form", FORM, form=True, kiosk=True),
     Case("kiosk-form-errors", FORM, (EMPTY,), **ERRORS, kiosk=True),
     Case("kiosk-enrolment", "/kiosk/enrol/{kiosklink}"),
@@ -79,6 +80,7 @@ PAGES: list[Case] = [
     Case("paper-questionnaire", f"{SURVEY_PATH}/paper?org=elena"),
     Case("privacy", "/privacy"),
     Case("privacy-elena", "/privacy?org=elena"),
+    Case("privacy-staff", "/privacy?org=elena&staff=1"),
     Case("accessibility", "/accessibility"),
     Case("closed-wave", f"{SURVEY_PATH}?org=lyaskovets"),
     Case("not-found", "/no-such-page", status=404),

@@ -17,8 +17,10 @@ from tests.conftest import FULL_ANSWERS
 pytestmark = pytest.mark.browser
 
 HEADINGS = {
-    "bg": ["За Вашето посещение", "Качество на обслужването", "На гишето", "Обща оценка", "За Вас"],
-    "en": ["About your visit", "Quality of service", "At the desk", "Overall", "About you"],
+    "bg": ["Вашето обръщение към общината", "За Вашето обръщение", "Качество на обслужването",
+           "Обслужване на място", "Обща оценка", "За Вас"],
+    "en": ["Your contact with the municipality", "About your contact", "Quality of service",
+           "Service in person", "Overall", "About you"],
 }
 THANKS = {
     "bg": "Благодарим Ви, отговорите Ви са изпратени",
@@ -65,7 +67,7 @@ def test_keyboard_only_journey(session: Session, server: Server, lang: str) -> N
     session.goto(form_url(lang))
     key = submission_key(page)
     seen = []
-    for _ in range(5):
+    for _ in range(6):
         seen.append(page.locator("h1").inner_text())
         answer_by_keyboard(page, FULL_ANSWERS)
         if page.locator("#visit_count").count():
@@ -91,19 +93,20 @@ def test_journey_without_javascript(sessions: Sessions, server: Server, lang: st
     session.goto(form_url(lang))
     assert page.evaluate("1 + 1") == 2 and not page.locator("script").count()
     key = submission_key(page)
-    fill_by_hand(page, FULL_ANSWERS)
-    continue_button(page).click()
-    assert page.locator("h1").inner_text() == HEADINGS[lang][1]
+    for step in (1, 2):
+        fill_by_hand(page, FULL_ANSWERS)
+        continue_button(page).click()
+        assert page.locator("h1").inner_text() == HEADINGS[lang][step]
     fill_by_hand(page, FULL_ANSWERS)
     page.locator("main .buttons button[value=back]").click()
-    assert page.locator("h1").inner_text() == HEADINGS[lang][0]
+    assert page.locator("h1").inner_text() == HEADINGS[lang][1]
     assert page.locator("#service-local_taxes").is_checked()
-    assert page.locator("#visit_count").input_value() == "2"
+    assert page.locator("#matter_finished").is_checked()  # its first answer, "finished"
     continue_button(page).click()
     other = "en" if lang == "bg" else "bg"
     page.locator("header button.lang").click()
     assert page.evaluate("document.documentElement.lang") == other
-    assert page.locator("h1").inner_text() == HEADINGS[other][1]
+    assert page.locator("h1").inner_text() == HEADINGS[other][2]
     assert page.locator("#info_easy_to_find-4").is_checked()  # kept across the switch
     for _ in range(4):
         fill_by_hand(page, FULL_ANSWERS)
@@ -130,43 +133,47 @@ def test_error_journey(sessions: Sessions, server: Server, lang: str, width: int
     assert summary.is_visible() and summary.evaluate("e => e === document.activeElement")
     assert summary.evaluate("e => e.getBoundingClientRect().top >= 0")
     links = summary.locator("a")
-    assert links.evaluate_all("ls => ls.map(l => l.getAttribute('href'))") == [
-        "#service",
-        "#respondent_type",
-        "#channel",
-    ]
+    assert links.evaluate_all("ls => ls.map(l => l.getAttribute('href'))") == ["#contact_when"]
 
     page.keyboard.press("Tab")
-    assert active(page) is not None and page.evaluate("document.activeElement.hash") == "#service"
+    assert active(page) is not None
+    assert page.evaluate("document.activeElement.hash") == "#contact_when"
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.activeElement.id === 'service'")
+    page.wait_for_function("() => document.activeElement.id === 'contact_when'")
     in_view = """id => {
       const group = document.getElementById(id).closest('.group');
       const legend = group.querySelector('legend, label').getBoundingClientRect();
       const error = group.querySelector('.error-message').getBoundingClientRect();
       return legend.top >= 0 && error.bottom <= window.innerHeight;
     }"""
-    assert page.evaluate(in_view, "service"), "the question of the field is out of view"
+    assert page.evaluate(in_view, "contact_when"), "the question of the field is out of view"
+    page.keyboard.press("Space")  # choose its first answer
+    tab_to(page, "main .buttons button[value=next]")
+    assert press_enter_and_wait(page) == 200
+    assert page.locator("#error-summary").count() == 0
+    assert not page.title().startswith(ERROR_PREFIX[lang])
 
+    # page 2: answer two questions, leave the first empty; Shift+Tab leads back to it, one
+    # stop per radio group
     answer_by_keyboard(page, {"respondent_type": "citizen", "channel": "phone"})
-    # service is still empty: Shift+Tab leads back to it, one stop per radio group ...
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.name") == "respondent_type"
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.name") == "service"
     page.keyboard.press("Space")  # ... and choose its first answer
+    answer_by_keyboard(page, {"matter_finished": "finished"})
     tab_to(page, "main .buttons button[value=next]")
     assert press_enter_and_wait(page) == 200
     assert page.locator("#error-summary").count() == 0
-    assert not page.title().startswith(ERROR_PREFIX[lang])
     for _ in range(4):
         if "/thanks" in page.url:
             break
-        submit(page, FULL_ANSWERS)
+        submit(page, {**FULL_ANSWERS, "channel": "phone"})
     assert page.locator("h1").inner_text() == THANKS[lang]
     answers = stored(server, key)["answers"]
     assert isinstance(answers, dict)
-    assert (answers["service"], answers["channel"]) == ("civil_registration", "phone")
+    assert (answers["contact_when"], answers["service"]) == ("today", "civil_registration")
+    assert answers["channel"] == "phone"
     assert "wait_minutes" not in answers  # the desk page was skipped for a phone call
 
 

@@ -23,7 +23,7 @@ KIOSK = FORM  # on an enrolled device, the ordinary address is the kiosk's form
 
 
 def send_whole_survey(page: Page) -> None:
-    for _ in range(5):
+    for _ in range(6):
         submit(page, FULL_ANSWERS)
         if "/thanks" in page.url:
             return
@@ -100,14 +100,14 @@ def test_idle_kiosk_form_asks_whether_someone_is_there_then_clears(
     page = session.page
     session.goto(KIOSK)
     key = submission_key(page)
-    page.locator("label[for=service-social]").click()
+    page.locator("label[for=contact_when-past_month]").click()
     idle = page.locator("#idle")
     idle.wait_for(state="visible", timeout=(KIOSK_SECONDS + 5) * 1000)
     assert page.evaluate("document.activeElement.id") == "idle-continue"
     assert axe_violations(page, axe_source) == []
     page.keyboard.press("Enter")  # "I need more time": the answers stay
     assert idle.is_hidden()
-    assert answers_on_page(page) == ["service=social"]
+    assert answers_on_page(page) == ["contact_when=past_month"]
     idle.wait_for(state="visible", timeout=(KIOSK_SECONDS + 5) * 1000)
     with page.expect_navigation(url=kiosk_server.url + KIOSK):
         page.locator("#idle-clear").click()
@@ -124,7 +124,7 @@ def test_kiosk_without_javascript_offers_a_fresh_form(
     page = session.page
     session.goto(KIOSK)
     key = submission_key(page)
-    for _ in range(5):
+    for _ in range(6):
         fill_by_hand(page, FULL_ANSWERS)
         page.locator("main .buttons button[value=next]").click()
         if "/thanks" in page.url:

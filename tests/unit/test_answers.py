@@ -455,30 +455,36 @@ def test_next_section_skips_a_section_whose_questions_are_all_hidden(mini: Surve
 
 # ---------------------------------------------------------------------------- the citizen survey
 CITIZEN_FORM: dict[str, list[str]] = {
-    # 1. visit
+    # 1. contact
+    "contact_when": ["past_month"],
+    # 2. visit
     "service": ["local_taxes"],
-    "respondent_type": ["citizen"],
+    "respondent_type": ["other_person"],
     "channel": ["desk"],
-    "visit_count": [" 2 "],
-    # 2. quality
+    "matter_finished": ["finished"],
+    # 3. quality
     "info_easy_to_find": ["5"],
-    "clear_explanations": ["4"],
-    "waiting_acceptable": ["3"],
-    "deadline_met": ["9"],
+    "forms_clear": ["4"],
+    "time_reasonable": ["3"],
     "staff_knowledgeable": ["5"],
     "staff_explained": ["4"],
     "staff_courteous": ["5"],
     "treated_fairly": ["5"],
     "got_what_needed": ["4"],
-    "no_errors": ["1"],
-    # 3. desk
+    "deadline_met": ["9"],
+    "documents_correct": ["1"],
+    "visit_count": [" 2 "],
+    # 4. desk
     "wait_minutes": ["up_to_20"],
+    "desks_count": ["3"],
+    "desk_easy_to_find": ["4"],
+    "waiting_acceptable": ["3"],
     "premises_accessible": ["9"],
-    # 4. overall
+    # 5. overall
     "overall_satisfaction": ["4"],
     "effort": ["7"],
     "recommend": ["10"],
-    # 5. about
+    # 6. about
     "age_band": ["age_65_plus"],
     "comments": ["Благодаря!\r\nВсичко беше наред.\x00"],
     # Not a field of the survey: ignored.
@@ -486,21 +492,26 @@ CITIZEN_FORM: dict[str, list[str]] = {
 }
 
 CITIZEN_ANSWERS: Answers = {
+    "contact_when": "past_month",
     "service": "local_taxes",
-    "respondent_type": "citizen",
+    "respondent_type": "other_person",
     "channel": "desk",
-    "visit_count": 2,
+    "matter_finished": "finished",
     "info_easy_to_find": 5,
-    "clear_explanations": 4,
-    "waiting_acceptable": 3,
-    "deadline_met": DONT_KNOW,
+    "forms_clear": 4,
+    "time_reasonable": 3,
     "staff_knowledgeable": 5,
     "staff_explained": 4,
     "staff_courteous": 5,
     "treated_fairly": 5,
     "got_what_needed": 4,
-    "no_errors": 1,
+    "deadline_met": DONT_KNOW,
+    "documents_correct": 1,
+    "visit_count": 2,
     "wait_minutes": "up_to_20",
+    "desks_count": 3,
+    "desk_easy_to_find": 4,
+    "waiting_acceptable": 3,
     "premises_accessible": DONT_KNOW,
     "overall_satisfaction": 4,
     "effort": 7,
@@ -509,9 +520,15 @@ CITIZEN_ANSWERS: Answers = {
     "comments": "Благодаря!\nВсичко беше наред.",
 }
 
+DESK_ITEMS = (
+    "wait_minutes", "desks_count", "desk_easy_to_find", "waiting_acceptable", "premises_accessible"
+)
+
 
 def test_citizen_full_valid_submission(citizen: Survey) -> None:
-    assert [s.id for s in citizen.sections] == ["visit", "quality", "desk", "overall", "about"]
+    assert [s.id for s in citizen.sections] == [
+        "contact", "visit", "quality", "desk", "overall", "about"
+    ]
     answers, errors = validate_submission(citizen, CITIZEN_FORM)
     assert errors == []
     assert answers == CITIZEN_ANSWERS
@@ -522,12 +539,10 @@ def test_citizen_phone_skips_desk_page_and_drops_its_answers(citizen: Survey) ->
     form = {**CITIZEN_FORM, "channel": ["phone"]}
     answers, errors = validate_submission(citizen, form)
     assert errors == []
-    expected = {
-        k: v for k, v in CITIZEN_ANSWERS.items() if k not in ("wait_minutes", "premises_accessible")
-    }
+    expected = {k: v for k, v in CITIZEN_ANSWERS.items() if k not in DESK_ITEMS}
     assert answers == {**expected, "channel": "phone"}
-    assert next_section(citizen, 1, answers) == 3
-    assert next_section(citizen, 1, CITIZEN_ANSWERS) == 2
+    assert next_section(citizen, 2, answers) == 4
+    assert next_section(citizen, 2, CITIZEN_ANSWERS) == 3
 
 
 def test_citizen_minimal_submission(citizen: Survey) -> None:
@@ -538,7 +553,7 @@ def test_citizen_minimal_submission(citizen: Survey) -> None:
         not in (
             "visit_count",
             "wait_minutes",
-            "premises_accessible",
+            "desks_count",
             "recommend",
             "age_band",
             "comments",

@@ -108,6 +108,7 @@ def test_a_wave_too_small_to_split_shows_no_group() -> None:
     base = wave("a", {"finance": 7, "legal_hr": 1}, seed=3)
     follow = wave("b", {"finance": 8}, seed=4)
     result = breakdown(base, follow, "unit", min_group=10)
+    assert {r.group for r in result.rows} == {"elena/finance", "elena/legal_hr"}  # listed, empty
     assert all(r.baseline.n is None and r.follow_up.n is None for r in result.rows)
 
 

@@ -31,6 +31,9 @@ def test_bad_settings_are_refused_with_the_variable_named() -> None:
     with pytest.raises(ValueError, match="SURVEY_PORT=eighty"):
         Settings.from_env({"SURVEY_PORT": "eighty", "SURVEY_SECRET_KEY": "k" * 40})
     assert Settings.from_env({"SURVEY_PORT": "8080", "SURVEY_SECRET_KEY": "k" * 40}).port == 8080
+    for name, value in (("MAX_BODY_BYTES", "-1"), ("PORT", "70000"), ("KIOSK_IDLE_SECONDS", "0")):
+        with pytest.raises(ValueError, match=f"SURVEY_{name}={value} is not valid"):
+            Settings.from_env({f"SURVEY_{name}": value, "SURVEY_SECRET_KEY": "k" * 40})
 
 
 def readme_commands(text: str) -> list[list[str]]:

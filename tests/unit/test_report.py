@@ -81,18 +81,30 @@ def test_whole_path_by_hand_engagement_index_with_dont_know_and_missing() -> Non
     assert row.test == "welch_t" and (row.n_baseline, row.n_follow_up) == (3, 3)
 
 
+def _with_reverse_row(survey: Survey, row_id: str) -> Survey:
+    """The survey with one matrix row made reverse-worded (the shipped forms have none)."""
+    def question(q):  # type: ignore[no-untyped-def]
+        rows = [msgspec.structs.replace(r, reverse=True) if r.id == row_id else r for r in q.rows]
+        return msgspec.structs.replace(q, rows=rows)
+    sections = [msgspec.structs.replace(s, questions=[question(q) for q in s.questions])
+                for s in survey.sections]
+    return msgspec.structs.replace(survey, sections=sections)
+
+
 def test_reverse_scored_items_are_recoded_before_the_theme_score() -> None:
-    """theme_work_distribution has a reverse-worded row (distribution_duplication): an answer
-    of 1 ("strongly disagree that two units duplicate work") is positive."""
-    items = [r for q in STAFF.questions() for r in q.rows if r.dimension == "work_distribution"]
+    """With a reverse-worded row in theme_work_distribution, an answer of 1 ("strongly
+    disagree") to it is positive. (The shipped forms are worded positively throughout; the
+    model still supports reverse rows.)"""
+    staff = _with_reverse_row(STAFF, "distribution_single_owner")
+    items = [r for q in staff.questions() for r in q.rows if r.dimension == "work_distribution"]
     reverse = [r.id for r in items if r.reverse]
-    assert reverse == ["distribution_duplication"]
+    assert reverse == ["distribution_single_owner"]
     normal = [r.id for r in items if not r.reverse]
     # everyone agrees (4) with the positive statements and disagrees (1) with the reverse one
     base = [{**{i: 4 for i in normal}, reverse[0]: 1} for _ in range(3)]
     # everyone agrees with everything, so the reverse item turns negative
     follow = [{**{i: 4 for i in normal}, reverse[0]: 4} for _ in range(3)]
-    report = build_report(matrix(STAFF, "a", base), matrix(STAFF, "b", follow),  # type: ignore[arg-type]
+    report = build_report(matrix(staff, "a", base), matrix(staff, "b", follow),  # type: ignore[arg-type]
                           [], lang="en", min_group=2, items=False)
     row = next(r for r in report.rows if r.id == "theme_work_distribution")
     k = len(items)
@@ -107,8 +119,13 @@ def test_a_report_never_shows_a_group_under_the_threshold() -> None:
     for row in report.rows:
         assert row.baseline is None and row.follow_up is None and row.change is None, row
         assert row.p is None and row.n_follow_up is None
-    shown = build_report(a, b.subset(np.arange(b.n) < 10), [], lang="en", min_group=10)
-    assert any(r.baseline is not None for r in shown.rows)
+    # ten follow-up respondents who were asked the satisfaction question (the others were
+    # screened out by the reference period): CSAT rests on exactly 10 answers and is shown
+    asked = b.raw("overall_satisfaction")
+    assert asked is not None
+    ten = np.isin(np.arange(b.n), np.flatnonzero(asked != -1)[:10])
+    shown = build_report(a, b.subset(ten), [], lang="en", min_group=10)
+    assert next(r for r in shown.rows if r.id == "csat").follow_up is not None
     assert "9" not in to_table(report).split("Not comparable")[0].replace("95%", "")
 
 
@@ -117,7 +134,7 @@ def test_expected_results_status_and_holm_family_fixed_by_the_files() -> None:
     report = build_report(a, b, CATALOG.expected_results, lang="en")
     expected = {r.id: r for r in report.rows if r.section == "expected"}
     assert set(expected) == {"citizen_focus", "citizen_satisfaction", "less_effort",
-                             "timeliness"}
+                             "timeliness", "one_stop", "fewer_contacts", "waiting_standard"}
     focus = expected["citizen_focus"]
     assert focus.adjustment == "holm" and focus.p_adjusted is not None
     assert focus.p_adjusted < 0.05 and focus.change is not None

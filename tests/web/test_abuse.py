@@ -54,7 +54,7 @@ async def test_a_client_over_the_limit_gets_429_in_its_language_with_every_answe
     kept = hidden_fields(refused.text)
     assert kept["service"] == "local_taxes" and kept["recommend"] == "9"  # earlier pages
     assert "Благодаря!" in refused.text  # the last page's own answer, still in its field
-    assert kept["_step"] == "4" and "<form" in refused.text
+    assert kept["_step"] == "5" and "<form" in refused.text
     english, _ = await walk(limited_client, FORM + "&lang=en")
     assert english.status_code == 429 and "Too many surveys were sent" in english.text
     assert len(await stored(limited)) == 3
@@ -95,7 +95,7 @@ async def test_a_posted_channel_field_is_ignored(client: Client, settings: Setti
     page = await client.get(FORM)
     fields = hidden_fields(page.text)
     for claimed in ("kiosk", "paper"):
-        data = {**fields, **FULL_ANSWERS, "_channel": claimed, "_step": "4", "_action": "next",
+        data = {**fields, **FULL_ANSWERS, "_channel": claimed, "_step": "5", "_action": "next",
                 "_key": f"claimed-{claimed}-0123456789"}
         answered = await client.post(f"/s/{SURVEY}", data=data, follow_redirects=False)
         assert answered.status_code == 303

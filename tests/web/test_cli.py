@@ -7,9 +7,11 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
+import survey_service.registry as registry_module
 from survey_service.app import create_app
 from survey_service.cli import cli
 from tests.conftest import SURVEY, settings_for
@@ -57,10 +59,21 @@ def test_refusals(env: dict[str, str]) -> None:
     assert run(env, "db", "migrate") == (0, run(env, "db", "migrate")[1])
 
 
-def test_scheduled_wave_opens_by_itself(env: dict[str, str]) -> None:
-    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
-    code, out = run(env, "waves", "open", SURVEY, "--id", "later", "--starts", tomorrow)
+def test_scheduled_wave_opens_by_itself(
+    env: dict[str, str], forms_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody runs a command at the start time: the running app serves the form from then on."""
+    later = dt.date.today() + dt.timedelta(days=2)
+    code, out = run(env, "waves", "open", SURVEY, "--id", "later", "--starts", later.isoformat())
     assert code == 0 and "(scheduled)" in out
+    settings = settings_for(tmp_path / "db.sqlite3", forms_dir=str(forms_dir))
+    with TestClient(app=create_app(settings)) as client:
+        before = client.get(f"/s/{SURVEY}?org=elena&lang=en")
+        assert "This survey opens on" in before.text and 'id="survey"' not in before.text
+        after_start = dt.datetime.combine(later, dt.time(12), tzinfo=dt.UTC)
+        monkeypatch.setattr(registry_module, "now", lambda: after_start)
+        opened = client.get(f"/s/{SURVEY}?org=elena&lang=en")
+        assert opened.status_code == 200 and 'id="survey"' in opened.text
 
 
 def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(
@@ -69,7 +82,8 @@ def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(
     assert run(env, "waves", "open", SURVEY, "--id", "first", "--org", "elena")[0] == 0
     path = forms_dir / f"{SURVEY}.toml"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        "За Вашето посещение", "За Вашето последно посещение"), encoding="utf-8")
+        "Вашето обръщение към общината", "Вашето последно обръщение към общината"),
+        encoding="utf-8")
     assert run(env, "waves", "open", SURVEY, "--id", "second", "--org", "lyaskovets")[0] == 0
     waves = {w["id"]: w for w in json.loads(run(env, "waves", "list", "--json")[1])}
     assert waves["first"]["version"] != waves["second"]["version"]
@@ -77,8 +91,8 @@ def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(
     with TestClient(app=create_app(settings)) as client:
         elena = client.get(f"/s/{SURVEY}?org=elena")
         lyaskovets = client.get(f"/s/{SURVEY}?org=lyaskovets")
-    assert "<h1>За Вашето посещение</h1>" in elena.text  # frozen when the wave opened
-    assert "<h1>За Вашето последно посещение</h1>" in lyaskovets.text
+    assert "<h1>Вашето обръщение към общината</h1>" in elena.text  # frozen when it opened
+    assert "<h1>Вашето последно обръщение към общината</h1>" in lyaskovets.text
 
 
 def test_demo_then_report_in_every_format(env: dict[str, str]) -> None:

@@ -85,6 +85,8 @@ def test_run_from_another_folder_says_where_the_forms_are_missing(
 
 def test_bad_settings_are_one_line(env: dict[str, str]) -> None:
     assert_one_line_error(invoke({**env, "SURVEY_PORT": "eighty"}, "waves", "list"), "SURVEY_PORT")
+    assert_one_line_error(invoke({**env, "SURVEY_MAX_BODY_BYTES": "-1"}, "waves", "list"),
+                          "SURVEY_MAX_BODY_BYTES=-1")
     assert_one_line_error(invoke({**env, "SURVEY_DATABASE_URL": "postgres://x"}, "waves", "list"),
                           "SURVEY_DATABASE_URL", "postgres://")
 
@@ -143,9 +145,24 @@ def test_no_more_codes_than_people_and_unwritable_out(
                           "cannot write the codes")
     waves = json.loads(invoke(env, "waves", "status", "s1", "--json").output)
     assert waves["total"]["issued"] == 0  # nothing stored for codes nobody can hand out
-    result = invoke(env, *issue, "--count", "10", "--out", str(out))
+    result = invoke(env, *issue, "--count", "4", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert len(list(out.glob("*.csv"))) == 1
+
+
+def test_codes_files_are_private_and_a_loopback_link_is_warned_about(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert invoke(env, "waves", "open", STAFF, "--id", "s1", "--org", "elena").exit_code == 0
+    issue = ["tokens", "issue", "s1", "--org", "elena", "--unit", "finance", "--count", "2"]
+    local = invoke(env, *issue, "--out", str(tmp_path / "local"))  # default public URL
+    assert local.exit_code == 0 and "warning: the slips point at http://127.0.0.1" in local.stderr
+    public = invoke({**env, "SURVEY_PUBLIC_URL": "https://anketa.elena.bg"}, *issue,
+                    "--out", str(tmp_path / "public"))
+    assert public.exit_code == 0 and public.stderr == ""
+    files = [*(tmp_path / "local").iterdir(), *(tmp_path / "public").iterdir()]
+    assert len(files) == 4
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)  # owner only
 
 
 def test_litestar_cli_offers_the_survey_commands(env: dict[str, str]) -> None:

@@ -40,7 +40,7 @@ async def test_twenty_clients_times_one_hundred(settings: Settings, db_path: Pat
         async def respondent(n: int) -> list[int]:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
                 page = await c.get(f"/s/{SURVEY}?org=lyaskovets")
-                base = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4", "_action": "next"}
+                base = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "5", "_action": "next"}
                 statuses = []
                 for i in range(100):
                     data = {**base, "_key": f"client{n:02d}-form{i:03d}-xxxxxxxx"}
@@ -151,7 +151,7 @@ async def test_sigkill_while_submitting_loses_no_acknowledged_answer(
                 page = client.get(f"/s/{SURVEY}?org=elena")
             except httpx.HTTPError:
                 return
-            base = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4", "_action": "next"}
+            base = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "5", "_action": "next"}
             i = 0
             while not stop.is_set():
                 key = f"kill{n:02d}x{i:06d}-aaaaaa"
@@ -171,7 +171,7 @@ async def test_sigkill_while_submitting_loses_no_acknowledged_answer(
     try:
         for t in threads:
             t.start()
-        enough.wait(60)
+        assert enough.wait(60), f"only {len(acknowledged)} submissions acknowledged before the kill"
         server.send_signal(signal.SIGKILL)
         server.communicate(timeout=10)
         stop.set()

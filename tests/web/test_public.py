@@ -36,6 +36,19 @@ async def post(client: Client, fields: dict[str, Any], action: str = "next") -> 
     )
 
 
+async def second_page(client: Client, url: str = FORM) -> httpx.Response:
+    """Past the reference-period screen (page 1, "when was your last contact": today)."""
+    page = await client.get(url)
+    second = await post(client, {**hidden_fields(page.text), "contact_when": "today"})
+    assert second.status_code == 200
+    return second
+
+
+def stored_form(answers: dict[str, str]) -> dict[str, object]:
+    """FULL_ANSWERS as stored: numbers and likert codes as integers."""
+    return {k: int(v) if v.isdigit() else v for k, v in answers.items()}
+
+
 def h1(html: str) -> str:
     m = re.search(r"<h1>(.*?)</h1>", html, re.S)
     return m.group(1).strip() if m else ""
@@ -66,9 +79,10 @@ async def test_happy_path_in_bulgarian(client: Client, settings: Settings) -> No
     assert response.status_code == 303
     assert response.headers["location"] == f"/s/{SURVEY}/thanks?org=elena&lang=bg"
     assert seen == [
-        "За Вашето посещение",
+        "Вашето обръщение към общината",
+        "За Вашето обръщение",
         "Качество на обслужването",
-        "На гишето",
+        "Обслужване на място",
         "Обща оценка",
         "За Вас",
     ]
@@ -79,36 +93,15 @@ async def test_happy_path_in_bulgarian(client: Client, settings: Settings) -> No
     row = rows[0]
     assert (row.organisation, row.channel, row.lang) == ("elena", "web", "bg")
     assert row.day == now().astimezone(SOFIA).date()
-    assert row.answers == {
-        "service": "local_taxes",
-        "respondent_type": "citizen",
-        "channel": "desk",
-        "visit_count": 2,
-        "info_easy_to_find": 4,
-        "clear_explanations": 5,
-        "waiting_acceptable": 3,
-        "deadline_met": 4,
-        "staff_knowledgeable": 5,
-        "staff_explained": 4,
-        "staff_courteous": 5,
-        "treated_fairly": 9,
-        "got_what_needed": 4,
-        "no_errors": 2,
-        "wait_minutes": "up_to_20",
-        "premises_accessible": 4,
-        "overall_satisfaction": 4,
-        "effort": 6,
-        "recommend": 9,
-        "age_band": "age_65_plus",
-        "comments": "Благодаря!",
-    }
+    assert row.answers == stored_form(FULL_ANSWERS)
+    assert row.answers["contact_when"] == "today" and row.answers["visit_count"] == 2
 
 
 async def test_happy_path_in_english(client: Client, settings: Settings) -> None:
     response, seen = await walk(client, FORM + "&lang=en")
     assert response.status_code == 303
     assert response.headers["location"].endswith("lang=en")
-    assert seen[0] == "About your visit"
+    assert seen[0] == "Your contact with the municipality"
     thanks = await client.get(response.headers["location"])
     assert '<html lang="en">' in thanks.text and "Thank you" in thanks.text
     assert [r.lang for r in await stored(settings)] == ["en"]
@@ -122,11 +115,10 @@ async def test_first_page_markup(client: Client) -> None:
     html = page.text
     assert '<html lang="bg">' in html
     assert re.search(
-        r'<fieldset class="fieldset" aria-describedby="service-hint">\s*'
-        r'<legend class="legend">За каква услуга',
+        r'<fieldset class="fieldset" aria-describedby="contact_when-hint">\s*'
+        r'<legend class="legend">Кога за последен път',
         html,
     )
-    assert '<label class="label" for="visit_count">' in html
     assert 'href="/s/citizen-satisfaction?org=elena&amp;lang=en"' not in html  # switch is a button
     assert 'value="lang-en"' in html and "English" in html
     assert "http://" not in html and "https://" not in html  # no third-party requests
@@ -137,8 +129,8 @@ async def test_first_page_markup(client: Client) -> None:
 
 
 async def test_errors_are_shown_beside_fields_with_typed_values_kept(client: Client) -> None:
-    page = await client.get(FORM)
-    fields = {**hidden_fields(page.text), "respondent_type": "business", "visit_count": "abc"}
+    page = await second_page(client)
+    fields = {**hidden_fields(page.text), "respondent_type": "business"}
     response = await post(client, fields)
     assert response.status_code == 400
     html = response.text
@@ -146,35 +138,40 @@ async def test_errors_are_shown_beside_fields_with_typed_values_kept(client: Cli
     summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
     assert summary is not None
     links = re.findall(r'<a href="#([a-z_]+)">', summary.group(0))
-    assert links == ["service", "channel", "visit_count"]
+    assert links == ["service", "channel", "matter_finished"]
     assert "Изберете отговор" in html
-    assert "Въведете цяло число" in html
     # each error sits beside its field and is announced with it
     assert '<p id="service-error" class="error-message">' in html
     assert 'aria-describedby="service-hint service-error"' in html
-    assert re.search(
-        r'id="visit_count" name="visit_count" type="text" inputmode="numeric" '
-        r'value="abc" aria-describedby="visit_count-hint visit_count-error"',
-        html,
-    )
     # the answer given is kept
     assert re.search(r'value="business" checked', html)
     # each link target exists
     for target in links:
         assert f'id="{target}"' in html
+    # a number field (page 3, for a finished matter) with its error beside it
+    fields.update(service="local_taxes", channel="desk", matter_finished="finished")
+    third = await post(client, {**hidden_fields(response.text), **fields})
+    assert h1(third.text) == "Качество на обслужването"
+    wrong = await post(client, {**hidden_fields(third.text), "visit_count": "abc"})
+    assert wrong.status_code == 400
+    assert "Въведете цяло число" in wrong.text
+    assert re.search(
+        r'id="visit_count" name="visit_count" type="text" inputmode="numeric" '
+        r'value="abc" aria-describedby="visit_count-hint visit_count-error"',
+        wrong.text,
+    )
 
 
 async def test_every_kind_of_error_in_english(client: Client) -> None:
-    page = await client.get(FORM + "&lang=en")
+    page = await second_page(client, FORM + "&lang=en")
     base = {
         **hidden_fields(page.text),
         "service": "other",
         "respondent_type": "citizen",
         "channel": "online",
+        "matter_finished": "finished",
     }
     cases = [
-        ({"visit_count": "0"}, "visit_count", "Enter a number from 1 to 20"),
-        ({"visit_count": "2.5"}, "visit_count", "Enter a whole number, for example 2"),
         ({"service": "<script>"}, "service", "Select one of the options shown"),
         ({"channel": ""}, "channel", "Select an answer"),
     ]
@@ -186,9 +183,9 @@ async def test_every_kind_of_error_in_english(client: Client) -> None:
         assert message in response.text
         assert "&lt;script&gt;" not in response.text or extra.get("service") == "<script>"
     # matrix: every unanswered row gets its own error
-    page2 = await post(client, {**base})
-    assert h1(page2.text) == "Quality of service"
-    fields = {**hidden_fields(page2.text), "info_easy_to_find": "4", "deadline_met": "7"}
+    page3 = await post(client, {**base})
+    assert h1(page3.text) == "Quality of service"
+    fields = {**hidden_fields(page3.text), "info_easy_to_find": "4", "deadline_met": "7"}
     response = await post(client, fields)
     assert response.status_code == 400
     assert '<p id="deadline_met-error"' in response.text
@@ -199,6 +196,14 @@ async def test_every_kind_of_error_in_english(client: Client) -> None:
     assert response.status_code == 400
     assert response.text.count("Select an answer for this statement") >= 2 * 8
     assert re.search(r'value="4" checked', response.text)
+    for extra, item, message in [
+        ({"visit_count": "0"}, "visit_count", "Enter a number from 1 to 20"),
+        ({"visit_count": "2.5"}, "visit_count", "Enter a whole number, for example 2"),
+    ]:
+        response = await post(client, {**fields, **extra})
+        assert response.status_code == 400, extra
+        assert f'<p id="{item}-error" class="error-message">' in response.text
+        assert message in response.text
 
 
 async def test_too_long_text_keeps_what_was_typed(client: Client) -> None:
@@ -213,14 +218,14 @@ async def test_show_if_works_without_javascript(client: Client, settings: Settin
     answers = {**FULL_ANSWERS, "channel": "online"}
     response, seen = await walk(client, answers=answers)
     assert response.status_code == 303
-    assert "На гишето" not in seen  # the desk page is skipped for online users
+    assert "Обслужване на място" not in seen  # the desk page is skipped for online users
     row = (await stored(settings))[0]
     assert "wait_minutes" not in row.answers and "premises_accessible" not in row.answers
 
 
 async def test_hidden_question_values_are_not_stored(client: Client, settings: Settings) -> None:
     page = await client.get(FORM)
-    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "channel": "phone", "_step": "4"}
+    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "channel": "phone", "_step": "5"}
     response = await post(client, fields)
     assert response.status_code == 303
     row = (await stored(settings))[0]
@@ -228,30 +233,31 @@ async def test_hidden_question_values_are_not_stored(client: Client, settings: S
 
 
 async def test_back_and_language_switch_keep_answers(client: Client) -> None:
-    page = await client.get(FORM)
+    page = await second_page(client)
     fields = {
         **hidden_fields(page.text),
         "service": "property",
         "respondent_type": "citizen",
         "channel": "desk",
-        "visit_count": "3",
+        "matter_finished": "in_progress",
     }
     switched = await post(client, fields, action="lang-en")
     assert switched.status_code == 200
     assert '<html lang="en">' in switched.text
     assert re.search(r'value="property" checked', switched.text)
-    assert 'value="3"' in switched.text
+    assert re.search(r'value="in_progress" checked', switched.text)
     assert "error-summary" not in switched.text
-    second = await post(client, hidden_fields(switched.text) | fields | {"_lang": "en"})
-    assert h1(second.text) == "Quality of service"
-    back = await post(client, hidden_fields(second.text), action="back")
-    assert h1(back.text) == "About your visit"
+    third = await post(client, hidden_fields(switched.text) | fields | {"_lang": "en"})
+    assert h1(third.text) == "Quality of service"
+    assert 'name="visit_count"' not in third.text  # the matter is not finished yet
+    back = await post(client, hidden_fields(third.text), action="back")
+    assert h1(back.text) == "About your contact"
     assert re.search(r'value="property" checked', back.text)
 
 
 async def test_double_post_stores_one_response(client: Client, settings: Settings) -> None:
     page = await client.get(FORM)
-    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4"}
+    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "5"}
     first = await post(client, fields)
     second = await post(client, fields)
     assert first.status_code == second.status_code == 303
@@ -301,7 +307,7 @@ async def test_closed_and_scheduled_waves_show_a_polite_page(settings: Settings)
 
 async def test_csrf_refusals(client: Client, settings: Settings) -> None:
     page = await client.get(FORM)
-    good = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4", "_action": "next"}
+    good = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "5", "_action": "next"}
     token = good.pop("_csrf_token")
     url = f"/s/{SURVEY}"
     assert (await client.post(url, data=good)).status_code == 403  # no token
@@ -393,7 +399,7 @@ async def test_choose_organisation_and_unknown_organisation(client: Client) -> N
 
 async def test_pages_around_the_form(client: Client) -> None:
     for url, must in [
-        ("/privacy?org=elena", ["Община Елена", "obshtina@elena.bg", "GDPR"]),
+        ("/privacy?org=elena", ["Община Елена", "obshtina@elena.bg", "ОРЗД"]),
         ("/privacy?org=lyaskovets&lang=en", ["Lyaskovets", "Article 13"]),
         ("/accessibility", ["WCAG", "EN 301 549"]),
         ("/accessibility?lang=en", ["Accessibility statement"]),
@@ -407,7 +413,7 @@ async def test_pages_around_the_form(client: Client) -> None:
 
 async def test_free_text_has_a_personal_data_note(client: Client) -> None:
     page = await client.get(FORM)
-    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "3"}
+    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "4"}
     last = await post(client, fields)
     assert h1(last.text) == "За Вас"
     assert "не пишете името си" in last.text or "лични данни" in last.text
@@ -448,7 +454,7 @@ async def test_codes_for_analysis_are_stored_with_the_answers(
     codes = np.frombuffer(data.codes, dtype="<i4").reshape(1, len(items))
     got = dict(zip(items, codes[0].tolist(), strict=True))
     assert got["service"] == 2  # local_taxes is the second option
-    assert got["treated_fairly"] == 9 and got["no_errors"] == 2 and got["recommend"] == 9
+    assert got["treated_fairly"] == 9 and got["documents_correct"] == 2 and got["recommend"] == 9
     assert got["visit_count"] == 2 and got["wait_minutes"] == 2
     assert data.organisations == ["elena"] and data.channels == ["web"]
 
@@ -465,15 +471,15 @@ async def test_a_page_of_a_form_already_sent_never_shows_its_answers_again(
     """At a kiosk, Back and Reload re-send an earlier page of the previous person's form."""
     await enrol(client, settings)
     page = await client.get(FORM)
-    first = {**hidden_fields(page.text), "service": "social", "respondent_type": "citizen",
-             "channel": "desk", "visit_count": "7"}
+    first = {**hidden_fields(page.text), "contact_when": "past_month"}
     second = await post(client, first)
-    assert h1(second.text) == "Качество на обслужването"
-    done = await post(client, {**first, **FULL_ANSWERS, "service": "social", "_step": "4"})
+    assert h1(second.text) == "За Вашето обръщение"
+    done = await post(client, {**first, **FULL_ANSWERS, "contact_when": "past_month",
+                               "_step": "5"})
     assert done.status_code == 303
     again = await post(client, first)  # the browser re-sends page 1
     assert again.status_code == 303 and "/thanks?" in again.headers["location"]
-    assert "social" not in again.text
+    assert "past_month" not in again.text
     assert len(await stored(settings)) == 1
 
 
@@ -498,9 +504,12 @@ async def test_staff_and_training_surveys_have_no_public_pages(settings: Setting
 
 async def test_odd_step_numbers_are_refused_with_400(client: Client) -> None:
     page = await client.get(FORM)
-    for step in ("²", "٣", "0" * 5000, "-1", "1.0"):
+    control = await post(client, {**hidden_fields(page.text), **FULL_ANSWERS, "_step": "0"})
+    assert control.status_code == 200  # the same post with a plain step number: next page
+    for step in ("²", "٣", "0" * 5000, "-1", "1.0", "99"):
         response = await post(client, {**hidden_fields(page.text), "_step": step})
         assert response.status_code == 400, step
+        assert "В анкетата има проблем" in response.text, step  # the altered-form page
 
 
 async def test_a_scheduled_wave_gives_its_opening_day_in_sofia(settings: Settings) -> None:

@@ -123,19 +123,29 @@ async def staff_client(staff_app: Litestar) -> Any:
         yield c
 
 
-async def db_counts(db: Path) -> dict[str, int]:
-    """Responses, sealed answers waiting, codes issued and used, over every wave, read
-    through a store of its own on the same file."""
-    async with opened(f"sqlite:///{db}") as store:
-        waves = [w.id for w in await store.waves()]
-        pending = [await store.pending_count(w) for w in waves]
-        tokens = [n for w in waves for n in (await store.token_counts(w)).values()]
-        return {
-            "responses": await store.count_responses(),
-            "pending": sum(pending),
-            "tokens": sum(issued for issued, _ in tokens),
-            "used": sum(used for _, used in tokens),
-        }
+def pending_files(db: Path) -> list[Path]:
+    """The per-wave files of sealed answers (and their journals) beside the database."""
+    folder = Path(str(db) + ".pending")
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def db_counts(db: Path) -> dict[str, int]:
+    """Rows per table; "pending" counts the sealed answers in the per-wave files (and checks
+    that each is marked in the main database)."""
+    sealed = 0
+    for path in pending_files(db):
+        if path.suffix == ".sqlite3":
+            with sqlite3.connect(path) as conn:
+                sealed += conn.execute("SELECT COUNT(*) FROM sealed").fetchone()[0]
+            conn.close()
+    with sqlite3.connect(db) as conn:
+        counts = {
+            t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("responses", "tokens", "pending_marks")
+        } | {"used": conn.execute("SELECT COUNT(*) FROM tokens WHERE used = 1").fetchone()[0]}
+    conn.close()
+    assert counts.pop("pending_marks") == sealed
+    return counts | {"pending": sealed}
 
 
 # ---------------------------------------------------------------------------- the codes
@@ -207,7 +217,7 @@ async def test_issue_writes_csv_and_slips_and_stores_only_hashes(
     )
     for r in rows:
         assert r["code"].encode() not in data and r["code"].replace("-", "").encode() not in data
-    assert (await db_counts(db_path))["tokens"] == 10
+    assert db_counts(db_path)["tokens"] == 10
     bad = await asyncio.to_thread(
         CliRunner().invoke,
         cli,
@@ -291,7 +301,7 @@ async def test_a_staff_journey_seals_the_answers_until_close(
     assert response.status_code == 303 and response.headers["location"].startswith("/t/thanks")
     thanks = await staff_client.get(response.headers["location"])
     assert thanks.status_code == 200
-    assert (await db_counts(db_path)) == {"responses": 0, "pending": 1, "tokens": 1, "used": 1}
+    assert db_counts(db_path) == {"responses": 0, "pending": 1, "tokens": 1, "used": 1}
     # answers of an open staff wave are not readable anywhere
     store = open_store(f"sqlite:///{db_path}")
     await store.open()
@@ -310,7 +320,7 @@ async def test_twenty_parallel_submissions_with_one_code_give_one_response(
         *(staff_client.post("/t", data=fields, follow_redirects=False) for _ in range(20))
     )
     assert sorted(r.status_code for r in results) == [303] + [400] * 19
-    assert (await db_counts(db_path))["pending"] == 1
+    assert db_counts(db_path)["pending"] == 1
     # and the same race straight at the store
     [other] = await issue(settings, 1)
     store = open_store(f"sqlite:///{db_path}")
@@ -370,7 +380,7 @@ async def test_status_rates_settings_lock_and_close_mixes(
     assert code != 0 and "can no longer change" in out
     code, out = await run_cli(settings, "waves", "close", "staff-2026")
     assert code == 0 and "mixed the answers of staff-2026" in out, out
-    counts = await db_counts(db_path)
+    counts = db_counts(db_path)
     assert counts["responses"] == 6 and counts["pending"] == 0
     store = open_store(f"sqlite:///{db_path}")
     await store.open()
@@ -401,65 +411,147 @@ async def test_server_mixes_a_wave_that_closes_by_its_end_date(
     await store.close()
     async with AsyncTestClient(app=create_app(settings)):
         for _ in range(100):
-            if (await db_counts(db_path))["responses"] == 1:
+            if db_counts(db_path)["responses"] == 1:
                 break
             await asyncio.sleep(0.05)
-    counts = await db_counts(db_path)
+    counts = db_counts(db_path)
     assert counts["responses"] == 1 and counts["pending"] == 0
 
 
 # ---------------------------------------------------------------------------- the attacker
+def _snapshot(db: Path) -> dict[str, bytes]:
+    """Copies of every file of the database: main file, WAL, journals, per-wave pending files."""
+    paths = [db, *(Path(str(db) + s) for s in ("-wal", "-journal", "-shm")), *pending_files(db)]
+    return {p.name: p.read_bytes() for p in paths if p.exists()}
+
+
 def _files(db: Path) -> bytes:
-    data = db.read_bytes()
-    for suffix in ("-wal", "-journal"):
-        extra = Path(str(db) + suffix)
-        if extra.exists():
-            data += extra.read_bytes()
-    return data
+    return b"".join(_snapshot(db).values())
+
+
+def _sealed_rows(snapshot: dict[str, bytes], folder: Path) -> dict[bytes, bytes]:
+    """What the attacker reads from a copy of the pending files: row id -> sealed blob."""
+    rows: dict[bytes, bytes] = {}
+    for name, data in snapshot.items():
+        if name.endswith(".sqlite3") and name != "survey.sqlite3":
+            copy = folder / name
+            copy.write_bytes(data)
+            with sqlite3.connect(copy) as conn:
+                rows.update((bytes(a), bytes(b)) for a, b in conn.execute("SELECT * FROM sealed"))
+            conn.close()
+            copy.unlink()
+    return rows
+
+
+async def _citizen_table(settings: Settings, n: int) -> None:
+    """``n`` citizen responses around the staff wave (a municipality's database)."""
+    import datetime as dt
+
+    from survey_service.storage.base import NewResponse
+    from tests.conftest import seed_wave
+
+    await seed_wave(settings, "cs-around")
+    async with opened(settings.database_url) as store:
+        version = next(w.version for w in await store.waves() if w.id == "cs-around")
+        await store.import_responses(
+            [
+                NewResponse(submission_key=f"c{i}", wave_id="cs-around", version=version,
+                            organisation="elena", channel="web", lang="bg",
+                            day=dt.date(2026, 11, 1), answers={"comments": "x" * (i % 200)})
+                for i in range(n)
+            ]
+        )
 
 
 async def test_an_attacker_with_the_database_files_cannot_link_answers_to_codes(
-    settings: Settings, db_path: Path
+    settings: Settings, db_path: Path, tmp_path: Path
 ) -> None:
-    """30 staff answer one at a time (as if over several days). The attacker copies the
-    database files (WAL included) after every single submission, knows who got which code and
-    exactly when each person submitted. While the wave is open the files hold no readable
-    answer; after it closes, the position of each answer in the files is unrelated to the order
-    of submission (no better than chance)."""
+    """30 staff answer one at a time (as if over several days), in a database that already
+    holds 3,000 citizen answers. The attacker copies every file of the database (WAL, journals
+    and the wave's pending file included) after every single submission and again after the
+    close, knows who got which code and exactly when each person submitted, but not the key.
+
+    Each person writes a comment of a different length (the later, the longer), so any length
+    that survived sealing would give the order away: before the padding, the length attack
+    below linked 30 of 30. Now: while the wave is open no copy holds a readable answer and
+    every sealed blob has the same length; after the close nothing of the sealed rows is left,
+    and neither the lengths nor the positions of the answers in the files say more about the
+    order of submission than chance."""
+    import random
+
     n = 30
+    await _citizen_table(settings, 3_000)
     await open_staff_wave(settings)
     codes = await issue(settings, n)
-    markers = [f"marker-{i:02d}-{'qz' * 6}" for i in range(n)]
-    snapshots: list[bytes] = []
+    markers = [f"marker-{i:02d}-{'q' * (7 * i)}" for i in range(n)]
+    snapshots: list[dict[str, bytes]] = []
     async with AsyncTestClient(app=create_app(settings)) as client:
         for code, marker in zip(codes, markers, strict=True):
             assert (await answer_all(client, code, comment=marker)).status_code == 303
-            snapshots.append(_files(db_path))
+            snapshots.append(_snapshot(db_path))
     for snapshot in snapshots:
+        data = b"".join(snapshot.values())
         for marker, code in zip(markers, codes, strict=True):
-            assert marker.encode() not in snapshot  # sealed while the wave is open
-            assert code.replace("-", "").encode() not in snapshot
-    with sqlite3.connect(db_path) as conn:  # the attacker reads the file itself
-        sealed_blobs = [bytes(r[0]) for r in conn.execute("SELECT sealed FROM pending")]
+            assert marker.encode() not in data  # sealed while the wave is open
+            assert code.replace("-", "").encode() not in data
+    # what each submission added, as the attacker sees it in consecutive copies
+    arrivals: list[tuple[bytes, bytes]] = []
+    seen: dict[bytes, bytes] = {}
+    for snapshot in snapshots:
+        rows = _sealed_rows(snapshot, tmp_path)
+        [(row_id, blob)] = [(k, v) for k, v in rows.items() if k not in seen]
+        arrivals.append((row_id, blob))
+        seen = rows
+    assert len({len(blob) for _, blob in arrivals}) == 1  # every sealed blob the same length
+    with sqlite3.connect(db_path) as conn:
         token_columns = [r[1] for r in conn.execute("PRAGMA table_info(tokens)")]
-    assert len(sealed_blobs) == n
+    conn.close()
     assert token_columns == ["hash", "wave_id", "organisation", "unit", "used"]  # no time
+
     code, out = await run_cli(settings, "waves", "close", "staff-2026")
     assert code == 0, out
+    assert pending_files(db_path) == []  # the wave's sealed store is gone
     final = _files(db_path)
-    for blob in sealed_blobs:  # nothing of the sealed rows is left behind
-        assert blob[:32] not in final
+    for row_id, blob in arrivals:  # nothing of the sealed rows or their marks is left
+        assert row_id not in final
+        assert all(blob[i : i + 32] not in final for i in range(0, len(blob) - 32, 256))
+
+    # the length attack: pair arrivals and responses by the rank of their sizes (ties broken
+    # at random, the attacker having nothing better) and count the correct pairs. At chance
+    # this is the number of fixed points of a random permutation: mean 1, and the mean over
+    # 200 tie-breaks has a standard deviation of 0.07, so a mean above 1.5 is far beyond
+    # chance (a surviving length gives 30).
+    with sqlite3.connect(db_path) as conn:
+        stored = [bytes(r[0]) for r in conn.execute(
+            "SELECT answers FROM responses WHERE wave_id = 'staff-2026'")]
+    conn.close()
+    owner = [next(i for i, m in enumerate(markers) if m.encode() in a) for a in stored]
+    hits = []
+    for seed in range(200):
+        rng = random.Random(seed)
+        by_arrival = sorted(range(n), key=lambda i: (len(arrivals[i][1]), rng.random()))
+        by_response = sorted(range(n), key=lambda r: (len(stored[r]), rng.random()))
+        hits.append(sum(owner[r] == i for i, r in zip(by_arrival, by_response, strict=True)))
+    assert np.mean(hits) <= 1.5, np.mean(hits)
+
+    # the position attack: where each answer lies in the files after the close
     positions = [final.find(m.encode()) for m in markers]
     assert all(p >= 0 for p in positions) and len(set(positions)) == n
     ranks = np.argsort(np.argsort(positions))
     true_order = np.arange(n)
     rho = stats.spearmanr(ranks, true_order).statistic
     assert abs(rho) < 0.6, rho  # |rho| >= 0.6 has p < 0.001 for 30 random ranks
-    hits = max(int((ranks == true_order).sum()), int((ranks == true_order[::-1]).sum()))
-    assert hits <= 6, hits  # a random order matches at 6+ places with p < 0.001
-    with sqlite3.connect(db_path) as conn:  # the attacker reads the file itself
-        days = {r[0] for r in conn.execute("SELECT day FROM responses")}
+    hits_at = max(int((ranks == true_order).sum()), int((ranks == true_order[::-1]).sum()))
+    assert hits_at <= 5, hits_at  # a random order matches at 6+ places with p < 0.001
+    with sqlite3.connect(db_path) as conn:
+        days = {r[0] for r in conn.execute("SELECT day FROM responses WHERE unit IS NOT NULL")}
         columns = [r[1] for r in conn.execute("PRAGMA table_info(responses)")]
+        marks = conn.execute("SELECT COUNT(*) FROM pending_marks").fetchone()[0]
+        stat_tables = conn.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'sqlite_stat%'"
+        ).fetchall()
+    conn.close()
+    assert marks == 0 and stat_tables == []  # no marks left, no statistics tables
     assert days == {None}
     assert not {"token", "token_hash", "created", "submitted_at", "ip"} & set(columns)
 
@@ -525,7 +617,7 @@ async def test_shipped_staff_and_training_forms_work_in_both_languages(
         page = await client.get(f"/t/{training_code}")
         assert '<html lang="bg">' in page.text
         assert (await answer_all(client, training_code)).status_code == 303
-    assert (await db_counts(db_path))["pending"] == 2
+    assert db_counts(db_path)["pending"] == 2
 
 
 async def test_a_lost_slip_is_revoked_and_replaced_without_a_link(
@@ -625,7 +717,7 @@ async def test_answers_sent_after_the_close_are_refused_not_lost(
     assert (await run_cli(settings, "waves", "close", "staff-2026"))[0] == 0
     late = await staff_client.post("/t", data=fields, follow_redirects=False)
     assert late.status_code == 400
-    counts = await db_counts(db_path)
+    counts = db_counts(db_path)
     assert counts["pending"] == 0 and counts["used"] == 0
     store = open_store(f"sqlite:///{db_path}")
     await store.open()
@@ -653,10 +745,12 @@ async def test_closing_with_another_key_says_so_and_loses_nothing(
     env = {**cli_env(settings), "SURVEY_SECRET_KEY": "another-key-" + "y" * 32}
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["waves", "close", "staff-2026"],
                                      env=env)
-    assert result.exit_code == 1 and "cannot be unsealed" in result.output
-    assert (await db_counts(db_path))["pending"] == 1
+    # refused before anything changes: the key's fingerprint is not the database's
+    assert result.exit_code == 1 and "cannot be checked or unsealed" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert db_counts(db_path)["pending"] == 1
     code_, _ = await run_cli(settings, "waves", "close", "staff-2026")  # the right key
-    assert code_ == 0 and (await db_counts(db_path))["responses"] == 1
+    assert code_ == 0 and (db_counts(db_path))["responses"] == 1
 
 
 async def test_a_flood_of_wrong_codes_does_not_lock_out_valid_ones(
@@ -678,7 +772,7 @@ async def test_issuing_codes_into_an_unwritable_folder_stores_none(
     code, out = await run_cli(settings, "tokens", "issue", "staff-2026", "--org", "elena",
                               "--unit", "finance", "--count", "3", "--out", "/proc/nope")
     assert code == 1 and "cannot write the codes" in out
-    assert (await db_counts(db_path))["tokens"] == 0
+    assert db_counts(db_path)["tokens"] == 0
 
 
 async def test_a_report_over_all_organisations_is_refused_when_one_is_small(

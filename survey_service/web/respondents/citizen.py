@@ -23,18 +23,23 @@ from litestar.response import Redirect
 from ...i18n import normalise, other_language
 from ...registry import Registry, WaveChoice
 from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
-from ...storage.base import NewResponse
+from ...storage.base import NewResponse, StoreUnavailable
 from ...surveys.answers import Answers
 from ...surveys.coding import encode_codes
 from ...surveys.model import Organisation, Survey
 from ...surveys.waves import SOFIA, today_in_sofia
 from ..deps import Site, SiteDep, client_address, csrf_token
-from ..flow import STEP, StepView, advance, read_form
+from ..flow import ALTERED, STEP, StepView, advance, read_form
 from ..limits import SubmissionLimiter
+from ..messages import N_
 from ..pages import NO_STORE, html, message_page
+from ..unavailable import unavailable_page
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-ALTERED = "The form was incomplete or altered."
+TOO_MANY = N_(
+    "Too many surveys were sent from this connection. Your answers have not been sent yet; "
+    "they are kept on this page. Please press “Send answers” again in %(minutes)s min."
+)
 
 
 def form_query(org: str, lang: str = "bg") -> dict[str, str]:
@@ -118,18 +123,15 @@ def _too_many(
     key: str,
     wait: float,
 ) -> Response[bytes]:
-    """429: the last page again, every answer kept, with why and when to send again."""
-    t, lang = view.renderer.gettext, view.lang
+    """429: the last page again, every answer kept, with why and when to send again (as the
+    503 of :mod:`survey_service.web.unavailable` does)."""
     minutes = max(1, math.ceil(wait / 60))
-    notice = {
-        "title": t(lang, "Too many surveys were sent from this connection"),
-        "text": t(lang, "Your answers have not been sent yet; they are kept on this page. "
-                        "Please press “Send answers” again in %(minutes)s min.",
-                  minutes=minutes),
-    }
-    response = view.page(step, answers, raw, [], csrf, key, 429, notice=notice)
-    response.headers["retry-after"] = SubmissionLimiter.retry_after(wait)
-    return response
+    context = view.context(step, answers, raw, [], csrf, key)
+    message = view.renderer.gettext(view.lang, TOO_MANY, minutes=minutes)
+    context["error_list"] = [{"item": "survey", "message": message}]
+    body = view.renderer.render(view.lang, "survey/form.html", **context)
+    headers = {**NO_STORE, "retry-after": SubmissionLimiter.retry_after(wait)}
+    return html(body, 429, headers)
 
 
 def citizen_view(
@@ -265,19 +267,21 @@ class CitizenController(Controller):
             wait = site.submissions.take(client_address(request))
             if wait:
                 return _too_many(view, answers, raw, step, csrf_token(request), key, wait)
-        await store.submit(
-            NewResponse(
-                submission_key=key,
-                wave_id=choice.wave.id,
-                version=choice.wave.version,
-                organisation=organisation.id,
-                channel=channel,
-                lang=lang,
-                day=today_in_sofia(),
-                answers=answers,
-                codes=encode_codes(survey, answers),
-            )
+        response = NewResponse(
+            submission_key=key,
+            wave_id=choice.wave.id,
+            version=choice.wave.version,
+            organisation=organisation.id,
+            channel=channel,
+            lang=lang,
+            day=today_in_sofia(),
+            answers=answers,
+            codes=encode_codes(survey, answers),
         )
+        try:
+            await store.submit(response)
+        except StoreUnavailable as exc:
+            return unavailable_page(view, step, answers, raw, csrf_token(request), key, exc)
         return Redirect(thanks, status_code=303)
 
     @get("/{survey_id:str}/thanks", name="survey-thanks")
@@ -319,6 +323,7 @@ class CitizenController(Controller):
     @get("/{survey_id:str}/paper", name="survey-paper")
     async def paper(
         self,
+        request: Request[Any, Any, Any],
         site: SiteDep,
         survey_id: FromPath[str],
         org: FromQuery[str | None] = None,
@@ -346,5 +351,8 @@ class CitizenController(Controller):
             version=version,
             form_number=f"{survey.id.split('-')[0][:3].upper()}-{version[:6].upper()}",
             show_if_labels=show_if_labels(survey, lang),
+            retention_years=site.settings.retention_years,
+            notice_url=site.settings.public_url.rstrip("/")
+            + site.url(request, "privacy", {"org": organisation.id, "lang": lang}),
         )
         return html(page)

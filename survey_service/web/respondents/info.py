@@ -4,18 +4,25 @@ accessibility statement, and a liveness probe."""
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 
 from ...i18n import normalise, other_language
-from ...rendering import long_date
+from ...rendering import TEMPLATES, long_date
+from ...surveys.waves import today_in_sofia
 from ..deps import SiteDep
 from ..pages import html, message_page
 from .citizen import form_url
 
-REVIEWED = dt.date(2026, 11, 25)  # when the accessibility statement was last reviewed
+
+def statement_facts(lang: str) -> dict[str, Any]:
+    """The accessibility statement's dates and reply time, from its data file (not code)."""
+    path = TEMPLATES / "pages" / "accessibility.toml"
+    facts: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {k: long_date(v, lang) if isinstance(v, dt.date) else v for k, v in facts.items()}
 
 
 class InfoController(Controller):
@@ -78,6 +85,18 @@ class InfoController(Controller):
         query = {"lang": other_language(lang), **({"org": organisation.id} if organisation else {})}
         if is_staff:
             query["staff"] = "1"
+        registry, settings = site.registry, site.settings
+        await registry.refresh()
+        # the smallest group of the open staff or training waves (each keeps its own threshold)
+        groups = [
+            w.min_group
+            for w in registry.open_waves()
+            if (organisation is None or w.covers(organisation.id))
+            and (s := registry.survey_version(w.version)) is not None
+            and s.kind != "citizen"
+        ]
+        min_group = min(groups) if groups else settings.min_group
+        this_year = today_in_sofia().year
         return html(
             site.renderer.cached(
                 (
@@ -86,13 +105,19 @@ class InfoController(Controller):
                     organisation.id if organisation else None,
                     kiosk == "1",
                     is_staff,
+                    min_group,
+                    this_year,
                 ),
                 lang,
                 "pages/privacy.html",
                 org=organisation,
                 kiosk=kiosk == "1",
                 staff=is_staff,
-                organisations=list(site.registry.catalog.organisations.values()),
+                organisations=list(registry.catalog.organisations.values()),
+                min_group=min_group,
+                retention_years=settings.retention_years,
+                comments_days=settings.comments_review_days,
+                this_year=this_year,
                 switch_url=site.url(request, "privacy", query),
             )
         )
@@ -114,7 +139,8 @@ class InfoController(Controller):
                 "pages/accessibility.html",
                 kiosk=kiosk == "1",
                 organisations=list(site.registry.catalog.organisations.values()),
-                reviewed=long_date(REVIEWED, lang),
+                facts=statement_facts(lang),
+                site=site.settings.public_url,
                 switch_url=site.url(request, "accessibility", {"lang": other_language(lang)}),
             )
         )

@@ -20,18 +20,19 @@ from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from ...anonymity import TOKEN_KINDS, seal_response
+from ...anonymity import TOKEN_KINDS, padded_size, seal_response
 from ...i18n import normalise as normalise_lang
 from ...i18n import other_language
-from ...storage.base import NewResponse
+from ...storage.base import NewResponse, StoreUnavailable
 from ...surveys.coding import encode_codes
 from ...surveys.model import Organisation, Survey
 from ...surveys.tokens import CodeProblem, code_hash, normalise, normalise_panel, panel_hash
 from ...surveys.waves import Wave, now
 from ..deps import Site, SiteDep, client_address, csrf_token
-from ..flow import STEP, StepView, advance, read_form
+from ..flow import ALTERED, STEP, StepView, advance, read_form
 from ..messages import N_
 from ..pages import NO_STORE, html
+from ..unavailable import unavailable_page
 
 REFUSED = N_(
     "This code cannot be used. Check that you typed it as on your slip. If it is right and you "
@@ -45,7 +46,6 @@ MALFORMED = N_(
 EMPTY = N_("Enter the code from your slip")
 TOO_MANY = N_("Too many attempts. Please wait a few minutes and try again.")
 PANEL_INVALID = N_("A panel code needs 6 to 40 letters and digits. Or leave it empty.")
-ALTERED = "The form was incomplete or altered."
 
 
 @dataclass(frozen=True)
@@ -271,8 +271,12 @@ class StaffController(Controller):
         if panel is not None:
             digest = await asyncio.to_thread(panel_hash, panel, secret, survey.id)
             response = msgspec.structs.replace(response, panel=digest)
-        sealed = seal_response(site.sealer, response)
-        if not await site.store.submit_sealed(code_hash(canonical, secret), wave.id, sealed):
+        sealed = seal_response(site.sealer, response, padded_size(survey))
+        try:
+            stored = await site.store.submit_sealed(code_hash(canonical, secret), wave.id, sealed)
+        except StoreUnavailable as exc:
+            return unavailable_page(view, step, answers, raw, pages.csrf, key, exc)
+        if not stored:
             return pages.entry(view.lang, "", REFUSED, 400)
         return Redirect(site.url(request, "staff-thanks", {"lang": view.lang}), status_code=303)
 
