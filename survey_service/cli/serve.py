@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 
 import click
 
@@ -12,6 +14,34 @@ from ..services.waves import open_pilot_waves
 from ..storage.base import Store
 from ..surveys.loader import CatalogError
 from .base import catalog_summary, settings, with_store
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, in one line saying what to do, a port another program holds (or one
+    this user may not open), before anything else starts."""
+    other = port + 1 if port < 65_535 else 8000
+    how = f"choose another with `survey-service serve --port {other}` or SURVEY_PORT={other}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Unavailable(
+            f"cannot listen on '{host}': {exc} (check SURVEY_HOST or --host)"
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                reason = "is already in use by another program (another survey-service?)"
+            elif exc.errno == errno.EACCES:
+                reason = "needs administrator rights (ports below 1024)"
+            else:
+                reason = f"cannot be opened ({exc.strerror})"
+            raise Unavailable(f"port {port} on {host} {reason}: stop that program, or {how} "
+                              f"(SURVEY_PORT={other} make serve)") from None
 
 
 @click.command("serve")
@@ -31,6 +61,8 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
     from ..web.errors import OneLinePerUpgrade
 
     config = settings()
+    bind_host, bind_port = host or config.host, port or config.port
+    check_port(bind_host, bind_port)
     try:
         catalog.load(config)
     except CatalogError as exc:
@@ -43,7 +75,6 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
 
     with_store(config, prepare)  # opening the store applies the migrations
     app = create_app(config)
-    bind_host, bind_port = host or config.host, port or config.port
     click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {config.database_url})")
     logging.getLogger("uvicorn.error").addFilter(OneLinePerUpgrade())
     uvicorn.run(
