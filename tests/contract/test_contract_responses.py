@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from survey_service.storage import Store, opened
-from survey_service.storage.base import StoredResponse
+from survey_service.storage.base import StoredResponse, StoreUnavailable
 
 from .conftest import DAY, VERSION, add_wave, response
 
@@ -58,7 +58,7 @@ async def test_concurrent_submissions_share_commits(store: Store) -> None:
 async def test_submitting_to_a_closed_store_is_refused(url: str) -> None:
     async with opened(url) as store:
         await add_wave(store)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(StoreUnavailable):
         await store.submit(response(_key(1)))
 
 

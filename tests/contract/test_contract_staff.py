@@ -81,6 +81,6 @@ async def test_mixing_moves_every_sealed_answer_once(store: Store) -> None:
     assert {(r.unit, r.day) for r in rows} == {("finance", None)}
     [mixed] = [w for w in await store.waves() if w.id == "staff"]
     assert mixed.mixed
-    assert await store.mix_wave("staff", unseal) == 0  # once only
-    assert await store.mix_wave("none", unseal) == 0
+    assert await store.mix_wave("staff", unseal) is None  # once only: mixed already
+    assert await store.mix_wave("none", unseal) is None  # no such wave: nothing mixed
     assert await store.count_responses("staff") == len(CODES)
