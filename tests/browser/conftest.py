@@ -50,6 +50,8 @@ OUTPUT = ROOT / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
 HTML_OUT = OUTPUT / "html"
 KIOSK_SECONDS = 3
+#: The kiosk's idle timer: the smallest SURVEY_KIOSK_IDLE_SECONDS accepted.
+KIOSK_IDLE_SECONDS = 10
 
 
 def _missing() -> list[str]:
@@ -220,7 +222,7 @@ def kiosk_server(browser_tools: None) -> Iterator[Server]:
         yield from _serve(
             Path(tmp),
             [["open", SURVEY, "--id", "browser"]],
-            kiosk_idle_seconds=str(KIOSK_SECONDS),
+            kiosk_idle_seconds=str(KIOSK_IDLE_SECONDS),
             kiosk_restart_seconds=str(KIOSK_SECONDS),
         )
 

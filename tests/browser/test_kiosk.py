@@ -1,7 +1,8 @@
 """The front-desk kiosk (a browser enrolled with ``kiosk enrol``'s one-time link) on a server
-whose kiosk timers are 3 s: after each person the kiosk returns to a fresh Bulgarian form with
-nothing of theirs left, the browser's Back
-button included, and a form left alone asks whether someone is still there, then clears."""
+whose kiosk timers are short: after each person the kiosk returns to a fresh Bulgarian form
+with nothing of theirs left, the browser's Back button included, and a form left alone asks
+whether someone is still there, then clears. ``&kiosk=1`` on a device not enrolled is the
+ordinary web form."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from tests.browser.checks import answers_on_page, axe_violations
-from tests.browser.conftest import KIOSK_SECONDS, Server, Sessions
+from tests.browser.conftest import KIOSK_IDLE_SECONDS, KIOSK_SECONDS, Server, Sessions
 from tests.browser.pages import FORM, SURVEY_PATH, fill_by_hand, submit
 from tests.browser.test_journeys import stored, submission_key
 from tests.conftest import FULL_ANSWERS
@@ -102,13 +103,13 @@ def test_idle_kiosk_form_asks_whether_someone_is_there_then_clears(
     key = submission_key(page)
     page.locator("label[for=contact_when-past_month]").click()
     idle = page.locator("#idle")
-    idle.wait_for(state="visible", timeout=(KIOSK_SECONDS + 5) * 1000)
+    idle.wait_for(state="visible", timeout=(KIOSK_IDLE_SECONDS + 5) * 1000)
     assert page.evaluate("document.activeElement.id") == "idle-continue"
     assert axe_violations(page, axe_source) == []
     page.keyboard.press("Enter")  # "I need more time": the answers stay
     assert idle.is_hidden()
     assert answers_on_page(page) == ["contact_when=past_month"]
-    idle.wait_for(state="visible", timeout=(KIOSK_SECONDS + 5) * 1000)
+    idle.wait_for(state="visible", timeout=(KIOSK_IDLE_SECONDS + 5) * 1000)
     with page.expect_navigation(url=kiosk_server.url + KIOSK):
         page.locator("#idle-clear").click()
     page.wait_for_load_state("load")
