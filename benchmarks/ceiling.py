@@ -36,6 +36,9 @@ class NullStore:
     async def open(self) -> None:
         pass
 
+    async def ready(self) -> str | None:
+        return None
+
     async def close(self) -> None:
         pass
 

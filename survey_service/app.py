@@ -74,7 +74,7 @@ def create_app(
     """Build the app. Forms are loaded (and validated) here, so a bad file stops start-up."""
     settings = settings or Settings.from_env()
     catalog = catalog or load_catalog(Path(settings.forms_dir))
-    store = store or open_store(settings.database_url)
+    store = store or open_store(settings.database_url, pool_size=settings.db_pool_size)
     registry = Registry(catalog, store, settings.wave_refresh_seconds)
     assets = Assets()
     client_keys = ClientKeys()

@@ -23,8 +23,11 @@ log = logging.getLogger(__name__)
 
 #: Setting name -> what it does (the README table lists every one of these).
 DOCS: dict[str, str] = {
-    "database_url": "Where responses are stored: `sqlite:///path/to/file.sqlite3` "
-    "(or `postgresql://…`); an empty value is refused.",
+    "database_url": "Where responses are stored: `sqlite:///path/to/file.sqlite3`, or "
+    "`postgresql://user:password@host:5432/database` for several processes or machines; an "
+    "empty value is refused.",
+    "db_pool_size": "PostgreSQL only: connections each process keeps (4 to 1000): one writer "
+    "for group commit, a quarter for long reads (exports, reports), the rest for point reads.",
     "forms_dir": "Folder with the survey files (`*.toml`) and `organisations.toml`.",
     "host": "Address `serve` listens on: an IP address or a host name, without the port.",
     "port": "Port `serve` listens on (1 to 65535).",
@@ -72,6 +75,7 @@ class SettingsError(ValueError):
 #: Numeric settings and their sensible ranges (checked at start, named in the message).
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "sqlite:///data/survey.sqlite3"
+    db_pool_size: Annotated[int, msgspec.Meta(ge=4, le=1000)] = 8
     forms_dir: str = "forms"
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65_535)] = 8000

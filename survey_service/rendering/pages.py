@@ -20,7 +20,15 @@ from ..i18n import LANGUAGES, fmt_date, other_language, translations
 from ..surveys.model import DONT_KNOW, Question, Survey, Text
 from .assets import Assets
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # beside the package
+#: The templates: inside the installed package (a wheel), else beside it (the source tree).
+TEMPLATES = next(
+    p
+    for p in (
+        Path(__file__).resolve().parents[1] / "templates",
+        Path(__file__).resolve().parents[2] / "templates",
+    )
+    if p.is_dir()
+)
 LANGUAGE_NAMES = {"bg": "Български", "en": "English"}
 CSRF_SLOT = "\x00csrf\x00"
 KEY_SLOT = "\x00key\x00"

@@ -22,9 +22,19 @@ from .base import (
 SQLITE = "sqlite:///"
 
 
-def open_store(database_url: str) -> Store:
+def redact_url(database_url: str) -> str:
+    """The database URL with its password (if any) replaced by ``***``, for messages and
+    logs."""
+    from .postgres_migrate import redact
+
+    return redact(database_url)
+
+
+def open_store(database_url: str, *, pool_size: int | None = None) -> Store:
     """The store named by ``SURVEY_DATABASE_URL``, not yet opened: ``sqlite:///path`` (a
-    relative path, or ``sqlite:////absolute/path``). Raises :class:`DatabaseURLError`."""
+    relative path, or ``sqlite:////absolute/path``) or ``postgresql://user@host:port/db``.
+    ``pool_size`` (``SURVEY_DB_POOL_SIZE``) is the number of connections a PostgreSQL store
+    keeps; SQLite has no use for it. Raises :class:`DatabaseURLError`."""
     url = database_url.strip()
     if url.startswith(SQLITE):
         from .sqlite import SQLiteStore
@@ -33,19 +43,23 @@ def open_store(database_url: str) -> Store:
     if not url:
         raise DatabaseURLError("the database URL is empty: use sqlite:///path/to/file.sqlite3")
     scheme = url.partition(":")[0]
-    if scheme in {"postgresql", "postgres"} or scheme.startswith("postgresql+"):
-        raise DatabaseURLError(
-            "PostgreSQL is not supported yet: use sqlite:///path/to/file.sqlite3"
-        )
+    if scheme in {"postgresql", "postgres"}:
+        from .postgres import PostgresStore
+
+        try:
+            return PostgresStore(url, pool_size=pool_size)
+        except ValueError as exc:
+            raise DatabaseURLError(str(exc)) from exc
     raise DatabaseURLError(
         f"unsupported database URL {database_url!r}: use sqlite:///path/to/file.sqlite3"
+        " or postgresql://user@host:port/database"
     )
 
 
 @asynccontextmanager
-async def opened(database_url: str) -> AsyncIterator[Store]:
+async def opened(database_url: str, *, pool_size: int | None = None) -> AsyncIterator[Store]:
     """``async with opened(url) as store``: open (and migrate), use, close."""
-    store = open_store(database_url)
+    store = open_store(database_url, pool_size=pool_size)
     await store.open()
     try:
         yield store
@@ -63,4 +77,5 @@ __all__ = [
     "StoredResponse",
     "open_store",
     "opened",
+    "redact_url",
 ]

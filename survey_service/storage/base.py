@@ -178,6 +178,11 @@ class Store(Protocol):
         process: returns the number of responses mixed, or ``None`` if the wave was mixed
         already (by this or another process)."""
 
+    async def ready(self) -> str | None:
+        """``None`` when the store can take submissions now (reachable, writable, with room
+        to write, its migrations current); otherwise one line saying why not. Cheap enough
+        for a readiness probe every few seconds; it changes nothing."""
+
     async def check_key(self, fingerprint: bytes) -> bool:
         """Record the fingerprint of the secret key; False if the database holds codes or
         sealed answers made with a key of another fingerprint."""

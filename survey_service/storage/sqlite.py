@@ -26,6 +26,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -42,9 +43,9 @@ from .base import (
 )
 from .pending import PendingFiles
 from .sealed import SealedAnswers
-from .sqlite_files import check_path, connect
+from .sqlite_files import check_path, connect, not_writable
 from .sqlite_kiosks import SQLiteKiosks
-from .sqlite_migrate import migrate
+from .sqlite_migrate import known_migrations, migrate
 from .sqlite_rows import (
     INSERT_RESPONSE,
     RESPONSE_COLUMNS,
@@ -155,6 +156,21 @@ class SQLiteStore(SealedAnswers, SQLiteKiosks):
             await conn.close()
         self._reader = self._writer = None
         self._bulk = []
+
+    async def ready(self) -> str | None:
+        if self._writer is None or self._task is None or self._task.done():
+            return "the database is not open"
+        problem = not_writable(Path(self.path))
+        if problem is not None:
+            return problem
+        try:
+            async with self._r.execute("SELECT MAX(number) FROM schema_migrations") as cur:
+                row = await cur.fetchone()
+        except sqlite3.Error as exc:
+            return f"cannot read {self.path}: {exc}"
+        newest = max(m.number for m in known_migrations())
+        current = int(row[0]) if row and row[0] is not None else 0
+        return None if current == newest else f"migrations not current ({current} of {newest})"
 
     @property
     def _w(self) -> aiosqlite.Connection:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -24,6 +25,25 @@ def _writable(path: Path) -> bool:
     """Writable for this process, and not marked read-only for everybody (which root would
     otherwise ignore: a file or folder an operator made read-only is not written)."""
     return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
+#: Free space below which a database is reported not ready (a submission could fail).
+MIN_FREE_BYTES = 16 * 1024 * 1024
+
+
+def not_writable(path: Path) -> str | None:
+    """Why submissions to the database at ``path`` would fail now, or ``None``."""
+    try:
+        if not _writable(path.parent):
+            return f"folder {path.parent} is read-only"
+        if not _writable(path):
+            return f"{path} is read-only"
+        free = shutil.disk_usage(path.parent).free
+    except OSError as exc:
+        return f"cannot check {path}: {exc.strerror or exc}"
+    if free < MIN_FREE_BYTES:
+        return f"the disk of {path} is full ({free // 1024} KiB free)"
+    return None
 
 
 def check_path(raw: str) -> Path:

@@ -1,15 +1,16 @@
 """The store contract: every engine must pass every test in this folder that is not named
 after one engine (``test_sqlite_*``).
 
-An engine is one entry of :data:`ENGINES`: a function giving a fresh database URL for a test.
-PostgreSQL joins with one more entry (a URL to an empty database from the environment, and
-a skip when there is none).
+An engine is one entry of :data:`ENGINES`: a context manager giving a fresh database URL for
+a test, and removing the database after it. PostgreSQL gets a new database per test on the
+server of :mod:`.pg` (skipped, saying why, only when that server is unreachable).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,22 @@ import pytest
 from survey_service.storage import NewResponse, Store, opened
 from survey_service.surveys.waves import Wave
 
-
-def _sqlite(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'contract.sqlite3'}"
+from .pg import fresh_database
 
 
-ENGINES: dict[str, Callable[[Path], str]] = {"sqlite": _sqlite}
+@contextmanager
+def _sqlite(tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'contract.sqlite3'}"
+
+
+def _postgres(tmp_path: Path) -> AbstractContextManager[str]:
+    return fresh_database()
+
+
+ENGINES: dict[str, Callable[[Path], AbstractContextManager[str]]] = {
+    "sqlite": _sqlite,
+    "postgres": _postgres,
+}
 
 SURVEY = "contract-survey"
 VERSION = "v1"
@@ -31,9 +42,10 @@ DAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture(params=sorted(ENGINES))
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL to a database that does not exist yet (or is empty)."""
-    return ENGINES[request.param](tmp_path)
+    with ENGINES[request.param](tmp_path) as made:
+        yield made
 
 
 @pytest.fixture

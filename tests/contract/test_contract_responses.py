@@ -107,3 +107,10 @@ async def test_responses_come_back_whole_ordered_by_id_and_of_their_wave(store: 
     assert by_lang["bg"].day is None and by_lang["bg"].unit == "finance"
     assert by_lang["bg"].answers == {"q": 1}
     assert await store.responses("none") == []
+
+
+async def test_an_open_store_is_ready_and_a_closed_one_says_why_not(url: str) -> None:
+    async with opened(url) as store:
+        assert await store.ready() is None
+    problem = await store.ready()
+    assert isinstance(problem, str) and problem  # one line for a readiness probe

@@ -17,11 +17,20 @@ from survey_service.surveys.versions import diff_versions
 from tests.unit.test_report import CATALOG, FORMS, demo
 
 FILE = "citizen-satisfaction.toml"
-POLITE = 'en = "Staff were polite and considerate."'
+POLITE = 'en = "Staff were polite."'
 COURTESY = ["staff_courteous", "treated_fairly"]
-QUALITY_ROWS = ["info_easy_to_find", "clear_explanations", "waiting_acceptable", "deadline_met",
-                "staff_knowledgeable", "staff_explained", "staff_courteous", "treated_fairly",
-                "got_what_needed", "no_errors"]
+QUALITY_ROWS = ["info_easy_to_find", "forms_clear", "time_reasonable", "staff_knowledgeable",
+                "staff_explained", "staff_courteous", "treated_fairly"]
+OUTCOME_ROWS = ["got_what_needed", "deadline_met", "documents_correct"]
+ON_SITE_ROWS = ["desk_easy_to_find", "waiting_acceptable", "premises_accessible"]
+# the last row of the outcome matrix, shown only for finished matters
+DOCUMENTS_CORRECT = ('  { id = "documents_correct", dimension = "outcome", text = { bg = '
+                     '"Документът или отговорът, който получих, беше верен.", en = "The document '
+                     'or answer I received was correct." } },\n')
+# the condition of the on-site matrix (visitors only)
+ON_SITE_IF = ('required = true\nshow_if = { question = "channel", any_of = ["desk", '
+              '"mayoralty"] }\ntext = { bg = "Доколко сте съгласни със следните твърдения за '
+              'мястото')
 
 
 def frozen(tmp_path: Path, *edits: tuple[str, str]) -> Survey:
@@ -68,8 +77,7 @@ def test_reworded_in_english_is_not_comparable_and_shows_both_wordings(tmp_path:
     report = two_waves(tmp_path, (POLITE, 'en = "Staff were rude."'))
     assert refused(report)["staff_courteous"] == "the question was reworded"
     change = next(d for d in report.not_comparable if d.id == "staff_courteous")
-    assert (change.baseline, change.follow_up) == ("Staff were polite and considerate.",
-                                                   "Staff were rude.")
+    assert (change.baseline, change.follow_up) == ("Staff were polite.", "Staff were rude.")
     assert "staff_courteous" not in items(report)
     # the composites go on over the items still comparable, and say which they left out
     courtesy = row(report, "driver_courtesy")
@@ -79,18 +87,18 @@ def test_reworded_in_english_is_not_comparable_and_shows_both_wordings(tmp_path:
     fair = row(report, "treated_fairly", "item")  # driver_courtesy is now treated_fairly alone
     assert courtesy.baseline == pytest.approx(25 * (fair.baseline - 1))  # type: ignore[operator]
     csqi = row(report, "csqi")
-    assert (csqi.items_used, csqi.items_declared) == (10, 11)
+    assert (csqi.items_used, csqi.items_declared) == (6, 7)
     focus = row(report, "citizen_focus", "expected")  # csqi's expected result
     assert focus.status is not None and focus.status != "not computable"
-    assert focus.note and "rests on 10 of the 11 declared items" in focus.note
+    assert focus.note and "rests on 6 of the 7 declared items" in focus.note
     text = to_table(report)
-    assert "(on 10 of 11 items)" in text
-    assert "baseline: Staff were polite and considerate." in text
+    assert "(on 6 of 7 items)" in text
+    assert "baseline: Staff were polite." in text
     assert "follow-up: Staff were rude." in text
 
 
 def test_reworded_in_bulgarian_only_is_not_comparable(tmp_path: Path) -> None:
-    report = two_waves(tmp_path, ('"Служителите бяха любезни и внимателни."',
+    report = two_waves(tmp_path, ('"Служителите бяха любезни."',
                                   '"Служителите бяха груби."'))
     assert refused(report)["staff_courteous"] == "the question was reworded"
     assert "staff_courteous" not in items(report)
@@ -98,24 +106,28 @@ def test_reworded_in_bulgarian_only_is_not_comparable(tmp_path: Path) -> None:
 
 def test_matrix_text_reworded_makes_every_row_not_comparable(tmp_path: Path) -> None:
     report = two_waves(tmp_path, ("How much do you agree with these statements about the "
-                                  "service you got?", "Which of these went wrong?"))
+                                  "service you received?", "Which of these went wrong?"))
     assert set(QUALITY_ROWS) <= set(refused(report))
     assert refused(report)["driver_courtesy"].startswith("none of its items is comparable")
-    csqi = row(report, "csqi")  # premises_accessible is the one comparable item left
-    assert (csqi.items_used, csqi.items_declared) == (1, 11)
+    # every item of csqi is a row of that matrix; the other matrices' rows stay comparable
+    assert refused(report)["csqi"].startswith("none of its items is comparable")
+    assert set(OUTCOME_ROWS + ON_SITE_ROWS) <= items(report)
+    assert row(report, "driver_outcome").left_out is None
 
 
 def test_rescaled_labels_are_not_comparable(tmp_path: Path) -> None:
-    report = two_waves(tmp_path, ('{ bg = "Нито да, нито не", en = "Neither agree nor disagree" '
-                                  '},\n  { bg = "По-скоро да", en = "Agree" },\n  { bg = '
-                                  '"Категорично да", en = "Strongly agree" },\n]\ndont_know',
-                                  '{ bg = "Нито да, нито не", en = "Neither agree nor disagree" '
-                                  '},\n  { bg = "Да", en = "Agree" },\n  { bg = "Напълно да", '
-                                  'en = "Completely agree" },\n]\ndont_know'))
+    report = two_waves(tmp_path, ('{ bg = "Нито съгласен, нито несъгласен", en = "Neither agree '
+                                  'nor disagree" },\n  { bg = "Съгласен", en = "Agree" },\n  '
+                                  '{ bg = "Напълно съгласен", en = "Strongly agree" },\n]\n'
+                                  'dont_know',
+                                  '{ bg = "Нито съгласен, нито несъгласен", en = "Neither agree '
+                                  'nor disagree" },\n  { bg = "Да", en = "Agree" },\n  '
+                                  '{ bg = "Напълно да", en = "Completely agree" },\n]\n'
+                                  'dont_know'))
     reasons = refused(report)
     assert reasons["staff_courteous"] == "the scale, its labels or the range changed"
     assert reasons["premises_accessible"] == reasons["staff_courteous"]
-    assert "overall_satisfaction" in items(report)  # another scale: untouched
+    assert {"overall_satisfaction", "effort"} <= items(report)  # other scales: untouched
 
 
 def test_options_added_removed_relabelled(tmp_path: Path) -> None:
@@ -144,69 +156,63 @@ def test_reverse_scoring_changed(tmp_path: Path) -> None:
 
 
 def test_dont_know_offered_in_one_wave_only(tmp_path: Path) -> None:
-    report = two_waves(tmp_path, ('scale = "agree"\ndont_know = true\ndimension = "access"',
-                                  'scale = "agree"\ndimension = "access"'))
-    assert refused(report) == {"premises_accessible": "\"don't know\" was offered in one "
-                                                      "wave only"}
-    assert row(report, "driver_access").left_out == "premises_accessible"
+    report = two_waves(tmp_path, ('dont_know = true\n' + ON_SITE_IF, ON_SITE_IF))
+    reasons = refused(report)
+    assert reasons.pop("driver_on_site").startswith("none of its items is comparable")
+    assert reasons == dict.fromkeys(ON_SITE_ROWS, "\"don't know\" was offered in one wave only")
+    assert row(report, "csqi").left_out is None
 
 
 def test_dimension_changed(tmp_path: Path) -> None:
     report = two_waves(tmp_path, ('{ id = "treated_fairly", dimension = "courtesy"',
-                                  '{ id = "treated_fairly", dimension = "outcome"'))
+                                  '{ id = "treated_fairly", dimension = "competence"'))
     assert refused(report)["treated_fairly"] == "the dimension changed"
     assert row(report, "driver_courtesy").left_out == "treated_fairly"
-    assert row(report, "driver_outcome").left_out == "treated_fairly"
+    assert row(report, "driver_competence").left_out == "treated_fairly"
 
 
 def test_show_if_that_decides_who_was_asked(tmp_path: Path) -> None:
-    report = two_waves(tmp_path, ('dimension = "access"\nshow_if = { question = "channel", '
-                                  'any_of = ["desk"] }',
-                                  'dimension = "access"\nshow_if = { question = "channel", '
-                                  'any_of = ["desk", "phone"] }'))
+    report = two_waves(tmp_path, (ON_SITE_IF, ON_SITE_IF.replace('"mayoralty"',
+                                                                 '"mayoralty", "phone"')))
     assert refused(report)["premises_accessible"].startswith("it was asked of different people")
     # the condition's answer relabelled under the same code asks other people too
-    relabelled = two_waves(tmp_path, ('en = "In person, at a municipal desk"',
+    relabelled = two_waves(tmp_path, ('en = "At a desk in the municipal building"',
                                       'en = "At any desk, including the post office"'))
     assert "premises_accessible" in refused(relabelled)
     assert "wait_minutes" in refused(relabelled)
 
 
 def test_added_and_removed_items(tmp_path: Path) -> None:
-    report = two_waves(tmp_path, (
-        '  { id = "no_errors", dimension = "outcome", text = { bg = "Документът или отговорът, '
-        'който получих, беше без грешки.", en = "The document or answer I got had no '
-        'mistakes." } },\n', ''))
-    assert refused(report)["no_errors"] == "not asked in the follow-up"
-    assert row(report, "driver_outcome").left_out == "no_errors"
+    report = two_waves(tmp_path, (DOCUMENTS_CORRECT, ''))
+    assert refused(report)["documents_correct"] == "not asked in the follow-up"
+    assert row(report, "driver_outcome").left_out == "documents_correct"
 
 
 def test_declared_editorial_change_stays_comparable_and_the_report_says_so(
     tmp_path: Path,
 ) -> None:
-    report = two_waves(tmp_path, (POLITE, 'en = "Staff were polite and considerate!" }, '
-                                  'corrects = { en = "Staff were polite and considerate."'))
+    report = two_waves(tmp_path, (POLITE, 'en = "Staff were polite!" }, '
+                                  'corrects = { en = "Staff were polite."'))
     assert report.not_comparable == []
     assert [d.id for d in report.editorial] == ["staff_courteous"]
     item = row(report, "staff_courteous", "item")
     assert item.baseline is not None and item.p is not None
-    assert item.wording_baseline == "Staff were polite and considerate."
-    assert item.wording_follow_up == "Staff were polite and considerate!"
+    assert item.wording_baseline == "Staff were polite."
+    assert item.wording_follow_up == "Staff were polite!"
     assert row(report, "driver_courtesy").left_out is None
     text = to_table(report)
     assert "declared in the survey file (still comparable)" in text
-    assert "staff_courteous, as asked in the follow-up: Staff were polite and considerate!" \
-        in text
-    assert "Staff were polite and considerate!" in to_csv(report)
+    assert "staff_courteous, as asked in the follow-up: Staff were polite!" in text
+    assert "Staff were polite!" in to_csv(report)
     # undeclared, the same edit is a rewording
-    plain = two_waves(tmp_path, (POLITE, 'en = "Staff were polite and considerate!"'))
+    plain = two_waves(tmp_path, (POLITE, 'en = "Staff were polite!"'))
     assert "staff_courteous" in refused(plain)
 
 
 def test_a_declaration_must_name_the_replaced_text(tmp_path: Path) -> None:
     """``corrects`` naming a text other than the earlier one declares nothing."""
-    report = two_waves(tmp_path, (POLITE, 'en = "Staff were polite and considerate!" }, '
-                                  'corrects = { en = "Staff were polite and considerat."'))
+    report = two_waves(tmp_path, (POLITE, 'en = "Staff were polite!" }, '
+                                  'corrects = { en = "Staff were polit."'))
     assert "staff_courteous" in refused(report)
 
 
@@ -223,7 +229,7 @@ def test_a_breakdown_compares_only_comparable_items(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("corrects, problem", [
-    ('{ en = "Staff were polite and considerate!" }', "is the same as the current one"),
+    ('{ en = "Staff were polite!" }', "is the same as the current one"),
     ('{ en = "Staff were kind." }', "differs too much"),
     ("{}", "names no earlier text"),
 ])
@@ -231,7 +237,7 @@ def test_forms_check_refuses_a_wrong_declaration(
     tmp_path: Path, corrects: str, problem: str
 ) -> None:
     text = (FORMS / FILE).read_text(encoding="utf-8").replace(
-        POLITE + " }", 'en = "Staff were polite and considerate!" }, corrects = ' + corrects)
+        POLITE + " }", 'en = "Staff were polite!" }, corrects = ' + corrects)
     (tmp_path / FILE).write_text(text, encoding="utf-8")
     loaded, problems = load_survey(tmp_path / FILE)
     assert loaded is None
@@ -242,14 +248,11 @@ def test_a_new_version_names_items_added_removed_reworded_rescaled(tmp_path: Pat
     from survey_service.surveys.versions import check_new_version
 
     base = frozen(tmp_path)
-    no_errors = ('  { id = "no_errors", dimension = "outcome", text = { bg = "Документът или '
-                 'отговорът, който получих, беше без грешки.", en = "The document or answer I '
-                 'got had no mistakes." } },\n')
     new = frozen(
         tmp_path,
         (POLITE, 'en = "Staff were rude."'),
-        (no_errors, '  { id = "staff_helpful", dimension = "courtesy", text = { bg = "Помогнаха '
-                    'ми.", en = "Staff helped me." } },\n'),
+        (DOCUMENTS_CORRECT, '  { id = "staff_helpful", dimension = "outcome", text = { bg = '
+                            '"Помогнаха ми.", en = "Staff helped me." } },\n'),
         ('{ bg = "Много доволен", en = "Very satisfied" }',
          '{ bg = "Изключително доволен", en = "Extremely satisfied" }'),
     )
@@ -258,22 +261,23 @@ def test_a_new_version_names_items_added_removed_reworded_rescaled(tmp_path: Pat
     assert check.lines() == [
         "changes since wave w2:",
         "  added: staff_helpful",
-        "  removed: no_errors",
+        "  removed: documents_correct",
         "  reworded: staff_courteous",
         "  rescaled: overall_satisfaction",
-        "not comparable with wave w1: staff_courteous, no_errors, overall_satisfaction",
-        "not comparable with wave w2: staff_courteous, no_errors, overall_satisfaction",
+        "not comparable with wave w1: staff_courteous, documents_correct, overall_satisfaction",
+        "not comparable with wave w2: staff_courteous, documents_correct, overall_satisfaction",
     ]
     assert check.new_breaks == check.breaking
     # a wave on the version the previous wave already had adds nothing to confirm
     again = check_new_version([("w1", base), ("w2", new)], new)
     assert again.diff is not None and again.diff.items == {}
-    assert again.breaking == {"w1": ["staff_courteous", "no_errors", "overall_satisfaction"]}
+    assert again.breaking == {"w1": ["staff_courteous", "documents_correct",
+                                     "overall_satisfaction"]}
     assert again.new_breaks == {}
     # only an added item breaks nothing
-    added = frozen(tmp_path, (no_errors, no_errors + '  { id = "staff_helpful", dimension = '
-                              '"courtesy", text = { bg = "Помогнаха ми.", en = "Staff helped '
-                              'me." } },\n'))
+    added = frozen(tmp_path, (DOCUMENTS_CORRECT, DOCUMENTS_CORRECT + '  { id = "staff_helpful", '
+                              'dimension = "outcome", text = { bg = "Помогнаха ми.", en = "Staff '
+                              'helped me." } },\n'))
     assert check_new_version([("w1", base)], added).breaking == {}
 
 
@@ -282,7 +286,7 @@ def test_a_bulgarian_report_shows_an_english_only_rewording_in_english(tmp_path:
     report = build_report(demo(before, "a", 100, 1), demo(after, "b", 100, 2), [], lang="bg")
     change = next(d for d in report.not_comparable if d.id == "staff_courteous")
     assert change.reason == "въпросът е преформулиран"
-    assert (change.baseline, change.follow_up) == ("[en] Staff were polite and considerate.",
+    assert (change.baseline, change.follow_up) == ("[en] Staff were polite.",
                                                    "[en] Staff were rude.")
     assert "Не е сравнимо:" in to_table(report)
 
@@ -290,9 +294,8 @@ def test_a_bulgarian_report_shows_an_english_only_rewording_in_english(tmp_path:
 def test_a_declaration_may_list_several_earlier_texts(tmp_path: Path) -> None:
     """Two corrections in a row: the third version still compares with the first."""
     first = frozen(tmp_path)
-    third = frozen(tmp_path, (POLITE, 'en = "Staff were polite, and considerate!" }, corrects = '
-                              '{ en = ["Staff were polite and considerate.", "Staff were polite '
-                              'and considerate!"]'))
+    third = frozen(tmp_path, (POLITE, 'en = "Staff were, polite!" }, corrects = '
+                              '{ en = ["Staff were polite.", "Staff were polite!"]'))
     change = diff_versions(first, third).items["staff_courteous"]
     assert change.comparable and change.editorial
 
@@ -332,5 +335,8 @@ def test_a_breakdown_by_changed_services_says_so(tmp_path: Path) -> None:
 
 
 def test_a_number_range_changed(tmp_path: Path) -> None:
-    report = two_waves(tmp_path, ("min = 1\nmax = 20", "min = 1\nmax = 5"))
-    assert refused(report) == {"visit_count": "the scale, its labels or the range changed"}
+    finished = '\nshow_if = { question = "matter_finished"'  # visit_count, not desks_count
+    report = two_waves(tmp_path, ("min = 1\nmax = 20" + finished, "min = 1\nmax = 5" + finished))
+    assert refused(report) == {"visit_count": "the scale, its labels or the range changed",
+                               # the share indicator on it ("% finished in one contact")
+                               "one_contact": "none of its items is comparable: visit_count"}

@@ -31,9 +31,12 @@ def test_bad_settings_are_refused_with_the_variable_named() -> None:
     with pytest.raises(ValueError, match="SURVEY_PORT=eighty"):
         Settings.from_env({"SURVEY_PORT": "eighty", "SURVEY_SECRET_KEY": "k" * 40})
     assert Settings.from_env({"SURVEY_PORT": "8080", "SURVEY_SECRET_KEY": "k" * 40}).port == 8080
-    for name, value in (("MAX_BODY_BYTES", "-1"), ("PORT", "70000"), ("KIOSK_IDLE_SECONDS", "0")):
+    for name, value in (("MAX_BODY_BYTES", "-1"), ("PORT", "70000"), ("KIOSK_IDLE_SECONDS", "0"),
+                        ("DB_POOL_SIZE", "2")):
         with pytest.raises(ValueError, match=f"SURVEY_{name}={value} is not valid"):
             Settings.from_env({f"SURVEY_{name}": value, "SURVEY_SECRET_KEY": "k" * 40})
+    env = {"SURVEY_DB_POOL_SIZE": "12", "SURVEY_SECRET_KEY": "k" * 40}
+    assert Settings.from_env(env).db_pool_size == 12
 
 
 def readme_commands(text: str) -> list[list[str]]:

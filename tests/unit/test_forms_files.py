@@ -131,17 +131,19 @@ SURVEY_ERROR = "error: citizen-satisfaction.toml: "
 #: of it that names the problem)
 NUMBERS = {
     "negative_minutes": (
-        ("minutes = 4", "minutes = -4"), SURVEY_ERROR, "minutes = -4 must be between 1 and 120"
+        ("\nminutes = 5\n", "\nminutes = -4\n"), SURVEY_ERROR,
+        "minutes = -4 must be between 1 and 120",
     ),
     "zero_minutes": (
-        ("minutes = 4", "minutes = 0"), SURVEY_ERROR, "minutes = 0 must be between 1 and 120"
+        ("\nminutes = 5\n", "\nminutes = 0\n"), SURVEY_ERROR,
+        "minutes = 0 must be between 1 and 120",
     ),
     "absurd_minutes": (
-        ("minutes = 4", "minutes = 4000"), SURVEY_ERROR,
+        ("\nminutes = 5\n", "\nminutes = 4000\n"), SURVEY_ERROR,
         "minutes = 4000 must be between 1 and 120",
     ),
     "empty_show_if": (
-        ('any_of = ["desk"]', "any_of = []"),
+        ('any_of = ["desk", "mayoralty"]', "any_of = []"),  # the first is wait_minutes
         f"{SURVEY_ERROR}question 'wait_minutes': ",
         "show_if has an empty any_of: list the answers that show this question",
     ),

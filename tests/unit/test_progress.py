@@ -71,21 +71,32 @@ def assert_honest(seen: list[tuple[int, Progress]]) -> None:
 
 
 def test_the_citizen_survey_at_the_desk_and_elsewhere() -> None:
+    """Six pages: the contact (when), the contact (what, how, finished?), quality, in person
+    (desk or mayoralty only), overall, about you (everyone). The in-person page waits on the
+    channel, asked on page 2; everything but "about you" waits on the date asked on page 1."""
     survey = load_catalog(FORMS).surveys["citizen-satisfaction"].survey
-    desk = walk(survey, {"channel": "desk", "wait_minutes": "up_to_20"})
+    desk = walk(survey, {"contact_when": "today", "channel": "desk", "wait_minutes": "up_to_20"})
     assert [(p.position, p.total, p.exact) for _, p in desk] == [
-        (1, 5, False),
-        (2, 5, True),
+        (1, 6, False),
+        (2, 6, False),
+        (3, 6, True),
+        (4, 6, True),
+        (5, 6, True),
+        (6, 6, True),
+    ]
+    online = walk(survey, {"contact_when": "past_month", "channel": "online"})
+    assert [(p.position, p.total, p.exact) for _, p in online] == [
+        (1, 6, False),
+        (2, 6, False),
         (3, 5, True),
         (4, 5, True),
         (5, 5, True),
     ]
-    online = walk(survey, {"channel": "online"})
-    assert [(p.position, p.total, p.exact) for _, p in online] == [
-        (1, 5, False),
-        (2, 4, True),
-        (3, 4, True),
-        (4, 4, True),
+    # a contact more than 12 months ago: only the optional "about you" page follows
+    screened_out = walk(survey, {"contact_when": "over_year"})
+    assert [(p.position, p.total, p.exact) for _, p in screened_out] == [
+        (1, 6, False),
+        (2, 2, True),
     ]
 
 
@@ -107,7 +118,7 @@ def test_every_demo_respondent_sees_an_honest_counter() -> None:
         seen = walk(survey, response.answers)
         assert_honest(seen)
         lengths.add(len(seen))
-    assert lengths == {4, 5}  # both paths were taken
+    assert lengths == {2, 5, 6}  # all three paths were taken
 
 
 def test_a_chain_of_conditions_narrows_the_bound_page_by_page() -> None:

@@ -159,13 +159,17 @@ def test_waves_open_shows_what_changed_and_asks_before_breaking_comparability(
     _answer(env, "cs-base", 1)
     path = forms_dir / f"{SURVEY}.toml"
     text = path.read_text(encoding="utf-8")
-    text = text.replace('en = "Staff were polite and considerate."', 'en = "Staff were rude."')
-    text = text.replace(  # a typo fixed, declared editorial
-        'en = "I was treated fairly, like everyone else." }',
-        'en = "I was treated fairly, like everybody else." }, '
-        'corrects = { en = "I was treated fairly, like everyone else." }')
-    text = text.replace('{ code = "other",', '{ code = "waste", label = { bg = "Отпадъци", '
-                        'en = "Waste collection" } },\n  { code = "other",')
+    edits = [
+        ('en = "Staff were polite."', 'en = "Staff were rude."'),
+        ('en = "I was treated fairly, like everyone else." }',  # a typo fixed, declared editorial
+         'en = "I was treated fairly, like everybody else." }, '
+         'corrects = { en = "I was treated fairly, like everyone else." }'),
+        ('{ code = "other",', '{ code = "waste", label = { bg = "Отпадъци", '
+                              'en = "Waste collection" } },\n  { code = "other",'),
+    ]
+    for old, new in edits:
+        assert text.count(old) == 1, old  # the shipped wording this test edits
+        text = text.replace(old, new)
     path.write_text(text, encoding="utf-8")
     assert run(env, "forms", "check")[0] == 0
     later = ["--phase", "annual", "--org", "elena", "--starts", "2027-03-01",
@@ -187,7 +191,7 @@ def test_waves_open_shows_what_changed_and_asks_before_breaking_comparability(
     assert code == 0, out
     not_comparable = out.split("Not comparable:")[1]
     assert "staff_courteous: the question was reworded" in not_comparable
-    assert "baseline: Staff were polite and considerate." in not_comparable
+    assert "baseline: Staff were polite." in not_comparable
     assert "follow-up: Staff were rude." in not_comparable
     assert "treated_fairly, as asked in the follow-up: I was treated fairly, like everybody " \
         "else." in out

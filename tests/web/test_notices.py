@@ -160,7 +160,7 @@ async def test_accessibility_statement_sections_and_dates_from_its_file(
     assert long_date(facts["reviewed"], lang) in text
     assert "http://127.0.0.1:8000" in text  # the site covered: SURVEY_PUBLIC_URL
     info = Path(__file__).resolve().parents[2] / "survey_service/web/respondents/info.py"
-    source = info.read_text()
+    source = info.read_text(encoding="utf-8")
     assert "dt.date(20" not in source  # no date of the statement in Python
 
 

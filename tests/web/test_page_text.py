@@ -119,14 +119,18 @@ async def test_optional_questions_say_so_and_required_ones_carry_no_mark(
     shown: dict[str, str] = {}
     for page in pages:
         shown.update(labels(page.text))
-    survey_questions = {
+    survey_questions = {  # every question a finished matter at the desk is shown
+        "contact_when": True,
         "service": True,
         "respondent_type": True,
         "channel": True,
-        "visit_count": False,
+        "matter_finished": True,
         "service_quality": True,
+        "outcome": True,
+        "visit_count": False,
         "wait_minutes": False,
-        "premises_accessible": False,
+        "desks_count": False,
+        "on_site": True,
         "overall_satisfaction": True,
         "effort": True,
         "recommend": False,
@@ -140,8 +144,12 @@ async def test_optional_questions_say_so_and_required_ones_carry_no_mark(
 
 
 # --------------------------------------------------------------------------------- the counter
-DESK = {"en": ["Step 1 of up to 5", "Step 2 of 5", "Step 3 of 5", "Step 4 of 5", "Step 5 of 5"]}
-ONLINE = {"en": ["Step 1 of up to 5", "Step 2 of 4", "Step 3 of 4", "Step 4 of 4"]}
+# Six pages; the in-person page (4) waits on the channel, asked on page 2, so the total is an
+# upper bound until page 2 is sent, and exact from page 3 on.
+DESK = {"en": ["Step 1 of up to 6", "Step 2 of up to 6", "Step 3 of 6", "Step 4 of 6",
+               "Step 5 of 6", "Step 6 of 6"]}
+ONLINE = {"en": ["Step 1 of up to 6", "Step 2 of up to 6", "Step 3 of 5", "Step 4 of 5",
+                 "Step 5 of 5"]}
 
 
 async def test_the_counter_never_grows_after_choosing_the_desk(client: Client) -> None:
@@ -157,15 +165,15 @@ async def test_the_counter_shrinks_when_a_page_is_left_out(client: Client) -> No
 
 async def test_the_counter_in_bulgarian(client: Client) -> None:
     pages = await answer_pages(client, {**FULL_ANSWERS, "channel": "desk"}, "bg")
-    assert [counter(p.text) for p in pages[:2]] == ["Стъпка 1 от най-много 5", "Стъпка 2 от 5"]
+    assert [counter(p.text) for p in pages[1:3]] == ["Стъпка 2 от най-много 6", "Стъпка 3 от 6"]
 
 
 async def test_the_counter_is_the_same_after_going_back(client: Client) -> None:
-    pages = await answer_pages(client, {**FULL_ANSWERS, "channel": "desk"}, pages_at_most=3)
-    third = pages[2]
-    back = await client.post(f"/s/{SURVEY}", data={**hidden_fields(third.text), "_action": "back"})
+    pages = await answer_pages(client, {**FULL_ANSWERS, "channel": "desk"}, pages_at_most=4)
+    fourth = pages[3]
+    back = await client.post(f"/s/{SURVEY}", data={**hidden_fields(fourth.text), "_action": "back"})
     assert back.status_code == 200, back.text[:300]
-    assert counter(back.text) == counter(pages[1].text) == "Step 2 of 5"
+    assert counter(back.text) == counter(pages[2].text) == "Step 3 of 6"
 
 
 # -------------------------------------------------------------------------------- staff code

@@ -145,7 +145,21 @@ class InfoController(Controller):
             )
         )
 
-    @get("/health", name="health", include_in_schema=False)
+    @get(["/health", "/healthz"], name="health", include_in_schema=False)
     async def health(self) -> dict[str, str]:
-        """Liveness probe."""
+        """Liveness probe: the process answers."""
         return {"status": "ok"}
+
+    @get("/readyz", name="ready", include_in_schema=False, cache_control=None)
+    async def ready(self, site: SiteDep) -> Response[dict[str, str]]:
+        """Readiness probe: the database takes submissions now (reachable, writable, room on
+        its disk, migrations current). 503 with the reason otherwise; it recovers by itself
+        when the cause goes away (no restart)."""
+        problem = await site.store.ready()
+        if problem is None:
+            return Response({"status": "ready"}, headers={"cache-control": "no-store"})
+        return Response(
+            {"status": "unavailable", "reason": problem},
+            status_code=503,
+            headers={"cache-control": "no-store", "retry-after": "10"},
+        )

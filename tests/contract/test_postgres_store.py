@@ -1,0 +1,178 @@
+"""PostgreSQL only: opening refuses with one line what cannot work, and after the mix a
+superuser finds no arrival order of a staff wave's answers in the tables (row versions, their
+physical order, dead tuples): see survey_service/storage/postgres_sealed.py for what remains."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+
+import asyncpg
+import msgspec
+import pytest
+
+from survey_service.storage import (
+    DatabaseURLError,
+    NewResponse,
+    SchemaTooNewError,
+    StoreOpenError,
+    open_store,
+    opened,
+    redact_url,
+)
+
+from .conftest import add_wave, response
+from .pg import ADMIN_URL, fresh_database, with_database
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+async def _refused(url: str, error: type[Exception] = StoreOpenError) -> str:
+    store = open_store(url)
+    with pytest.raises(error) as caught:
+        await store.open()
+    await store.close()  # harmless after a failed open
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+async def test_a_database_migrated_by_a_newer_version_is_refused(pg_url: str) -> None:
+    async with opened(pg_url):
+        pass
+    conn = await asyncpg.connect(pg_url)
+    try:
+        await conn.execute("INSERT INTO schema_migrations (number, name) VALUES (99, 'future')")
+    finally:
+        await conn.close()
+    message = await _refused(pg_url, SchemaTooNewError)
+    assert "migration 99" in message and "upgrade survey_service" in message
+
+
+async def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    message = await _refused("postgresql://survey:hunter2-secret@127.0.0.1:1/survey")
+    assert "cannot connect" in message and "hunter2" not in message and "***" in message
+
+
+def test_both_engines_ship_the_same_migration_numbers() -> None:
+    from survey_service.storage import postgres_migrate, sqlite_migrate
+
+    numbers = [(m.number, m.name) for m in sqlite_migrate.known_migrations()]
+    assert [(m.number, m.name) for m in postgres_migrate.known_migrations()] == numbers
+
+
+def test_urls_are_shown_without_their_password() -> None:
+    assert redact_url("postgresql://u:p%40ss@db:5432/s?sslmode=require") == (
+        "postgresql://u:***@db:5432/s?sslmode=require"
+    )
+    assert redact_url("postgresql://u@db/s") == "postgresql://u@db/s"
+    assert redact_url("sqlite:///data/survey.sqlite3") == "sqlite:///data/survey.sqlite3"
+
+
+async def test_a_missing_database_is_refused(pg_url: str) -> None:
+    message = await _refused(with_database(ADMIN_URL, "survey_no_such_database"))
+    assert "survey_no_such_database" in message
+
+
+def test_a_pool_too_small_is_refused() -> None:
+    with pytest.raises(DatabaseURLError, match="at least 4"):
+        open_store("postgresql://postgres@127.0.0.1/test", pool_size=3)
+
+
+async def test_a_store_keeps_as_many_connections_as_its_pool_size(pg_url: str) -> None:
+    async with opened(pg_url, pool_size=12):
+        su = await asyncpg.connect(pg_url)
+        try:
+            held = await su.fetchval(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'survey_service'"
+            )
+        finally:
+            await su.close()
+    assert held == 12
+
+
+def _unseal(blob: bytes) -> NewResponse:
+    return msgspec.json.decode(blob, type=NewResponse)
+
+
+async def test_after_the_mix_no_row_version_page_or_dead_tuple_keeps_the_arrival_order(
+    pg_url: str,
+) -> None:
+    codes = [n.to_bytes(2, "big") * 16 for n in range(40)]
+    async with opened(pg_url) as store:
+        wave = await add_wave(store, "staff")
+        await store.add_tokens("staff", "elena", "finance", codes)
+        for n, code in enumerate(codes):  # one after another: one transaction id each
+            sealed = msgspec.json.encode(response(f"staff-{n:03d}-xxxxxxxxxxxxxxx",
+                                                  wave_id="staff", day=None, unit="finance",
+                                                  answers={"n": n}))
+            assert await store.submit_sealed(code, "staff", sealed)
+        su = await asyncpg.connect(pg_url)  # the superuser attacker
+        try:
+            [table] = await su.fetch(
+                "SELECT relname FROM pg_class WHERE relname LIKE 'pending%' AND relkind = 'r'"
+            )
+            assert await su.fetchval(f"SELECT COUNT(DISTINCT xmin::text) FROM {table[0]}") == 40
+            assert await su.fetchval(
+                "SELECT COUNT(DISTINCT xmin::text) FROM tokens") == 40  # the order of use
+
+            await store.update_wave(msgspec.structs.replace(wave, closed=dt.datetime.now(dt.UTC)))
+            assert await store.mix_wave("staff", _unseal) == 40
+            # no dead version of a code's row is left on its pages (VACUUM ran after the mix);
+            # read raw, before any query of the table could prune them
+            await su.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+            headers = await su.fetch(
+                "SELECT t_xmin::text FROM generate_series(0,"
+                " pg_relation_size('tokens') / current_setting('block_size')::int - 1) AS page,"
+                " heap_page_items(get_raw_page('tokens', page::int)) WHERE t_xmin IS NOT NULL"
+            )
+
+            gone = await su.fetch("SELECT relname FROM pg_class WHERE relname LIKE 'pending%'")
+            assert gone == []  # the wave's table and its index
+            [mix] = await su.fetch("SELECT DISTINCT xmin::text FROM responses")
+            assert await su.fetchval("SELECT COUNT(DISTINCT xmin::text) FROM tokens") == 1
+            assert await su.fetchval("SELECT xmin::text FROM tokens LIMIT 1") == mix[0]
+            assert [h[0] for h in headers] == [mix[0]] * 40
+            physical = [msgspec.json.decode(r[0])["n"]
+                        for r in await su.fetch("SELECT answers FROM responses ORDER BY ctid")]
+            assert sorted(physical) == list(range(40)) and physical != list(range(40))
+        finally:
+            await su.close()
+
+
+async def test_a_batch_survives_its_connection_being_killed_mid_statement(pg_url: str) -> None:
+    """A fail-over or an administrator ends the writer's connection while it inserts: the batch
+    is sent again on a new connection (its one-time keys make a resend harmless), not failed."""
+    async with opened(pg_url) as store:
+        await add_wave(store)
+        await store.submit(response("before-xxxxxxxxxxxxxxxxxx"))
+        su = await asyncpg.connect(pg_url)
+        try:
+            lock = su.transaction()
+            await lock.start()
+            await su.execute("LOCK TABLE responses IN EXCLUSIVE MODE")  # the writer waits
+            pending = [asyncio.create_task(store.submit(response(f"after-{n:02d}-xxxxxxxxxxxxx")))
+                       for n in range(10)]
+            waiting: list[int] = []
+            for _ in range(100):
+                waiting = [r[0] for r in await su.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database() AND query LIKE 'INSERT INTO responses%'"
+                )]
+                if waiting:
+                    break
+                await asyncio.sleep(0.02)
+            [writer] = waiting
+            assert await su.fetchval("SELECT pg_terminate_backend($1)", writer)
+            await lock.rollback()
+        finally:
+            await su.close()
+        async with asyncio.timeout(10):
+            await asyncio.gather(*pending)  # every one acknowledged
+        assert await store.count_responses("w") == 11
