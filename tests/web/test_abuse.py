@@ -147,6 +147,7 @@ async def test_an_enrolment_link_works_once_and_is_stored_only_hashed(
     token = path.rsplit("/", 1)[1]
     assert len(token) == 43  # 256 random bits
     assert (await client.get(path)).status_code == 200  # looking does not spend it
+    assert (await client.post(path, data={})).status_code == 403  # another site's form
     page = await client.get(path)
     csrf = {"_csrf_token": hidden_fields(page.text)["_csrf_token"]}
     done = await client.post(path, data=csrf, follow_redirects=False)

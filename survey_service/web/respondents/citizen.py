@@ -106,7 +106,7 @@ def _paper_refused(
             t(lang, "Answers from paper questionnaires are typed in by clerks of the "
                     "municipality after signing in at /admin. This public page cannot "
                     "take them."),
-            t(lang, "To answer the survey yourself, use the ordinary form."),
+            t(lang, "To answer a survey yourself, open it from the list of surveys open now."),
         ],
         [(site.url(request, "home", {"lang": lang} if lang != "bg" else None),
           t(lang, "Surveys open now"))],
