@@ -35,24 +35,12 @@ from pathlib import Path
 
 import httpx
 import msgspec
+from journeys import ANSWERS  # every answer of the shipped citizen survey (a desk visit)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = Path(sys.executable).with_name("survey-service")
 SURVEY = "citizen-satisfaction"
 GOAL_CLOSE_S, GOAL_WORST_MS = 1.0, 200.0
-ANSWERS: dict[str, str] = {
-    "contact_when": "today",
-    "service": "local_taxes", "respondent_type": "citizen", "channel": "desk",
-    "matter_finished": "finished",
-    "info_easy_to_find": "4", "forms_clear": "5", "time_reasonable": "3",
-    "staff_knowledgeable": "5", "staff_explained": "4", "staff_courteous": "5",
-    "treated_fairly": "1", "got_what_needed": "4", "deadline_met": "4",
-    "documents_correct": "2", "visit_count": "2",
-    "wait_minutes": "up_to_20", "desks_count": "1", "desk_easy_to_find": "5",
-    "waiting_acceptable": "3", "premises_accessible": "4",
-    "overall_satisfaction": "4", "effort": "6", "recommend": "9",
-    "age_band": "age_65_plus", "comments": "Благодаря за бързото обслужване!",
-}  # fmt: skip
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 RADIO = re.compile(r'<input type="radio" id="[^"]+" name="([a-z_0-9]+)"')
 

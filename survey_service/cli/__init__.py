@@ -1,4 +1,5 @@
-"""The operator's commands: ``survey-service forms|db|waves|tokens|kiosk|report|demo|serve``.
+"""The operator's commands:
+``survey-service forms|db|waves|tokens|kiosk|report|results|demo|serve``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -13,7 +14,7 @@ import logging
 import click
 from litestar.plugins import CLIPluginProtocol
 
-from . import db, demo, forms, kiosk, report, serve, tokens, waves
+from . import db, demo, forms, kiosk, report, results, serve, tokens, waves
 from .base import OperatorGroup
 
 
@@ -31,6 +32,7 @@ for command in (
     tokens.tokens,
     kiosk.kiosk,
     report.report,
+    results.results,
     demo.demo,
     serve.serve,
 ):

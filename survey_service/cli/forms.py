@@ -38,5 +38,5 @@ def forms_check(forms_dir: Path | None) -> None:
             f" {n} items, version {loaded.version}"
         )
     click.echo(f"ok  organisations: {', '.join(catalog.organisations)}")
-    if catalog.expected_results:
-        click.echo(f"ok  expected results: {', '.join(r.id for r in catalog.expected_results)}")
+    if catalog.project_results:
+        click.echo(f"ok  expected results: {', '.join(r.id for r in catalog.project_results)}")

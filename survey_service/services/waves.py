@@ -20,6 +20,7 @@ from .catalog import find_organisation, find_survey, freeze_structures, load, su
 from .errors import Invalid, NotFound, Refused
 from .keys import require_lasting_secret
 from .mixing import mix_closed
+from .plans import freeze_family
 
 PHASES = ["baseline", "follow-up", "annual", "training", "pilot"]
 #: The largest ``min_group`` a wave may ask for (more people than any administration has).
@@ -108,6 +109,8 @@ async def open_wave(
         min_group=settings.min_group,
     )
     await store.add_wave(wave)
+    if phase == "follow-up":  # the confirmatory family is fixed from now on
+        await freeze_family(catalog, store, wave)
     return wave
 
 
@@ -138,15 +141,18 @@ async def _check_new_version(
 
 
 async def close_wave(
-    settings: Settings, store: Store, wave_id: str
+    settings: Settings, store: Store, wave_id: str, *, lasting_key: bool = True
 ) -> tuple[Wave, list[str], bool]:
     """Close a wave now; for staff and training waves, mix the sealed answers of every
     closed wave. Returns the wave, the ids of the waves this call mixed, and whether the
-    wave's own answers were mixed by another process (the running server) meanwhile."""
+    wave's own answers were mixed by another process (the running server) meanwhile.
+
+    ``lasting_key=False`` lets the demo, which seals and mixes its synthetic answers in one
+    process, work with a key made up for that process."""
     kinds = survey_kinds(load(settings))
     wave = await find_wave(store, wave_id)
     sealed = kinds.get(wave.survey_id) in TOKEN_KINDS
-    if sealed:
+    if sealed and lasting_key:
         require_lasting_secret(settings.database_url)  # before anything changes
     closed = wave.state(now()) == "closed"
     if closed and (wave.mixed or not sealed):

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from .base import (
     DatabaseURLError,
     NewResponse,
+    Plan,
     SchemaTooNewError,
     Store,
     StoredResponse,
@@ -70,6 +71,7 @@ async def opened(database_url: str, *, pool_size: int | None = None) -> AsyncIte
 __all__ = [
     "DatabaseURLError",
     "NewResponse",
+    "Plan",
     "SchemaTooNewError",
     "Store",
     "StoreError",

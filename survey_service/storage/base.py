@@ -78,6 +78,18 @@ class Kiosk(msgspec.Struct, frozen=True, kw_only=True):
     revoked: bool = False
 
 
+class Plan(msgspec.Struct, frozen=True, kw_only=True):
+    """An analysis plan frozen once and never rewritten (e.g. the project's confirmatory
+    family): its definition, the definition's content hash, when and by which wave it was
+    frozen."""
+
+    name: str
+    hash: str
+    definition: bytes
+    frozen: dt.datetime
+    wave_id: str | None = None
+
+
 class StoreError(Exception):
     """A store cannot be opened or used as asked. The message is one line for an operator."""
 
@@ -131,6 +143,13 @@ class Store(Protocol):
 
     async def structure(self, version: str) -> bytes | None:
         """A frozen organisation structure by its hash, or None."""
+
+    async def save_plan(self, plan: Plan) -> Plan:
+        """Freeze a plan under its name once: the first one saved is kept for good, a later
+        one under the same name changes nothing. Returns the plan kept."""
+
+    async def plan(self, name: str) -> Plan | None:
+        """A frozen plan by name, or None."""
 
     async def add_wave(self, wave: Wave) -> None: ...
 

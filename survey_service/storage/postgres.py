@@ -29,7 +29,7 @@ from typing import ClassVar
 import asyncpg
 
 from ..surveys.waves import Wave
-from .base import NewResponse, StoredResponse, StoreOpenError, TokenState, WaveCodes
+from .base import NewResponse, Plan, StoredResponse, StoreOpenError, TokenState, WaveCodes
 from .postgres_kiosks import PostgresKiosks
 from .postgres_migrate import Conn, migrate, redact
 from .postgres_rows import (
@@ -203,6 +203,25 @@ class PostgresStore(GroupCommit, SealedAnswers, PostgresKiosks):
             "SELECT definition FROM structures WHERE version = $1", version
         )
         return bytes(value) if value is not None else None
+
+    async def save_plan(self, plan: Plan) -> Plan:
+        await self._p.execute(
+            "INSERT INTO plans (name, hash, definition, frozen, wave_id)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
+            plan.name, plan.hash, plan.definition, plan.frozen, plan.wave_id,
+        )
+        kept = await self.plan(plan.name)
+        assert kept is not None
+        return kept
+
+    async def plan(self, name: str) -> Plan | None:
+        row = await self._p.fetchrow(
+            "SELECT hash, definition, frozen, wave_id FROM plans WHERE name = $1", name
+        )
+        if row is None:
+            return None
+        return Plan(name=name, hash=row[0], definition=bytes(row[1]), frozen=row[2],
+                    wave_id=row[3])
 
     async def add_wave(self, wave: Wave) -> None:
         await self._p.execute(

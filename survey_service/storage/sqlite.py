@@ -35,6 +35,7 @@ from ..surveys.waves import Wave
 from . import maintenance
 from .base import (
     NewResponse,
+    Plan,
     StoredResponse,
     StoreOpenError,
     StoreUnavailable,
@@ -262,6 +263,26 @@ class SQLiteStore(SealedAnswers, SQLiteKiosks):
         ) as cur:
             row = await cur.fetchone()
         return bytes(row[0]) if row else None
+
+    async def save_plan(self, plan: Plan) -> Plan:
+        await self._write(
+            "INSERT INTO plans (name, hash, definition, frozen, wave_id) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (name) DO NOTHING",
+            (plan.name, plan.hash, plan.definition, plan.frozen.isoformat(), plan.wave_id),
+        )
+        kept = await self.plan(plan.name)
+        assert kept is not None
+        return kept
+
+    async def plan(self, name: str) -> Plan | None:
+        async with self._r.execute(
+            "SELECT hash, definition, frozen, wave_id FROM plans WHERE name = ?", (name,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Plan(name=name, hash=row[0], definition=bytes(row[1]),
+                    frozen=dt.datetime.fromisoformat(row[2]), wave_id=row[3])
 
     async def add_wave(self, wave: Wave) -> None:
         await self._write(

@@ -16,12 +16,14 @@ from typing import Any
 import msgspec
 
 from .checks import SNAKE, check_show_if_values, validate_question
+from .expected import check_results
 from .model import (
     LANGS,
     ExpectedResult,
     ExpectedResultsFile,
     Organisation,
     OrganisationsFile,
+    ProjectResult,
     Question,
     Survey,
     Text,
@@ -68,7 +70,10 @@ class LoadedSurvey:
 class Catalog:
     surveys: dict[str, LoadedSurvey] = field(default_factory=dict)
     organisations: dict[str, Organisation] = field(default_factory=dict)
+    #: one entry per indicator an expected result rests on (what a survey's report uses)
     expected_results: list[ExpectedResult] = field(default_factory=list)
+    #: the project's expected results, each with every indicator it rests on
+    project_results: list[ProjectResult] = field(default_factory=list)
 
 
 def survey_version(survey: Survey) -> str:
@@ -373,7 +378,9 @@ def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:
         data, found = _decode(results_path, ExpectedResultsFile)
         problems += found
         if data is not None:
-            catalog.expected_results = data.results
+            catalog.expected_results = [m for r in data.results for m in r.expand()]
+            catalog.project_results = [ProjectResult(r.id, r.text, r.expand())
+                                       for r in data.results]
             problems += _check_expected_results(data, catalog, broken)
     return catalog, problems
 
@@ -384,28 +391,11 @@ def _check_expected_results(
     """Check the expected results against the surveys that loaded; a result of a survey whose
     file was refused is not checked (that file's own problem is reported instead)."""
     out: list[FormProblem] = []
-    seen: set[str] = set()
-    name = EXPECTED_RESULTS_FILE
     for result in data.results:
-        where = f"result '{result.id}'"
-        if result.id in seen:
-            out.append(FormProblem(name, None, f"{where}: duplicate id"))
-        seen.add(result.id)
-        _check_texts(result, name, None, out)
-        loaded = catalog.surveys.get(result.survey)
-        if loaded is None:
-            if result.survey not in broken:
-                out.append(FormProblem(name, None, f"{where}: unknown survey '{result.survey}'"))
-        elif result.indicator not in {i.id for i in loaded.survey.indicators}:
-            out.append(FormProblem(
-                name, None, f"{where}: survey '{result.survey}' has no indicator "
-                f"'{result.indicator}'"))
-        elif any(i.id == result.indicator and i.kind == "nps" for i in loaded.survey.indicators):
-            out.append(FormProblem(name, None, f"{where}: NPS is exploratory and never a target "
-                                   "(people cannot choose another municipality)"))
-        if result.target.change_at_least is None and result.target.at_least is None:
-            out.append(FormProblem(name, None, f"{where}: the target needs change_at_least "
-                                   "or at_least"))
+        _check_texts(result, EXPECTED_RESULTS_FILE, None, out)
+    surveys = {k: v.survey for k, v in catalog.surveys.items()}
+    out += [FormProblem(EXPECTED_RESULTS_FILE, None, message)
+            for message in check_results(data.results, surveys, broken)]
     return out
 
 

@@ -250,5 +250,58 @@ class ExpectedResult(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     confirmatory: bool = True
 
 
+class MeasureEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One indicator an expected result rests on, as written in the file; ``confirmatory``
+    unset takes the result's."""
+
+    survey: str
+    indicator: str
+    target: Target
+    confirmatory: bool | None = None
+
+
+class ResultEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An expected result as written in ``forms/expected-results.toml``: either one indicator
+    (``survey``, ``indicator``, ``target``) or several (``[[results.measures]]``)."""
+
+    id: str
+    text: Text
+    survey: str | None = None
+    indicator: str | None = None
+    target: Target | None = None
+    confirmatory: bool = True
+    measures: list[MeasureEntry] = []
+
+    def expand(self) -> list[ExpectedResult]:
+        """One :class:`ExpectedResult` per indicator the result rests on (same id)."""
+        if self.measures:
+            n = len(self.measures)
+            return [
+                ExpectedResult(
+                    # a survey's own report shows one of them: say so beside the result
+                    id=self.id, text=Text(bg=f"({i}/{n}) {self.text.bg}",
+                                          en=f"({i}/{n}) {self.text.en}")
+                    if n > 1 else self.text,
+                    survey=m.survey, indicator=m.indicator, target=m.target,
+                    confirmatory=self.confirmatory if m.confirmatory is None else m.confirmatory,
+                )
+                for i, m in enumerate(self.measures, start=1)
+            ]
+        if self.survey is None or self.indicator is None or self.target is None:
+            return []
+        return [ExpectedResult(id=self.id, text=self.text, survey=self.survey,
+                               indicator=self.indicator, target=self.target,
+                               confirmatory=self.confirmatory)]
+
+
+class ProjectResult(msgspec.Struct, frozen=True):
+    """An expected result of the project and every indicator it rests on: it is met when
+    every one of them meets its target."""
+
+    id: str
+    text: Text
+    measures: list[ExpectedResult]
+
+
 class ExpectedResultsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    results: list[ExpectedResult]
+    results: list[ResultEntry]

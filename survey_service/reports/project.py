@@ -1,0 +1,184 @@
+"""The project report (pure): every expected result across all surveys, one line per result
+and one per indicator it rests on, with the status of each, per organisation and for all
+organisations together; and its renderings (table, CSV through the one writer, JSON).
+
+A result is met when every indicator it rests on meets its target; otherwise its status is
+the weakest of theirs: not met, then not significant, then not computable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Literal
+
+import msgspec
+
+from ..exports.csv_writer import to_csv as write_csv
+from ..exports.table import Cell, Table
+from ..i18n import N_, translations
+from ..surveys.model import ExpectedResult
+from ..surveys.waves import SOFIA
+from .render import STATUS
+from .report import describe_target, target_status
+from .rows import Row, Status
+
+ALL = "all"  # the scope of every organisation together
+Line = Literal["result", "measure"]
+_WEAKEST: tuple[Status, ...] = ("not met", "not significant", "not computable")
+
+
+class ProjectRow(msgspec.Struct, kw_only=True):
+    """One line: an expected result (``line = "result"``) or one indicator it rests on.
+    Figures unrounded; ``ci_*`` is the change's CI for a change target, the level's for a
+    level target."""
+
+    scope: str
+    result: str
+    line: Line
+    label: str
+    survey: str = ""
+    indicator: str = ""
+    waves: str = ""
+    baseline: float | None = None
+    follow_up: float | None = None
+    change: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p: float | None = None
+    p_adjusted: float | None = None
+    adjustment: str | None = None
+    n_baseline: int | None = None
+    n_follow_up: int | None = None
+    target: str = ""
+    confirmatory: bool = False
+    status: Status = "not computable"
+    note: str | None = None
+
+    def add_note(self, note: str) -> None:
+        self.note = f"{self.note}; {note}" if self.note else note
+
+
+class ProjectReport(msgspec.Struct, kw_only=True):
+    lang: str
+    organisation: str | None
+    #: the confirmatory family adjusted with Holm: "survey/indicator", in file order
+    family: list[str]
+    family_hash: str
+    #: when the family was frozen (the first follow-up wave opened), and by which wave
+    family_frozen: dt.datetime | None = None
+    family_wave: str | None = None
+    rows: list[ProjectRow]
+
+
+def measure_status(measure: ExpectedResult, row: ProjectRow) -> Status:
+    """The target's status, by the same rule as a survey's report."""
+    figures = Row(section="expected", id=row.indicator, label="", kind="",
+                  follow_up=row.follow_up, change=row.change, p=row.p,
+                  p_adjusted=row.p_adjusted)
+    return target_status(measure, figures)
+
+
+def result_row(scope: str, result_id: str, label: str, measures: Sequence[ProjectRow],
+               lang: str) -> ProjectRow:
+    """A result's own line: met when every indicator is met, else the weakest status."""
+    _ = translations(lang).gettext
+    statuses = {m.status for m in measures}
+    status: Status = "met"
+    for weakest in _WEAKEST:
+        if weakest in statuses:
+            status = weakest
+            break
+    row = ProjectRow(scope=scope, result=result_id, line="result", label=label, status=status,
+                     confirmatory=any(m.confirmatory for m in measures))
+    if len(measures) > 1:
+        row.target = _("every indicator below meets its target")
+    return row
+
+
+def target_text(measure: ExpectedResult, lang: str) -> str:
+    return describe_target(measure, lang)
+
+
+COLUMNS = [f for f in ProjectRow.__struct_fields__]
+
+
+def project_table(report: ProjectReport) -> Table:
+    def rows() -> Iterator[list[Cell]]:
+        for row in report.rows:
+            yield list(msgspec.structs.astuple(row))
+
+    return Table("expected_results", COLUMNS, rows())
+
+
+def to_csv(report: ProjectReport) -> str:
+    """UTF-8 CSV with a BOM, one line per result and per indicator, full precision."""
+    return write_csv(project_table(report))
+
+
+def to_json(report: ProjectReport) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(report))
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return ""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+HEAD = [
+    N_("expected result / indicator"), N_("baseline"), N_("follow-up"), N_("change"),
+    N_("95% CI"), "p", N_("p adj."), "n", N_("target"), N_("status"),
+]
+
+
+def _cells(r: ProjectRow, lang: str) -> list[str]:
+    _ = translations(lang).gettext
+    status = _(STATUS[r.status])
+    if r.line == "result":
+        mark = " *" if r.confirmatory else ""
+        return [r.label + mark, "", "", "", "", "", "", "", r.target, status.upper()]
+    ci = f"{_fmt(r.ci_low)}…{_fmt(r.ci_high)}" if r.ci_low is not None else ""
+    n = (f"{r.n_baseline}/{r.n_follow_up}" if r.n_baseline is not None
+         else str(r.n_follow_up or ""))
+    label = f"  {r.label}" + (" *" if r.confirmatory else "")
+    return [label, _fmt(r.baseline), _fmt(r.follow_up), _fmt(r.change), ci, _p(r.p),
+            _p(r.p_adjusted), n, r.target, status]
+
+
+def family_line(report: ProjectReport) -> str:
+    _ = translations(report.lang).gettext
+    values = {"n": len(report.family), "hash": report.family_hash}
+    if report.family_frozen is None:
+        return _("* confirmatory: %(n)s indicators adjusted together (Holm), not frozen yet: "
+                 "it is frozen when the first follow-up wave opens (hash %(hash)s)") % values
+    values["date"] = f"{report.family_frozen.astimezone(SOFIA):%Y-%m-%d %H:%M}"
+    values["wave"] = report.family_wave or "?"
+    return _("* confirmatory: %(n)s indicators adjusted together (Holm), frozen on %(date)s "
+             "when wave %(wave)s opened (hash %(hash)s)") % values
+
+
+def to_table(report: ProjectReport, scope_names: dict[str, str]) -> str:
+    """One table per scope (all organisations together first), then the notes."""
+    _ = translations(report.lang).gettext
+    head = [_(h) for h in HEAD]
+    lines: list[str] = []
+    for scope in dict.fromkeys(r.scope for r in report.rows):
+        rows = [r for r in report.rows if r.scope == scope]
+        table = [head] + [_cells(r, report.lang) for r in rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+        lines.append(_("Expected results of the project: %(scope)s")
+                     % {"scope": scope_names.get(scope, scope)})
+        for row in table:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        for r in rows:
+            if r.line == "measure":
+                about = "; ".join(x for x in (r.waves, r.note) if x)
+                lines.append(f"  {r.result} / {r.survey}/{r.indicator}: {about}")
+        lines.append("")
+    lines.append(family_line(report))
+    return "\n".join(lines)

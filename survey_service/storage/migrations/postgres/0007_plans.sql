@@ -1,0 +1,9 @@
+-- Analysis plans frozen once, e.g. the project's confirmatory family (the expected results'
+-- indicators adjusted together with Holm), frozen when the first follow-up wave opens.
+CREATE TABLE plans (
+    name        TEXT COLLATE "C" PRIMARY KEY,
+    hash        TEXT NOT NULL,          -- content hash of the definition
+    definition  BYTEA NOT NULL,         -- JSON
+    frozen      TIMESTAMPTZ NOT NULL,   -- when it was frozen
+    wave_id     TEXT                    -- the wave whose opening froze it
+);

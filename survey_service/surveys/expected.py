@@ -1,0 +1,65 @@
+"""Checks of ``forms/expected-results.toml`` against the surveys (pure): every result rests on
+declared indicators of surveys that exist, with a target that can be read one way only."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+from .model import ExpectedResult, ResultEntry, Survey
+
+
+def check_results(
+    results: Sequence[ResultEntry], surveys: Mapping[str, Survey], broken: Collection[str]
+) -> list[str]:
+    """One message per problem, naming the result (``broken``: surveys whose own files were
+    refused; their results are not checked again)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for result in results:
+        where = f"result '{result.id}'"
+        if result.id in seen:
+            out.append(f"{where}: duplicate id")
+        seen.add(result.id)
+        out += [f"{where}: {p}" for p in _shape(result)]
+        measures = result.expand()
+        if len({(m.survey, m.indicator) for m in measures}) < len(measures):
+            out.append(f"{where}: an indicator is named twice")
+        for measure in measures:
+            out += [f"{where}: {p}" for p in _measure_problems(measure, surveys, broken)]
+    return out
+
+
+def _shape(result: ResultEntry) -> list[str]:
+    single = (result.survey, result.indicator, result.target)
+    if result.measures and any(v is not None for v in single):
+        return ["give either survey, indicator and target, or [[results.measures]], not both"]
+    if not result.measures and any(v is None for v in single):
+        return ["needs survey, indicator and target (or [[results.measures]])"]
+    return []
+
+
+def _measure_problems(
+    result: ExpectedResult, surveys: Mapping[str, Survey], broken: Collection[str]
+) -> list[str]:
+    out: list[str] = []
+    target = result.target
+    if target.change_at_least is None and target.at_least is None:
+        out.append("the target needs change_at_least or at_least")
+    elif result.confirmatory and target.change_at_least is None:
+        out.append(f"indicator '{result.indicator}': a level target (at_least alone) has no "
+                   "test, so it cannot be confirmatory: set confirmatory = false")
+    survey = surveys.get(result.survey)
+    if survey is None:
+        if result.survey not in broken:
+            out.append(f"unknown survey '{result.survey}'")
+        return out
+    indicator = next((i for i in survey.indicators if i.id == result.indicator), None)
+    if indicator is None:
+        out.append(f"survey '{result.survey}' has no indicator '{result.indicator}'")
+    elif indicator.kind == "nps":
+        out.append("NPS is exploratory and never a target "
+                   "(people cannot choose another municipality)")
+    if survey.kind == "training" and target.change_at_least is not None:
+        out.append(f"indicator '{result.indicator}': a training evaluation has no baseline, "
+                   "so its target is a level (at_least), not a change")
+    return out
