@@ -90,6 +90,12 @@ class NullStore:
     async def token_counts(self, wave_id: str) -> dict[tuple[str, str], tuple[int, int]]:
         return {}
 
+    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
+        pass
+
+    async def disclosure_plan(self, key: str) -> bytes | None:
+        return None
+
     async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
         return False
 

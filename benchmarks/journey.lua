@@ -10,6 +10,8 @@
 --   JOURNEY_POST    path the form posts to       JOURNEY_BODY    urlencoded answers, no _key
 --   JOURNEY_COOKIE  "csrftoken=..." (the same token is in JOURNEY_BODY as _csrf_token)
 --   JOURNEY_NONCE   run prefix of every submission key (letters and digits)
+--   JOURNEY_STEPS   the pages posted, e.g. "5" (the last page only: every answer at once) or
+--                   "0,1,2,3,4,5" (a full journey through every page)
 -- done() prints lines "JOURNEY <name> <value>" for journeys.py to read.
 
 local form_path = assert(os.getenv("JOURNEY_FORM"), "JOURNEY_FORM is not set")
@@ -18,6 +20,11 @@ local thanks_path = assert(os.getenv("JOURNEY_THANKS"), "JOURNEY_THANKS is not s
 local body_prefix = assert(os.getenv("JOURNEY_BODY"), "JOURNEY_BODY is not set")
 local cookie = assert(os.getenv("JOURNEY_COOKIE"), "JOURNEY_COOKIE is not set")
 local nonce = assert(os.getenv("JOURNEY_NONCE"), "JOURNEY_NONCE is not set")
+local steps = {}
+for step in string.gmatch(os.getenv("JOURNEY_STEPS") or "5", "%d+") do
+  table.insert(steps, step)
+end
+local cycle = #steps + 2
 
 local get_headers = { ["Cookie"] = cookie }
 local post_headers = {
@@ -47,17 +54,21 @@ end
 
 function request()
   counter = counter + 1
-  local phase = counter % 3
+  local phase = counter % cycle
   if phase == 1 then
     return wrk.format("GET", form_path, get_headers)
-  elseif phase == 2 then
-    posted = posted + 1
-    -- [A-Za-z0-9_-]{16,64}: run nonce, thread, counter, random tail
-    local key = string.format("%s-t%d-%d-%06d", nonce, thread_no or 0, counter,
-                              math.random(0, 999999))
-    return wrk.format("POST", post_path, post_headers, body_prefix .. "&_key=" .. key)
+  elseif phase == 0 then
+    return wrk.format("GET", thanks_path, get_headers)
   end
-  return wrk.format("GET", thanks_path, get_headers)
+  local step = steps[phase - 1]
+  if phase == cycle - 1 then
+    posted = posted + 1
+  end
+  -- [A-Za-z0-9_-]{16,64}: run nonce, thread, counter, random tail
+  local key = string.format("%s-t%d-%d-%06d", nonce, thread_no or 0, counter - phase,
+                            math.random(0, 999999))
+  return wrk.format("POST", post_path, post_headers,
+                    body_prefix .. "&_step=" .. step .. "&_key=" .. key)
 end
 
 function response(status, headers, body)

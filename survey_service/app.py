@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.types import Message, Scope
@@ -117,7 +117,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             *respondents.route_handlers,
-            Router("/admin", route_handlers=admin.route_handlers),
+            admin.router(site),  # sign-in, sessions and the guard of every route (issue 10)
             static_file,
         ],
         lifespan=[lifespan],

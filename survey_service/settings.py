@@ -49,6 +49,9 @@ DOCS: dict[str, str] = {
     "submit_window_seconds": "The window (10 to 86400 seconds) of `SURVEY_SUBMIT_LIMIT`.",
     "min_group": "Smallest group any staff figure, breakdown or export may describe "
     "(5 to 1000).",
+    "protection_level": "Width (1 to 50 points on a 0-100 scale, or that share of another "
+    "scale) of the narrowest interval an attacker who knows every published figure and count "
+    "may be able to prove for a hidden small group; a wave keeps the value of its plan.",
     "wave_refresh_seconds": "How often (0 to 3600 seconds) a running server re-reads the waves "
     "that the CLI opens and closes.",
     "retention_years": "Answers and the list of used staff codes are kept until 31 December of "
@@ -56,6 +59,12 @@ DOCS: dict[str, str] = {
     "documents), then deleted; shown in the privacy notice.",
     "comments_review_days": "Within this many days (1 to 365) of a wave's end, analysts remove "
     "personal details from free-text answers; shown in the privacy notice.",
+    "session_idle_minutes": "An administration session unused this long (5 to 1440 minutes) "
+    "ends; the user signs in again.",
+    "session_max_hours": "An administration session ends this long after sign-in (1 to 168 "
+    "hours), however busy.",
+    "paper_double_entry": "`1`: every paper questionnaire is typed in by two clerks; it counts "
+    "once both agree, or once an administrator resolves their differences.",
 }
 
 #: Settings whose variable, when set to an empty string, is refused instead of meaning "unset"
@@ -91,8 +100,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     submit_window_seconds: Annotated[int, msgspec.Meta(ge=10, le=24 * 3600)] = 600
     wave_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
     min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
+    protection_level: Annotated[float, msgspec.Meta(ge=1, le=50)] = 20.0
     retention_years: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
     comments_review_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    session_idle_minutes: Annotated[int, msgspec.Meta(ge=5, le=24 * 60)] = 30
+    session_max_hours: Annotated[int, msgspec.Meta(ge=1, le=168)] = 10
+    paper_double_entry: bool = False
 
     def __post_init__(self) -> None:
         if not self.public_url:

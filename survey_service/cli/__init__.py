@@ -1,5 +1,5 @@
-"""The operator's commands:
-``survey-service forms|db|waves|tokens|kiosk|report|results|demo|serve``.
+"""The operator's commands: ``survey-service forms|db|waves|tokens|kiosk|report|results|
+disclosure|export|import|demo|serve|users|audit``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -14,7 +14,22 @@ import logging
 import click
 from litestar.plugins import CLIPluginProtocol
 
-from . import db, demo, forms, kiosk, report, results, serve, tokens, waves
+from . import (
+    audit,
+    db,
+    demo,
+    disclosure,
+    export,
+    forms,
+    imports,
+    kiosk,
+    report,
+    results,
+    serve,
+    tokens,
+    users,
+    waves,
+)
 from .base import OperatorGroup
 
 
@@ -33,8 +48,13 @@ for command in (
     kiosk.kiosk,
     report.report,
     results.results,
+    disclosure.disclosure,
     demo.demo,
+    export.export,
+    imports.import_file,
     serve.serve,
+    users.users,  # accounts (issue 10)
+    audit.audit,
 ):
     cli.add_command(command)
 

@@ -16,7 +16,7 @@ import msgspec
 from ..keyfile import fingerprint, mismatch_message
 from ..services.errors import Invalid, ServiceError, Unavailable
 from ..settings import Settings
-from ..storage import StoreError, open_store
+from ..storage import StoreError, open_store, redact_url
 from ..storage.base import Store
 from ..surveys.loader import CatalogError
 
@@ -79,7 +79,7 @@ def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
 
     async def run() -> T:
         try:
-            store = open_store(settings.database_url)
+            store = open_store(settings.database_url, pool_size=settings.db_pool_size)
         except ValueError as exc:
             raise Invalid(str(exc)) from exc
         try:
@@ -90,7 +90,7 @@ def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
             if isinstance(exc, OSError):
                 reason = exc.strerror or str(exc)
                 raise Invalid(
-                    f"cannot open the database {settings.database_url}: {reason}"
+                    f"cannot open the database {redact_url(settings.database_url)}: {reason}"
                 ) from exc
             raise
         try:

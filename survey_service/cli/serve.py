@@ -4,16 +4,45 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
+from typing import TYPE_CHECKING
 
 import click
 
 from ..services import catalog
 from ..services.errors import Unavailable
 from ..services.waves import open_pilot_waves
+from ..settings import Settings
+from ..storage import redact_url
 from ..storage.base import Store
 from ..surveys.loader import CatalogError
 from .base import catalog_summary, settings, with_store
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+#: The app factory each worker process calls.
+FACTORY = "survey_service.cli.serve:worker_app"
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def worker_app() -> Litestar:
+    """The app of one of several worker processes: the settings from the environment, and the
+    same log lines as a single process (a spawned worker starts with logging unconfigured)."""
+    from ..app import create_app
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    return create_app()
+
+
+def default_workers(config: Settings) -> int:
+    """Processes to serve with when ``--workers`` is not given: one per CPU on PostgreSQL,
+    which takes writes from every process at once; one on SQLite, where a second process
+    waits on the file's write lock (``benchmarks/journeys.py``: README "Benchmarks")."""
+    if config.database_url.strip().startswith("sqlite:"):
+        return 1
+    return max(1, os.cpu_count() or 1)
 
 
 def check_port(host: str, port: int) -> None:
@@ -48,12 +77,14 @@ def check_port(host: str, port: int) -> None:
 @click.option("--host", default=None, help="Listen address (default: SURVEY_HOST).")
 @click.option("--port", type=click.IntRange(1, 65_535), default=None,
               help="Port (default: SURVEY_PORT).")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Server processes (default: the number of CPUs on PostgreSQL, 1 on SQLite).")
 @click.option(
     "--demo-waves",
     is_flag=True,
     help="Open a pilot wave of every citizen survey that has no open wave.",
 )
-def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, demo_waves: bool) -> None:
     """Check the forms, migrate the database and serve the app."""
     import uvicorn
 
@@ -74,16 +105,26 @@ def serve(host: str | None, port: int | None, demo_waves: bool) -> None:
                 click.echo(f"opened demo wave {wave.id}")
 
     with_store(config, prepare)  # opening the store applies the migrations
-    app = create_app(config)
-    click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {config.database_url})")
+    processes = workers or default_workers(config)
+    where = redact_url(config.database_url)
+    plural = "es" if processes > 1 else ""
+    click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {where},"
+               f" {processes} process{plural})")
     logging.getLogger("uvicorn.error").addFilter(OneLinePerUpgrade())
-    uvicorn.run(
-        app,
-        host=bind_host,
-        port=bind_port,
-        access_log=False,  # the app logs requests itself, without addresses or codes
-        server_header=False,
-        ws="none",  # no WebSocket routes: an upgrade is a plain request, logged once at most
-        proxy_headers=bool(config.forwarded_allow_ips),
-        forwarded_allow_ips=config.forwarded_allow_ips or None,
-    )
+    options = {
+        "host": bind_host,
+        "port": bind_port,
+        "access_log": False,  # the app logs requests itself, without addresses or codes
+        "server_header": False,
+        "ws": "none",  # no WebSocket routes: an upgrade is a plain request, logged once at most
+        "proxy_headers": bool(config.forwarded_allow_ips),
+        "forwarded_allow_ips": config.forwarded_allow_ips or None,
+    }
+    if processes == 1:
+        uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
+        return
+    # every worker builds its own app from the environment: give them this process's key
+    # (made beside a SQLite file, or a random one for PostgreSQL without SURVEY_SECRET_KEY),
+    # so that a form served by one process is accepted by another
+    os.environ["SURVEY_SECRET_KEY"] = config.secret_key
+    uvicorn.run(FACTORY, factory=True, workers=processes, **options)  # type: ignore[arg-type]

@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 import click
 
+from ..services import audit
 from ..services import tokens as service
+from ..storage.base import Store
 from .base import settings, with_store
 
 LOOPBACK = {"localhost", "::1", "0.0.0.0"}  # noqa: S104 (a name to warn about, not to bind)
@@ -38,12 +40,15 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
     Hand them out in sealed envelopes, then destroy the files.
     """
     config = settings()
-    csv_file, slips = with_store(
-        config,
-        lambda store: service.issue_tokens(
-            config, store, wave_id, organisation, unit, count, out_dir
-        ),
-    )
+
+    async def work(store: Store) -> tuple[Path, Path]:
+        files = await service.issue_tokens(config, store, wave_id, organisation, unit, count,
+                                           out_dir)
+        await audit.record(store, audit.cli_actor(), "codes-issue", {  # audit log (issue 10)
+            "wave": wave_id, "organisation": organisation, "unit": unit, "count": count})
+        return files
+
+    csv_file, slips = with_store(config, work)
     click.echo(f"issued {count} codes for {organisation}/{unit} in wave {wave_id}:")
     click.echo(f"  {csv_file}")
     click.echo(f"  {slips}  (print on A4, cut along the lines)")
@@ -61,5 +66,10 @@ def tokens_issue(wave_id: str, organisation: str, unit: str, count: int, out_dir
 def tokens_revoke(code: str) -> None:
     """Make a code unusable (a lost slip); then issue a new one with `tokens issue`."""
     config = settings()
-    with_store(config, lambda store: service.revoke_token(config, store, code))
+
+    async def work(store: Store) -> None:
+        await service.revoke_token(config, store, code)
+        await audit.record(store, audit.cli_actor(), "code-revoke", {})
+
+    with_store(config, work)
     click.echo("revoked")

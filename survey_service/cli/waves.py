@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from ..services import reports
+from ..services import audit, reports
 from ..services import waves as service
 from ..services.errors import Invalid
 from ..storage.base import Store
@@ -65,10 +65,14 @@ def waves_open(
         check = await service.version_changes(config, store, survey, start_at)
         for line in check.lines():
             click.echo(line)
-        return await service.open_wave(
+        wave = await service.open_wave(
             config, store, survey, wave_id, phase, list(organisations), start_at, end_at,
             structure, yes=yes,
         )
+        await audit.record(store, audit.cli_actor(), "wave-open", {  # audit log (issue 10)
+            "wave": wave.id, "survey": survey, "phase": phase,
+            "organisations": list(organisations), "starts": starts, "ends": ends})
+        return wave
 
     wave = with_store(config, work)
     click.echo(
@@ -82,9 +86,13 @@ def waves_open(
 def waves_close(wave_id: str) -> None:
     """Close a wave now."""
     config = settings()
-    wave, mixed, elsewhere = with_store(
-        config, lambda store: service.close_wave(config, store, wave_id)
-    )
+
+    async def work(store: Store) -> tuple[Wave, list[str], bool]:
+        closed = await service.close_wave(config, store, wave_id)
+        await audit.record(store, audit.cli_actor(), "wave-close", {"wave": wave_id})
+        return closed
+
+    wave, mixed, elsewhere = with_store(config, work)
     click.echo(f"closed wave {wave.id}")
     for other in mixed:
         click.echo(f"mixed the answers of {other}: results may now be shown")
@@ -127,7 +135,13 @@ def waves_status(wave_id: str, as_json: bool) -> None:
 def waves_set(wave_id: str, min_group: int | None, panel: bool | None) -> None:
     """Change a wave's anonymity settings; refused once the wave has a response."""
     config = settings()
-    with_store(config, lambda store: service.set_wave(config, store, wave_id, min_group, panel))
+
+    async def work(store: Store) -> None:
+        await service.set_wave(config, store, wave_id, min_group, panel)
+        await audit.record(store, audit.cli_actor(), "wave-set",
+                           {"wave": wave_id, "min_group": min_group, "panel": panel})
+
+    with_store(config, work)
     if min_group is not None:
         click.echo(f"wave {wave_id}: smallest reported group is now {min_group}")
     if panel is not None:

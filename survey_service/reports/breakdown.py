@@ -22,8 +22,9 @@ from ..indicators.result import NotComputable
 from ..surveys.coding import MISSING
 from ..surveys.model import IndicatorDef
 from ..surveys.versions import diff_versions
-from .comparability import Difference, item_difference, plan_indicators
+from .comparability import Difference, Plan, item_difference, plan_indicators
 from .data import WaveMatrix
+from .disclosure import Disclosure
 from .kinds import wave_side
 
 By = Literal["organisation", "unit", "channel", "service"]
@@ -157,8 +158,11 @@ def breakdown(
     min_group: int = 10,
     labels: Mapping[str, str] | None = None,
     unit_mapping: Mapping[str, str] | None = None,
+    disclosure: Disclosure | None = None,
 ) -> Breakdown:
-    """Every indicator of the baseline's survey, by group, for both waves."""
+    """Every indicator of the baseline's survey, by group, for both waves. With a
+    ``disclosure`` (the waves' plans), each figure is shown only where the plan shows it;
+    without one, each wave's column is protected on its own (counts only)."""
     diff = diff_versions(baseline.survey, follow_up.survey)
     plans, refused = plan_indicators(baseline.survey, follow_up.survey, diff, lang)
     if by == "service" and not diff.comparable("service"):  # the groups themselves changed
@@ -184,6 +188,9 @@ def breakdown(
             ("follow_up", follow_up, groups_b),
         ):
             n = counts[(g, wave)]
+            if disclosure is not None and n:
+                cells[wave] = _planned(disclosure, m, m.subset(groups == g), plans)
+                continue
             if hidden[(g, wave)] or n == 0:
                 cells[wave] = Cell()
                 continue
@@ -209,6 +216,26 @@ def breakdown(
         rows=rows,
         not_comparable=refused,
     )
+
+
+def _planned(disclosure: Disclosure, m: WaveMatrix, part: WaveMatrix,
+             plans: Mapping[str, Plan]) -> Cell:
+    """A group's cell as the wave's disclosure plan allows (empty when it hides every figure:
+    hidden and empty cells look the same)."""
+    values: dict[str, float | None] = {}
+    cell = disclosure.cell(m, part)
+    for ind_id, plan in plans.items():
+        hide = disclosure.indicator_hidden(m, ind_id, plan.items, cell=cell)
+        values[ind_id] = None if hide else _value(plan.definition, plan.items, part)
+    if all(v is None for v in values.values()):
+        return Cell()
+    return Cell(n=part.n, values=values)
+
+
+def groups_of(m: WaveMatrix, by: By, mapping: Mapping[str, str] | None = None
+              ) -> npt.NDArray[np.str_]:
+    """Each respondent's group in a breakdown ``by`` (for the disclosure audit)."""
+    return _groups(m, by, mapping)
 
 
 def _cell(c: Cell, ind_id: str) -> str:

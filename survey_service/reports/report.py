@@ -26,6 +26,7 @@ from ..surveys.model import ExpectedResult
 from ..surveys.versions import FormDiff, diff_versions
 from .comparability import Difference, Plan, item_difference, plan_indicators, wordings
 from .data import WaveMatrix
+from .disclosure import ALL, Disclosure, org_label
 from .kinds import compare_sides, wave_side
 from .panel import panel_rows
 from .rows import Report, Row, Status
@@ -45,6 +46,7 @@ class _Context:
     min_group: int
     population: tuple[int | None, int | None]
     diff: FormDiff
+    disclosure: Disclosure | None = None
 
     @property
     def _(self) -> Callable[[str], str]:
@@ -161,9 +163,28 @@ def _adjust(families: Sequence[tuple[str, list[tuple[Row, Result]]]]) -> None:
                 row.p_adjusted, row.adjustment = comparison.p_adjusted, comparison.adjustment
 
 
-def _hide_small(row: Row, c: _Context) -> Row:
+def _withheld(c: _Context, organisation: str | None, plan: Plan | None = None,
+              item: str | None = None) -> bool:
+    """Whether the waves' disclosure plans hide this figure of either wave (a figure shown
+    for one wave only would still give the other's by the change)."""
+    d = c.disclosure
+    if d is None:
+        return False
+    label = ALL if organisation is None else org_label(organisation)
+    if plan is not None:
+        return any(d.indicator_hidden(m, plan.definition.id, plan.items, label=label)
+                   for m in (c.a, c.b))
+    return item is not None and any(d.item_hidden(m, item, label) for m in (c.a, c.b))
+
+
+def _hide_small(row: Row, c: _Context, withheld: bool = False) -> Row:
     """No figure may rest on fewer than ``min_group`` answers (a few people answering an item
-    that the others did not know, or were not shown, would be exposed)."""
+    that the others did not know, or were not shown, would be exposed), nor be one the
+    disclosure plan hides."""
+    if withheld:
+        return row.without_figures(
+            c._("not shown: it would reveal a group of fewer than %(n)s people")
+            % {"n": c.min_group})
     counts = [n for n in (row.n_baseline, row.n_follow_up) if n is not None]
     if counts and min(counts) < c.min_group:
         return row.without_figures(
@@ -225,14 +246,16 @@ def build_report(
     min_group: int = 10,
     population: tuple[int | None, int | None] = (None, None),
     items: bool = True,
+    disclosure: Disclosure | None = None,
 ) -> Report:
-    """Compare every indicator (and, with ``items``, every likert item) of two waves."""
+    """Compare every indicator (and, with ``items``, every likert item) of two waves; with a
+    ``disclosure``, only the figures the waves' plans show."""
     a, b = baseline, follow_up
     if organisation is not None and a.grouped and b.grouped:  # else filtered when read
         a = a.subset(a.organisations == organisation)
         b = b.subset(b.organisations == organisation)
     diff = diff_versions(a.survey, b.survey)
-    c = _Context(a, b, lang, min_group, population, diff)
+    c = _Context(a, b, lang, min_group, population, diff, disclosure)
     plans, not_comparable = plan_indicators(a.survey, b.survey, diff, lang)
     not_comparable += [item_difference(ch, lang) for ch in diff.items.values()
                        if not ch.comparable]
@@ -251,9 +274,12 @@ def build_report(
          + [(item_rows[i], item_comparisons[i]) for i in item_rows]),
     ])
     panel = [] if too_small else panel_rows(a, b, plans, lang, min_group)
-    indicator_rows = {i: _hide_small(r, c) for i, r in indicator_rows.items()}
-    item_rows = {i: _hide_small(r, c) for i, r in item_rows.items()}
-    panel = [_hide_small(r, c) for r in panel]
+    indicator_rows = {i: _hide_small(r, c, _withheld(c, organisation, plans[i]))
+                      for i, r in indicator_rows.items()}
+    item_rows = {i: _hide_small(r, c, _withheld(c, organisation, item=i))
+                 for i, r in item_rows.items()}
+    panel = [_hide_small(r, c, r.id in plans and _withheld(c, organisation, plans[r.id]))
+             for r in panel]  # the paired figures of an indicator the plans hide: hidden too
     expected_rows = [_expected_row(r, indicator_rows.get(r.indicator), c) for r in results]
     return Report(
         survey=a.survey.id,

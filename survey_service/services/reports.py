@@ -14,6 +14,7 @@ from ..storage.base import Store
 from ..surveys.loader import decode_survey
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load, wave_structures
+from .disclosure import disclosure_for
 from .errors import Invalid, Refused, Unavailable
 from .waves import find_wave
 
@@ -56,6 +57,11 @@ async def compute_report(
         find_organisation(catalog, organisation)
     if by is not None and by not in BY:
         raise Invalid(f"cannot break down by '{by}' (only by {', '.join(BY)})")
+    if baseline == follow_up:
+        raise Invalid(
+            f"wave '{baseline}' cannot be both the baseline and the follow-up: compare two "
+            "different waves"
+        )
     a = await _matrix(store, survey_id, baseline, organisation, by is not None)
     b = await _matrix(store, survey_id, follow_up, organisation, by is not None)
     reason = cannot_break_down(by, a, b) if by is not None else None
@@ -71,6 +77,7 @@ async def compute_report(
                         f"(fewer than {min_group}): a report over all organisations would "
                         "reveal its answers by subtraction; report each organisation with --org"
                     )
+    disclosure = await disclosure_for(settings, store, a.wave, b.wave)
     if by is not None:
         labels, mapping = await unit_labels(store, a.wave, b.wave, lang)
         if by == "organisation":
@@ -83,6 +90,7 @@ async def compute_report(
             min_group=min_group,
             labels=labels,
             unit_mapping=mapping,
+            disclosure=disclosure,
         )
     return build_report(
         a,
@@ -96,6 +104,7 @@ async def compute_report(
             await population(store, b.wave, organisation),
         ),
         items=items,
+        disclosure=disclosure,
     )
 
 

@@ -18,6 +18,7 @@ from .base import (
     StoredResponse,
     StoreError,
     StoreOpenError,
+    StoreUnavailable,
 )
 
 SQLITE = "sqlite:///"
@@ -76,6 +77,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreOpenError",
+    "StoreUnavailable",
     "StoredResponse",
     "open_store",
     "opened",

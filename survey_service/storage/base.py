@@ -90,6 +90,44 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     wave_id: str | None = None
 
 
+class User(msgspec.Struct, frozen=True, kw_only=True):
+    """An account of the administration side (admin, analyst or clerk)."""
+
+    name: str
+    role: str  # admin | analyst | clerk
+    organisations: list[str] = []  # the organisations granted (admins: every one)
+    password_hash: str
+    key_hash: bytes | None = None  # SHA-256 of the read-only API key
+    disabled: bool = False
+    epoch: int = 0  # raised to end every session of the user (password change, disable)
+    created: str = ""
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of the append-only audit log; ``hash`` covers ``prev`` and the fields."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    detail: str  # JSON object
+    prev: bytes
+    hash: bytes
+
+
+class PaperEntry(msgspec.Struct, frozen=True):
+    """One clerk's typing of a numbered paper questionnaire, waiting for double entry."""
+
+    wave_id: str
+    number: str
+    clerk: str
+    response: bytes  # the validated NewResponse, JSON
+
+
+#: The hash of an audit entry from the previous hash and its fields (``services.audit``).
+AuditChain = Callable[[bytes, int, str, str, str, str], bytes]
+
+
 class StoreError(Exception):
     """A store cannot be opened or used as asked. The message is one line for an operator."""
 
@@ -150,6 +188,12 @@ class Store(Protocol):
 
     async def plan(self, name: str) -> Plan | None:
         """A frozen plan by name, or None."""
+
+    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
+        """Keep (or replace) the disclosure plan stored under ``key`` (a wave id)."""
+
+    async def disclosure_plan(self, key: str) -> bytes | None:
+        """The disclosure plan stored under ``key``, or None."""
 
     async def add_wave(self, wave: Wave) -> None: ...
 
@@ -214,6 +258,10 @@ class Store(Protocol):
 
     async def count_responses(self, wave_id: str | None = None) -> int: ...
 
+    async def wave_versions(self, wave_id: str) -> list[str]:
+        """The form versions a wave's responses were given on (sorted; empty if none), so
+        that an export has a column for every question any of them asked."""
+
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         """Every response of a wave, ordered by id (which follows nothing of their order)."""
 
@@ -230,6 +278,60 @@ class Store(Protocol):
     ) -> WaveCodes:
         """The packed codes of every response of a wave (of one organisation), for analysis;
         with ``groups`` also each response's organisation, channel, unit and panel hash."""
+
+    # ---------------------------------------------------------------- accounts (0006)
+    async def add_user(self, user: User) -> bool:
+        """Create an account; False (and nothing changed) when the name is taken."""
+
+    async def update_user(self, user: User) -> None:
+        """Replace the stored account of ``user.name``."""
+
+    async def user(self, name: str) -> User | None: ...
+
+    async def users(self) -> list[User]:
+        """Every account, by name."""
+
+    async def user_by_key(self, key_hash: bytes) -> User | None:
+        """The account whose API key has this SHA-256 hash."""
+
+    async def session_get(self, key: bytes, renew_until: float | None = None) -> bytes | None:
+        """A session's data if it has not expired (``key`` is a hash of the cookie's id);
+        with ``renew_until`` (seconds since the epoch) its expiry moves to that time."""
+
+    async def session_set(self, key: bytes, data: bytes, expires: float) -> None:
+        """Keep a session until ``expires`` (seconds since the epoch); drops expired ones."""
+
+    async def session_delete(self, key: bytes | None) -> None:
+        """End one session, or every session when ``key`` is None."""
+
+    async def append_audit(
+        self, at: str, actor: str, action: str, detail: str, chain: AuditChain
+    ) -> AuditEntry:
+        """Append an entry: in one transaction, read the last entry's hash and number, and
+        store the new entry with ``chain(prev, seq, at, actor, action, detail)`` as its hash."""
+
+    async def audit_entries(self, limit: int | None = None) -> list[AuditEntry]:
+        """The audit log by number (the last ``limit`` entries when given, newest first)."""
+
+    async def submit_paper(self, response: NewResponse, number: str) -> bool:
+        """Store a paper questionnaire typed in with its number, durably; False (nothing
+        stored) when that number is already stored for the wave."""
+
+    async def paper_number_used(self, wave_id: str, number: str) -> bool:
+        """Whether a paper questionnaire with this number is stored for the wave."""
+
+    async def add_paper_entry(self, entry: PaperEntry) -> bool:
+        """Keep one clerk's entry of a questionnaire; False if that clerk has one already."""
+
+    async def paper_entries(self, wave_id: str | None = None, number: str | None = None
+                            ) -> list[PaperEntry]:
+        """Entries waiting (of a wave, of one number), by wave, number and clerk."""
+
+    async def delete_paper_entries(self, wave_id: str, number: str) -> None:
+        """Forget the entries of a questionnaire (once it is stored or resolved)."""
+
+    async def response_days(self, wave_id: str) -> dict[tuple[str, dt.date | None], int]:
+        """Responses of a wave per (organisation, day); staff responses have no day."""
 
     async def add_kiosk(self, kiosk: Kiosk, link_hash: bytes) -> bool:
         """Register a kiosk and the hash of its one-time enrolment link; False (nothing

@@ -31,7 +31,7 @@ import asyncpg
 from ..surveys.waves import Wave
 from .base import NewResponse, Plan, StoredResponse, StoreOpenError, TokenState, WaveCodes
 from .postgres_kiosks import PostgresKiosks
-from .postgres_migrate import Conn, migrate, redact
+from .postgres_migrate import Conn, known_migrations, migrate, redact
 from .postgres_rows import (
     INSERT_RESPONSES,
     RESPONSE_COLUMNS,
@@ -43,13 +43,14 @@ from .postgres_rows import (
     wave_params,
 )
 from .postgres_sealed import SealedAnswers
-from .postgres_writer import GroupCommit, Row
+from .postgres_writer import UNAVAILABLE, GroupCommit, Row
 
 log = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 8
 MIN_POOL_SIZE = 4
 CONNECT_TIMEOUT = 10.0
+READY_TIMEOUT = 3.0  # a readiness probe waits this long for the server at most
 _SERVER_SETTINGS = {"synchronous_commit": "on", "application_name": "survey_service"}
 
 
@@ -177,6 +178,26 @@ class PostgresStore(GroupCommit, SealedAnswers, PostgresKiosks):
         async with self._p.acquire() as conn:
             return await migrate(conn, self.where)
 
+    async def ready(self) -> str | None:
+        if self._pool is None or not self._tasks or self._tasks[0].done():
+            return "the database is not open"
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                row = await self._pool.fetchrow(
+                    "SELECT pg_is_in_recovery(), current_setting('transaction_read_only'),"
+                    " (SELECT MAX(number) FROM schema_migrations)"
+                )
+        except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+            return f"cannot reach {self.where}: {_line(exc)}"
+        assert row is not None
+        if row[0]:
+            return f"{self.where} is a read-only replica (in recovery)"
+        if row[1] == "on":
+            return f"{self.where} is read-only (default_transaction_read_only)"
+        newest = max(m.number for m in known_migrations())
+        current = int(row[2] or 0)
+        return None if current == newest else f"migrations not current ({current} of {newest})"
+
     # ------------------------------------------------------------------ definitions, waves
     async def save_form_version(self, survey_id: str, version: str, definition: bytes) -> None:
         await self._p.execute(
@@ -223,6 +244,17 @@ class PostgresStore(GroupCommit, SealedAnswers, PostgresKiosks):
         return Plan(name=name, hash=row[0], definition=bytes(row[1]), frozen=row[2],
                     wave_id=row[3])
 
+    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
+        await self._p.execute(
+            "INSERT INTO disclosure_plans (key, plan) VALUES ($1, $2)"
+            " ON CONFLICT (key) DO UPDATE SET plan = excluded.plan",
+            key, plan,
+        )
+
+    async def disclosure_plan(self, key: str) -> bytes | None:
+        value = await self._p.fetchval("SELECT plan FROM disclosure_plans WHERE key = $1", key)
+        return bytes(value) if value is not None else None
+
     async def add_wave(self, wave: Wave) -> None:
         await self._p.execute(
             f"INSERT INTO waves ({WAVE_COLUMNS})"  # noqa: S608 (fixed strings)
@@ -255,6 +287,12 @@ class PostgresStore(GroupCommit, SealedAnswers, PostgresKiosks):
                 await conn.execute(INSERT_RESPONSES, *columns(rows))
 
     # ------------------------------------------------------------------ reads
+    async def wave_versions(self, wave_id: str) -> list[str]:
+        rows = await self._b.fetch(
+            "SELECT DISTINCT version FROM responses WHERE wave_id = $1 ORDER BY version", wave_id
+        )
+        return [str(r[0]) for r in rows]
+
     async def organisation_counts(self, wave_id: str) -> dict[str, int]:
         rows = await self._b.fetch(
             "SELECT organisation, COUNT(*) FROM responses WHERE wave_id = $1"

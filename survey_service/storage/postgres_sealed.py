@@ -57,12 +57,15 @@ from typing import Any
 
 import asyncpg
 
-from .base import NewResponse
+from .base import NewResponse, StoreUnavailable
 from .postgres_migrate import Conn
 from .postgres_rows import INSERT_RESPONSES, columns
+from .postgres_writer import UNAVAILABLE, one_line
 
 log = logging.getLogger(__name__)
 _NAMESPACE = 0x70656E64  # "pend": advisory locks on creating a wave's table
+_KEY_LOCK = 0x6B657921  # "key!": serialises check_key over processes
+
 
 
 def pending_table(wave_id: str) -> str:
@@ -89,6 +92,14 @@ class SealedAnswers:
         raise NotImplementedError
 
     async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
+        try:
+            return await self._submit_sealed(code_hash, wave_id, sealed)
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(one_line(exc)) from exc
+        except RuntimeError as exc:  # not open
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def _submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
         table = pending_table(wave_id)
         async with self._transaction() as conn:
             # the wave may have closed (and been mixed, by any process) since the caller looked
@@ -129,14 +140,16 @@ class SealedAnswers:
                 return 0
         return int(value or 0)
 
-    async def mix_wave(self, wave_id: str, unseal: Callable[[bytes], NewResponse]) -> int:
+    async def mix_wave(
+        self, wave_id: str, unseal: Callable[[bytes], NewResponse]
+    ) -> int | None:
         table = pending_table(wave_id)
         async with self._transaction() as conn:
             row = await conn.fetchrow(
                 "SELECT mixed FROM waves WHERE id = $1 FOR UPDATE", wave_id
             )
             if row is None or row[0]:
-                return 0
+                return None
             sealed: list[bytes] = []
             if await conn.fetchval("SELECT to_regclass($1)", table) is not None:
                 sealed = [bytes(r[0]) for r in await conn.fetch(f"SELECT sealed FROM {table}")]  # noqa: S608
@@ -153,3 +166,26 @@ class SealedAnswers:
         except (asyncpg.PostgresError, OSError) as exc:
             log.warning("VACUUM after mixing wave %s failed: %s", wave_id, exc)
         return len(responses)
+
+    async def check_key(self, fingerprint: bytes) -> bool:
+        value = await self._p.fetchval("SELECT value FROM meta WHERE name = 'key'")
+        if value is not None and bytes(value) == fingerprint:
+            return True
+        async with self._transaction() as conn:
+            # two processes started with different keys: one decides, the other then sees it
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _KEY_LOCK)
+            value = await conn.fetchval("SELECT value FROM meta WHERE name = 'key'")
+            if value is not None and bytes(value) != fingerprint:
+                held = await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM tokens) OR EXISTS (SELECT 1 FROM pg_class"
+                    " WHERE relkind = 'r' AND relname LIKE 'pending\\_%'"
+                    " AND relnamespace = current_schema()::regnamespace)"
+                )
+                if held:
+                    return False
+            await conn.execute(
+                "INSERT INTO meta (name, value) VALUES ('key', $1)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                fingerprint,
+            )
+        return True

@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from .base import NewResponse
+from .base import NewResponse, StoreUnavailable
 from .postgres_rows import INSERT_RESPONSES, columns
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,19 @@ Row = tuple[Any, ...]
 #: Errors after which a connection is gone, whether or not its last statement committed.
 _LOST = (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,  # terminated
          asyncpg.InterfaceError, ConnectionError)  # "connection is closed", a reset socket
+#: Errors after which a write cannot be done now (the server or the connection is gone, the
+#: database is read-only: a replica, ``default_transaction_read_only``; a full disk, too many
+#: connections): the respondent is asked to send the same form again.
+UNAVAILABLE = (
+    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError, asyncpg.ReadOnlySQLTransactionError,
+    asyncpg.InsufficientResourcesError, asyncpg.CannotConnectNowError,
+)
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class GroupCommit:
@@ -45,12 +58,15 @@ class GroupCommit:
         raise NotImplementedError
 
     async def submit(self, response: NewResponse) -> None:
-        if not self._tasks or self._closing:
-            raise RuntimeError("store is not open")
+        if not self._tasks or self._closing or self._tasks[0].done():
+            raise StoreUnavailable("store is not open")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((self._row(response), future))
         self._wakeup.set()
-        await future
+        try:
+            await future
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable(one_line(exc)) from exc
 
     async def _write_loop(self, n: int) -> None:
         while True:
@@ -65,7 +81,7 @@ class GroupCommit:
             except asyncio.CancelledError:
                 for _, future in batch:
                     if not future.done():
-                        future.set_exception(RuntimeError("store closed before commit"))
+                        future.set_exception(StoreUnavailable("store closed before commit"))
                 raise
 
     async def _insert(self, n: int, batch: list[tuple[Row, asyncio.Future[None]]]) -> None:
@@ -82,7 +98,7 @@ class GroupCommit:
                 log.warning("writer connection lost, sending the batch again: %s", exc)
                 self._writer_conns[n].terminate()
                 await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        except Exception as exc:
             if len(batch) > 1 and isinstance(exc, asyncpg.IntegrityConstraintViolationError):
                 for one in batch:
                     await self._insert(n, [one])

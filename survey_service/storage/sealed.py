@@ -30,6 +30,7 @@ class SealedAnswers:
 
     _pending: PendingFiles
     _insert_sql: str
+    _writer: aiosqlite.Connection | None
 
     def _transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
         raise NotImplementedError
@@ -43,6 +44,8 @@ class SealedAnswers:
         raise NotImplementedError
 
     async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
+        if self._writer is None:
+            raise StoreUnavailable("store is not open")
         row_id = secrets.token_bytes(16)
         added = False
         try:

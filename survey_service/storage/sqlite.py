@@ -44,6 +44,7 @@ from .base import (
 )
 from .pending import PendingFiles
 from .sealed import SealedAnswers
+from .sqlite_accounts import AccountsMixin  # accounts, sessions, audit, paper (0008)
 from .sqlite_files import check_path, connect, not_writable
 from .sqlite_kiosks import SQLiteKiosks
 from .sqlite_migrate import known_migrations, migrate
@@ -61,7 +62,7 @@ log = logging.getLogger(__name__)
 _INSERT = INSERT_RESPONSE
 
 
-class SQLiteStore(SealedAnswers, SQLiteKiosks):
+class SQLiteStore(SealedAnswers, AccountsMixin, SQLiteKiosks):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     #: How long a write waits for another process's lock before SQLite says "locked".
@@ -284,6 +285,20 @@ class SQLiteStore(SealedAnswers, SQLiteKiosks):
         return Plan(name=name, hash=row[0], definition=bytes(row[1]),
                     frozen=dt.datetime.fromisoformat(row[2]), wave_id=row[3])
 
+    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
+        await self._write(
+            "INSERT INTO disclosure_plans (key, plan) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET plan = excluded.plan",
+            (key, plan),
+        )
+
+    async def disclosure_plan(self, key: str) -> bytes | None:
+        async with self._r.execute(
+            "SELECT plan FROM disclosure_plans WHERE key = ?", (key,)
+        ) as cur:
+            row = await cur.fetchone()
+        return bytes(row[0]) if row else None
+
     async def add_wave(self, wave: Wave) -> None:
         await self._write(
             f"INSERT INTO waves ({WAVE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
@@ -395,6 +410,13 @@ class SQLiteStore(SealedAnswers, SQLiteKiosks):
         async with self._long_read() as conn, conn.execute(sql, params) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    async def wave_versions(self, wave_id: str) -> list[str]:
+        async with self._long_read() as conn, conn.execute(
+            "SELECT DISTINCT version FROM responses WHERE wave_id = ? ORDER BY version",
+            (wave_id,),
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]
 
     async def responses(self, wave_id: str) -> list[StoredResponse]:
         async with self._long_read() as conn, conn.execute(

@@ -118,6 +118,7 @@ def _serve(
     tmp: Path,
     waves: list[list[str]],
     tokens: Sequence[Sequence[str]] = (),
+    users: Sequence[Sequence[str]] = (),
     **settings: str,
 ) -> Iterator[Server]:
     """Open ``waves`` and issue ``tokens`` (wave, organisation, unit, count) with the CLI, then
@@ -134,6 +135,9 @@ def _serve(
     }
     for args in waves:
         subprocess.run([_cli(), "waves", *args], env=env, check=True, capture_output=True)
+    for args in users:  # accounts of the administration pages, all with USER_PASSWORD
+        subprocess.run([_cli(), "users", "add", *args, "--password-stdin"], env=env, check=True,
+                       capture_output=True, input=USER_PASSWORD.encode() + b"\n")
     codes: dict[str, list[str]] = {}
     for wave, org, unit, count in tokens:
         out = tmp / f"codes-{wave}"
@@ -190,6 +194,10 @@ def _serve(
         log.close()
 
 
+#: The password of the accounts the browser tests sign in with.
+USER_PASSWORD = "browser-test-password"
+
+
 @pytest.fixture(scope="package")
 def server(browser_tools: None) -> Iterator[Server]:
     """The respondents' site: a citizen wave open for Elena and a closed one for Lyaskovets; a
@@ -212,6 +220,7 @@ def server(browser_tools: None) -> Iterator[Server]:
                 ["training", "elena", "course", "4"],
                 ["staffpanel", "lyaskovets", "management", "2"],
             ],
+            [["root", "--role", "admin"], ["cleo", "--role", "clerk", "--org", "elena"]],
         )
 
 

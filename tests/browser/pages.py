@@ -14,7 +14,7 @@ from typing import Any
 
 from playwright.sync_api import Page, Response
 
-from tests.browser.conftest import Session
+from tests.browser.conftest import USER_PASSWORD, Session
 from tests.conftest import FULL_ANSWERS, SURVEY
 
 SURVEY_PATH = f"/s/{SURVEY}"
@@ -44,6 +44,7 @@ class Case:
     errors: bool = False  # the page reports errors in the answers
     form: bool = False  # a page of a survey form (light: at most 30 KB with CSS and JS)
     kiosk: bool = False  # seen on a device enrolled as a kiosk
+    user: str | None = None  # an administration page: signed in as this user first
 
     def address(self, lang: str, codes: Mapping[str, list[str]]) -> str:
         """The URL in ``lang``, with ``{staff}``, ``{training}`` ... replaced by the first
@@ -95,6 +96,25 @@ PAGES: list[Case] = [
     Case("training-form-1", "/t/{training}", form=True),
     Case("training-form-1-errors", "/t/{training}", (EMPTY,), **ERRORS),
     Case("training-form-3", "/t/{training}", (FIRST,) * 2, form=True),
+    # the administration pages (signed in as ``user``)
+    Case("admin-login", "/admin/login"),
+    Case("admin-login-errors", "/admin/login", ({"name": "root", "password": "wrong"},),
+         status=400, errors=True),
+    Case("admin-dashboard", "/admin", user="root"),
+    Case("admin-wave-citizen", "/admin/orgs/elena/waves/browser", user="root"),
+    Case("admin-wave-staff", "/admin/orgs/elena/waves/staff", user="root"),
+    Case("admin-wave-new", "/admin/waves/new", user="root"),
+    Case("admin-wave-new-errors", "/admin/waves/new", ({"starts": "tomorrow"},), user="root",
+         status=400, errors=True),
+    Case("admin-codes", "/admin/waves/staff/codes", user="root"),
+    Case("admin-audit", "/admin/audit", user="root"),
+    Case("admin-double-entry", "/admin/double-entry", user="root"),
+    Case("admin-paper", "/admin/paper", user="cleo"),
+    Case("admin-paper-number", f"/admin/paper/elena/{SURVEY}", user="cleo"),
+    Case("admin-paper-number-errors", f"/admin/paper/elena/{SURVEY}", ({"number": "№ 5"},),
+         user="cleo", status=400, errors=True),
+    Case("admin-paper-form-1", f"/admin/paper/elena/{SURVEY}", ({"number": "B-17"},),
+         user="cleo", form=True),
 ]
 
 CASES = [(case, lang) for case in PAGES for lang in LANGS]
@@ -156,11 +176,26 @@ def submit(page: Page, answers: Mapping[str, str]) -> Response:
     return response
 
 
+def sign_in(session: Session, user: str) -> None:
+    """Sign in to the administration pages as a person does (after forgetting any earlier
+    sign-in of this browser context)."""
+    page = session.page
+    session.context.clear_cookies()
+    page.goto(session.base + "/admin/login")
+    page.fill("#name", user)
+    page.fill("#password", USER_PASSWORD)
+    with page.expect_navigation():
+        page.click("main form .buttons button[type=submit]")
+    assert "/admin/login" not in page.url, f"{user} could not sign in"
+
+
 def reach(session: Session, case: Case, lang: str) -> Response:
     """Open the case's page; return the response that brought it."""
     page = session.page
     if case.kiosk:
         session.enrol_as_kiosk()
+    if case.user:
+        sign_in(session, case.user)
     response = page.goto(session.base + case.address(lang, session.server.codes))
     assert response is not None
     for answers in case.steps:

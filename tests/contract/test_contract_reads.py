@@ -145,3 +145,15 @@ async def test_a_stream_holds_one_batch_at_a_time(store: Store) -> None:
 
     streamed, at_once = await peak(stream), await peak(whole)
     assert streamed * 10 < at_once, (streamed, at_once)
+
+
+async def test_wave_versions_lists_each_form_version_of_a_wave_once(store: Store) -> None:
+    await add_wave(store, "w")
+    await add_wave(store, "other")
+    await store.import_responses(
+        [response(f"v1-{n:04d}-xxxxxxxxxxxxxx", version="v1") for n in range(3)]
+        + [response("v2-xxxxxxxxxxxxxxxxxxxx", version="v2")]
+        + [response("o-xxxxxxxxxxxxxxxxxxxxx", wave_id="other", version="v3")]
+    )
+    assert await store.wave_versions("w") == ["v1", "v2"]
+    assert await store.wave_versions("none") == []

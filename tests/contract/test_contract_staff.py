@@ -6,9 +6,10 @@ import asyncio
 import datetime as dt
 
 import msgspec
+import pytest
 
-from survey_service.storage import NewResponse, Store
-from survey_service.storage.base import TokenState
+from survey_service.storage import NewResponse, Store, opened
+from survey_service.storage.base import StoreUnavailable, TokenState
 
 from .conftest import add_wave, response
 
@@ -84,3 +85,43 @@ async def test_mixing_moves_every_sealed_answer_once(store: Store) -> None:
     assert await store.mix_wave("staff", unseal) is None  # once only: mixed already
     assert await store.mix_wave("none", unseal) is None  # no such wave: nothing mixed
     assert await store.count_responses("staff") == len(CODES)
+
+
+async def test_the_key_fingerprint_is_kept_and_another_refused_once_codes_exist(
+    store: Store,
+) -> None:
+    assert await store.check_key(b"first-key-fingerprint")
+    assert await store.check_key(b"first-key-fingerprint")
+    assert await store.check_key(b"second-key-fingerprint")  # nothing depends on a key yet
+    await add_wave(store, "staff")
+    await store.add_tokens("staff", "elena", "finance", CODES[:1])
+    assert not await store.check_key(b"first-key-fingerprint")  # the codes need the second
+    assert await store.check_key(b"second-key-fingerprint")
+
+
+async def test_two_stores_on_one_database_mix_a_wave_once(url: str, store: Store) -> None:
+    wave = await add_wave(store, "staff")
+    await store.add_tokens("staff", "elena", "finance", CODES)
+    for n, code in enumerate(CODES):
+        sealed = msgspec.json.encode(
+            response(f"staff-{n:02d}-xxxxxxxxxxxxxxx", wave_id="staff", day=None, unit="finance")
+        )
+        assert await store.submit_sealed(code, "staff", sealed)
+    await store.update_wave(msgspec.structs.replace(wave, closed=dt.datetime.now(dt.UTC)))
+
+    def unseal(blob: bytes) -> NewResponse:
+        return msgspec.json.decode(blob, type=NewResponse)
+
+    async with opened(url) as other:  # another process's store, e.g. the CLI's
+        mixed = await asyncio.gather(store.mix_wave("staff", unseal),
+                                     other.mix_wave("staff", unseal))
+    assert sorted(mixed, key=str) == [len(CODES), None]
+    assert await store.count_responses("staff") == len(CODES)
+
+
+async def test_a_sealed_answer_to_a_closed_store_is_refused_as_unavailable(url: str) -> None:
+    async with opened(url) as store:
+        await add_wave(store, "staff")
+        await store.add_tokens("staff", "elena", "finance", CODES[:1])
+    with pytest.raises(StoreUnavailable):
+        await store.submit_sealed(CODES[0], "staff", b"sealed")

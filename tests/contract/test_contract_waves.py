@@ -72,3 +72,13 @@ async def test_stores_started_at_the_same_time_share_one_schema(url: str) -> Non
     finally:
         for cm in (first, second, third):
             await cm.__aexit__(None, None, None)
+
+
+async def test_a_disclosure_plan_is_kept_and_replaced_under_its_key(store: Store) -> None:
+    assert await store.disclosure_plan("wave-a") is None
+    await store.save_disclosure_plan("wave-a", b'{"measures": {}}')
+    await store.save_disclosure_plan("wave-b", b"other")
+    assert await store.disclosure_plan("wave-a") == b'{"measures": {}}'
+    await store.save_disclosure_plan("wave-a", b'{"measures": {"eei": []}}')  # extended
+    assert await store.disclosure_plan("wave-a") == b'{"measures": {"eei": []}}'
+    assert await store.disclosure_plan("wave-b") == b"other"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import Iterator
 
 import asyncpg
@@ -17,6 +18,7 @@ from survey_service.storage import (
     NewResponse,
     SchemaTooNewError,
     StoreOpenError,
+    StoreUnavailable,
     open_store,
     opened,
     redact_url,
@@ -121,6 +123,8 @@ async def test_after_the_mix_no_row_version_page_or_dead_tuple_keeps_the_arrival
             assert await su.fetchval(f"SELECT COUNT(DISTINCT xmin::text) FROM {table[0]}") == 40
             assert await su.fetchval(
                 "SELECT COUNT(DISTINCT xmin::text) FROM tokens") == 40  # the order of use
+            assert await su.fetchval(  # its counters exist while the wave is open
+                "SELECT COUNT(*) FROM pg_stat_user_tables WHERE relname LIKE 'pending%'") == 1
 
             await store.update_wave(msgspec.structs.replace(wave, closed=dt.datetime.now(dt.UTC)))
             assert await store.mix_wave("staff", _unseal) == 40
@@ -135,7 +139,16 @@ async def test_after_the_mix_no_row_version_page_or_dead_tuple_keeps_the_arrival
 
             gone = await su.fetch("SELECT relname FROM pg_class WHERE relname LIKE 'pending%'")
             assert gone == []  # the wave's table and its index
+            for view in ("pg_stat_user_tables", "pg_statio_user_tables", "pg_stat_user_indexes"):
+                assert await su.fetch(  # no counter of the wave's table is left
+                    f"SELECT relname FROM {view} WHERE relname LIKE 'pending%'"
+                ) == []
             [mix] = await su.fetch("SELECT DISTINCT xmin::text FROM responses")
+            for table in ("responses", "tokens", "waves"):  # no lock or update but the mix's
+                assert await su.fetchval(
+                    f"SELECT COUNT(*) FROM {table} WHERE xmax::text NOT IN ('0', $1)",
+                    mix[0],
+                ) == 0, table
             assert await su.fetchval("SELECT COUNT(DISTINCT xmin::text) FROM tokens") == 1
             assert await su.fetchval("SELECT xmin::text FROM tokens LIMIT 1") == mix[0]
             assert [h[0] for h in headers] == [mix[0]] * 40
@@ -176,3 +189,100 @@ async def test_a_batch_survives_its_connection_being_killed_mid_statement(pg_url
         async with asyncio.timeout(10):
             await asyncio.gather(*pending)  # every one acknowledged
         assert await store.count_responses("w") == 11
+
+
+async def _reconnect_all(su: asyncpg.Connection) -> None:
+    """End every other session of the database: the store's next ones get its new settings."""
+    await su.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    await asyncio.sleep(0.2)
+
+
+async def test_a_read_only_database_is_not_ready_and_refuses_writes_until_writable(
+    pg_url: str,
+) -> None:
+    """A fail-over to a read-only replica, or an operator's default_transaction_read_only:
+    readiness says so, submissions raise StoreUnavailable (the web answers 503 and keeps the
+    form), and the same store recovers once the database takes writes again."""
+    async with opened(pg_url) as store:
+        await add_wave(store, "w")
+        await add_wave(store, "staff")
+        await store.add_tokens("staff", "elena", "finance", [b"c" * 32])
+        assert await store.ready() is None
+        su = await asyncpg.connect(pg_url)
+        try:
+            name = await su.fetchval("SELECT current_database()")
+            await su.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+            await _reconnect_all(su)
+            problem = await store.ready() or await store.ready()  # the first may see the cut
+            assert problem is not None and "read-only" in problem, problem
+            with pytest.raises(StoreUnavailable):
+                await store.submit(response("read-only-xxxxxxxxxxxxxxx"))
+            with pytest.raises(StoreUnavailable):
+                await store.submit_sealed(b"c" * 32, "staff", b"sealed")
+            await su.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+            await _reconnect_all(su)
+        finally:
+            await su.close()
+        assert await store.ready() is None or await store.ready() is None
+        await store.submit(response("writable-xxxxxxxxxxxxxxxx"))
+        assert await store.submit_sealed(b"c" * 32, "staff", b"sealed")
+        assert await store.count_responses("w") == 1
+
+
+async def test_readiness_says_when_migrations_are_not_current(pg_url: str) -> None:
+    async with opened(pg_url) as store:
+        su = await asyncpg.connect(pg_url)
+        try:
+            await su.execute("DELETE FROM schema_migrations WHERE number = 6")
+        finally:
+            await su.close()
+        assert await store.ready() == "migrations not current (5 of 6)"
+
+
+async def test_what_remains_the_wal_keeps_the_arrival_order_of_sealed_answers(
+    pg_url: str,
+) -> None:
+    """Not a guarantee but the documented remainder (README "PostgreSQL"): until its segments
+    are recycled, the WAL holds each sealed answer's insert in arrival order under its own
+    transaction id; the mix's plain responses are one transaction. Reading it needs the server's
+    data directory (a superuser on the database machine); skipped when this test cannot."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    su = await asyncpg.connect(pg_url)
+    try:
+        wal = Path(await su.fetchval("SHOW data_directory")) / "pg_wal"
+        waldump = shutil.which("pg_waldump") or next(
+            iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_waldump"))), None)
+        if waldump is None or not os.access(wal, os.R_OK | os.X_OK):
+            pytest.skip("pg_waldump or the server's WAL is not at hand")
+        start = await su.fetchval("SELECT pg_current_wal_lsn()::text")
+        codes = [n.to_bytes(2, "big") * 16 for n in range(10)]
+        async with opened(pg_url) as store:
+            wave = await add_wave(store, "staff")
+            await store.add_tokens("staff", "elena", "finance", codes)
+            for n, code in enumerate(codes):
+                assert await store.submit_sealed(code, "staff", b"sealed %d" % n)
+            [[table]] = await su.fetch(
+                "SELECT relname FROM pg_class WHERE relname LIKE 'pending%' AND relkind = 'r'")
+            node = await su.fetchval("SELECT pg_relation_filenode($1)", table)
+            await store.update_wave(msgspec.structs.replace(wave, closed=dt.datetime.now(dt.UTC)))
+            unseal = iter([response(f"staff-{n:03d}-xxxxxxxxxxxxxxx", wave_id="staff", day=None,
+                                    unit="finance") for n in range(10)])
+            assert await store.mix_wave("staff", lambda _: next(unseal)) == 10
+        end = await su.fetchval("SELECT pg_current_wal_flush_lsn()::text")
+        responses = await su.fetchval("SELECT pg_relation_filenode('responses')")
+    finally:
+        await su.close()
+    dump = subprocess.run([str(waldump), "-p", str(wal), "-s", start, "-e", end, "-r", "Heap"],
+                          capture_output=True, text=True, timeout=60).stdout
+
+    def transactions(filenode: int) -> list[int]:
+        return [int(line.split("tx:")[1].split(",")[0]) for line in dump.splitlines()
+                if "desc: INSERT" in line and f"/{filenode} blk" in line]
+
+    arrivals = transactions(node)
+    assert len(arrivals) == 10 and arrivals == sorted(set(arrivals))  # one by one, in order
+    assert len(set(transactions(responses))) == 1  # the mix: one transaction

@@ -93,7 +93,8 @@ async def test_four_processes_store_each_key_once_use_each_code_once_and_mix_onc
     assert sorted(sealed) == sorted(c.hex() for c in SEALED_CODES)  # each code sealed once
     revoked = [code for r in got.values() for code in r["revoked"]]
     assert sorted(revoked) == sorted(c.hex() for c in REVOKED_CODES)
-    assert sorted(r["mixed"] for r in got.values()) == [0] * (PROCESSES - 1) + [30]
+    mixed = [r["mixed"] for r in got.values()]
+    assert mixed.count(None) == PROCESSES - 1 and 30 in mixed  # one mix, by one of them
     assert all(r["commits"] < SHARED_KEYS + OWN_KEYS for r in got.values())  # grouped
 
     async with opened(url) as store:

@@ -44,3 +44,34 @@ def test_the_breakdown_csv_goes_through_the_writer() -> None:
     text = breakdown_csv(Breakdown(by="unit", min_group=10, indicators=[("csqi", "CSQI")],
                                    rows=[row]))
     assert text.splitlines()[1] == "unit,'=cmd|' /C calc'!A0,csqi,61.5,12,,"
+
+
+def test_declared_number_columns_skip_the_check_and_text_columns_still_get_it() -> None:
+    from survey_service.exports.csv_writer import CsvEncoder
+
+    encoder = CsvEncoder(bom=False)
+    rows = [["=1+1", -3, None, "ok"], ["x", 4, 5, "+cmd"]]
+    out = encoder.rows(rows, numeric=[False, True, True, False]).decode()
+    assert out == "'=1+1,-3,,ok\r\nx,4,5,'+cmd\r\n"
+    assert rows[0][0] == "=1+1"  # the caller's rows are not changed
+    assert CsvEncoder(bom=False, delimiter=";", decimal_comma=True).rows([[62.5, "-x"]]) == (
+        b"62,5;'-x\r\n")
+    with pytest.raises(ValueError):
+        CsvEncoder(decimal_comma=True)
+
+
+def test_a_question_id_reused_for_another_kind_is_not_a_number_column() -> None:
+    from survey_service.exports.columns import plan_columns
+    from survey_service.surveys.model import Question, Section, Survey, Text
+
+    def survey(kind: str) -> Survey:
+        extra = {"min": 0, "max": 9} if kind == "number" else {}
+        q = Question(id="x", kind=kind, text=Text("а", "a"), **extra)  # type: ignore[arg-type]
+        return Survey(id="s", kind="citizen", title=Text("т", "t"), intro=Text("и", "i"),
+                      sections=[Section(id="one", title=Text("е", "o"), questions=[q])])
+
+    (column,) = plan_columns([("v1", survey("number")), ("v2", survey("date"))],
+                             free_text=True)
+    assert column.versions == ["v1", "v2"] and not column.numeric
+    (column,) = plan_columns([("v1", survey("number"))], free_text=True)
+    assert column.numeric

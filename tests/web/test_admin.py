@@ -12,12 +12,14 @@ from survey_service.services.errors import NotFound, Refused, ServiceError, Unav
 from survey_service.services.waves import find_wave
 from survey_service.settings import Settings
 from survey_service.web import admin
+from survey_service.web.admin.access import PUBLIC
 from survey_service.web.deps import SiteDep
 from tests.conftest import seed_wave
 
 
 class Probe(Controller):
     path = "/probe"
+    opt = PUBLIC  # every administration route declares who may use it
 
     @get("/", name="admin-probe")
     async def probe(self, site: SiteDep) -> dict[str, int]:
@@ -57,6 +59,8 @@ async def test_admin_controllers_are_mounted_under_admin(
         assert statuses == {"refused": 409, "unavailable": 503, "not-found": 404}
 
 
-async def test_admin_is_empty_for_now(settings: Settings) -> None:
+async def test_admin_asks_to_sign_in(settings: Settings) -> None:
     async with AsyncTestClient(app=create_app(settings)) as client:
-        assert (await client.get("/admin/")).status_code == 404
+        response = await client.get("/admin/", follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/admin/login?next=%2Fadmin"

@@ -117,7 +117,9 @@ def test_demo_then_report_in_every_format(env: dict[str, str]) -> None:
 
 def test_no_report_from_an_open_staff_wave(env: dict[str, str]) -> None:
     assert run(env, "waves", "open", "staff-survey", "--id", "s1", "--org", "elena")[0] == 0
-    code, out = run(env, "report", "staff-survey", "--baseline", "s1", "--follow-up", "s1")
+    assert run(env, "waves", "open", "staff-survey", "--id", "s2", "--org", "lyaskovets",
+               "--phase", "follow-up")[0] == 0
+    code, out = run(env, "report", "staff-survey", "--baseline", "s1", "--follow-up", "s2")
     assert code != 0 and "still open" in out
 
 

@@ -1,14 +1,46 @@
-"""Administration side: analysts and administrators, who sign in.
+"""Administration side: administrators, analysts and clerks, who sign in (``/admin``).
 
-Empty for now. Sign-in, the dashboard per survey, reports comparing waves and the CSV
-exports go here, as Litestar controllers over the same shared pieces as the respondents' side
-(``web.deps``, ``web.pages``, ``web.errors``) and the service layer (``services``), under
-``/admin`` with their own guard. Nothing here imports ``web.respondents``.
+- ``access``: sessions in the database, the guard every route passes, sign-in limits;
+- ``account``: sign-in and sign-out;
+- ``dashboard``: waves per organisation, opening and closing waves, codes, leaflets;
+- ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
+- ``audit_log``: the audit log.
+
+Nothing here imports ``web.respondents``.
 """
 
 from __future__ import annotations
 
+from litestar import Router
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
 from litestar.types import ControllerRouterHandler
 
-#: The administration's controllers (none yet); ``create_app`` mounts them.
-route_handlers: list[ControllerRouterHandler] = []
+from ..deps import Site
+from .access import SignInLimits, authorise, session_config, to_sign_in
+from .account import AccountController
+from .audit_log import AuditController
+from .dashboard import DashboardController
+from .paper import DoubleEntryController, PaperController
+
+#: The administration's controllers; :func:`router` mounts them under ``/admin``.
+route_handlers: list[ControllerRouterHandler] = [
+    AccountController, DashboardController, PaperController, DoubleEntryController,
+    AuditController]
+
+
+def router(site: Site) -> Router:
+    """``/admin``: every route behind :func:`~.access.authorise`, with sessions."""
+    limits = SignInLimits()
+
+    def provide_limits() -> SignInLimits:
+        return limits
+
+    return Router(
+        "/admin",
+        route_handlers=route_handlers,
+        guards=[authorise],
+        middleware=[session_config(site).middleware],
+        dependencies={"limits": Provide(provide_limits, use_cache=True, sync_to_thread=False)},
+        exception_handlers={NotAuthorizedException: to_sign_in},
+    )

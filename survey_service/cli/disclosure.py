@@ -1,0 +1,53 @@
+"""``survey-service disclosure audit``."""
+
+from __future__ import annotations
+
+import click
+
+from ..services.disclosure_audit import Interval, audit
+from .base import echo_json, echo_table, settings, with_store
+
+
+@click.group()
+def disclosure() -> None:
+    """Check that small groups stay hidden across everything the service publishes."""
+
+
+@disclosure.command("audit")
+@click.argument("wave_ids", nargs=-1, required=True, metavar="WAVE [WAVE ...]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def disclosure_audit(wave_ids: tuple[str, ...], as_json: bool) -> None:
+    """Produce every report and breakdown of the waves (every option and order), attack them
+    with linear programming knowing every published figure and count, and print the narrowest
+    interval of each hidden cell; exit 1 if a small group's is narrower than
+    SURVEY_PROTECTION_LEVEL."""
+    config = settings()
+    found, outputs = with_store(config, lambda store: audit(config, store, list(wave_ids)))
+    exposed = [i for i in found if i.sensitive and (i.published or i.width < i.needed)]
+    if as_json:
+        echo_json({"outputs": outputs, "protection_level": config.protection_level,
+                   "intervals": found, "exposed": len(exposed)})
+    else:
+        _print(found, outputs, config.protection_level)
+    if exposed:
+        worst = min(exposed, key=lambda i: i.width)
+        raise click.ClickException(
+            f"{len(exposed)} small-group figure(s) narrower than the protection level, e.g. "
+            f"{worst.figure} of {worst.cell} in {worst.wave}: {worst.low:.1f} to "
+            f"{worst.high:.1f}"
+        )
+
+
+def _print(found: list[Interval], outputs: int, level: float) -> None:
+    click.echo(f"{outputs} outputs read; protection level {level:g} points on 0-100 scales")
+    header = ["wave", "figure", "cell", "n", "low", "high", "width", "needed", "small", "ok"]
+    rows = [
+        [i.wave, i.figure, i.cell, str(i.n), f"{i.low:.2f}", f"{i.high:.2f}", f"{i.width:.2f}",
+         f"{i.needed:.2f}", "yes" if i.sensitive else "no",
+         "NO" if i.sensitive and (i.published or i.width < i.needed) else "yes"]
+        for i in found
+    ]
+    if rows:
+        echo_table(header, rows)
+    else:
+        click.echo("no hidden cell")

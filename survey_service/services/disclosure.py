@@ -1,0 +1,110 @@
+"""The disclosure plans every output uses (:func:`disclosure_for`), kept with each closed
+wave, and the audit that plays the LP attacker against everything the service would publish
+(:func:`audit`).
+
+What is public by decision: every respondent count of every unit (``waves status`` prints the
+codes used per unit while a staff wave is open, because administrators need response rates
+during fieldwork), and so every count of every published group. The plans protect the
+figures against an attacker who knows those counts, the valid-answer counts and the scales'
+bounds.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ..anonymity import results_available
+from ..reports.comparability import plan_indicators
+from ..reports.data import WaveMatrix, wave_matrix
+from ..reports.disclosure import (
+    Disclosure,
+    Figure,
+    WavePlan,
+    add_figures,
+    figures_compared,
+    new_plan,
+    wave_figures,
+)
+from ..settings import Settings
+from ..storage.base import Store
+from ..surveys.loader import decode_survey
+from ..surveys.model import Survey
+from ..surveys.versions import diff_versions
+from ..surveys.waves import Wave, now
+from .catalog import load, wave_structures
+from .errors import Unavailable
+
+_decode = msgspec.json.Decoder(WavePlan)
+
+
+async def full_matrix(store: Store, wave: Wave) -> WaveMatrix:
+    definition = await store.form_version(wave.version)
+    if definition is None:
+        raise Unavailable(f"form version {wave.version} of '{wave.id}' is missing")
+    data = await store.wave_codes(wave.id, None, groups=True)
+    return wave_matrix(wave, decode_survey(definition), data)
+
+
+async def mappings(settings: Settings, store: Store, wave: Wave) -> list[dict[str, str]]:
+    """Per later structure that maps this wave's units: ``org/old`` -> ``org/new``."""
+    frozen = await wave_structures(store, wave)
+    catalog = load(settings)
+    found: dict[str, dict[str, str]] = {}
+    for org, structure in sorted(frozen.items()):
+        organisation = catalog.organisations.get(org)
+        for later in organisation.structures if organisation else []:
+            if later.previous == structure.id and later.mapping:
+                found.setdefault(later.id, {}).update(
+                    {f"{org}/{old}": f"{org}/{new}" for old, new in later.mapping.items()})
+    return [found[k] for k in sorted(found)]
+
+
+def _kept(wave: Wave, kind: str) -> bool:
+    """A plan is kept once the wave's data can no longer change."""
+    return wave.state(now()) == "closed" and results_available(wave, kind)
+
+
+async def _survey(store: Store, wave: Wave) -> Survey:
+    definition = await store.form_version(wave.version)
+    if definition is None:
+        raise Unavailable(f"form version {wave.version} of '{wave.id}' is missing")
+    return decode_survey(definition)
+
+
+async def wave_plan(settings: Settings, store: Store, wave: Wave,
+                    figures: list[Figure] | None = None) -> WavePlan:
+    """The wave's plan (the kept one once the wave is closed), covering ``figures`` too (by
+    default every figure of the wave); reads the wave's responses only when it must plan."""
+    survey = await _survey(store, wave)
+    figures = figures if figures is not None else wave_figures(survey)
+    kept = _kept(wave, survey.kind)
+    saved = await store.disclosure_plan(wave.id) if kept else None
+    plan = _decode.decode(saved) if saved is not None else None
+    if plan is not None and all(f.key in plan.hidden for f in figures):
+        return plan
+    m = await full_matrix(store, wave)
+    if plan is None:
+        min_group = max(wave.min_group, settings.min_group)
+        plan = new_plan(m, await mappings(settings, store, wave), min_group,
+                        settings.protection_level)
+    add_figures(plan, m, figures)
+    if kept:
+        await store.save_disclosure_plan(wave.id, msgspec.json.encode(plan))
+    return plan
+
+
+async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | None = None
+                         ) -> Disclosure:
+    """The plans an output about wave ``a`` (or comparing ``a`` with ``b``) must follow: the
+    one function every output calls. Each wave has its own plan (two waves' respondents are
+    different people, and each plan covers every grouping of its wave), so the order of the
+    waves never makes a new table."""
+    if b is None:
+        return Disclosure({a.id: await wave_plan(settings, store, a)})
+    first, second = await _survey(store, a), await _survey(store, b)
+    plans, _ = plan_indicators(first, second, diff_versions(first, second), "en")
+    items = {i: p.items for i, p in plans.items()}
+    return Disclosure({
+        wave.id: await wave_plan(settings, store, wave, figures_compared(survey, items))
+        for wave, survey in ((a, first), (b, second))
+    })

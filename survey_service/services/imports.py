@@ -1,0 +1,298 @@
+"""Import of existing data (questionnaires collected before the service, keyed into Excel):
+a CSV or xlsx file laid out like the wide export, validated against the wave's form version
+exactly like a web submission (``surveys.answers``), all or nothing.
+
+Every bad cell is reported (row, column, value, why) and nothing is stored until the file is
+clean; then every row is stored in one transaction. A row's one-time key comes from its
+``response_id`` (or from the file's content and the row number), so importing the same file
+twice stores it once. The ``wave`` column is not read (a wave's export may go into another
+wave of the same form version, e.g. in a new database); ``form_version`` must be the wave's.
+Answers may be codes, or labels in either language. Staff and training
+waves take imports only once closed (while open, answers are sealed as they come).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..anonymity import TOKEN_KINDS
+from ..exports.columns import META, OPTION_SEP, Column, meta_columns, plan_columns
+from ..exports.sheets import SheetError, read_table
+from ..settings import Settings
+from ..storage.base import NewResponse, Store
+from ..surveys.answers import Answers, FieldError, is_visible, validate_section
+from ..surveys.coding import encode_codes
+from ..surveys.loader import decode_survey
+from ..surveys.model import Question, ShowIf, Structure, Survey
+from ..surveys.waves import Wave, now, today_in_sofia
+from .catalog import load, wave_structures
+from .errors import Invalid, Refused, Unavailable
+from .waves import find_wave
+
+CHANNELS = ("web", "kiosk", "paper")
+RESPONSE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+WHY = {
+    "required": "required, but empty",
+    "required_row": "required, but empty",
+    "invalid_choice": "not one of the codes or labels of this question",
+    "too_many": "more options chosen than allowed ({max})",
+    "not_a_whole_number": "not a whole number",
+    "number_range": "outside {min}..{max}",
+    "too_long": "longer than {max} characters ({count})",
+    "invalid_date": "not a date (YYYY-MM-DD or DD.MM.YYYY)",
+    "date_range": "outside {min}..{max}",
+}
+
+
+@dataclass(frozen=True)
+class BadCell:
+    row: int  # as numbered in the file (the header is row 1)
+    column: str
+    value: str
+    why: str
+
+
+class ImportRefused(Invalid):
+    """The file has bad cells; nothing was stored."""
+
+    def __init__(self, problems: list[BadCell], rows: int) -> None:
+        super().__init__(f"{len(problems)} bad cells in {rows} rows: nothing was imported")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    rows: int  # data rows in the file
+    stored: int  # stored now (0 in a dry run; rows already imported are skipped)
+    dry_run: bool
+
+
+class _Layout:
+    """Which column of the file is what, for one wave's form version."""
+
+    def __init__(self, header: list[str], columns: list[Column], staff: bool) -> None:
+        self.problems: list[BadCell] = []
+        self._conditional: list[tuple[Question, str, ShowIf]] | None = None
+        self._plan: list[tuple[int, Column, dict[str, str] | None]] | None = None
+        by_name = {c.name: c for c in columns}
+        #: metadata column name -> its role (a name of META)
+        self.roles = dict(zip(meta_columns(columns, True), META, strict=True))
+        if not staff:
+            self.roles = {n: r for n, r in self.roles.items() if r != "unit"}
+        self.index: dict[str, int] = {}
+        for i, name in enumerate(header):
+            if not name:
+                continue
+            if name in self.index:
+                self.problems.append(BadCell(1, name, name, "this column is there twice"))
+            elif name in by_name or name in self.roles:
+                self.index[self.roles.get(name, name)] = i
+            elif name in META:
+                self.problems.append(BadCell(1, name, name, "citizen waves have no units"))
+            else:
+                why = " (staff imports take no free text)" if staff else ""
+                self.problems.append(BadCell(
+                    1, name, name, f"not a question of this wave's form version{why}"))
+        self.items = [c for c in columns if c.name in self.index]
+        if not self.items:
+            self.problems.append(BadCell(1, "", "", "no column is a question of this wave"))
+        self.names = {c.item: c.name if c.option is None else f"{c.item}{OPTION_SEP}*"
+                      for c in self.items}
+        self.labels: dict[str, dict[str, str]] = {}
+        for c in self.items:
+            if c.kind in ("likert", "matrix", "single"):
+                self.labels[c.name] = {
+                    text.get(lang).casefold(): str(code)
+                    for code, text in c.choices for lang in ("bg", "en")
+                }
+
+    @property
+    def plan(self) -> list[tuple[int, Column, dict[str, str] | None]]:
+        """Each item column's place in a row, the column, and its labels (or None)."""
+        if self._plan is None:
+            self._plan = [(self.index[c.name], c, self.labels.get(c.name)) for c in self.items]
+        return self._plan
+
+    def conditional(self, survey: Survey) -> list[tuple[Question, str, ShowIf]]:
+        """The items of questions shown only on a condition (checked for answers given
+        where the question was not shown), once per survey."""
+        if self._conditional is None:
+            self._conditional = [(q, item, q.show_if) for q in survey.questions()
+                                 if q.show_if is not None for item in q.item_ids()]
+        return self._conditional
+
+    def name(self, role: str) -> str:
+        """The column name of a metadata role (as the export names it)."""
+        return next((n for n, r in self.roles.items() if r == role), role)
+
+    def cell(self, row: list[str], name: str) -> str:
+        i = self.index.get(name)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+
+def _form(layout: _Layout, number: int, row: list[str], bad: list[BadCell]
+          ) -> dict[str, list[str]]:
+    form: dict[str, list[str]] = {}
+    width = len(row)
+    for i, c, labels in layout.plan:
+        raw = row[i] if i < width else ""
+        if c.option is not None:
+            value = raw.strip()
+            chosen = form.setdefault(c.item, [])
+            if value == "1":
+                chosen.append(c.option)
+            elif value not in ("", "0"):
+                bad.append(BadCell(number, c.name, value, "must be 1 (chosen), 0 or empty"))
+        elif c.kind == "text":  # typed text keeps its inner spacing and newlines
+            form[c.item] = [raw]
+        else:
+            value = raw.strip()
+            form[c.item] = [labels.get(value.casefold(), value) if labels else value]
+    return form
+
+
+def _why(error: FieldError) -> str:
+    return WHY.get(error.code, error.code).format(**error.params)
+
+
+def validate_row(survey: Survey, layout: _Layout, number: int, row: list[str]
+                 ) -> tuple[Answers, list[BadCell]]:
+    """The answers of one row and its bad cells, as a web submission would be judged."""
+    bad: list[BadCell] = []
+    form = _form(layout, number, row, bad)
+    answers: Answers = {}
+    errors: list[FieldError] = []
+    for section in survey.sections:  # every section, to report every bad cell
+        errors += validate_section(survey, section, form, answers)
+    names = layout.names
+    for e in errors:
+        column = names.get(e.item, e.item)
+        bad.append(BadCell(number, column, " ".join(form.get(e.item, [])), _why(e)))
+    reported = {e.item for e in errors}
+    for q, item, cond in layout.conditional(survey):
+        given = [v for v in form.get(item, []) if v]
+        if (given and item not in answers and item not in reported
+                and cond.question not in reported and not is_visible(q, answers)):
+            bad.append(BadCell(
+                number, names.get(item, item), " ".join(given),
+                f"not asked: shown only when {cond.question} is one of "
+                f"{', '.join(map(str, cond.any_of))}"))
+    return answers, bad
+
+
+async def import_file(settings: Settings, store: Store, wave_id: str, path: Path,
+                      dry_run: bool = False) -> ImportResult:
+    """Validate ``path`` against the wave; store every row in one transaction, or nothing
+    (raising :class:`ImportRefused` with every bad cell)."""
+    wave = await find_wave(store, wave_id)
+    definition = await store.form_version(wave.version)
+    if definition is None:
+        raise Unavailable(f"form version {wave.version} of '{wave_id}' is missing")
+    survey = decode_survey(definition)
+    staff = survey.kind in TOKEN_KINDS
+    if staff and wave.state(now()) != "closed":
+        raise Refused(f"wave '{wave_id}' is open: staff answers come in sealed, one code each; "
+                      "import into it once it is closed")
+    catalog = load(settings)
+    structures = await wave_structures(store, wave)
+    count, responses = await asyncio.to_thread(
+        _check, path, wave, survey, staff, set(catalog.organisations), structures)
+    if dry_run or not responses:
+        return ImportResult(count, 0, dry_run)
+    before = await store.count_responses(wave_id)
+    await store.import_responses(responses)
+    return ImportResult(count, await store.count_responses(wave_id) - before, False)
+
+
+def _check(path: Path, wave: Wave, survey: Survey, staff: bool, organisations: set[str],
+           structures: dict[str, Structure]) -> tuple[int, list[NewResponse]]:
+    """Read and validate the whole file (in a worker thread): the rows counted and the
+    responses to store, or :class:`ImportRefused`."""
+    wave_id = wave.id
+    try:
+        header, rows = read_table(path)
+        layout = _Layout(header, plan_columns([(wave.version, survey)], free_text=not staff),
+                         staff)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        problems = list(layout.problems)
+        responses: list[NewResponse] = []
+        keys: set[str] = set()
+        count, today = 0, today_in_sofia()
+        for number, row in rows:
+            if not any(v.strip() for v in row):
+                continue
+            count += 1
+            answers, bad = validate_row(survey, layout, number, row)
+            meta = _meta(layout, number, row, wave_id, wave.version, bad)
+            org = meta["organisation"] or (wave.organisations[0]
+                                           if len(wave.organisations) == 1 else "")
+            if not org:
+                bad.append(BadCell(number, "organisation", "", "required, but empty"))
+            elif org not in organisations or not wave.covers(org):
+                bad.append(BadCell(number, "organisation", org, "not an organisation of "
+                                   "this wave"))
+            unit = meta["unit"] or None
+            if staff:
+                units = structures.get(org)
+                if unit is None or units is None or units.unit(unit) is None:
+                    bad.append(BadCell(number, "unit", unit or "",
+                                       "not a unit of this organisation in this wave"))
+            day = _day(meta["day"], staff, number, bad, today)
+            key = (f"import:{wave_id}:{meta['response_id']}" if meta["response_id"]
+                   else f"import:{wave_id}:{digest}:{number}")
+            if key in keys:
+                bad.append(BadCell(number, "response_id", meta["response_id"],
+                                   "the same response_id is on an earlier row"))
+            keys.add(key)
+            problems += bad
+            if not problems:
+                responses.append(NewResponse(
+                    submission_key=key, wave_id=wave_id, version=wave.version,
+                    organisation=org, channel=meta["entry_channel"] or "paper",
+                    lang=meta["language"] or "bg", day=day, answers=answers,
+                    codes=encode_codes(survey, answers), unit=unit))
+    except SheetError as exc:
+        raise Invalid(str(exc)) from exc
+    if problems:
+        raise ImportRefused(problems, count)
+    return count, responses
+
+
+def _meta(layout: _Layout, number: int, row: list[str], wave_id: str, version: str,
+          bad: list[BadCell]) -> dict[str, str]:
+    meta = {m: layout.cell(row, m) for m in META}
+    checks = [
+        ("form_version", meta["form_version"] in ("", version),
+         f"another form version (this wave's is {version})"),
+        ("entry_channel", meta["entry_channel"] in ("", *CHANNELS),
+         f"not one of {', '.join(CHANNELS)}"),
+        ("language", meta["language"] in ("", "bg", "en"), "not bg or en"),
+        ("response_id", not meta["response_id"] or bool(RESPONSE_ID.fullmatch(
+            meta["response_id"])), "not an id (letters, digits, . _ -; at most 64)"),
+    ]
+    for column, ok, why in checks:
+        if not ok:
+            bad.append(BadCell(number, layout.name(column), meta[column], why))
+    return meta
+
+
+def _day(value: str, staff: bool, number: int, bad: list[BadCell], today: dt.date
+         ) -> dt.date | None:
+    if staff:
+        if value:
+            bad.append(BadCell(number, "day", value, "staff responses carry no day"))
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        bad.append(BadCell(number, "day", value, "not a date (YYYY-MM-DD)" if value
+                           else "required, but empty"))
+        return None
+    if day > today:
+        bad.append(BadCell(number, "day", value, "in the future"))
+    return day

@@ -1,0 +1,6 @@
+-- The disclosure plan of a closed wave (which figures every output hides), kept with the wave
+-- so that every output, whenever it runs, hides the same cells.
+CREATE TABLE disclosure_plans (
+    key         TEXT PRIMARY KEY,  -- the wave id
+    plan        BLOB NOT NULL      -- JSON (survey_service.reports.disclosure.WavePlan)
+)
