@@ -201,7 +201,7 @@ def csrf_pair(port: int) -> str:
     cookie = re.search(r"csrftoken=([^;\s]+)", headers.get("set-cookie", ""))
     if cookie is None or fields.get("_csrf_token") != cookie.group(1):
         raise BenchError("the form did not set a csrftoken cookie matching its _csrf_token")
-    expected = {"_step": "0", "_org": ORG, "_channel": "web", "_lang": "bg"}
+    expected = {"_step": "0", "_org": ORG, "_lang": "bg"}
     if any(fields.get(k) != v for k, v in expected.items()) or "_key" not in fields:
         raise BenchError(f"unexpected hidden fields on the form: {fields}")
     return cookie.group(1)
@@ -210,7 +210,7 @@ def csrf_pair(port: int) -> str:
 def answers_body(token: str) -> str:
     """The urlencoded POST body without ``_step`` and ``_key`` (the Lua script appends them:
     every page of a full journey posts every answer, as the form carries the earlier ones)."""
-    meta = {"_csrf_token": token, "_lang": "bg", "_org": ORG, "_channel": "web",
+    meta = {"_csrf_token": token, "_lang": "bg", "_org": ORG,
             "_action": "next"}
     return urlencode(meta | ANSWERS)
 

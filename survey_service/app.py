@@ -30,7 +30,8 @@ from .web import admin, respondents
 from .web.assets import compression, static_file
 from .web.deps import Site, dependencies
 from .web.errors import error_page, loggable
-from .web.limits import AttemptLimiter
+from .web.kiosks import KioskBook
+from .web.limits import AttemptLimiter, ClientKeys, SubmissionLimiter
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +77,18 @@ def create_app(
     store = store or open_store(settings.database_url, pool_size=settings.db_pool_size)
     registry = Registry(catalog, store, settings.wave_refresh_seconds)
     assets = Assets()
+    client_keys = ClientKeys()
     site = Site(
         settings=settings,
         store=store,
         registry=registry,
         renderer=Renderer(assets=assets),
         sealer=Sealer(settings.secret_key),
-        attempts=AttemptLimiter(),
+        attempts=AttemptLimiter(keys=client_keys),
+        submissions=SubmissionLimiter(
+            settings.submit_limit, settings.submit_window_seconds, client_keys
+        ),
+        kiosks=KioskBook(store, settings),
     )
 
     async def refresh() -> None:

@@ -44,6 +44,9 @@ DOCS: dict[str, str] = {
     "someone is still there, then clears itself.",
     "kiosk_restart_seconds": "Seconds (1 to 3600) the kiosk thank-you page waits before a fresh "
     "form (the person can stop or extend it).",
+    "submit_limit": "Citizen submissions one client may make in `SURVEY_SUBMIT_WINDOW_SECONDS` "
+    "(1 to 100000); more get 429 with the form kept. Enrolled kiosks are exempt.",
+    "submit_window_seconds": "The window (10 to 86400 seconds) of `SURVEY_SUBMIT_LIMIT`.",
     "min_group": "Smallest group any staff figure, breakdown or export may describe "
     "(5 to 1000).",
     "protection_level": "Width (1 to 50 points on a 0-100 scale, or that share of another "
@@ -93,6 +96,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: Annotated[int, msgspec.Meta(ge=16 * 1024, le=64 * 1024 * 1024)] = 256 * 1024
     kiosk_idle_seconds: Annotated[int, msgspec.Meta(ge=10, le=24 * 3600)] = 120
     kiosk_restart_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
+    submit_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10
+    submit_window_seconds: Annotated[int, msgspec.Meta(ge=10, le=24 * 3600)] = 600
     wave_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
     min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
     protection_level: Annotated[float, msgspec.Meta(ge=1, le=50)] = 20.0

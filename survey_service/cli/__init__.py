@@ -1,4 +1,4 @@
-"""The operator's commands: ``survey-service forms|db|waves|tokens|report|results|
+"""The operator's commands: ``survey-service forms|db|waves|tokens|kiosk|report|results|
 disclosure|plan|export|import|demo|serve|users|audit``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
@@ -22,6 +22,7 @@ from . import (
     export,
     forms,
     imports,
+    kiosk,
     plan,
     report,
     results,
@@ -45,6 +46,7 @@ for command in (
     db.db,
     waves.waves,
     tokens.tokens,
+    kiosk.kiosk,
     report.report,
     results.results,
     disclosure.disclosure,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
 from typing import TYPE_CHECKING
 
 import click
@@ -43,6 +45,34 @@ def default_workers(config: Settings) -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, in one line saying what to do, a port another program holds (or one
+    this user may not open), before anything else starts."""
+    other = port + 1 if port < 65_535 else 8000
+    how = f"choose another with `survey-service serve --port {other}` or SURVEY_PORT={other}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Unavailable(
+            f"cannot listen on '{host}': {exc} (check SURVEY_HOST or --host)"
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                reason = "is already in use by another program (another survey-service?)"
+            elif exc.errno == errno.EACCES:
+                reason = "needs administrator rights (ports below 1024)"
+            else:
+                reason = f"cannot be opened ({exc.strerror})"
+            raise Unavailable(f"port {port} on {host} {reason}: stop that program, or {how} "
+                              f"(SURVEY_PORT={other} make serve)") from None
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Listen address (default: SURVEY_HOST).")
 @click.option("--port", type=click.IntRange(1, 65_535), default=None,
@@ -62,6 +92,8 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
     from ..web.errors import OneLinePerUpgrade
 
     config = settings()
+    bind_host, bind_port = host or config.host, port or config.port
+    check_port(bind_host, bind_port)
     try:
         catalog.load(config)
     except CatalogError as exc:
@@ -74,7 +106,6 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
 
     with_store(config, prepare)  # opening the store applies the migrations
     processes = workers or default_workers(config)
-    bind_host, bind_port = host or config.host, port or config.port
     where = redact_url(config.database_url)
     plural = "es" if processes > 1 else ""
     click.echo(f"serving on http://{bind_host}:{bind_port}/ (database {where},"

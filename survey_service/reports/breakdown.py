@@ -17,7 +17,7 @@ from .. import indicators as ind
 from ..exports.csv_writer import to_csv
 from ..exports.table import Cell as ExportCell
 from ..exports.table import Table
-from ..i18n import translations
+from ..i18n import N_, translations
 from ..indicators.result import NotComputable
 from ..surveys.coding import MISSING
 from ..surveys.model import IndicatorDef
@@ -30,6 +30,65 @@ from .kinds import wave_side
 #: ``mode``: how the form was answered (web, kiosk, paper); ``channel``: how the person contacted
 #: the municipality (the survey's ``channel`` question); ``service``: the ``service`` question.
 By = Literal["organisation", "unit", "mode", "channel", "service"]
+
+#: What each grouping is called in a table's header.
+BY_NAMES: dict[str, str] = {
+    "organisation": N_("organisation"),
+    "unit": N_("unit"),
+    "mode": N_("answering mode"),
+    "channel": N_("contact channel"),
+    "service": N_("service"),
+}
+#: How a response reached us (the answering mode).
+MODE_NAMES: dict[str, str] = {
+    "web": N_("Online"),
+    "kiosk": N_("Front-desk kiosk"),
+    "paper": N_("Paper questionnaire"),
+}
+#: Width of the group column of the text table.
+LABEL_WIDTH = 40
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, ending with "…" when it was cut."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def cannot_break_down(by: str, baseline: WaveMatrix, follow_up: WaveMatrix) -> str | None:
+    """Why these waves cannot be broken down ``by`` this grouping, or None: a citizen survey
+    has no units, and a survey without a ``service`` (``channel``) question has no services
+    (contact channels)."""
+    survey = baseline.survey
+    if by == "unit" and survey.kind == "citizen":
+        return (
+            f"survey '{survey.id}' is a citizen survey: its answers have no unit (units come "
+            "from staff invitation codes); break down by organisation, channel or service"
+        )
+    if by in ("service", "channel"):
+        what = "services" if by == "service" else "contact channels"
+        for m in (baseline, follow_up):
+            if m.item(by) is None:
+                return (
+                    f"wave '{m.wave.id}' of '{survey.id}' has no single-choice question "
+                    f"'{by}': there are no {what} to break down by"
+                )
+    return None
+
+
+def group_labels(by: By, baseline: WaveMatrix, follow_up: WaveMatrix, lang: str) -> dict[str, str]:
+    """Readable names of the groups a breakdown can name itself (answering modes, contact
+    channels, services)."""
+    if by == "mode":
+        gettext = translations(lang).gettext
+        return {code: gettext(name) for code, name in MODE_NAMES.items()}
+    if by in ("service", "channel"):
+        labels: dict[str, str] = {}
+        for m in (baseline, follow_up):  # the follow-up's wording wins
+            question = m.survey.question(by)
+            if question is not None:
+                labels.update({o.code: o.label.get(lang) for o in question.options})
+        return labels
+    return {}
 
 
 class Cell(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -126,6 +185,7 @@ def breakdown(
         hidden = ind.suppress_table(counts, row_totals=False, col_totals=True, k=min_group)
     except ValueError:  # a wave too small to split at all: show no group of it
         hidden = {cell: True for cell in counts}
+    labels = {**group_labels(by, baseline, follow_up, lang), **(labels or {})}
     rows = []
     for g in names:
         cells = {}
@@ -150,7 +210,7 @@ def breakdown(
         rows.append(
             GroupRow(
                 group=g,
-                label=(labels or {}).get(g, g),
+                label=labels.get(g, g),
                 baseline=cells["baseline"],
                 follow_up=cells["follow_up"],
             )
@@ -190,16 +250,21 @@ def _cell(c: Cell, ind_id: str) -> str:
 
 
 def breakdown_table(b: Breakdown, lang: str) -> str:
-    """The breakdown as text: one block per indicator, groups as rows."""
+    """The breakdown as text: one block per indicator, with column headers, groups as rows
+    (names longer than the column end with "…")."""
     _ = translations(lang).gettext
+    by = _(BY_NAMES[b.by])
     lines = [_("By %(by)s (groups under %(n)s people are not shown)")
-             % {"by": b.by, "n": b.min_group}]
+             % {"by": by, "n": b.min_group}]
+    w = LABEL_WIDTH
     for ind_id, label in b.indicators:
         lines.append("")
         lines.append(label)
+        lines.append(f"  {by[:1].upper() + by[1:]:<{w}}  {_('baseline'):>16}  "
+                     f"{_('follow-up'):>16}".rstrip())
         for row in b.rows:
             lines.append(
-                f"  {row.label[:40]:<40}  {_cell(row.baseline, ind_id):>16}  "
+                f"  {shorten(row.label, w):<{w}}  {_cell(row.baseline, ind_id):>16}  "
                 f"{_cell(row.follow_up, ind_id):>16}"
             )
     if b.not_comparable:

@@ -9,6 +9,7 @@ import msgspec
 from ..exports.csv_writer import to_csv as write_csv
 from ..exports.table import Cell, Table
 from ..i18n import N_, translations
+from .breakdown import shorten
 from .comparability import Difference
 from .mix import composition_lines
 from .rows import Report, Row
@@ -134,7 +135,7 @@ def to_table(report: Report) -> str:
         for r in rows:
             ci = f"{_fmt(r.ci_low)}…{_fmt(r.ci_high)}" if r.ci_low is not None else ""
             table.append([
-                r.label[:48], _fmt(r.baseline), _fmt(r.follow_up), _fmt(r.change), ci,
+                shorten(r.label, 48), _fmt(r.baseline), _fmt(r.follow_up), _fmt(r.change), ci,
                 r.test or "", _p(r.p), _p(r.p_adjusted), _fmt(r.effect_size, 2),
                 f"{r.n_baseline or 0}/{r.n_follow_up or 0}", r.target or "",
                 _status(r, report.lang),

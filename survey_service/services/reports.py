@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..anonymity import results_available
-from ..reports.breakdown import Breakdown, By, breakdown
+from ..reports.breakdown import Breakdown, By, breakdown, cannot_break_down
 from ..reports.data import WaveMatrix, wave_matrix
 from ..reports.report import Report, build_report
 from ..settings import Settings
@@ -65,6 +65,9 @@ async def compute_report(
         )
     a = await _matrix(store, survey_id, baseline, organisation, by is not None)
     b = await _matrix(store, survey_id, follow_up, organisation, by is not None)
+    reason = cannot_break_down(by, a, b) if by is not None else None
+    if reason is not None:
+        raise Refused(reason)
     min_group = max(a.wave.min_group, b.wave.min_group, settings.min_group)
     if organisation is None:
         for m in (a, b):

@@ -67,6 +67,18 @@ class TokenState(msgspec.Struct, frozen=True):
     used: bool
 
 
+class Kiosk(msgspec.Struct, frozen=True, kw_only=True):
+    """A front-desk device an administrator enrolled (or will, with its one-time link)."""
+
+    id: str  # random; the device's signed cookie names it
+    label: str
+    organisation: str
+    survey_id: str | None  # None: every citizen survey of the organisation
+    link_expires: dt.datetime  # the enrolment link works once, until then
+    enrolled: bool = False
+    revoked: bool = False
+
+
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
     """An analysis plan frozen once and never rewritten (e.g. the project's confirmatory
     family): its definition, the definition's content hash, when and by which wave it was
@@ -321,3 +333,20 @@ class Store(Protocol):
 
     async def response_days(self, wave_id: str) -> dict[tuple[str, dt.date | None], int]:
         """Responses of a wave per (organisation, day); staff responses have no day."""
+
+    async def add_kiosk(self, kiosk: Kiosk, link_hash: bytes) -> bool:
+        """Register a kiosk and the hash of its one-time enrolment link; False (nothing
+        stored) if a kiosk in use already has this label."""
+
+    async def kiosks(self) -> list[Kiosk]:
+        """Every kiosk, revoked ones included, by label."""
+
+    async def kiosk_link(self, link_hash: bytes) -> Kiosk | None:
+        """The kiosk an enrolment link belongs to (whatever its state), or None."""
+
+    async def enrol_kiosk(self, link_hash: bytes, at: dt.datetime) -> Kiosk | None:
+        """Spend an enrolment link, atomically: the kiosk if the link was unused, unexpired at
+        ``at`` and its kiosk not revoked; otherwise None (and nothing changes)."""
+
+    async def revoke_kiosk(self, label: str) -> bool:
+        """Revoke the kiosk in use with this label; False if there is none."""

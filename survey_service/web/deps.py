@@ -21,7 +21,8 @@ from ..rendering import Renderer
 from ..sealing import Sealer
 from ..settings import Settings
 from ..storage.base import Store
-from .limits import AttemptLimiter
+from .kiosks import KioskBook
+from .limits import AttemptLimiter, SubmissionLimiter
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Site:
     renderer: Renderer
     sealer: Sealer
     attempts: AttemptLimiter
+    submissions: SubmissionLimiter
+    kiosks: KioskBook
     _urls: dict[tuple[Any, ...], str] = field(default_factory=dict, repr=False)
 
     def url(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -92,6 +93,15 @@ class Server:
     db: Path
     process: subprocess.Popen[bytes]
     codes: dict[str, list[str]] = field(default_factory=dict)  # single-use codes, by wave id
+    env: dict[str, str] = field(default_factory=dict)  # of its commands
+
+    def enrolment_link(self, org: str = "elena") -> str:
+        """The path of a new kiosk's one-time enrolment link (``survey-service kiosk enrol``)."""
+        done = subprocess.run([_cli(), "kiosk", "enrol", "--org", org], env=self.env,
+                              check=True, capture_output=True, text=True)
+        found = re.search(r"https?://[^/\s]+(/kiosk/enrol/[A-Za-z0-9_-]+)", done.stdout)
+        assert found, done.stdout
+        return found.group(1)
 
 
 def _free_port() -> int:
@@ -120,6 +130,7 @@ def _serve(
         "SURVEY_DATABASE_URL": f"sqlite:///{db}",
         "SURVEY_SECRET_KEY": SECRET,
         "SURVEY_FORMS_DIR": str(FORMS),
+        "SURVEY_SUBMIT_LIMIT": "100000",  # every page test answers from 127.0.0.1
         **{f"SURVEY_{k.upper()}": v for k, v in settings.items()},
     }
     for args in waves:
@@ -170,7 +181,9 @@ def _serve(
                     "server did not start: " + (tmp / "server.log").read_text(errors="replace")
                 )
             time.sleep(0.1)
-        yield Server(url, db, process, codes)
+        server = Server(url, db, process, codes, env)
+        server.codes["kiosklink"] = [server.enrolment_link().rsplit("/", 1)[1]]
+        yield server
     finally:
         process.terminate()
         try:
@@ -252,6 +265,13 @@ class Session:
 
     def goto(self, path: str) -> Any:
         return self.page.goto(self.base + path)
+
+    def enrol_as_kiosk(self) -> None:
+        """Make this browser context an enrolled kiosk, as at a front desk: open a one-time
+        link from ``kiosk enrol`` and press its button (which opens the survey's form)."""
+        self.goto(self.server.enrolment_link())
+        with self.page.expect_navigation():
+            self.page.locator("main form button[type=submit]").click()
 
     def foreign_requests(self) -> list[str]:
         return [u for u in self.requested if not u.startswith(self.base + "/")]

@@ -43,6 +43,7 @@ class Case:
     status: int = 200
     errors: bool = False  # the page reports errors in the answers
     form: bool = False  # a page of a survey form (light: at most 30 KB with CSS and JS)
+    kiosk: bool = False  # seen on a device enrolled as a kiosk
     user: str | None = None  # an administration page: signed in as this user first
 
     def address(self, lang: str, codes: Mapping[str, list[str]]) -> str:
@@ -71,11 +72,12 @@ PAGES: list[Case] = [
     Case("form-3-bad-number", FORM, (ANSWER, ANSWER, {"visit_count": "5 or 6"}), **ERRORS),
     Case("form-5-errors", FORM, (ANSWER,) * 4 + (EMPTY,), **ERRORS),
     Case("form-6-too-long", FORM, (ANSWER,) * 5 + ({"comments": "д" * 1001},), **ERRORS),
-    Case("kiosk-form", FORM + "&kiosk=1", form=True),
-    Case("kiosk-form-errors", FORM + "&kiosk=1", (EMPTY,), **ERRORS),
-    Case("paper-entry-form", FORM + "&channel=paper", form=True),
+    Case("kiosk-form", FORM, form=True, kiosk=True),
+    Case("kiosk-form-errors", FORM, (EMPTY,), **ERRORS, kiosk=True),
+    Case("kiosk-enrolment", "/kiosk/enrol/{kiosklink}"),
+    Case("paper-entry-refused", FORM + "&channel=paper", status=404),
     Case("thanks", f"{SURVEY_PATH}/thanks?org=elena"),
-    Case("kiosk-thanks", f"{SURVEY_PATH}/thanks?org=elena&kiosk=1"),
+    Case("kiosk-thanks", f"{SURVEY_PATH}/thanks?org=elena", kiosk=True),
     Case("paper-questionnaire", f"{SURVEY_PATH}/paper?org=elena"),
     Case("privacy", "/privacy"),
     Case("privacy-elena", "/privacy?org=elena"),
@@ -190,6 +192,8 @@ def sign_in(session: Session, user: str) -> None:
 def reach(session: Session, case: Case, lang: str) -> Response:
     """Open the case's page; return the response that brought it."""
     page = session.page
+    if case.kiosk:
+        session.enrol_as_kiosk()
     if case.user:
         sign_in(session, case.user)
     response = page.goto(session.base + case.address(lang, session.server.codes))

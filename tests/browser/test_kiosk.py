@@ -1,6 +1,8 @@
-"""The front-desk kiosk (``?kiosk=1``) on a server whose kiosk timers are 3 s: after each person
-the kiosk returns to a fresh Bulgarian form with nothing of theirs left, the browser's Back
-button included, and a form left alone asks whether someone is still there, then clears."""
+"""The front-desk kiosk (a browser enrolled with ``kiosk enrol``'s one-time link) on a server
+whose kiosk timers are short: after each person the kiosk returns to a fresh Bulgarian form
+with nothing of theirs left, the browser's Back button included, and a form left alone asks
+whether someone is still there, then clears. ``&kiosk=1`` on a device not enrolled is the
+ordinary web form."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from tests.conftest import FULL_ANSWERS
 
 pytestmark = pytest.mark.browser
 
-KIOSK = FORM + "&kiosk=1"
+KIOSK = FORM  # on an enrolled device, the ordinary address is the kiosk's form
 
 
 def send_whole_survey(page: Page) -> None:
@@ -58,6 +60,7 @@ def test_kiosk_returns_to_a_fresh_form_with_nothing_carried_over(
     kiosk_sessions: Sessions, kiosk_server: Server
 ) -> None:
     session = kiosk_sessions.open()
+    session.enrol_as_kiosk()
     page = session.page
     session.goto(KIOSK + "&lang=en")
     key = submission_key(page)
@@ -76,6 +79,7 @@ def test_back_on_the_kiosk_thank_you_page_opens_a_fresh_form(
     kiosk_sessions: Sessions, kiosk_server: Server
 ) -> None:
     session = kiosk_sessions.open()
+    session.enrol_as_kiosk()
     page = session.page
     session.goto(KIOSK)
     key = submission_key(page)
@@ -93,6 +97,7 @@ def test_idle_kiosk_form_asks_whether_someone_is_there_then_clears(
     kiosk_sessions: Sessions, kiosk_server: Server, axe_source: str
 ) -> None:
     session = kiosk_sessions.open()
+    session.enrol_as_kiosk()
     page = session.page
     session.goto(KIOSK)
     key = submission_key(page)
@@ -116,6 +121,7 @@ def test_kiosk_without_javascript_offers_a_fresh_form(
     kiosk_sessions: Sessions, kiosk_server: Server
 ) -> None:
     session = kiosk_sessions.open(java_script_enabled=False)
+    session.enrol_as_kiosk()
     page = session.page
     session.goto(KIOSK)
     key = submission_key(page)
@@ -128,3 +134,16 @@ def test_kiosk_without_javascript_offers_a_fresh_form(
     page.locator("#restart-now").click()
     assert_fresh(page, kiosk_server, key)
     assert stored(kiosk_server, key)["channel"] == "kiosk"
+
+
+def test_kiosk_1_on_a_device_not_enrolled_is_the_ordinary_web_form(
+    kiosk_sessions: Sessions, kiosk_server: Server
+) -> None:
+    session = kiosk_sessions.open()
+    page = session.page
+    session.goto(FORM + "&kiosk=1")
+    key = submission_key(page)
+    assert page.locator("#survey[data-idle]").count() == 0
+    send_whole_survey(page)
+    assert page.locator("#restart-stop").count() == 0
+    assert stored(kiosk_server, key)["channel"] == "web"

@@ -76,4 +76,5 @@ def test_app_imports_only_the_audiences_and_shared_pieces() -> None:
     used = {m for m, _ in imports("app.py", MODULES["app.py"])
             if m.startswith("survey_service.web")}
     assert used <= {"survey_service.web", "survey_service.web.deps", "survey_service.web.errors",
-                    "survey_service.web.limits", "survey_service.web.assets"}
+                    "survey_service.web.limits", "survey_service.web.assets",
+                    "survey_service.web.kiosks"}

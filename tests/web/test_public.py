@@ -15,6 +15,7 @@ from survey_service.settings import Settings
 from survey_service.storage import StoredResponse, open_store
 from survey_service.surveys.waves import SOFIA, now
 from tests.conftest import FULL_ANSWERS, SURVEY, hidden_fields, seed_wave
+from tests.web.kiosks import enrol
 
 Client = AsyncTestClient[Litestar]
 FORM = f"/s/{SURVEY}?org=elena"
@@ -266,17 +267,18 @@ async def test_double_post_stores_one_response(client: Client, settings: Setting
 async def test_kiosk_records_channel_and_returns_to_a_fresh_form(
     client: Client, settings: Settings
 ) -> None:
-    page = await client.get(FORM + "&kiosk=1&lang=en")
+    await enrol(client, settings)
+    page = await client.get(FORM + "&lang=en")
     assert 'autocomplete="off"' in page.text
     assert re.search(r'src="/static/kiosk\.[0-9a-f]{12}\.js"', page.text)
     assert 'data-idle="120"' in page.text
-    response, _ = await walk(client, FORM + "&kiosk=1&lang=en")
+    response, _ = await walk(client, FORM + "&lang=en")
     assert response.status_code == 303
     thanks = await client.get(response.headers["location"])
     fresh = re.search(r'data-fresh="([^"]+)"', thanks.text)
     assert fresh is not None
     fresh_url = fresh.group(1).replace("&amp;", "&")
-    assert fresh_url == f"/s/{SURVEY}?org=elena&kiosk=1"  # Bulgarian again, nothing carried
+    assert fresh_url == f"/s/{SURVEY}?org=elena"  # Bulgarian again, nothing carried
     assert 'aria-live="polite"' in thanks.text and 'id="restart-stop"' in thanks.text
     again = await client.get(fresh_url)
     assert '<html lang="bg">' in again.text and " checked" not in again.text
@@ -333,7 +335,6 @@ async def test_malformed_requests_get_4xx(client: Client, settings: Settings) ->
         {**fields, "_step": "abc"},
         {**fields, "_step": "99"},
         {**fields, "_org": "../../etc/passwd"},
-        {**fields, "_channel": "api"},
     ]
     for data in cases:
         assert (await client.post(url, data=data)).status_code == 400, data
@@ -427,9 +428,9 @@ async def test_paper_questionnaire(client: Client) -> None:
     assert "Община Лясковец" in page.text
     english = await client.get(f"/s/{SURVEY}/paper?org=lyaskovets&lang=en")
     assert "Answer only if" in english.text
-    # typed in later on the paper channel
-    response, _ = await walk(client, FORM + "&channel=paper")
-    assert response.status_code == 303
+    # typed in later by signed-in clerks (/admin), never through the public form
+    refused = await client.get(FORM + "&channel=paper&lang=en")
+    assert refused.status_code == 404 and "/admin" in refused.text and "<form" not in refused.text
 
 
 async def test_codes_for_analysis_are_stored_with_the_answers(
@@ -468,7 +469,8 @@ async def test_a_page_of_a_form_already_sent_never_shows_its_answers_again(
     client: Client, settings: Settings
 ) -> None:
     """At a kiosk, Back and Reload re-send an earlier page of the previous person's form."""
-    page = await client.get(FORM + "&kiosk=1")
+    await enrol(client, settings)
+    page = await client.get(FORM)
     first = {**hidden_fields(page.text), "contact_when": "past_month"}
     second = await post(client, first)
     assert h1(second.text) == "За Вашето обръщение"
@@ -476,7 +478,7 @@ async def test_a_page_of_a_form_already_sent_never_shows_its_answers_again(
                                "_step": "5"})
     assert done.status_code == 303
     again = await post(client, first)  # the browser re-sends page 1
-    assert again.status_code == 303 and "kiosk=1" in again.headers["location"]
+    assert again.status_code == 303 and "/thanks?" in again.headers["location"]
     assert "past_month" not in again.text
     assert len(await stored(settings)) == 1
 

@@ -3,6 +3,7 @@
 - ``citizen``: citizen survey forms (web, front-desk kiosk, typing in paper questionnaires),
   thank-you pages and the printable paper form;
 - ``staff``: staff and training surveys entered with an invitation code;
+- ``kiosk``: the one-time link that makes a device a front-desk kiosk;
 - ``info``: the start page, privacy notice, accessibility statement and liveness probe.
 """
 
@@ -12,6 +13,12 @@ from litestar.types import ControllerRouterHandler
 
 from .citizen import CitizenController
 from .info import InfoController
+from .kiosk import KioskController
 from .staff import StaffController
 
-route_handlers: list[ControllerRouterHandler] = [InfoController, CitizenController, StaffController]
+route_handlers: list[ControllerRouterHandler] = [
+    InfoController,
+    CitizenController,
+    StaffController,
+    KioskController,
+]

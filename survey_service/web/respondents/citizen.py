@@ -1,8 +1,16 @@
-"""Citizens' survey pages: the form (one page per section, also at the kiosk and for typing in
-paper questionnaires), the thank-you page and the printable paper form."""
+"""Citizens' survey pages: the form (one page per section, also at an enrolled front-desk
+kiosk), the thank-you page and the printable paper form.
+
+The channel of a response is decided here, never by the form: ``kiosk`` only on a device
+enrolled by an administrator (its signed cookie, :mod:`survey_service.web.kiosks`), ``web``
+otherwise. Paper questionnaires are typed in by signed-in clerks (``/admin``), so the public
+``?channel=paper`` is refused. Stored submissions are limited per client
+(:class:`~survey_service.web.limits.SubmissionLimiter`); kiosks are exempt.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from typing import Any
@@ -16,30 +24,29 @@ from ...i18n import normalise, other_language
 from ...registry import Registry, WaveChoice
 from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
 from ...storage.base import NewResponse, StoreUnavailable
+from ...surveys.answers import Answers
 from ...surveys.coding import encode_codes
 from ...surveys.model import Organisation, Survey
 from ...surveys.waves import SOFIA, today_in_sofia
-from ..deps import Site, SiteDep, csrf_token
+from ..deps import Site, SiteDep, client_address, csrf_token
 from ..flow import ALTERED, STEP, StepView, advance, read_form
+from ..limits import SubmissionLimiter
+from ..messages import N_
 from ..pages import NO_STORE, html, message_page
 from ..unavailable import unavailable_page
 
-CHANNELS = {"web", "kiosk", "paper"}
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TOO_MANY = N_(
+    "Too many surveys were sent from this connection. Your answers have not been sent yet; "
+    "they are kept on this page. Please press “Send answers” again in %(minutes)s min."
+)
 
 
-def form_query(
-    org: str, lang: str = "bg", kiosk: bool = False, channel: str = "web"
-) -> dict[str, str]:
-    """The query of a form's address: organisation, and language, kiosk or paper channel
-    when they are not the default."""
+def form_query(org: str, lang: str = "bg") -> dict[str, str]:
+    """The query of a form's address: organisation, and language when not the default."""
     query = {"org": org}
     if lang != "bg":
         query["lang"] = lang
-    if kiosk:
-        query["kiosk"] = "1"
-    elif channel == "paper":
-        query["channel"] = "paper"
     return query
 
 
@@ -49,11 +56,9 @@ def form_url(
     survey_id: str,
     org: str,
     lang: str = "bg",
-    kiosk: bool = False,
-    channel: str = "web",
 ) -> str:
-    """The address of a citizen survey's form for an organisation."""
-    query = form_query(org, lang, kiosk, channel)
+    """The address of a citizen survey's form for an organisation (the same at a kiosk)."""
+    query = form_query(org, lang)
     return site.url(request, "survey-form", query, survey_id=survey_id)
 
 
@@ -88,6 +93,47 @@ def _closed_page(
     )
 
 
+def _paper_refused(
+    site: Site, request: Request[Any, Any, Any], lang: str
+) -> Response[bytes]:
+    """``?channel=paper``: paper questionnaires are typed in by signed-in clerks."""
+    t = site.renderer.gettext
+    return message_page(
+        site.renderer,
+        lang,
+        t(lang, "Paper questionnaires are typed in by clerks"),
+        [
+            t(lang, "Answers from paper questionnaires are typed in by clerks of the "
+                    "municipality after signing in at /admin. This public page cannot "
+                    "take them."),
+            t(lang, "To answer a survey yourself, open it from the list of surveys open now."),
+        ],
+        [(site.url(request, "home", {"lang": lang} if lang != "bg" else None),
+          t(lang, "Surveys open now"))],
+        status=404,
+    )
+
+
+def _too_many(
+    view: StepView,
+    answers: Answers,
+    raw: dict[str, list[str]],
+    step: int,
+    csrf: str,
+    key: str,
+    wait: float,
+) -> Response[bytes]:
+    """429: the last page again, every answer kept, with why and when to send again (as the
+    503 of :mod:`survey_service.web.unavailable` does)."""
+    minutes = max(1, math.ceil(wait / 60))
+    context = view.context(step, answers, raw, [], csrf, key)
+    message = view.renderer.gettext(view.lang, TOO_MANY, minutes=minutes)
+    context["error_list"] = [{"item": "survey", "message": message}]
+    body = view.renderer.render(view.lang, "survey/form.html", **context)
+    headers = {**NO_STORE, "retry-after": SubmissionLimiter.retry_after(wait)}
+    return html(body, 429, headers)
+
+
 def citizen_view(
     site: Site,
     request: Request[Any, Any, Any],
@@ -105,7 +151,7 @@ def citizen_view(
         channel,
         site.settings,
         form_action=site.url(request, "survey-submit", survey_id=survey.id),
-        fresh_url=form_url(site, request, survey.id, org.id, kiosk=True),
+        fresh_url=form_url(site, request, survey.id, org.id),
     )
 
 
@@ -122,7 +168,6 @@ class CitizenController(Controller):
         survey_id: FromPath[str],
         org: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
-        kiosk: FromQuery[str | None] = None,
         channel: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """Show the first page of a survey for an organisation (or the choice of
@@ -131,15 +176,15 @@ class CitizenController(Controller):
         lang = normalise(lang)
         if not public_survey(registry, survey_id):
             raise NotFoundException()
+        if channel == "paper":
+            return _paper_refused(site, request, lang)
         await registry.refresh()
-        is_kiosk = kiosk == "1"
-        channel = "kiosk" if is_kiosk else ("paper" if channel == "paper" else "web")
         organisation = registry.catalog.organisations.get(org or "")
         other = other_language(lang)
         if organisation is None:
             links = [
                 (
-                    form_url(site, request, survey_id, o.id, lang, is_kiosk, channel),
+                    form_url(site, request, survey_id, o.id, lang),
                     o.name.get(lang),
                 )
                 for o in registry.catalog.organisations.values()
@@ -156,8 +201,10 @@ class CitizenController(Controller):
                 links,
                 switch_url=site.url(request, "survey-form", {"lang": other}, survey_id=survey_id),
             )
+        is_kiosk = await site.kiosks.serves(request, organisation.id, survey_id)
+        channel = "kiosk" if is_kiosk else "web"
         choice = registry.choose(survey_id, organisation.id)
-        switch_url = form_url(site, request, survey_id, organisation.id, other, is_kiosk, channel)
+        switch_url = form_url(site, request, survey_id, organisation.id, other)
         if choice is None or choice.state != "open":
             title = registry.catalog.surveys[survey_id].survey.title.get(lang)
             return _closed_page(renderer, lang, choice, title, organisation, is_kiosk, switch_url)
@@ -186,27 +233,27 @@ class CitizenController(Controller):
         raw, meta = await read_form(request)
         lang = normalise(meta("_lang"))
         organisation = registry.catalog.organisations.get(meta("_org"))
-        channel, key, step_text = meta("_channel"), meta("_key"), meta("_step")
+        key, step_text = meta("_key"), meta("_step")
         action = meta("_action") or "next"
         if (
             organisation is None
-            or channel not in CHANNELS
             or not KEY.match(key)
             or not STEP.fullmatch(step_text)
         ):
             raise ClientException(ALTERED)
         await registry.refresh()
         choice = registry.choose(survey_id, organisation.id)
-        kiosk = channel == "kiosk"
+        kiosk = await site.kiosks.serves(request, organisation.id, survey_id)
+        channel = "kiosk" if kiosk else "web"
         if choice is None or choice.state != "open":
             title = registry.catalog.surveys[survey_id].survey.title.get(lang)
-            back = form_url(site, request, survey_id, organisation.id, lang, kiosk, channel)
+            back = form_url(site, request, survey_id, organisation.id, lang)
             return _closed_page(site.renderer, lang, choice, title, organisation, kiosk, back)
         survey = choice.survey
         step = int(step_text)
         if step >= len(survey.sections):
             raise ClientException(ALTERED)
-        query = {"org": organisation.id, "lang": lang, **({"kiosk": "1"} if kiosk else {})}
+        query = {"org": organisation.id, "lang": lang}
         thanks = site.url(request, "survey-thanks", query, survey_id=survey_id)
         view = citizen_view(site, request, survey, organisation, lang, channel)
         answers = advance(view, raw, step, action, csrf_token(request), key)
@@ -216,6 +263,10 @@ class CitizenController(Controller):
                 # answers are never shown again. (Sending the last page again stores nothing.)
                 return Redirect(thanks, status_code=303)
             return answers
+        if not kiosk:
+            wait = site.submissions.take(client_address(request))
+            if wait:
+                return _too_many(view, answers, raw, step, csrf_token(request), key, wait)
         response = NewResponse(
             submission_key=key,
             wave_id=choice.wave.id,
@@ -241,7 +292,6 @@ class CitizenController(Controller):
         survey_id: FromPath[str],
         org: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
-        kiosk: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """The thank-you page (the kiosk's returns to a fresh form by itself)."""
         registry, renderer = site.registry, site.renderer
@@ -251,7 +301,7 @@ class CitizenController(Controller):
         loaded = registry.catalog.surveys.get(survey_id) if public else None
         if loaded is None or organisation is None:
             raise NotFoundException()
-        is_kiosk = kiosk == "1"
+        is_kiosk = await site.kiosks.serves(request, organisation.id, survey_id)
         other = {"org": organisation.id, "lang": other_language(lang)}
         parts = renderer.slotted(
             ("thanks", survey_id, lang, organisation.id, is_kiosk),
@@ -262,7 +312,7 @@ class CitizenController(Controller):
                 "org": organisation,
                 "kiosk": is_kiosk,
                 "restart_seconds": site.settings.kiosk_restart_seconds,
-                "fresh_url": form_url(site, request, survey_id, organisation.id, kiosk=True),
+                "fresh_url": form_url(site, request, survey_id, organisation.id),
                 "switch_url": None
                 if is_kiosk
                 else site.url(request, "survey-thanks", other, survey_id=survey_id),

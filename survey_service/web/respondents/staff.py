@@ -107,13 +107,20 @@ class StaffPages:
         return html(page, status, NO_STORE)
 
     def entry(
-        self, lang: str, typed: str = "", error: str | None = None, status: int = 200
+        self,
+        lang: str,
+        typed: str = "",
+        error: str | None = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> Response[bytes]:
         """Where staff type the code from their slip (with an error, if any)."""
         switch_url = self.site.url(self.request, "staff-entry", {"lang": other_language(lang)})
-        return self._field_page(
+        response = self._field_page(
             "staff/entry.html", "code", lang, typed, error, status, switch_url=switch_url
         )
+        response.headers.update(headers or {})
+        return response
 
     def panel(
         self, lang: str, code: str, typed: str = "", error: str | None = None, status: int = 200
@@ -140,27 +147,31 @@ class StaffPages:
         return view.page(0, {}, raw or {}, [], self.csrf, secrets.token_urlsafe(16))
 
     async def start(self, typed: str, lang: str) -> Response[bytes]:
-        """Check a code (typed or from the slip's link) and show the first page."""
+        """Check a code (typed or from the slip's link) and show the first page.
+
+        The code is looked up first, whatever the limits say: a valid unused code is never
+        refused, even from an address (a proxy, an office's NAT) that has sent many wrong
+        ones. Only failures are counted, and only a wrong code gets "too many attempts"
+        (the README gives the arithmetic of guessing a code)."""
         limiter, client = self.site.attempts, client_address(self.request)
-        if limiter.blocked(client):
-            return self.entry(lang, typed, TOO_MANY, 429)
         if not typed.strip():
             return self.entry(lang, typed, EMPTY, 400)
         canonical = normalise(typed)
+        invitation = (
+            None if isinstance(canonical, CodeProblem)
+            else await open_invitation(self.site, canonical)
+        )
+        if invitation is not None:
+            if invitation.wave.panel:
+                return self.panel(lang, invitation.code)
+            return self.first_page(invitation, lang)
+        limiter.failed(client)
+        if limiter.blocked(client) or limiter.busy():
+            return self.entry(lang, typed, TOO_MANY, 429, {"retry-after": str(limiter.retry)})
         if isinstance(canonical, CodeProblem):
-            limiter.failed(client)
-            return self.entry(
-                lang, typed, TYPO if canonical is CodeProblem.TYPO else MALFORMED, 400
-            )
-        invitation = await open_invitation(self.site, canonical)
-        if invitation is None:
-            limiter.failed(client)
-            if limiter.busy():
-                return self.entry(lang, typed, TOO_MANY, 429)
-            return self.entry(lang, typed, REFUSED, 400)
-        if invitation.wave.panel:
-            return self.panel(lang, canonical)
-        return self.first_page(invitation, lang)
+            problem = TYPO if canonical is CodeProblem.TYPO else MALFORMED
+            return self.entry(lang, typed, problem, 400)
+        return self.entry(lang, typed, REFUSED, 400)
 
 
 class StaffController(Controller):
