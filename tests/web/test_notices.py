@@ -50,7 +50,7 @@ PRIVACY: dict[str, dict[str, list[str]]] = {
         "voluntary": ["Taking part is voluntary", "annual appraisal"],
         "recipients": ["Article 28 GDPR", "Article 26 GDPR", "managing authority",
                        "outside the European Union", "profiling"],
-        "retention": ["How long we keep the data", "until 31 December of the 7-th year",
+        "retention": ["How long we keep the data", "until 31 December, 7 years after the year",
                       "within 21 days"],
         "rights": ["Articles 15 to 18 GDPR", "Article 21 GDPR", "Article 11(2) GDPR"],
         "КЗЛД": ["Commission for Personal Data Protection (КЗЛД)",
