@@ -316,3 +316,13 @@ async def test_a_paper_questionnaire_that_cannot_be_stored_gets_503_with_everyth
     async with opened(settings.database_url) as db:
         [response] = await db.responses("cs-baseline")
         assert response.channel == "paper" and await db.paper_number_used("cs-baseline", "B-7")
+
+
+async def test_an_open_staff_wave_cannot_be_downloaded_by_organisation(client: Client) -> None:
+    await sign_in(client, "ana")
+    url = "/admin/orgs/elena/exports/staff-2026/responses.csv"
+    assert (await client.get(url)).status_code == 409  # sealed until closed and mixed
+    page = await client.get("/admin/orgs/elena/waves/staff-2026")
+    assert page.status_code == 200 and url not in page.text
+    page = await client.get("/admin/orgs/elena/waves/cs-baseline")
+    assert "/admin/orgs/elena/exports/cs-baseline/responses.csv" in page.text
