@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..services.exports import FORMATS, CsvOptions, export_wave
+from ..services import audit
+from ..services.exports import FORMATS, CsvOptions, Written, export_wave
+from ..storage.base import Store
 from .base import settings, with_store
 
 
@@ -36,8 +38,15 @@ def export(wave_id: str, fmt: str, out: Path | None, delimiter: str, labels: str
                          labels=labels, decimal_comma=excel_bg)
     to_stdout = out is not None and str(out) == "-"
     stream = sys.stdout.buffer if to_stdout else None
-    written = with_store(config, lambda store: export_wave(
-        config, store, wave_id, fmt, None if to_stdout else out, options, baseline, stream))
+
+    async def run(store: Store) -> Written:
+        written = await export_wave(config, store, wave_id, fmt, None if to_stdout else out,
+                                    options, baseline, stream)
+        await audit.record(store, audit.cli_actor(), "export",
+                           {"wave": wave_id, "format": fmt})
+        return written
+
+    written = with_store(config, run)
     if written.path is not None:
         rows = "" if written.rows is None else f"{written.rows} responses "
         click.echo(f"wrote {rows}to {written.path}", err=to_stdout)

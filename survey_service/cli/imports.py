@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
-from ..services.imports import ImportRefused
+from ..services import audit
+from ..services.imports import ImportRefused, ImportResult
 from ..services.imports import import_file as run_import
+from ..storage.base import Store
 from .base import echo_table, one_line, settings, with_store
 
 #: Bad cells listed on the terminal at most (the count says how many there are).
@@ -23,9 +25,16 @@ def import_file(wave_id: str, file: Path, dry_run: bool) -> None:
     each row is checked like a web submission; every bad cell is listed and nothing is stored
     unless the whole file is clean."""
     config = settings()
+
+    async def run(store: Store) -> ImportResult:
+        result = await run_import(config, store, wave_id, file, dry_run)
+        await audit.record(store, audit.cli_actor(), "import", {
+            "wave": wave_id, "rows": result.rows, "stored": result.stored,
+            "dry_run": result.dry_run})
+        return result
+
     try:
-        result = with_store(config, lambda store: run_import(config, store, wave_id, file,
-                                                             dry_run))
+        result = with_store(config, run)
     except ImportRefused as exc:
         rows = [[str(p.row), p.column, one_line(p.value)[:40], p.why]
                 for p in exc.problems[:SHOWN]]

@@ -77,10 +77,11 @@ class WaveExport:
     columns: list[Column]
     meta: list[str]
     hidden_units: frozenset[tuple[str, str]]  # staff: (organisation, unit) never shown
+    organisation: str | None = None  # only this organisation's responses (an analyst's)
 
     def filename(self, kind: str = "", ext: str = "csv") -> str:
         """``{survey}_{wave}[_{kind}]_{yyyy-mm-dd}.{ext}`` (the day of the export)."""
-        middle = f"_{kind}" if kind else ""
+        middle = "".join(f"_{part}" for part in (self.organisation, kind) if part)
         return f"{self.wave.survey_id}_{self.wave.id}{middle}_{today_in_sofia():%Y-%m-%d}.{ext}"
 
     def numeric(self, labels: str | None) -> list[bool]:
@@ -115,7 +116,10 @@ def hidden_units(counts: dict[tuple[str, str], int], min_group: int) -> frozense
     return frozenset(hidden)
 
 
-async def prepare_export(store: Store, wave_id: str) -> WaveExport:
+async def prepare_export(store: Store, wave_id: str, organisation: str | None = None
+                         ) -> WaveExport:
+    """What exporting the wave needs (or why it may not be exported); with ``organisation``,
+    the export holds only that organisation's responses."""
     wave = await find_wave(store, wave_id)
     definition = await store.form_version(wave.version)
     if definition is None:
@@ -148,12 +152,14 @@ async def prepare_export(store: Store, wave_id: str) -> WaveExport:
                     f"organisation '{org}' has only {n} responses in staff wave '{wave_id}' "
                     f"(fewer than {wave.min_group}): its rows would describe a small group")
     columns = plan_columns(versions, free_text=not staff)
-    return WaveExport(wave, survey, staff, columns, meta_columns(columns, staff), hidden)
+    return WaveExport(wave, survey, staff, columns, meta_columns(columns, staff), hidden,
+                      organisation)
 
 
-async def _batches(store: Store, wave_id: str, counted: list[int] | None = None
-                   ) -> AsyncIterator[list[Any]]:
-    """The wave's responses in batches; ``counted`` gets each batch's length."""
+async def _batches(store: Store, wave_id: str, counted: list[int] | None = None,
+                   organisation: str | None = None) -> AsyncIterator[list[Any]]:
+    """The wave's responses in batches (only ``organisation``'s when given; a batch with none
+    of them is skipped); ``counted`` gets each batch's length."""
     stream = store.stream_responses(wave_id, BATCH)
     try:
         # read the next batch while the caller works on this one (the database's thread
@@ -161,6 +167,10 @@ async def _batches(store: Store, wave_id: str, counted: list[int] | None = None
         following = asyncio.ensure_future(anext(stream, None))
         while (batch := await following) is not None:
             following = asyncio.ensure_future(anext(stream, None))
+            if organisation is not None:
+                batch = [r for r in batch if r.organisation == organisation]
+                if not batch:
+                    continue
             if counted is not None:
                 counted.append(len(batch))
             yield batch
@@ -180,7 +190,7 @@ async def wide_csv(store: Store, export: WaveExport, options: CsvOptions,
     encoder = options.encoder()
     make, numeric = export.rows(options.labels), export.numeric(options.labels)
     yield encoder.header([*export.meta, *(c.name for c in export.columns)])
-    async for batch in _batches(store, export.wave.id, counted):
+    async for batch in _batches(store, export.wave.id, counted, export.organisation):
         yield encoder.rows([make(r) for r in batch], numeric)
 
 
@@ -190,7 +200,7 @@ async def long_csv(store: Store, export: WaveExport, options: CsvOptions,
     encoder = options.encoder()
     make = long_maker(export.columns, options.labels or "bg")
     yield encoder.header(["response_id", "question", "code", "label"])
-    async for batch in _batches(store, export.wave.id, counted):
+    async for batch in _batches(store, export.wave.id, counted, export.organisation):
         yield encoder.rows([row for r in batch for row in make(r)])
 
 
@@ -208,7 +218,7 @@ async def write_xlsx(store: Store, export: WaveExport, path: Path, labels: str |
     make, count = export.rows(labels), 0
     try:
         book.sheet("responses", [*export.meta, *(c.name for c in export.columns)])
-        async for batch in _batches(store, export.wave.id):
+        async for batch in _batches(store, export.wave.id, organisation=export.organisation):
             book.rows([make(r) for r in batch])
             count += len(batch)
         book.table(codebook_table("codebook", export.columns), "codebook")
@@ -225,7 +235,9 @@ async def write_stats_file(store: Store, export: WaveExport, path: Path, fmt: st
     from ..exports.stats import write_stats
 
     make = export.rows(None)
-    rows = [make(r) async for batch in _batches(store, export.wave.id) for r in batch]
+    rows = [make(r) async for batch in _batches(store, export.wave.id,
+                                                organisation=export.organisation)
+            for r in batch]
     label = f"{export.survey.title.get(lang)} — {export.wave.id}"
     write_stats(path, fmt, export.meta, export.columns, rows, lang, label)
     return len(rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -15,6 +16,7 @@ from survey_service.services.audit import verify
 from survey_service.services.users import add_user
 from survey_service.settings import Settings
 from survey_service.storage import opened
+from survey_service.storage.sqlite import SQLiteStore
 from tests.conftest import FULL_ANSWERS, SECRET, hidden_fields, seed_wave, settings_for
 from tests.web.admin_helpers import (  # noqa: F401 (a fixture)
     PASSWORD,
@@ -26,6 +28,7 @@ from tests.web.admin_helpers import (  # noqa: F401 (a fixture)
     sign_in,
 )
 from tests.web.test_staff import answer_all, issue, open_staff_wave
+from tests.web.test_unavailable import LockHolder
 
 
 @pytest.fixture
@@ -274,3 +277,52 @@ async def test_double_entry_counts_a_questionnaire_when_two_clerks_agree(
         assert await store.paper_entries() == []
         actions = [e.action for e in await store.audit_entries()]
     assert "paper-resolve" in actions
+
+
+@pytest.mark.parametrize("lang", ["bg", "en"])
+async def test_a_paper_questionnaire_that_cannot_be_stored_gets_503_with_everything_kept(
+        admin_app: Litestar, settings: Settings, db_path: Path, lang: str) -> None:
+    store = SQLiteStore(str(db_path))
+    store.busy_timeout_ms, store.write_retries = 50, 1
+    async with AsyncTestClient(app=create_app(settings, store=store)) as client:
+        await sign_in(client, "cleo")
+        page = await post(client, f"/admin/paper/elena/citizen-satisfaction?lang={lang}",
+                          {"number": "B-7"}, "/admin/paper/elena/citizen-satisfaction")
+        for _ in range(10):
+            fields = {**hidden_fields(page.text), **FULL_ANSWERS, "_action": "next"}
+            action = re.search(r'<form id="survey" method="post" action="([^"]+)"', page.text)
+            assert action
+            url = action.group(1).replace("&amp;", "&")
+            if fields["_step"] != "5":
+                page = await client.post(url, data=fields, follow_redirects=False)
+                assert page.status_code == 200
+                continue
+            with LockHolder(db_path, 1.0):
+                refused = await client.post(url, data=fields, follow_redirects=False)
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "30"
+            message = {"bg": "Отговорите Ви не можаха да бъдат запазени в момента",
+                       "en": "Your answers could not be saved just now"}[lang]
+            assert message in refused.text and f'<html lang="{lang}">' in refused.text
+            kept = hidden_fields(refused.text)
+            assert kept["_number"] == "B-7" and kept["_key"] == fields["_key"]
+            assert kept["service"] == FULL_ANSWERS["service"]
+            assert FULL_ANSWERS["comments"] in refused.text  # the last page's own answers
+            again = await client.post(url, data={**kept, **FULL_ANSWERS, "_action": "next"},
+                                      follow_redirects=False)
+            assert again.status_code == 303 and "saved=B-7" in again.headers["location"]
+            break
+        else:
+            raise AssertionError("the paper form never ended")
+    async with opened(settings.database_url) as db:
+        [response] = await db.responses("cs-baseline")
+        assert response.channel == "paper" and await db.paper_number_used("cs-baseline", "B-7")
+
+
+async def test_an_open_staff_wave_cannot_be_downloaded_by_organisation(client: Client) -> None:
+    await sign_in(client, "ana")
+    url = "/admin/orgs/elena/exports/staff-2026/responses.csv"
+    assert (await client.get(url)).status_code == 409  # sealed until closed and mixed
+    page = await client.get("/admin/orgs/elena/waves/staff-2026")
+    assert page.status_code == 200 and url not in page.text
+    page = await client.get("/admin/orgs/elena/waves/cs-baseline")
+    assert "/admin/orgs/elena/exports/cs-baseline/responses.csv" in page.text

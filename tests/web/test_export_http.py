@@ -1,4 +1,5 @@
-"""The streamed CSV download, behind the administration's sign-in (admins only for now)."""
+"""The streamed CSV download, behind the administration's sign-in: a whole wave for admins,
+one organisation's responses for its analysts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
+from survey_service.services import exports
 from survey_service.services.exports import CsvOptions, export_wave
 from survey_service.storage import opened
 from survey_service.web import admin
@@ -54,3 +56,44 @@ async def test_the_wide_csv_streams_over_http_with_its_file_name(
 
 def test_the_export_controller_is_mounted_behind_the_administration_guard() -> None:
     assert ExportController in admin.route_handlers
+
+
+@pytest.mark.parametrize("batch", [1, 500])
+async def test_an_analyst_downloads_only_the_responses_of_an_organisation_granted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    monkeypatch.setattr(exports, "BATCH", batch)  # batches with none of its responses too
+    settings = mini_settings(tmp_path)
+    await mini_wave(settings)
+    async with opened(settings.database_url) as store:
+        whole = io.BytesIO()
+        await export_wave(settings, store, WAVE, "csv", None, CsvOptions(), stream=whole)
+    header, *rows = whole.getvalue().split(b"\r\n")[:-1]
+    elena = [r for r in rows if b",elena," in r]
+    assert len(elena) == 2 and len(rows) == 3
+    await add_accounts(settings)
+    url = f"/admin/orgs/elena/exports/{WAVE}/responses.csv"
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        assert (await client.get(url, follow_redirects=False)).status_code == 303  # sign in
+        assert (await sign_in(client, "ana")).status_code == 303
+        response = await client.get(url)
+        assert response.status_code == 200
+        assert response.content == b"\r\n".join([header, *elena, b""])
+        assert response.headers["content-disposition"].startswith(
+            'attachment; filename="mini_mini-2026_elena_20')
+        other = f"/admin/orgs/lyaskovets/exports/{WAVE}/responses.csv"
+        assert (await client.get(other)).status_code == 403  # not granted
+        page = await client.get(f"/admin/orgs/elena/waves/{WAVE}?lang=en")
+        assert f'href="{url}"' in page.text
+        assert "Download this organisation's responses (CSV)" in page.text
+        page = await client.get(f"/admin/orgs/elena/waves/{WAVE}?lang=bg")
+        assert "Изтегляне на отговорите за тази организация (CSV)" in page.text
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        assert (await sign_in(client, "root")).status_code == 303
+        assert (await client.get("/admin/orgs/nowhere/exports/"
+                                 f"{WAVE}/responses.csv")).status_code == 404
+        response = await client.get(other)
+        assert response.status_code == 200 and len(response.content.split(b"\r\n")) == 3
+    async with opened(settings.database_url) as store:
+        found = [(e.actor, e.detail) for e in await store.audit_entries()
+                 if e.action == "export"]
+    assert ("ana", '{"format":"csv","organisation":"elena","wave":"mini-2026"}') in found

@@ -308,3 +308,28 @@ async def test_an_export_abandoned_half_way_gives_its_reader_back(
         async with asyncio.timeout(5):
             assert await store.count_responses(WAVE) == 3
             assert len([c async for c in exports.wide_csv(store, export, CsvOptions())]) == 4
+
+
+async def _audit(settings: Settings) -> list[tuple[str, str, dict[str, object]]]:
+    async with opened(settings.database_url) as store:
+        return [(e.actor, e.action, msgspec.json.decode(e.detail))
+                for e in await store.audit_entries()]
+
+
+def test_cli_export_is_written_to_the_audit_log(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    settings = mini_settings(tmp_path)
+    asyncio.run(mini_wave(settings))
+    env = {"SURVEY_DATABASE_URL": settings.database_url, "SURVEY_SECRET_KEY": SECRET,
+           "SURVEY_FORMS_DIR": settings.forms_dir}
+    monkeypatch.chdir(tmp_path)
+    before = len(asyncio.run(_audit(settings)))
+    result = CliRunner().invoke(cli, ["export", WAVE, "--format", "long", "--out", "-"], env=env)
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["export", "nope"], env=env)
+    assert result.exit_code == 1
+    entries = asyncio.run(_audit(settings))[before:]
+    assert [(a, d) for _, a, d in entries] == [("export", {"wave": WAVE, "format": "long"})]
+    assert entries[0][0].startswith("cli")

@@ -8,6 +8,7 @@ import csv
 import io
 from pathlib import Path
 
+import msgspec
 import pytest
 from click.testing import CliRunner
 
@@ -196,3 +197,29 @@ def test_cli_import_lists_bad_cells_and_exits_1(mini: Settings, tmp_path: Path) 
     assert asyncio.run(_count(mini)) == 2
     result = CliRunner().invoke(cli, ["import", COPY, str(tmp_path / "x.ods")], env=env)
     assert result.exit_code == 1 and "only .csv and .xlsx" in result.output
+
+
+async def _audit(settings: Settings) -> list[tuple[str, str, dict[str, object]]]:
+    async with opened(settings.database_url) as store:
+        return [(e.actor, e.action, msgspec.json.decode(e.detail))
+                for e in await store.audit_entries()]
+
+
+def test_cli_imports_are_written_to_the_audit_log_and_refusals_are_not(
+        mini: Settings, tmp_path: Path) -> None:
+    env = {"SURVEY_DATABASE_URL": mini.database_url, "SURVEY_SECRET_KEY": SECRET,
+           "SURVEY_FORMS_DIR": mini.forms_dir}
+    before = len(asyncio.run(_audit(mini)))
+    bad = _write(tmp_path / "bad.csv", [{**GOOD, "change": "lots"}])
+    assert CliRunner().invoke(cli, ["import", COPY, str(bad)], env=env).exit_code == 1
+    assert len(asyncio.run(_audit(mini))) == before
+    good = _write(tmp_path / "good.csv", [GOOD, {**GOOD, "visit": "online", "waited_long": ""}])
+    assert CliRunner().invoke(cli, ["import", COPY, str(good), "--dry-run"],
+                              env=env).exit_code == 0
+    assert CliRunner().invoke(cli, ["import", COPY, str(good)], env=env).exit_code == 0
+    entries = asyncio.run(_audit(mini))[before:]
+    assert all(actor.startswith("cli") for actor, _, _ in entries)
+    assert [(a, d) for _, a, d in entries] == [
+        ("import", {"wave": COPY, "rows": 2, "stored": 0, "dry_run": True}),
+        ("import", {"wave": COPY, "rows": 2, "stored": 2, "dry_run": False}),
+    ]

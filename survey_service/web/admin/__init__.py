@@ -21,13 +21,13 @@ from .access import SignInLimits, authorise, session_config, to_sign_in
 from .account import AccountController
 from .audit_log import AuditController
 from .dashboard import DashboardController
-from .exports import ExportController
+from .exports import ExportController, OrgExportController
 from .paper import DoubleEntryController, PaperController
 
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
     AccountController, DashboardController, PaperController, DoubleEntryController,
-    AuditController, ExportController]
+    AuditController, ExportController, OrgExportController]
 
 
 def router(site: Site) -> Router:

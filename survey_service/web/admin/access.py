@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,8 @@ ACCESS = "access"
 PUBLIC: dict[str, Any] = {ACCESS: "public"}
 ROTATE = "rotate_session"
 COOKIE = "admin_session"
+
+log = logging.getLogger(__name__)
 
 
 def roles(*allowed: str) -> dict[str, Any]:
@@ -80,7 +83,13 @@ class DatabaseSessions(LitestarStore):
                   ) -> None:
         data = value.encode() if isinstance(value, str) else value
         expires = time.time() + _seconds(expires_in, self.default)
-        await self.store.session_set(self._key(key), data, expires)
+        try:
+            await self.store.session_set(self._key(key), data, expires)
+        except Exception as exc:  # the response is already being sent
+            # A database that cannot take a write now (locked, full, read-only) must not turn
+            # the page (often a 503 with a form kept) into a broken response: the session as
+            # stored before stays, and the next request writes it again.
+            log.warning("a session could not be stored now: %s", exc)
 
     async def get(self, key: str, renew_for: int | dt.timedelta | None = None) -> bytes | None:
         until = time.time() + _seconds(renew_for, self.default) if renew_for else None

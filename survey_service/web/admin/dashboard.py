@@ -13,7 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from ...anonymity import TOKEN_KINDS
+from ...anonymity import TOKEN_KINDS, results_available
 from ...rendering.slips import qr_svg
 from ...services import audit
 from ...services import tokens as token_service
@@ -69,7 +69,8 @@ class DashboardController(Controller):
         counts = await site.store.organisation_counts(wave.id)
         return page(site, request, "admin/wave.html", user, wave=wave,
                     org=catalog.organisations.get(org), org_id=org, units=units,
-                    total=counts.get(org, 0), staff=kind in TOKEN_KINDS)
+                    total=counts.get(org, 0), staff=kind in TOKEN_KINDS,
+                    exportable=results_available(wave, kind or ""))
 
     @get("/waves/new", name="admin-wave-new", opt=roles())
     async def new_wave(self, request: Request[Any, Any, Any], site: SiteDep) -> Response[Any]:

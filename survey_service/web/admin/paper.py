@@ -17,12 +17,14 @@ from ...i18n import normalise
 from ...registry import WaveChoice
 from ...services import audit
 from ...services import paper as service
-from ...storage.base import NewResponse
+from ...storage.base import NewResponse, StoreUnavailable
+from ...surveys.answers import Answers
 from ...surveys.coding import encode_codes
 from ...surveys.waves import today_in_sofia
 from ..deps import Site, SiteDep, csrf_token
 from ..flow import STEP, StepView, advance, read_form
 from ..messages import N_
+from ..unavailable import unavailable_page
 from .access import roles, signed_in
 from .common import admin_lang, page
 
@@ -157,22 +159,35 @@ class PaperController(Controller):
             url = request.app.route_reverse("admin-paper-number", org=org, survey_id=survey_id)
             return Redirect(f"{url}?saved={number}", status_code=303)
         clerk = signed_in(request).name
+        try:
+            outcome = await self._save(site, choice, org, view.lang, key, answers, number, clerk)
+        except StoreUnavailable as exc:  # 503, every typed value kept: send it again
+            return unavailable_page(view, int(step_text), answers, raw, csrf_token(request),
+                                    key, exc)
+        if outcome not in ENTRY_OUTCOMES:
+            error = refusal(site, view.lang, outcome, number)
+            return self._number_page(request, site, choice, org, number, error, status=409)
+        url = request.app.route_reverse("admin-paper-number", org=org, survey_id=survey_id)
+        return Redirect(f"{url}?saved={number}&entry={outcome}", status_code=303)
+
+    @staticmethod
+    async def _save(site: Site, choice: WaveChoice, org: str, lang: str, key: str,
+                    answers: Answers, number: str, clerk: str) -> str:
+        """Store (or take as one of two entries) the questionnaire, and log it."""
         outcome = await service.enter(
             site.store,
             NewResponse(
                 submission_key=key, wave_id=choice.wave.id, version=choice.wave.version,
-                organisation=org, channel="paper", lang=view.lang, day=today_in_sofia(),
+                organisation=org, channel="paper", lang=lang, day=today_in_sofia(),
                 answers=answers, codes=encode_codes(choice.survey, answers),
             ),
             number, clerk, site.settings.paper_double_entry,
         )
-        if outcome not in ENTRY_OUTCOMES:
-            error = refusal(site, view.lang, outcome, number)
-            return self._number_page(request, site, choice, org, number, error, status=409)
-        await audit.record(site.store, clerk, "paper-entry", {
-            "wave": choice.wave.id, "organisation": org, "number": number, "entry": outcome})
-        url = request.app.route_reverse("admin-paper-number", org=org, survey_id=survey_id)
-        return Redirect(f"{url}?saved={number}&entry={outcome}", status_code=303)
+        if outcome in ENTRY_OUTCOMES:
+            await audit.record(site.store, clerk, "paper-entry", {
+                "wave": choice.wave.id, "organisation": org, "number": number,
+                "entry": outcome})
+        return outcome
 
 
 class DoubleEntryController(Controller):
