@@ -40,9 +40,10 @@ def db_migrate() -> None:
 @click.option("--to", "target", required=True, metavar="URL",
               help="The database to copy into: new and empty, or one an earlier copy stopped.")
 def db_copy(source: str, target: str) -> None:
-    """Copy every wave, code and response into another database (SQLite to PostgreSQL or
-    back), resuming a copy that stopped; verified by counts and checksums. Sealed answers of
-    open staff waves are not copied: close those waves first."""
+    """Copy every wave, code, response, account, audit entry, paper entry, kiosk and plan into
+    another database (SQLite to PostgreSQL or back), resuming a copy that stopped; verified by
+    counts and checksums. Sealed answers of open staff waves are not copied: close those waves
+    first. Login sessions are not copied: everybody signs in again on the copy."""
     from ..storage.copy import copy_database
 
     # on a terminal only: in a log, the bar's label would be a line before any error's

@@ -3,6 +3,8 @@
 Both databases are opened as stores first (so both are migrated to this code's schema, and a
 database made by a newer version is refused), the waves are copied through the store, then the
 other tables row by row in the order of their primary key, in batches of one transaction each.
+Rows are written with plain INSERTs, so the audit log keeps its numbers and hash chain (its
+triggers refuse only UPDATE and DELETE) and ``survey-service audit verify`` passes on the copy.
 A copy that stops (Ctrl-C, a lost connection) can be run again: a table whose target rows are
 exactly a prefix of the source's in key order continues after the last one; otherwise it is
 read again from the start and the rows already there are skipped (``ON CONFLICT DO NOTHING``).
@@ -10,7 +12,8 @@ At the end both sides are read again and compared: the number of rows of each ta
 SHA-256 over every value of every row in key order, in an engine-neutral encoding.
 
 Sealed answers of open staff waves are not copied (they live in files or tables of their own,
-bound to the wave): a wave holding some must be closed and mixed first.
+bound to the wave): a wave holding some must be closed and mixed first. Login sessions are not
+copied on purpose (see :data:`SKIPPED`): everybody signs in again on the copy.
 """
 
 from __future__ import annotations
@@ -37,11 +40,24 @@ Row = tuple[Any, ...]
 class Table:
     name: str
     columns: tuple[str, ...]  # the primary key first
-    kinds: str  # per column: t text, b bytes, d date (or NULL), o boolean
+    #: per column: t text, b bytes, d date, s timestamp (aware; ISO 8601 text on SQLite),
+    #: o boolean, i integer, f float (any of them may be NULL)
+    kinds: str
+    key: int = 1  # how many of the first columns make the primary key
 
     def __post_init__(self) -> None:
         if len(self.kinds) != len(self.columns):
             raise ValueError(f"{self.name}: one kind per column")
+        if not 1 <= self.key <= len(self.columns):
+            raise ValueError(f"{self.name}: a key of 1 to {len(self.columns)} columns")
+
+    @property
+    def keys(self) -> str:
+        return ", ".join(self.columns[:self.key])
+
+    def key_of(self, row: Row) -> Any:
+        """The value of the primary key (a tuple for a key of several columns)."""
+        return row[0] if self.key == 1 else tuple(row[:self.key])
 
 
 #: Every table but the waves (copied through the store) and the engines' own bookkeeping.
@@ -50,9 +66,28 @@ TABLES = (
     Table("structures", ("version", "definition", "first_seen"), "tbd"),
     Table("tokens", ("hash", "wave_id", "organisation", "unit", "used"), "bttto"),
     Table("responses", ("id", "submission_key", "wave_id", "version", "organisation", "channel",
-                        "lang", "day", "answers", "codes", "unit", "panel"), "bttttttdbbtb"),
+                        "lang", "day", "answers", "codes", "unit", "panel", "paper_number"),
+          "bttttttdbbtbt"),
     Table("meta", ("name", "value"), "tb"),
+    Table("plans", ("name", "hash", "definition", "frozen", "wave_id"), "ttbst"),
+    Table("disclosure_plans", ("key", "plan"), "tb"),
+    Table("users", ("name", "role", "organisations", "password_hash", "key_hash", "disabled",
+                    "epoch", "created"), "ttttboit"),
+    Table("audit", ("seq", "at", "actor", "action", "detail", "prev", "hash"), "ittttbb"),
+    Table("paper_entries", ("wave_id", "number", "clerk", "response"), "tttb", key=3),
+    Table("kiosks", ("id", "label", "organisation", "survey_id", "link_hash", "link_expires",
+                     "enrolled", "revoked"), "ttttbsoo"),
 )
+
+#: The tables of the schema :data:`TABLES` leaves out, and why.
+SKIPPED = {
+    "waves": "copied through the store first (the other tables refer to them)",
+    "sessions": "login sessions stay with the server they were made on: signing in again on the"
+                " copy ends every session a cookie taken from the old server could continue",
+    "schema_migrations": "each engine's own record of the migrations it applied",
+    "pending": "(SQLite) sealed answers of open staff waves: the copy refuses while any is there",
+    "pending_marks": "(SQLite) the marks of those sealed answers, likewise",
+}
 
 
 def _neutral(kinds: str, row: Sequence[Any]) -> Row:
@@ -64,13 +99,28 @@ def _neutral(kinds: str, row: Sequence[Any]) -> Row:
             out.append(None)
         elif kind == "d":
             out.append(dt.date.fromisoformat(value) if isinstance(value, str) else value)
+        elif kind == "s":
+            out.append(dt.datetime.fromisoformat(value) if isinstance(value, str) else value)
         elif kind == "o":
             out.append(bool(value))
+        elif kind == "i":
+            out.append(int(value))
+        elif kind == "f":
+            out.append(float(value))
         elif kind == "b":
             out.append(bytes(value))
         else:
             out.append(value)
     return tuple(out)
+
+
+def _sqlite_value(value: Any) -> Any:
+    """A value as the SQLite store writes it: timestamps as ISO 8601 in UTC, dates as ISO."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 class _Raw:
@@ -91,26 +141,42 @@ class _Raw:
     def placeholder(self, n: int) -> str:
         raise NotImplementedError
 
+    async def first(self, sql: str, *args: Any) -> Row | None:
+        raise NotImplementedError
+
+    def _beyond(self, table: Table, op: str) -> str:
+        """``key op <the given key>``, a row comparison for a key of several columns."""
+        marks = ", ".join(self.placeholder(n + 1) for n in range(table.key))
+        return f"({table.keys}) {op} ({marks})" if table.key > 1 else f"{table.keys} {op} {marks}"
+
+    @staticmethod
+    def _key_args(table: Table, key: Any) -> tuple[Any, ...]:
+        return tuple(key) if table.key > 1 else (key,)
+
     async def count(self, table: Table, upto: Any = None) -> int:
-        key = table.columns[0]
         if upto is None:
             return int(await self.scalar(f"SELECT COUNT(*) FROM {table.name}"))  # noqa: S608
         return int(await self.scalar(
-            f"SELECT COUNT(*) FROM {table.name} WHERE {key} <= {self.placeholder(1)}",  # noqa: S608
-            upto,
+            f"SELECT COUNT(*) FROM {table.name} WHERE {self._beyond(table, '<=')}",  # noqa: S608
+            *self._key_args(table, upto),
         ))
 
     async def last_key(self, table: Table) -> Any:
-        key = table.columns[0]  # (PostgreSQL has no MAX of bytea)
-        return await self.scalar(
-            f"SELECT {key} FROM {table.name} ORDER BY {key} DESC LIMIT 1"  # noqa: S608
+        # (PostgreSQL has no MAX of bytea)
+        order = ", ".join(f"{c} DESC" for c in table.columns[:table.key])
+        row = await self.first(
+            f"SELECT {table.keys} FROM {table.name} ORDER BY {order} LIMIT 1"  # noqa: S608
         )
+        return None if row is None else table.key_of(row)
 
     def select(self, table: Table, after: Any) -> str:
-        where = f" WHERE {table.columns[0]} > {self.placeholder(1)}" if after is not None else ""
-        limit = self.placeholder(2 if after is not None else 1)
+        where = f" WHERE {self._beyond(table, '>')}" if after is not None else ""
+        limit = self.placeholder(table.key + 1 if after is not None else 1)
         return (f"SELECT {', '.join(table.columns)} FROM {table.name}{where}"  # noqa: S608
-                f" ORDER BY {table.columns[0]} LIMIT {limit}")
+                f" ORDER BY {table.keys} LIMIT {limit}")
+
+    def select_args(self, table: Table, after: Any, limit: int) -> tuple[Any, ...]:
+        return (*self._key_args(table, after), limit) if after is not None else (limit,)
 
     def insert_sql(self, table: Table) -> str:
         marks = ", ".join(self.placeholder(n + 1) for n in range(len(table.columns)))
@@ -126,12 +192,12 @@ class _SQLiteRaw(_Raw):
         return "?"
 
     async def rows(self, table: Table, after: Any, limit: int) -> list[Row]:
-        args = (after, limit) if after is not None else (limit,)
+        args = self.select_args(table, after, limit)
         async with self.conn.execute(self.select(table, after), args) as cur:
             return [_neutral(table.kinds, r) for r in await cur.fetchall()]
 
     async def insert(self, table: Table, rows: list[Row]) -> None:
-        encoded = [tuple(v.isoformat() if isinstance(v, dt.date) else v for v in r) for r in rows]
+        encoded = [tuple(_sqlite_value(v) for v in r) for r in rows]
         await self.conn.execute("BEGIN IMMEDIATE")
         try:
             await self.conn.executemany(self.insert_sql(table), encoded)
@@ -141,9 +207,13 @@ class _SQLiteRaw(_Raw):
         await self.conn.commit()
 
     async def scalar(self, sql: str, *args: Any) -> Any:
+        row = await self.first(sql, *args)
+        return row[0] if row else None
+
+    async def first(self, sql: str, *args: Any) -> Row | None:
         async with self.conn.execute(sql, args) as cur:
             row = await cur.fetchone()
-        return row[0] if row else None
+        return None if row is None else tuple(row)
 
     async def close(self) -> None:
         await self.conn.close()
@@ -157,7 +227,7 @@ class _PostgresRaw(_Raw):
         return f"${n}"
 
     async def rows(self, table: Table, after: Any, limit: int) -> list[Row]:
-        args = (after, limit) if after is not None else (limit,)
+        args = self.select_args(table, after, limit)
         return [_neutral(table.kinds, tuple(r)) for r in await self.conn.fetch(
             self.select(table, after), *args)]
 
@@ -167,6 +237,10 @@ class _PostgresRaw(_Raw):
 
     async def scalar(self, sql: str, *args: Any) -> Any:
         return await self.conn.fetchval(sql, *args)
+
+    async def first(self, sql: str, *args: Any) -> Row | None:
+        row = await self.conn.fetchrow(sql, *args)
+        return None if row is None else tuple(row)
 
     async def close(self) -> None:
         await self.conn.close()
@@ -183,7 +257,7 @@ async def _raw(url: str) -> _Raw:
 async def _batches(raw: _Raw, table: Table, after: Any = None) -> AsyncIterator[list[Row]]:
     while rows := await raw.rows(table, after, BATCH):
         yield rows
-        after = rows[-1][0]
+        after = table.key_of(rows[-1])
 
 
 @dataclass
