@@ -15,6 +15,7 @@ from collections.abc import Callable
 from .model import LANGS, Corrects, Question, Survey, Text
 
 Bad = Callable[[str | None, str], None]
+MAX_MINUTES = 120  # the time a survey says it takes
 Check = Callable[[Survey, Question, Bad], None]
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 #: An editorial correction may change at most this share of a text's characters (or 3).
@@ -164,3 +165,30 @@ def check_show_if_values(survey: Survey, q: Question, target: Question, bad: Bad
     for value in q.show_if.any_of:
         if value not in allowed:
             bad(q.id, f"show_if value {value!r} is not an answer of question '{target.id}'")
+
+
+def check_analysis(survey: Survey, bad: Bad) -> None:
+    """``[analysis]``: known, distinct adjustment variables."""
+    if survey.analysis is None:
+        return
+    analysis = survey.analysis
+    named = [*analysis.adjust_for, *analysis.shown_both_ways, *analysis.composition]
+    for name in named:
+        question = survey.question(name)
+        if name not in ("organisation", "mode") and (question is None or question.kind != "single"):
+            bad(None, f"[analysis] cannot adjust for '{name}': use organisation, mode (the "
+                      "answering channel) or the id of a single-choice question")
+    for name in sorted({n for n in named if named.count(n) > 1}):
+        bad(None, f"[analysis] names '{name}' twice")
+
+
+def check_meaningless(survey: Survey, bad: Bad) -> None:
+    """Values that decode but cannot be meant (checked here, not in the model, so that a form
+    version frozen by an older release still decodes)."""
+    if not 1 <= survey.minutes <= MAX_MINUTES:
+        bad(None, f"minutes = {survey.minutes} must be between 1 and {MAX_MINUTES}")
+    for q in survey.questions():
+        if q.show_if is not None and not q.show_if.any_of:
+            bad(q.id, "show_if has an empty any_of: list the answers that show this question")
+        if q.max_choices is not None and q.options and q.max_choices > len(q.options):
+            bad(q.id, f"max_choices = {q.max_choices} is more than the {len(q.options)} options")

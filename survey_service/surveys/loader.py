@@ -15,7 +15,13 @@ from typing import Any
 
 import msgspec
 
-from .checks import SNAKE, check_show_if_values, validate_question
+from .checks import (
+    SNAKE,
+    check_analysis,
+    check_meaningless,
+    check_show_if_values,
+    validate_question,
+)
 from .expected import check_results
 from .model import (
     LANGS,
@@ -36,7 +42,6 @@ ORGANISATIONS_FILE = "organisations.toml"
 EXPECTED_RESULTS_FILE = "expected-results.toml"
 #: Files in forms/ that are not surveys.
 NOT_SURVEYS = {ORGANISATIONS_FILE, EXPECTED_RESULTS_FILE}
-MAX_MINUTES = 120  # the time a survey says it takes
 _PATH_PART = re.compile(r"\.(\w+)|\[(\d+)\]|\[(\"[^\"]*\"|'[^']*')\]")
 
 
@@ -177,7 +182,7 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
     if not survey.sections:
         bad(None, "the survey has no sections")
     _check_texts(survey, file, None, out)
-    _check_meaningless(survey, bad)
+    check_meaningless(survey, bad)
     for name, scale in survey.scales.items():
         if not 2 <= scale.points <= 8:
             bad(None, f"scale '{name}' must have 2 to 8 labelled points, not {scale.points}")
@@ -224,35 +229,8 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
             section_of[q.id] = s_index
     if not out:
         _check_indicators(survey, bad)
-        _check_analysis(survey, bad)
+        check_analysis(survey, bad)
     return out
-
-
-def _check_analysis(survey: Survey, bad: Any) -> None:
-    """``[analysis]``: known, distinct adjustment variables."""
-    if survey.analysis is None:
-        return
-    analysis = survey.analysis
-    named = [*analysis.adjust_for, *analysis.shown_both_ways, *analysis.composition]
-    for name in named:
-        question = survey.question(name)
-        if name not in ("organisation", "mode") and (question is None or question.kind != "single"):
-            bad(None, f"[analysis] cannot adjust for '{name}': use organisation, mode (the "
-                      "answering channel) or the id of a single-choice question")
-    for name in sorted({n for n in named if named.count(n) > 1}):
-        bad(None, f"[analysis] names '{name}' twice")
-
-
-def _check_meaningless(survey: Survey, bad: Any) -> None:
-    """Values that decode but cannot be meant (checked here, not in the model, so that a form
-    version frozen by an older release still decodes)."""
-    if not 1 <= survey.minutes <= MAX_MINUTES:
-        bad(None, f"minutes = {survey.minutes} must be between 1 and {MAX_MINUTES}")
-    for q in survey.questions():
-        if q.show_if is not None and not q.show_if.any_of:
-            bad(q.id, "show_if has an empty any_of: list the answers that show this question")
-        if q.max_choices is not None and q.options and q.max_choices > len(q.options):
-            bad(q.id, f"max_choices = {q.max_choices} is more than the {len(q.options)} options")
 
 
 def indicator_items(survey: Survey, indicator_id: str) -> list[str]:
