@@ -1,8 +1,7 @@
 """Load and validate ``forms/*.toml`` into a :class:`Catalog` (pure domain, reads files only).
 
-Every problem is reported as a :class:`FormProblem` naming the file, the question id (when there
-is one) and what is wrong, so that ``survey-service forms check`` and ``serve`` can say why a
-file was refused.
+Every problem is a :class:`FormProblem` naming the file, the question id (when there is one)
+and what is wrong, so that ``forms check`` and ``serve`` can say why a file was refused.
 """
 
 from __future__ import annotations
