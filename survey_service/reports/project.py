@@ -19,7 +19,7 @@ from ..exports.table import Cell, Table
 from ..i18n import N_, translations
 from ..surveys.model import ExpectedResult
 from ..surveys.waves import SOFIA
-from .render import STATUS
+from .render import STATUS, fmt_number, fmt_p
 from .report import describe_target, target_status
 from .rows import Row, Status
 
@@ -120,16 +120,6 @@ def to_json(report: ProjectReport) -> bytes:
     return msgspec.json.format(msgspec.json.encode(report))
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def _p(value: float | None) -> str:
-    if value is None:
-        return ""
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
 HEAD = [
     N_("expected result / indicator"), N_("baseline"), N_("follow-up"), N_("change"),
     N_("95% CI"), "p", N_("p adj."), "n", N_("target"), N_("status"),
@@ -142,12 +132,12 @@ def _cells(r: ProjectRow, lang: str) -> list[str]:
     if r.line == "result":
         mark = " *" if r.confirmatory else ""
         return [r.label + mark, "", "", "", "", "", "", "", r.target, status.upper()]
-    ci = f"{_fmt(r.ci_low)}…{_fmt(r.ci_high)}" if r.ci_low is not None else ""
+    ci = f"{fmt_number(r.ci_low)}…{fmt_number(r.ci_high)}" if r.ci_low is not None else ""
     n = (f"{r.n_baseline}/{r.n_follow_up}" if r.n_baseline is not None
          else str(r.n_follow_up or ""))
     label = f"  {r.label}" + (" *" if r.confirmatory else "")
-    return [label, _fmt(r.baseline), _fmt(r.follow_up), _fmt(r.change), ci, _p(r.p),
-            _p(r.p_adjusted), n, r.target, status]
+    return [label, fmt_number(r.baseline), fmt_number(r.follow_up), fmt_number(r.change), ci,
+            fmt_p(r.p), fmt_p(r.p_adjusted), n, r.target, status]
 
 
 def family_line(report: ProjectReport) -> str:

@@ -77,11 +77,13 @@ def to_json(report: Report) -> bytes:
     return msgspec.json.format(msgspec.json.encode(report))
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
+def fmt_number(value: float | None, digits: int = 1) -> str:
+    """A figure for a text table (rounded only here, on display)."""
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def _p(value: float | None) -> str:
+def fmt_p(value: float | None) -> str:
+    """A p-value for a text table: three decimals, "<0.001" below."""
     if value is None:
         return ""
     return "<0.001" if value < 0.001 else f"{value:.3f}"
@@ -133,10 +135,11 @@ def to_table(report: Report) -> str:
             continue
         table = [head]
         for r in rows:
-            ci = f"{_fmt(r.ci_low)}…{_fmt(r.ci_high)}" if r.ci_low is not None else ""
+            ci = f"{fmt_number(r.ci_low)}…{fmt_number(r.ci_high)}" if r.ci_low is not None else ""
             table.append([
-                shorten(r.label, 48), _fmt(r.baseline), _fmt(r.follow_up), _fmt(r.change), ci,
-                r.test or "", _p(r.p), _p(r.p_adjusted), _fmt(r.effect_size, 2),
+                shorten(r.label, 48), fmt_number(r.baseline), fmt_number(r.follow_up),
+                fmt_number(r.change), ci, r.test or "", fmt_p(r.p), fmt_p(r.p_adjusted),
+                fmt_number(r.effect_size, 2),
                 f"{r.n_baseline or 0}/{r.n_follow_up or 0}", r.target or "",
                 _status(r, report.lang),
             ])
