@@ -26,6 +26,7 @@ from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if
 from ...storage.base import NewResponse, StoreUnavailable
 from ...surveys.answers import Answers
 from ...surveys.coding import encode_codes
+from ...surveys.loader import LoadedSurvey
 from ...surveys.model import Organisation, Survey
 from ...surveys.waves import SOFIA, today_in_sofia
 from ..deps import Site, SiteDep, client_address, csrf_token
@@ -66,6 +67,17 @@ def public_survey(registry: Registry, survey_id: str) -> bool:
     """Only citizen surveys have public pages; staff and training surveys need a code."""
     loaded = registry.catalog.surveys.get(survey_id)
     return loaded is not None and loaded.survey.kind == "citizen"
+
+
+def public_page_of(
+    registry: Registry, survey_id: str, org: str | None
+) -> tuple[LoadedSurvey, Organisation]:
+    """The citizen survey and organisation a public page names, or 404."""
+    organisation = registry.catalog.organisations.get(org or "")
+    loaded = registry.catalog.surveys.get(survey_id) if public_survey(registry, survey_id) else None
+    if loaded is None or organisation is None:
+        raise NotFoundException()
+    return loaded, organisation
 
 
 def _closed_page(
@@ -296,11 +308,7 @@ class CitizenController(Controller):
         """The thank-you page (the kiosk's returns to a fresh form by itself)."""
         registry, renderer = site.registry, site.renderer
         lang = normalise(lang)
-        organisation = registry.catalog.organisations.get(org or "")
-        public = public_survey(registry, survey_id)
-        loaded = registry.catalog.surveys.get(survey_id) if public else None
-        if loaded is None or organisation is None:
-            raise NotFoundException()
+        loaded, organisation = public_page_of(registry, survey_id, org)
         is_kiosk = await site.kiosks.serves(request, organisation.id, survey_id)
         other = {"org": organisation.id, "lang": other_language(lang)}
         parts = renderer.slotted(
@@ -332,11 +340,7 @@ class CitizenController(Controller):
         """A printable A4 questionnaire of the version the current wave serves."""
         registry = site.registry
         lang = normalise(lang)
-        public = public_survey(registry, survey_id)
-        loaded = registry.catalog.surveys.get(survey_id) if public else None
-        organisation = registry.catalog.organisations.get(org or "")
-        if loaded is None or organisation is None:
-            raise NotFoundException()
+        loaded, organisation = public_page_of(registry, survey_id, org)
         await registry.refresh()
         choice = registry.choose(survey_id, organisation.id)
         survey, version = (
