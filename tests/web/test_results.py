@@ -181,6 +181,7 @@ text = { bg = "Признание за добрата работа", en = "Good 
 survey = "staff-survey"
 indicator = "theme_recognition"
 target = { change_at_least = 5 }
+confirmatory = true
 """, encoding="utf-8")
     after = results(env, "--lang", "en")
     assert after["family"] == before["family"] and after["family_hash"] == before["family_hash"]
