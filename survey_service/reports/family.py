@@ -109,18 +109,20 @@ def decode_plan(data: bytes) -> AnalysisPlan:
 
 def follow_plan(results: Sequence[ExpectedResult], plan: AnalysisPlan
                 ) -> tuple[list[ExpectedResult], set[str]]:
-    """The expected results with the plan's targets and confirmatory flags; a result the
-    plan does not hold (added after it was frozen) is exploratory, and its id is returned."""
+    """The expected results with the plan's targets and confirmatory flags, and the ids of
+    those the files now give otherwise: added after the plan was frozen (then exploratory)
+    or with another target or confirmatory flag (the plan's are used)."""
     planned = {(r.id, r.survey, r.indicator): r for r in plan.results}
     out: list[ExpectedResult] = []
-    late: set[str] = set()
+    changed: set[str] = set()
     for result in results:
         p = planned.get((result.id, result.survey, result.indicator))
         if p is None:
-            late.add(result.id)
+            changed.add(result.id)
             out.append(msgspec.structs.replace(result, confirmatory=False))
-        else:
-            target = Target(change_at_least=p.change_at_least, at_least=p.at_least)
-            out.append(msgspec.structs.replace(result, target=target,
-                                               confirmatory=p.confirmatory))
-    return out, late
+            continue
+        target = Target(change_at_least=p.change_at_least, at_least=p.at_least)
+        if target != result.target or p.confirmatory != result.confirmatory:
+            changed.add(result.id)
+        out.append(msgspec.structs.replace(result, target=target, confirmatory=p.confirmatory))
+    return out, changed

@@ -123,8 +123,9 @@ def standardise_row(row: Row, plan: Plan, a: WaveMatrix, b: WaveMatrix,
                 per_org[k][org] = side
     result = standardised(per_org[0], per_org[1], mix, population)
     if isinstance(result, NotComputable):
-        row.add_note(translations(lang).gettext(
-            "not standardised to the organisation mix: %(reason)s") % {"reason": result.reason})
+        _ = translations(lang).gettext
+        row.add_note(_("not standardised to the organisation mix: %(reason)s")
+                     % {"reason": result.reason})
         return comparison
     std, ci_a, ci_b = result
     row.crude_baseline, row.crude_follow_up = comparison.baseline, comparison.follow_up

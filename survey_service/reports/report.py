@@ -32,7 +32,7 @@ from .kinds import Side, compare_sides, wave_side
 from .mix import adjusted_rows, composition_tables
 from .panel import panel_rows
 from .pooled import organisation_mix, standardise_row
-from .rows import Report, Row, Status
+from .rows import Report, Row, Status, zero_width_notes
 from .status import describe_target, status_basis, target_status
 
 __all__ = [
@@ -40,6 +40,8 @@ __all__ = [
     "target_status",
 ]
 Result = Comparison | NotComputable
+LATE = N_("changed or added after the analysis plan was frozen: the frozen plan's target and "
+          "flag are used (an added result is exploratory)")
 #: said once in every report (issue #19 §4)
 CAUTION = N_(
     "A change between two waves is not an effect of the project: other things changed too "
@@ -73,19 +75,6 @@ class _Context:
         return translations(self.lang).gettext
 
 
-def _zero_width(row: Row, c: _Context) -> None:
-    """Say why a CI has no width: every answer the same, not an exact figure (issue #11)."""
-    for wave, low, high in ((c._("baseline"), row.baseline_ci_low, row.baseline_ci_high),
-                            (c._("follow-up"), row.follow_up_ci_low, row.follow_up_ci_high)):
-        if low is not None and high is not None and low == high:
-            row.add_note(c._("the %(wave)s CI has zero width because every answer in that wave "
-                             "is the same: it shows no variation, not an exact figure")
-                         % {"wave": wave})
-    if row.ci_low is not None and row.ci_low == row.ci_high:
-        row.add_note(c._("the change's CI has zero width because every answer is the same in "
-                         "both waves: it shows no variation, not an exact change"))
-
-
 def _fill(row: Row, va: float | None, vb: float | None, comparison: object, n1: int, n2: int,
           c: _Context) -> None:
     """Figures of a comparison; ``n1``/``n2`` are the answers used in each wave."""
@@ -113,16 +102,21 @@ def _empty_item(m: WaveMatrix, items: list[str], points: int) -> str | None:
     return None
 
 
-def _not_computable_side(side: Side, m: WaveMatrix, wave: str, c: _Context) -> str:
+def _not_computable_side(side: Side, m: WaveMatrix, follow_up: bool, c: _Context) -> str:
     """Why a wave's figure is not computable, in the report's language where it is known."""
+    _ = c._
     if len(side.items) > 1 and side.points:
         empty = _empty_item(m, side.items, side.points)
         if empty is not None:
-            return c._("the %(wave)s value is not computable: item %(item)s has no valid "
-                       "answers") % {"wave": wave, "item": empty}
+            text = (_("the follow-up value is not computable: item %(item)s has no valid "
+                      "answers") if follow_up else
+                    _("the baseline value is not computable: item %(item)s has no valid "
+                      "answers"))
+            return text % {"item": empty}
     reason = side.figure.reason if isinstance(side.figure, NotComputable) else ""
-    return c._("the %(wave)s value is not computable: %(reason)s") % {"wave": wave,
-                                                                       "reason": reason}
+    text = (_("the follow-up value is not computable: %(reason)s") if follow_up else
+            _("the baseline value is not computable: %(reason)s"))
+    return text % {"reason": reason}
 
 
 def _sides(kind: str, plan: Plan, m: WaveMatrix, population: int | None,
@@ -162,11 +156,11 @@ def _indicator_row(plan: Plan, c: _Context, too_small: bool) -> tuple[Row, Resul
             row.add_note(_("the 60 %% rule left out %(a)s respondents in the baseline and "
                            "%(b)s in the follow-up (too few of the items answered)")
                          % {"a": sa.dropped, "b": sb.dropped})
-    bad = [(s, m, w) for s, m, w in ((sa, c.a, _("baseline")), (sb, c.b, _("follow-up")))
+    bad = [(s, m, w) for s, m, w in ((sa, c.a, False), (sb, c.b, True))
            if isinstance(s.figure, NotComputable)]
     if bad:  # no test, CI or effect on a value that does not exist
-        for s, m, wave in bad:
-            row.add_note(_not_computable_side(s, m, wave, c))
+        for s, m, follow in bad:
+            row.add_note(_not_computable_side(s, m, follow, c))
         va = None if isinstance(sa.figure, NotComputable) else sa.value
         vb = None if isinstance(sb.figure, NotComputable) else sb.value
         row.baseline, row.follow_up = va, vb
@@ -181,7 +175,7 @@ def _indicator_row(plan: Plan, c: _Context, too_small: bool) -> tuple[Row, Resul
     row.spearman_brown_follow_up = sb.spearman_brown
     if definition.kind == "percent_positive" and len(items) > 1:
         row.add_note(_("test: Welch t on the theme's linearised values (the change, its CI "
-                       "and the test describe the same mean of the items' % positive)"))
+                       "and the test describe the same mean of the items' percent positive)"))
     low = [v for v in (row.alpha_baseline, row.alpha_follow_up, row.spearman_brown_baseline,
                        row.spearman_brown_follow_up) if v is not None]
     if low and min(low) < ind.ALPHA_THRESHOLD:
@@ -196,7 +190,7 @@ def _indicator_row(plan: Plan, c: _Context, too_small: bool) -> tuple[Row, Resul
               sb.n_used, c)
     else:
         _fill(row, sa.value, sb.value, comparison, sa.n_used, sb.n_used, c)
-    _zero_width(row, c)
+    zero_width_notes(row, c._)
     return row, comparison
 
 
@@ -366,7 +360,7 @@ def build_report(
     expected_rows = [_expected_row(r, indicator_rows.get(r.indicator), c) for r in results]
     for row in expected_rows:
         if row.id in late:
-            row.add_note(c._("added after the analysis plan was frozen: exploratory"))
+            row.add_note(c._(LATE))
     return Report(
         survey=a.survey.id,
         baseline=a.wave.id,

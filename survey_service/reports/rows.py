@@ -4,6 +4,7 @@ what could not be compared."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Literal
 
 import msgspec
@@ -112,3 +113,21 @@ class Report(msgspec.Struct, kw_only=True):
     mix: dict[str, float] = {}
     #: said once: a before/after change is not an effect
     caution: str = ""
+
+
+def zero_width_notes(row: Row, _: Callable[[str], str]) -> None:
+    """Say why a CI has no width: every answer the same, not an exact figure (issue #11)."""
+    notes = (
+        (row.baseline_ci_low, row.baseline_ci_high,
+         _("the baseline's CI has zero width because every answer in that wave is the same: "
+             "it shows no variation, not an exact figure")),
+        (row.follow_up_ci_low, row.follow_up_ci_high,
+         _("the follow-up's CI has zero width because every answer in that wave is the "
+             "same: it shows no variation, not an exact figure")),
+        (row.ci_low, row.ci_high,
+         _("the change's CI has zero width because every answer is the same in both "
+             "waves: it shows no variation, not an exact change")),
+    )
+    for low, high, note in notes:
+        if low is not None and high is not None and low == high:
+            row.add_note(note)

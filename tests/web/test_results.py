@@ -188,7 +188,7 @@ confirmatory = true
     for indicator in ("csqi", "csat", "effort_agree", "eei"):
         assert rows(after)[indicator]["p_adjusted"] == rows(before)[indicator]["p_adjusted"]
     added = rows(after)["theme_recognition"]
-    assert "marked confirmatory after the family was frozen" in added["note"]
+    assert "added after the analysis plan was frozen" in added["note"]
     assert not added["confirmatory"] and added["p_adjusted"] is not None
 
 
