@@ -168,7 +168,8 @@ def to_table(report: Report) -> str:
                 shorten(r.label, 48), fmt_number(r.baseline), fmt_number(r.follow_up),
                 fmt_number(r.change), ci, r.test or "", fmt_p(r.p), fmt_p(r.p_adjusted),
                 fmt_number(r.effect_size, 2),
-                f"{r.n_baseline or 0}/{r.n_follow_up or 0}", r.target or "",
+                "/".join("–" if n is None else str(n) for n in (r.n_baseline, r.n_follow_up)),
+                r.target or "",
                 status_text(r, report.lang),
             ])
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]

@@ -277,8 +277,15 @@ def _hide_small(row: Row, c: _Context, withheld: bool = False) -> Row:
             % {"n": c.min_group})
     counts = [n for n in (row.n_baseline, row.n_follow_up) if n is not None]
     if counts and min(counts) < c.min_group:
-        return row.without_figures(
+        hidden = row.without_figures(
             c._("fewer than %(n)s answers in a wave: not shown") % {"n": c.min_group})
+        # a count of 0, or one at the threshold, reveals no one: it stays (issue #11: n is
+        # the answers used, and 0 valid answers shows 0)
+        for name in ("n_baseline", "n_follow_up"):
+            n = getattr(row, name)
+            if n is not None and (n == 0 or n >= c.min_group):
+                setattr(hidden, name, n)
+        return hidden
     return row
 
 
