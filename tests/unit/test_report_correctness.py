@@ -113,7 +113,7 @@ def test_the_theme_change_its_ci_and_its_test_describe_the_same_quantity() -> No
     for w in (np.array(wa), np.array(wb)):
         valid = (w >= 1) & (w <= 5)
         keep = valid.any(axis=1)
-        shares.append(((valid & (w >= 4)).sum(axis=1)[keep] / valid.sum(axis=1)[keep]))
+        shares.append((valid & (w >= 4)).sum(axis=1)[keep] / valid.sum(axis=1)[keep])
     crude = 100 * (shares[1].mean() - shares[0].mean())
     assert abs(crude - row.change) > 0.1
 
