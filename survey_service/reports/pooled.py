@@ -106,19 +106,26 @@ def standardised(
     return comparison, cis[0], cis[1]
 
 
-def standardise_row(row: Row, plan: Plan, a: WaveMatrix, b: WaveMatrix,
+def organisation_parts(a: WaveMatrix, b: WaveMatrix, mix: Mapping[str, float]
+                       ) -> dict[str, tuple[WaveMatrix, WaveMatrix]]:
+    """Each organisation's part of both waves, cut once for every indicator."""
+    return {org: (a.subset(a.organisations == org), b.subset(b.organisations == org))
+            for org in mix}
+
+
+def standardise_row(row: Row, plan: Plan, parts: Mapping[str, tuple[WaveMatrix, WaveMatrix]],
                     mix: Mapping[str, float], comparison: Comparison | NotComputable,
                     population: tuple[int | None, int | None], lang: str
                     ) -> Comparison | NotComputable:
-    """Over several organisations: the comparison standardised to the fixed ``mix``, the
-    crude figures kept in the row's ``crude_*`` fields; unchanged otherwise."""
+    """Over several organisations: the comparison standardised to the fixed ``mix`` (``parts``:
+    :func:`organisation_parts`), the crude figures kept in the row's ``crude_*`` fields;
+    unchanged otherwise."""
     if not mix or not isinstance(comparison, Comparison):
         return comparison
     per_org: list[dict[str, Side]] = [{}, {}]
-    for k, m in enumerate((a, b)):
-        for org in mix:
-            side = wave_side(plan.definition.kind, m.subset(m.organisations == org),
-                             plan.items, definition=plan.definition)
+    for org, pair in parts.items():
+        for k, m in enumerate(pair):
+            side = wave_side(plan.definition.kind, m, plan.items, definition=plan.definition)
             if isinstance(side, Side):
                 per_org[k][org] = side
     result = standardised(per_org[0], per_org[1], mix, population)

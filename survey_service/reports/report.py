@@ -31,7 +31,7 @@ from .disclosure import ALL, Disclosure, org_label
 from .kinds import Side, compare_sides, wave_side
 from .mix import adjusted_rows, composition_tables
 from .panel import panel_rows
-from .pooled import organisation_mix, standardise_row
+from .pooled import organisation_mix, organisation_parts, standardise_row
 from .rows import Report, Row, Status, zero_width_notes
 from .status import describe_target, status_basis, target_status
 
@@ -69,6 +69,7 @@ class _Context:
     diff: FormDiff
     disclosure: Disclosure | None = None
     mix: dict[str, float] = field(default_factory=dict)
+    parts: dict[str, tuple[WaveMatrix, WaveMatrix]] = field(default_factory=dict)
 
     @property
     def _(self) -> Callable[[str], str]:
@@ -184,7 +185,7 @@ def _indicator_row(plan: Plan, c: _Context, too_small: bool) -> tuple[Row, Resul
         row.add_note(_("%(name)s below %(threshold).2f: read the items (%(items)s) beside it")
                      % {"name": name, "threshold": ind.ALPHA_THRESHOLD,
                         "items": ", ".join(items)})
-    comparison = standardise_row(row, plan, c.a, c.b, c.mix, comparison, c.population, c.lang)
+    comparison = standardise_row(row, plan, c.parts, c.mix, comparison, c.population, c.lang)
     if isinstance(comparison, Comparison) and row.crude_change is not None:
         _fill(row, comparison.baseline, comparison.follow_up, comparison, sa.n_used,
               sb.n_used, c)
@@ -336,7 +337,8 @@ def build_report(
     diff = diff_versions(a.survey, b.survey)
     too_small = min(a.n, b.n) < min_group
     mix = organisation_mix(a, b) if organisation is None and not too_small else {}
-    c = _Context(a, b, lang, min_group, population, diff, disclosure, mix)
+    c = _Context(a, b, lang, min_group, population, diff, disclosure, mix,
+                 organisation_parts(a, b, mix))
     plans, not_comparable = plan_indicators(a.survey, b.survey, diff, lang)
     not_comparable += [item_difference(ch, lang) for ch in diff.items.values()
                        if not ch.comparable]

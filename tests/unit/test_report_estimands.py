@@ -62,6 +62,22 @@ def test_a_single_item_headlines_its_percent_positive_change() -> None:
         cb.mean())
 
 
+def test_a_mean_indicator_is_tested_on_its_mean_change() -> None:
+    """`mean` indicators (effort on 1-7): Welch t on the codes, the CI of the mean change shown
+    (no Mann-Whitney p beside a mean change)."""
+    rng = np.random.default_rng(3)
+    ca, cb = rng.integers(1, 8, 80), np.clip(rng.integers(1, 8, 90) + 1, 1, 7)
+    a = matrix("a", [{"effort": int(x)} for x in ca])
+    b = matrix("b", [{"effort": int(x)} for x in cb])
+    row = row_of(build_report(a, b, [], lang="en", min_group=10).rows, "effort_mean")
+    welch = stats.ttest_ind(cb, ca, equal_var=False)
+    ci = welch.confidence_interval(0.95)
+    assert row.test == "welch_t" and row.p == pytest.approx(welch.pvalue, abs=1e-12)
+    assert row.change == pytest.approx(cb.mean() - ca.mean(), abs=1e-12)
+    assert (row.ci_low, row.ci_high) == (pytest.approx(ci.low, abs=1e-9),
+                                         pytest.approx(ci.high, abs=1e-9))
+
+
 def test_two_item_scores_report_spearman_brown_and_the_60_percent_rule_its_drops() -> None:
     rng = np.random.default_rng(7)
 
