@@ -22,12 +22,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import msgspec
 import numpy as np
 from scipy import stats
 
 from ..i18n import translations
 from ..indicators._common import SMALL_N, t_quantile
+from ..indicators.compare import hedges_g
 from ..indicators.precision import fpc
+from ..indicators.proportions import cohens_h
 from ..indicators.result import Comparison, NotComputable
 from .comparability import Plan
 from .data import WaveMatrix
@@ -113,10 +116,27 @@ def organisation_parts(a: WaveMatrix, b: WaveMatrix, mix: Mapping[str, float]
             for org in mix}
 
 
+def _effect(std: Comparison, crude: Comparison, sides: tuple[Side, Side]) -> Comparison:
+    """The crude comparison's effect size, on the standardised values: Hedges g with the
+    pooled SD of all answers, Cohen's h of the standardised percentages."""
+    size: float | None = None
+    if crude.effect == "hedges_g":
+        a, b = (s.values for s in sides)
+        if a is not None and b is not None and a.size > 1 and b.size > 1:
+            size = hedges_g(std.baseline, float(a.var(ddof=1)), a.size,
+                            std.follow_up, float(b.var(ddof=1)), b.size)
+    elif crude.effect == "cohens_h" and all(0 <= v <= 100 for v in (std.baseline,
+                                                                     std.follow_up)):
+        size = cohens_h(std.baseline / 100, std.follow_up / 100)
+    if size is None:
+        return std
+    return msgspec.structs.replace(std, effect=crude.effect, effect_size=size)
+
+
 def standardise_row(row: Row, plan: Plan, parts: Mapping[str, tuple[WaveMatrix, WaveMatrix]],
                     mix: Mapping[str, float], comparison: Comparison | NotComputable,
-                    population: tuple[int | None, int | None], lang: str
-                    ) -> Comparison | NotComputable:
+                    population: tuple[int | None, int | None], lang: str,
+                    sides: tuple[Side, Side] | None = None) -> Comparison | NotComputable:
     """Over several organisations: the comparison standardised to the fixed ``mix`` (``parts``:
     :func:`organisation_parts`), the crude figures kept in the row's ``crude_*`` fields;
     unchanged otherwise."""
@@ -135,6 +155,8 @@ def standardise_row(row: Row, plan: Plan, parts: Mapping[str, tuple[WaveMatrix, 
                      % {"reason": result.reason})
         return comparison
     std, ci_a, ci_b = result
+    if sides is not None:
+        std = _effect(std, comparison, sides)
     row.crude_baseline, row.crude_follow_up = comparison.baseline, comparison.follow_up
     row.crude_change = comparison.change
     row.baseline_ci_low, row.baseline_ci_high = ci_a

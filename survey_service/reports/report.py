@@ -185,7 +185,8 @@ def _indicator_row(plan: Plan, c: _Context, too_small: bool) -> tuple[Row, Resul
         row.add_note(_("%(name)s below %(threshold).2f: read the items (%(items)s) beside it")
                      % {"name": name, "threshold": ind.ALPHA_THRESHOLD,
                         "items": ", ".join(items)})
-    comparison = standardise_row(row, plan, c.parts, c.mix, comparison, c.population, c.lang)
+    comparison = standardise_row(row, plan, c.parts, c.mix, comparison, c.population, c.lang,
+                                 (sa, sb))
     if isinstance(comparison, Comparison) and row.crude_change is not None:
         _fill(row, comparison.baseline, comparison.follow_up, comparison, sa.n_used,
               sb.n_used, c)

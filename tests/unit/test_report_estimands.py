@@ -156,6 +156,8 @@ def test_pooled_figures_are_standardised_to_the_pooled_organisation_mix() -> Non
     half = stats.t.ppf(0.975, df) * math.sqrt(va + vb)
     assert (csat.ci_low, csat.ci_high) == (pytest.approx(-half), pytest.approx(half))
     assert csat.test == "standardised_welch_t" and csat.p == pytest.approx(1.0)
+    assert csat.effect == "cohens_h" and csat.effect_size == pytest.approx(0.0, abs=1e-12)
+    assert csat.crude_change == pytest.approx(-30.0)
     # a lopsided follow-up: the standardised change is the mix-weighted change per group
     b2 = wave("b2", 20, 30)  # Elena 16/20, Lyaskovets 6/30
     csat2 = row_of(build_report(a, b2, [], lang="en", min_group=10, items=False).rows, "csat")
