@@ -21,7 +21,7 @@ from ...services.publish import (
 )
 from ..deps import Site, SiteDep
 from ..pages import html, message_page
-from .results_text import municipality_view
+from .results_text import municipality_view, wave_names
 
 #: Computed pages, keyed by survey, language and what is published (published waves are
 #: closed: their figures never change, so a page changes only when publication does).
@@ -75,11 +75,13 @@ class ResultsController(Controller):
         results = await _results(site, survey_id, lang)
         t = site.renderer.gettext
         query = {"lang": lang} if lang != "bg" else None
+        names = wave_names(results, lang, t)
         return html(site.renderer.render(
             lang, "pages/results.html", results=results,
-            municipalities=[municipality_view(m, results, lang, t) for m in
+            municipalities=[municipality_view(m, results, lang, t, names) for m in
                             results.municipalities],
-            rounds=[(w.id, fmt_date(w.ends, lang) if w.ends else "") for w in results.waves],
+            rounds=[(names[w.id], fmt_date(w.ends, lang) if w.ends else "")
+                    for w in results.waves],
             charts={},  # filled by the chart module: key -> SVG beside each table
             csv_url=site.url(request, "public-results-csv", query, survey_id=survey_id),
             json_url=site.url(request, "public-results-json", query, survey_id=survey_id),

@@ -7,12 +7,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...i18n import N_
 from ...reports.estimates import Change, WaveValue
 from ...reports.trend import TrendRow
 from ...services.publish import Municipality, PublicResults
 
 SIGNIFICANCE = 0.05
 Gettext = Callable[..., str]
+PHASES = {"baseline": N_("Baseline"), "follow-up": N_("Follow-up"),
+          "annual": N_("Annual round"), "training": N_("Training"), "pilot": N_("Pilot")}
+
+
+def wave_names(results: PublicResults, lang: str, t: Gettext) -> dict[str, str]:
+    """Each published wave as the public reads it: its phase and when it ended."""
+    names: dict[str, str] = {}
+    for w in results.waves:
+        name = t(lang, PHASES.get(w.phase, w.phase))
+        if w.ends is not None:
+            name += f" {w.ends:%m.%Y}" if lang == "bg" else f" {w.ends:%b %Y}"
+        names[w.id] = name if name not in names.values() else f"{name} ({w.id})"
+    return names
 
 
 def number(value: float, lang: str, digits: int = 1) -> str:
@@ -74,33 +88,33 @@ def _change(c: Change | None, lang: str, t: Gettext) -> dict[str, str] | None:
             "p": p, "verdict": verdict}
 
 
-def sentence(row: TrendRow, lang: str, t: Gettext) -> str:
+def sentence(row: TrendRow, lang: str, t: Gettext, names: dict[str, str]) -> str:
     """What the latest wave says, and how it moved since the first, in plain words."""
     last = row.waves[-1]
     if last.value is None:
-        return t(lang, "%(label)s: not shown for %(wave)s (too few answers).",
-                 label=row.label, wave=last.wave)
+        return t(lang, "%(label)s: not shown for %(wave)s, to protect a small group of "
+                 "people.", label=row.label, wave=names.get(last.wave, last.wave))
     text = t(lang, "%(label)s: %(value)s in %(wave)s.", label=row.label,
-             value=number(last.value, lang), wave=last.wave)
+             value=number(last.value, lang), wave=names.get(last.wave, last.wave))
     change = row.from_first[-1] if row.from_first else None
     if change is None or change.change is None:
         return text
-    size = number(abs(change.change), lang)
+    size, first = number(abs(change.change), lang), names.get(change.baseline, "")
     if change.p is not None and change.p < SIGNIFICANCE:
         word = (t(lang, "Up by %(size)s since %(first)s: a clear change.", size=size,
-                  first=change.baseline) if change.change > 0 else
+                  first=first) if change.change > 0 else
                 t(lang, "Down by %(size)s since %(first)s: a clear change.", size=size,
-                  first=change.baseline))
+                  first=first))
     else:
         word = t(lang, "Changed by %(size)s since %(first)s, which may be chance.",
-                 size=number(change.change, lang), first=change.baseline)
+                 size=number(change.change, lang), first=first)
     return f"{text} {word}"
 
 
-def municipality_view(m: Municipality, results: PublicResults, lang: str, t: Gettext
-                      ) -> View:
+def municipality_view(m: Municipality, results: PublicResults, lang: str, t: Gettext,
+                      names: dict[str, str]) -> View:
     """A municipality's lines, the headline indicators first."""
-    view = View(id=m.id, name=m.name, waves=m.trend.waves,
+    view = View(id=m.id, name=m.name, waves=[names.get(w, w) for w in m.trend.waves],
                 not_comparable=m.trend.not_comparable)
     order = {i: k for k, i in enumerate(results.headline)}
     rows = sorted(m.trend.rows, key=lambda r: (r.id not in order, order.get(r.id, 0)))
@@ -111,5 +125,5 @@ def municipality_view(m: Municipality, results: PublicResults, lang: str, t: Get
             from_first=_change(row.from_first[-1], lang, t) if row.from_first else None,
             from_previous=(_change(row.from_previous[-1], lang, t)
                            if len(row.from_previous) > 1 else None),
-            sentence=sentence(row, lang, t)))
+            sentence=sentence(row, lang, t, names)))
     return view
