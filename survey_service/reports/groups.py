@@ -76,7 +76,8 @@ def cannot_group(matrices: Sequence[WaveMatrix], question: str, channel: str | N
 def _labels(matrices: Sequence[WaveMatrix], question: str, lang: str
             ) -> tuple[str, dict[str, str]]:
     """The question's wording and its options' labels (the latest wave's wording wins)."""
-    title, labels = question, {"": translations(lang).gettext("not answered")}
+    _ = translations(lang).gettext
+    title, labels = question, {"": _("not answered")}
     for m in matrices:
         q = m.survey.question(question)
         if q is not None:

@@ -56,7 +56,9 @@ def pairs(count: int) -> list[Pair]:
     """The pairs of wave positions compared: (0, k) and (k − 1, k) for each later wave."""
     found: list[Pair] = []
     for k in range(1, count):
-        found += [p for p in ((0, k), (k - 1, k)) if p not in found]
+        for p in ((0, k), (k - 1, k)):
+            if p not in found:
+                found.append(p)
     return found
 
 
