@@ -50,7 +50,7 @@ def group_label(scope: str, answer: str) -> str:
     return f"{scope}|q:{answer}"
 
 
-def _atoms(m: WaveMatrix, question: str) -> tuple[list[Atom], npt.NDArray[np.int64]]:
+def respondent_atoms(m: WaveMatrix, question: str) -> tuple[list[Atom], npt.NDArray[np.int64]]:
     """The distinct atoms (sorted) and each respondent's atom."""
     keys = np.char.add(np.char.add(np.char.add(np.char.add(
         m.organisations.astype(np.str_), "\x1f"), answers(m, CHANNEL)), "\x1f"),
@@ -73,7 +73,7 @@ def _scopes(org: str, channel: str, pooled: bool) -> list[str]:
 def new_group_plan(m: WaveMatrix, question: str, min_group: int, protection: float
                    ) -> WavePlan:
     """The cells of a wave's tables by ``question`` (``m``: all the wave's responses)."""
-    atoms, _ = _atoms(m, question)
+    atoms, _ = respondent_atoms(m, question)
     _, sizes = np.unique(m.organisations, return_counts=True)
     pooled = bool((sizes >= min_group).all())
     groups: dict[str, set[int]] = {}
@@ -102,7 +102,7 @@ def add_group_figures(plan: WavePlan, m: WaveMatrix, question: str,
     missing = [f for f in figures if f.key not in plan.hidden and f.kind != "item"]
     if not missing:
         return False
-    atoms, inverse = _atoms(m, question)
+    atoms, inverse = respondent_atoms(m, question)
     index = {a: i for i, a in enumerate(plan.atoms)}
     mine = np.asarray([index[a] for a in atoms], dtype=np.int64)
     atom = mine[inverse] if len(mine) else np.zeros(0, dtype=np.int64)

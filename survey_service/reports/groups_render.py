@@ -13,11 +13,11 @@ from ..i18n import N_, translations
 from .breakdown import LABEL_WIDTH, shorten
 from .estimates import Change
 from .groups import Groups
-from .trend_render import _CHANGE, _change, _value
+from .trend_render import CHANGE_FIELDS, change_text, value_text
 
 COLUMNS = [
     "question", "group", "label", "indicator", "wave", "value", "ci_low", "ci_high", "n", "note",
-    *(f"from_first_{c}" for c in _CHANGE), *(f"from_previous_{c}" for c in _CHANGE),
+    *(f"from_first_{c}" for c in CHANGE_FIELDS), *(f"from_previous_{c}" for c in CHANGE_FIELDS),
 ]
 HEAD = [N_("group"), N_("wave"), N_("value"), N_("95% CI"), "n", N_("change from the first"),
         N_("95% CI"), "p"]
@@ -25,7 +25,7 @@ HEAD = [N_("group"), N_("wave"), N_("value"), N_("95% CI"), "n", N_("change from
 
 def _cells(c: Change | None) -> list[Cell]:
     values = msgspec.structs.asdict(c) if c is not None else {}
-    return [values.get(k) for k in _CHANGE]
+    return [values.get(k) for k in CHANGE_FIELDS]
 
 
 def groups_table(g: Groups) -> Table:
@@ -62,7 +62,7 @@ def to_text(g: Groups) -> str:
         for row in (r for r in g.rows if r.indicator == ind_id):
             for k, v in enumerate(row.waves):
                 table.append([shorten(row.label, LABEL_WIDTH) if k == 0 else "", v.wave,
-                              *_value(v), *_change(row.from_first[k - 1] if k else None)])
+                              *value_text(v), *change_text(row.from_first[k - 1] if k else None)])
         widths = [max(len(r[i]) for r in table) for i in range(len(head))]
         lines += ["", label]
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()

@@ -14,11 +14,12 @@ from .estimates import Change, WaveValue
 from .render import fmt_number, fmt_p
 from .trend import Trend
 
-_CHANGE = ["change", "ci_low", "ci_high", "test", "statistic", "p", "p_adjusted", "adjustment",
+CHANGE_FIELDS = ["change", "ci_low", "ci_high", "test", "statistic", "p", "p_adjusted",
+                 "adjustment",
            "effect", "effect_size", "note"]
 COLUMNS = [
     "indicator", "label", "kind", "wave", "value", "ci_low", "ci_high", "n", "note",
-    *(f"from_first_{c}" for c in _CHANGE), *(f"from_previous_{c}" for c in _CHANGE),
+    *(f"from_first_{c}" for c in CHANGE_FIELDS), *(f"from_previous_{c}" for c in CHANGE_FIELDS),
     "items_used", "items_declared", "left_out",
 ]
 HEAD = [N_("wave"), N_("value"), N_("95% CI"), "n", N_("change from the first"), N_("95% CI"),
@@ -27,9 +28,9 @@ HEAD = [N_("wave"), N_("value"), N_("95% CI"), "n", N_("change from the first"),
 
 def _change_cells(c: Change | None) -> list[Cell]:
     if c is None:
-        return [None] * len(_CHANGE)
+        return [None] * len(CHANGE_FIELDS)
     values = msgspec.structs.asdict(c)
-    return [values[k] for k in _CHANGE]
+    return [values[k] for k in CHANGE_FIELDS]
 
 
 def trend_table(trend: Trend) -> Table:
@@ -58,12 +59,12 @@ def _ci(low: float | None, high: float | None) -> str:
     return f"{fmt_number(low)}…{fmt_number(high)}" if low is not None else ""
 
 
-def _value(v: WaveValue) -> list[str]:
+def value_text(v: WaveValue) -> list[str]:
     return [fmt_number(v.value) if v.value is not None else "–", _ci(v.ci_low, v.ci_high),
             "" if v.n is None else str(v.n)]
 
 
-def _change(c: Change | None) -> list[str]:
+def change_text(c: Change | None) -> list[str]:
     if c is None or c.change is None:
         return ["", "", ""]
     sign = "+" if c.change > 0 else ""
@@ -80,9 +81,9 @@ def to_text(trend: Trend) -> str:
     for row in trend.rows:
         table = [head]
         for k, v in enumerate(row.waves):
-            table.append([v.wave, *_value(v),
-                          *_change(row.from_first[k - 1] if k else None),
-                          *_change(row.from_previous[k - 1] if k > 1 else None)])
+            table.append([v.wave, *value_text(v),
+                          *change_text(row.from_first[k - 1] if k else None),
+                          *change_text(row.from_previous[k - 1] if k > 1 else None)])
         widths = [max(len(r[i]) for r in table) for i in range(len(head))]
         lines += ["", shorten(row.label, 72) + f" ({row.id})"]
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()

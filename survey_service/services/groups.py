@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import msgspec
 
+from ..anonymity import results_available
 from ..reports.data import WaveMatrix
 from ..reports.disclosure import Figure, WavePlan, figures_compared
 from ..reports.group_plan import add_group_figures, new_group_plan
@@ -15,8 +16,9 @@ from ..reports.groups import QUESTION, Groups, build_groups, cannot_group
 from ..reports.trend import common_plans
 from ..settings import Settings
 from ..storage.base import Store
+from ..surveys.waves import now
 from .catalog import find_organisation, load
-from .disclosure import _kept, full_matrix
+from .disclosure import full_matrix
 from .errors import Refused
 from .reports import load_matrix
 from .trend import refuse_small_organisations, trend_matrices
@@ -32,7 +34,7 @@ def plan_key(wave_id: str, question: str) -> str:
 async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: str,
                      figures: Sequence[Figure]) -> WavePlan:
     """The wave's plan of the tables by ``question``, covering ``figures``."""
-    kept = _kept(m.wave, m.survey.kind)
+    kept = m.wave.state(now()) == "closed" and results_available(m.wave, m.survey.kind)
     key = plan_key(m.wave.id, question)
     saved = await store.disclosure_plan(key) if kept else None
     plan = _decode.decode(saved) if saved is not None else None

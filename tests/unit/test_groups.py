@@ -14,11 +14,11 @@ from survey_service.indicators.disclosure import interval
 from survey_service.reports.data import WaveMatrix
 from survey_service.reports.disclosure import WavePlan, figures_compared, shape_of
 from survey_service.reports.group_plan import (
-    _atoms,
     add_group_figures,
     answers,
     group_label,
     new_group_plan,
+    respondent_atoms,
 )
 from survey_service.reports.groups import build_groups, cannot_group
 from survey_service.reports.groups_render import to_csv, to_text
@@ -110,7 +110,7 @@ def test_a_small_group_is_hidden_and_cannot_be_narrowed_from_what_is_shown(
     target = plan.labels[group_label("all:", "business")]
     assert target in hidden and len(hidden) >= 2  # and at least one complement
     # the attacker: every cell not hidden (totals included) is published
-    atoms, inverse = _atoms(small, Q)
+    atoms, inverse = respondent_atoms(small, Q)
     index = {a: i for i, a in enumerate(plan.atoms)}
     atom = np.asarray([index[a] for a in atoms])[inverse]
     from survey_service.reports.disclosure import Figure
