@@ -26,19 +26,30 @@ from .results_text import municipality_view, wave_names
 #: Computed pages, keyed by survey, language and what is published (published waves are
 #: closed: their figures never change, so a page changes only when publication does).
 _CACHE: OrderedDict[tuple[Any, ...], PublicResults] = OrderedDict()
+_PAGES: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 _CACHE_SIZE = 32
 
 
-async def _results(site: Site, survey_id: str, lang: str) -> PublicResults:
+def _remember(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any
+              ) -> None:
+    cache[key] = value
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+async def _key(site: Site, survey_id: str, lang: str) -> tuple[Any, ...]:
     published = await site.store.publications()
-    key = (site.settings.database_url, survey_id, lang,
-           tuple(sorted((w, p.published_at) for w, p in published.items())))
+    return (site.settings.database_url, survey_id, lang,
+            tuple(sorted((w, p.published_at) for w, p in published.items())))
+
+
+async def _results(site: Site, survey_id: str, lang: str,
+                   key: tuple[Any, ...] | None = None) -> PublicResults:
+    key = key or await _key(site, survey_id, lang)
     found = _CACHE.get(key)
     if found is None:
         found = await public_results(site.settings, site.store, survey_id, lang)
-        _CACHE[key] = found
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        _remember(_CACHE, key, found)
     return found
 
 
@@ -72,11 +83,15 @@ class ResultsController(Controller):
                    ) -> Response[bytes]:
         """Each municipality's indicators over the published waves."""
         lang = normalise(lang)
-        results = await _results(site, survey_id, lang)
+        key = await _key(site, survey_id, lang)
+        body = _PAGES.get(key)
+        if body is not None:
+            return html(body)
+        results = await _results(site, survey_id, lang, key)
         t = site.renderer.gettext
         query = {"lang": lang} if lang != "bg" else None
         names = wave_names(results, lang, t)
-        return html(site.renderer.render(
+        body = site.renderer.render(
             lang, "pages/results.html", results=results,
             municipalities=[municipality_view(m, results, lang, t, names) for m in
                             results.municipalities],
@@ -86,7 +101,9 @@ class ResultsController(Controller):
             csv_url=site.url(request, "public-results-csv", query, survey_id=survey_id),
             json_url=site.url(request, "public-results-json", query, survey_id=survey_id),
             switch_url=site.url(request, "public-results", {"lang": other_language(lang)},
-                                survey_id=survey_id)))
+                                survey_id=survey_id)).encode()
+        _remember(_PAGES, key, body)
+        return html(body)
 
     @get("/{survey_id:str}/results.csv", name="public-results-csv")
     async def csv(self, site: SiteDep, survey_id: FromPath[str],
