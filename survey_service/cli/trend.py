@@ -6,7 +6,7 @@ import click
 
 from ..reports import groups_render, trend_render
 from ..services.errors import Invalid
-from ..services.groups import QUESTION, compute_groups
+from ..services.groups import GROUPINGS, QUESTION, compute_groups, compute_groups_by
 from ..services.trend import compute_trend
 from .base import settings, with_store
 
@@ -22,12 +22,17 @@ def trend_report(config_survey: str, waves: tuple[str, ...], baseline: str | Non
         raise Invalid("a trend takes its waves in order after --trend, without --baseline "
                       "and --follow-up")
     if by is not None:
-        if not by.startswith(QUESTION):
-            raise Invalid(f"--channel and a trend break down only by a question "
-                          f"('{QUESTION}ID'), not by '{by or 'nothing'}'")
-        groups = with_store(config, lambda store: compute_groups(
-            config, store, config_survey, waves, by[len(QUESTION):], organisation, channel,
-            lang))
+        if by.startswith(QUESTION):
+            groups = with_store(config, lambda store: compute_groups(
+                config, store, config_survey, waves, by[len(QUESTION):], organisation,
+                channel, lang))
+        elif channel is not None or by not in GROUPINGS:
+            raise Invalid(f"--channel filters only a breakdown by a question "
+                          f"('{QUESTION}ID'); a trend breaks down by {', '.join(GROUPINGS)} "
+                          f"or a question, not by '{by or 'nothing'}'")
+        else:
+            groups = with_store(config, lambda store: compute_groups_by(
+                config, store, config_survey, waves, by, organisation, lang))
         if fmt == "csv":
             click.echo(groups_render.to_csv(groups), nl=False)
         elif fmt == "json":

@@ -9,9 +9,12 @@ Benjamini-Hochberg over every group and indicator of a pair of waves (explorator
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
 from ..i18n import translations
 from ..surveys.loader import indicator_items
@@ -26,6 +29,17 @@ from .trend import common_plans, pairs
 QUESTION = "question:"
 #: Questions whose groups the wave's own plan already has (``--by service``).
 OWN_TABLES = {"service": "service"}
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """A grouping other than a question's answers: each respondent's group, the groups'
+    names, and whether the wave's plan hides an indicator (over items) of a group."""
+
+    title: str
+    labels: Mapping[str, str]
+    codes: Callable[[WaveMatrix], npt.NDArray[np.str_]]
+    hidden: Callable[[WaveMatrix, WaveMatrix, str, list[str]], bool]
 
 
 class GroupRow(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -95,27 +109,33 @@ def build_groups(
     organisation: str | None = None,
     channel: str | None = None,
     min_group: int = 10,
+    grouping: Grouping | None = None,
 ) -> Groups:
     """Every indicator comparable across the waves, by the answer to ``question`` (``plans``:
-    each wave's group plan, by wave id; a wave without one shows nothing)."""
+    each wave's group plan, by wave id; a wave without one shows nothing), or by another
+    ``grouping`` (organisation, unit, mode, service: hidden as the waves' own plans say)."""
     ms = list(matrices)
     if organisation is not None:
         ms = [m.subset(m.organisations == organisation) if m.grouped else m for m in ms]
     if channel is not None:
         ms = [m.subset(answers(m, CHANNEL) == channel) for m in ms]
     _ = translations(lang).gettext
-    title, labels = _labels(ms, question, lang)
+    title, labels = _labels(ms, question, lang) if grouping is None else (
+        grouping.title, {"": _("not answered"), **grouping.labels})
+
+    def codes(m: WaveMatrix) -> npt.NDArray[np.str_]:
+        return answers(m, question) if grouping is None else grouping.codes(m)
+
     plans_by_indicator, refused = common_plans(ms, lang)
     scope = scope_label(organisation, channel)
-    found = sorted({a for m in ms for a in answers(m, question).tolist()},
-                   key=lambda a: (a == "", a))
+    found = sorted({a for m in ms for a in codes(m).tolist()}, key=lambda a: (a == "", a))
     withheld = _("not shown: it would reveal a group of fewer than %(n)s people") % {
         "n": min_group}
     small = _("fewer than %(n)s answers in a wave: not shown") % {"n": min_group}
     rows: list[GroupRow] = []
     results: dict[tuple[int, tuple[int, int]], Result] = {}
     for answer in found:
-        parts = [m.subset(answers(m, question) == answer) for m in ms]
+        parts = [m.subset(codes(m) == answer) for m in ms]
         for ind_id, plan in plans_by_indicator.items():
             definition, items = plan.definition, plan.items
             sides = [side_of(definition, p, items) for p in parts]
@@ -123,8 +143,11 @@ def build_groups(
             for m, part, side in zip(ms, parts, sides, strict=True):
                 wave_plan = plans.get(m.wave.id)
                 key = figure_key(ind_id, items, _own_items(m, ind_id))
-                hidden = part.n > 0 and (wave_plan is None or group_hidden(
-                    wave_plan, key, scope, answer))
+                if grouping is not None:
+                    hidden = part.n > 0 and grouping.hidden(m, part, ind_id, items)
+                else:
+                    hidden = part.n > 0 and (wave_plan is None or group_hidden(
+                        wave_plan, key, scope, answer))
                 values.append(wave_value(m.wave.id, side, hidden=withheld if hidden else None,
                                          min_group=min_group, too_few=small))
             row = GroupRow(group=answer, label=labels.get(answer, answer), indicator=ind_id,

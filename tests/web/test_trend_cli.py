@@ -70,6 +70,33 @@ def test_trend_and_groups_from_the_command_line(env: dict[str, str], tmp_path: P
                     "--org", "elena", "--by", "question:respondent_type")
     assert code == 0 and out.startswith("По „")
 
+    # the wave's own groupings, followed with CIs and changes: the breakdown's figures
+    code, out = run(env, "report", SURVEY, "--trend", *waves, "--by", "organisation",
+                    "--format", "json")
+    assert code == 0, out
+    followed = json.loads(out)
+    assert followed["rows"][0]["from_first"][1]["p"] is not None
+    code, out = run(env, "report", SURVEY, "--baseline", BASELINE, "--follow-up", FOLLOW,
+                    "--by", "organisation", "--format", "json")
+    breakdown = json.loads(out)
+    shown = 0
+    for group in breakdown["rows"]:
+        for wave, k in (("baseline", 0), ("follow_up", 1)):
+            cell = group[wave]
+            for ind_id, value in cell.get("values", {}).items():
+                row = next(r for r in followed["rows"] if r["group"] == group["group"]
+                           and r["indicator"] == ind_id)
+                assert row["waves"][k].get("value") == value  # same figure, same hiding
+                shown += value is not None
+            if not cell.get("values"):
+                assert all("value" not in r["waves"][k] for r in followed["rows"]
+                           if r["group"] == group["group"])
+    assert shown > 0
+    assert "citizen survey" in one_line(env, "report", SURVEY, "--trend", *waves, "--by",
+                                        "unit", "--org", "elena")
+    assert "--channel filters only" in one_line(env, "report", SURVEY, "--trend", *waves,
+                                                "--by", "service", "--channel", "desk")
+
     assert "at least two waves" in one_line(env, "report", SURVEY, "--trend", BASELINE)
     assert "given twice" in one_line(env, "report", SURVEY, "--trend", BASELINE, BASELINE)
     assert "without --baseline" in one_line(env, "report", SURVEY, "--trend", BASELINE,
@@ -79,8 +106,8 @@ def test_trend_and_groups_from_the_command_line(env: dict[str, str], tmp_path: P
     assert "--by service" in one_line(env, "report", SURVEY, "--baseline", BASELINE,
                                       "--follow-up", FOLLOW, "--org", "elena", "--by",
                                       "question:service")
-    assert "not by 'mode'" in one_line(env, "report", SURVEY, "--trend", BASELINE, FOLLOW,
-                                       "--by", "mode")
+    assert "not by 'channel'" in one_line(env, "report", SURVEY, "--trend", BASELINE, FOLLOW,
+                                          "--by", "channel")
     assert "cannot break down by 'nonsense'" in one_line(
         env, "report", SURVEY, "--baseline", BASELINE, "--follow-up", FOLLOW, "--by",
         "nonsense")
