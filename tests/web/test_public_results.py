@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -178,7 +179,11 @@ async def test_small_groups_are_hidden_in_every_wave(
     assert small_rows and all(r["value"] == r["n"] == r["from_first_change"] == ""
                               for r in small_rows)
     page = (await client.get(PAGE)).text
-    assert "n = 4<" not in page and "10" in page  # the threshold is said
+    assert "n = 4<" not in page and "по-малко от 10 отговора" in page  # the threshold is said
+    # plain Bulgarian: rounds by name, decimal commas, and a chart slot beside each table
+    assert "Начално измерване" in page and "Последващо измерване" in page
+    assert "95% ДИ" in page and re.search(r">\d+,\d<", page)
+    assert page.count('class="result-chart"') == 2 and page.count("<table") == 2
 
 
 async def test_an_admin_publishes_and_unpublishes_from_the_wave_page(
