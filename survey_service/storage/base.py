@@ -10,6 +10,7 @@ import msgspec
 
 from ..surveys.answers import Answers
 from ..surveys.waves import Wave
+from .publications import Publication
 
 
 class StoreUnavailable(Exception):
@@ -350,3 +351,12 @@ class Store(Protocol):
 
     async def revoke_kiosk(self, label: str) -> bool:
         """Revoke the kiosk in use with this label; False if there is none."""
+
+    async def publish(self, publication: Publication) -> None:
+        """Put a wave on the public results page (again: the new time and actor)."""
+
+    async def unpublish(self, wave_id: str) -> bool:
+        """Take a wave off the public results page; False if it was not on it."""
+
+    async def publications(self) -> dict[str, Publication]:
+        """The waves on the public results page, by wave id."""

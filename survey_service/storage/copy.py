@@ -77,6 +77,7 @@ TABLES = (
     Table("paper_entries", ("wave_id", "number", "clerk", "response"), "tttb", key=3),
     Table("kiosks", ("id", "label", "organisation", "survey_id", "link_hash", "link_expires",
                      "enrolled", "revoked"), "ttttbsoo"),
+    Table("publications", ("wave_id", "published_at", "actor"), "tst"),
 )
 
 #: The tables of the schema :data:`TABLES` leaves out, and why.

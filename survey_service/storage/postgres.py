@@ -45,6 +45,7 @@ from .postgres_rows import (
 )
 from .postgres_sealed import SealedAnswers
 from .postgres_writer import UNAVAILABLE, GroupCommit, Row
+from .publications import PostgresPublications
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks):
+class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks,
+                    PostgresPublications):
     """A store on a PostgreSQL database that several processes may share."""
 
     #: Settings of every connection's session.

@@ -4,7 +4,8 @@
 - ``account``: sign-in and sign-out;
 - ``dashboard``: waves per organisation, opening and closing waves, codes, leaflets;
 - ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
-- ``audit_log``: the audit log.
+- ``audit_log``: the audit log;
+- ``publish``: putting a closed wave's results on the public results page.
 
 Nothing here imports ``web.respondents``.
 """
@@ -23,11 +24,12 @@ from .audit_log import AuditController
 from .dashboard import DashboardController
 from .exports import ExportController, OrgExportController
 from .paper import DoubleEntryController, PaperController
+from .publish import PublishController
 
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
     AccountController, DashboardController, PaperController, DoubleEntryController,
-    AuditController, ExportController, OrgExportController]
+    AuditController, ExportController, OrgExportController, PublishController]
 
 
 def router(site: Site) -> Router:
