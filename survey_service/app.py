@@ -20,6 +20,7 @@ from .registry import Registry
 from .rendering import Renderer
 from .rendering.assets import Assets
 from .sealing import Sealer
+from .services import retention
 from .services.catalog import survey_kinds
 from .services.mixing import ClosedWaveMixer
 from .settings import Settings
@@ -105,13 +106,18 @@ def create_app(
             await store.close()
             raise RuntimeError(mismatch_message(settings.database_url))
         await registry.refresh(force=True)
-        mixing = asyncio.create_task(mixer.run(), name="staff-mixer")
+        tasks = [
+            asyncio.create_task(mixer.run(), name="staff-mixer"),
+            asyncio.create_task(retention.every_day(settings, store), name="retention"),
+        ]
         try:
             yield
         finally:
-            mixing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await mixing
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await store.close()
 
     return Litestar(

@@ -33,14 +33,16 @@ from .base import NewResponse, Plan, StoredResponse, StoreOpenError, TokenState,
 from .postgres_accounts import AccountsMixin
 from .postgres_kiosks import PostgresKiosks
 from .postgres_migrate import Conn, known_migrations, migrate, redact
+from .postgres_retention import PostgresRetention
 from .postgres_rows import (
     INSERT_RESPONSES,
     RESPONSE_COLUMNS,
-    WAVE_COLUMNS,
+    WAVE_READ,
     columns,
     response_row,
     stored_responses,
     wave_from_row,
+    wave_insert_params,
     wave_params,
 )
 from .postgres_sealed import SealedAnswers
@@ -63,7 +65,8 @@ def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks):
+class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks,
+                    PostgresRetention):
     """A store on a PostgreSQL database that several processes may share."""
 
     #: Settings of every connection's session.
@@ -258,22 +261,22 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks):
 
     async def add_wave(self, wave: Wave) -> None:
         await self._p.execute(
-            f"INSERT INTO waves ({WAVE_COLUMNS})"  # noqa: S608 (fixed strings)
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            *wave_params(wave),
+            f"INSERT INTO waves ({WAVE_READ})"  # noqa: S608 (fixed strings)
+            f" VALUES ({', '.join(f'${n}' for n in range(1, 17))})",
+            *wave_insert_params(wave),
         )
 
     async def update_wave(self, wave: Wave) -> None:
         await self._p.execute(
             "UPDATE waves SET survey_id = $1, version = $2, phase = $3, organisations = $4,"
             " starts = $5, ends = $6, closed = $7, mixed = $8, structure = $9, min_group = $10,"
-            " panel = $11 WHERE id = $12",
+            " panel = $11, retention_text = $12, retention_codes = $13 WHERE id = $14",
             *wave_params(wave),
         )
 
     async def waves(self) -> list[Wave]:
         rows = await self._p.fetch(
-            f"SELECT {WAVE_COLUMNS} FROM waves"  # noqa: S608 (fixed strings)
+            f"SELECT {WAVE_READ} FROM waves"  # noqa: S608 (fixed strings)
             " ORDER BY survey_id, starts NULLS FIRST, id"
         )
         return [wave_from_row(r) for r in rows]
@@ -386,11 +389,3 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks):
             "UPDATE tokens SET used = true WHERE hash = $1 AND NOT used", code_hash
         )
         return str(status) == "UPDATE 1"
-
-    async def token_counts(self, wave_id: str) -> dict[tuple[str, str], tuple[int, int]]:
-        rows = await self._p.fetch(
-            "SELECT organisation, unit, COUNT(*), COUNT(*) FILTER (WHERE used) FROM tokens"
-            " WHERE wave_id = $1 GROUP BY organisation, unit ORDER BY organisation, unit",
-            wave_id,
-        )
-        return {(r[0], r[1]): (int(r[2]), int(r[3])) for r in rows}

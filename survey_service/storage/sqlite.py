@@ -45,6 +45,7 @@ from .sqlite_files import check_path, connect, not_writable
 from .sqlite_kiosks import SQLiteKiosks
 from .sqlite_migrate import known_migrations, migrate
 from .sqlite_records import Records
+from .sqlite_retention import SQLiteRetention
 from .sqlite_rows import (
     INSERT_RESPONSE,
     RESPONSE_COLUMNS,
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 _INSERT = INSERT_RESPONSE
 
 
-class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks):
+class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLiteRetention):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     #: How long a write waits for another process's lock before SQLite says "locked".
