@@ -142,6 +142,11 @@ class StoreOpenError(StoreError):
     place of the database, read-only files, or a file that is not a database."""
 
 
+class StoreUnreachable(StoreOpenError):
+    """The database server cannot be reached now (stopped, restarting, the network down): a
+    server starts anyway, answers 503 and tries again until it returns."""
+
+
 class SchemaTooNewError(StoreError):
     """The database holds migrations this code does not know: it was made by a newer version
     of the service, and writing to it with this one could damage it."""

@@ -172,14 +172,14 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLiteRet
     @property
     def _w(self) -> aiosqlite.Connection:
         if self._writer is None:
-            raise RuntimeError("store is not open")
+            raise StoreUnavailable("the database is not open")
         return self._writer
 
     @property
     def _r(self) -> aiosqlite.Connection:
         """The read-only connection for point reads."""
         if self._reader is None:
-            raise RuntimeError("store is not open")
+            raise StoreUnavailable("the database is not open")
         return self._reader
 
     @asynccontextmanager
@@ -187,7 +187,7 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLiteRet
         """A read-only connection of the pool, for this read alone (waits while all are
         lent): long reads never queue behind one another on one connection's thread."""
         if not self._bulk:
-            raise RuntimeError("store is not open")
+            raise StoreUnavailable("the database is not open")
         conn = await self._free.get()
         try:
             yield conn
