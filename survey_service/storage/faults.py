@@ -4,6 +4,7 @@ one-line log, never a 500 with a traceback, and works again by itself once the c
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 from .base import StoreUnavailable
@@ -19,3 +20,22 @@ def unavailable(exc: BaseException) -> bool:
 
 def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class OneLineWhenAway(logging.Filter):
+    """For a library's log (asyncpg's pool, which writes a traceback each time it cannot
+    reconnect): an error that only says the database is away becomes one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and unavailable(exc):
+            record.msg, record.args = f"{record.getMessage()}: {one_line(exc)}", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_when_away(logger: str) -> None:
+    """Install :class:`OneLineWhenAway` on ``logger`` (once)."""
+    target = logging.getLogger(logger)
+    if not any(isinstance(f, OneLineWhenAway) for f in target.filters):
+        target.addFilter(OneLineWhenAway())

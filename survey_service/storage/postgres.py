@@ -36,6 +36,7 @@ from .base import (
     TokenState,
     WaveCodes,
 )
+from .faults import quiet_when_away
 from .postgres_accounts import AccountsMixin
 from .postgres_kiosks import PostgresKiosks
 from .postgres_migrate import Conn, known_migrations, migrate, redact
@@ -52,6 +53,7 @@ from .postgres_sealed import SealedAnswers
 from .postgres_writer import UNAVAILABLE, GroupCommit, Row
 
 log = logging.getLogger(__name__)
+quiet_when_away("asyncpg.pool")  # its reconnection attempts: one line each, no traceback
 
 DEFAULT_POOL_SIZE = 8
 MIN_POOL_SIZE = 4
