@@ -140,6 +140,8 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
                         headers={"retry-after": RETRY_AFTER} if away else None)
     lang = request_language(request)
     renderer: Renderer = request.app.state.site.renderer
+    if away and (kept := resend_page(request, renderer, lang)) is not None:
+        return kept
     heading, message = ERRORS.get(status, ERRORS[500 if status >= 500 else 400])
     body = renderer.render(
         lang,
@@ -153,6 +155,39 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)
     return html(body, status, headers)
+
+
+#: Respondents' forms whose fields a 503 keeps for sending again (staff pages, citizen pages;
+#: never an administrator's form, which may hold a password).
+RESEND_PATHS = ("/t",)
+RESEND_PREFIXES = ("/s/",)
+
+
+def resend_page(
+    request: Request[Any, Any, Any], renderer: Renderer, lang: str
+) -> Response[Any] | None:
+    """For a respondent's form sent while the database was away: 503 with every field sent kept
+    (hidden) and a button that sends them again; ``None`` for any other request."""
+    path = request.url.path
+    form = ScopeState.from_scope(request.scope).form
+    if request.method != "POST" or not isinstance(form, dict) or not (
+        path in RESEND_PATHS or path.startswith(RESEND_PREFIXES)
+    ):
+        return None
+    fields = [(str(name), str(v)) for name, value in form.items()
+              for v in (value if isinstance(value, list) else [value])]
+    body = renderer.render(
+        lang, "errors/resend.html",
+        heading=renderer.gettext(lang, ERRORS[503][0]),
+        message=renderer.gettext(lang, RESEND),
+        action=path,
+        fields=fields,
+    )
+    return html(body, 503, {"cache-control": "no-store", "retry-after": RETRY_AFTER})
+
+
+RESEND = N_("Your answers could not be saved just now. Nothing you entered is lost: please press "
+            "“Send again” in a minute.")
 
 
 __all__ = [

@@ -7,10 +7,12 @@ read-only. Each time: one clear log line, a 503 that keeps every value the respo
 from __future__ import annotations
 
 import asyncio
+import html as html_lib
 import logging
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -27,7 +29,15 @@ from survey_service.app import create_app
 from survey_service.settings import Settings
 from survey_service.storage import opened, sqlite_files
 from survey_service.storage.sqlite import SQLiteStore
-from tests.conftest import FULL_ANSWERS, SURVEY, hidden_fields, seed_wave, settings_for
+from tests.conftest import (
+    FULL_ANSWERS,
+    HIDDEN,
+    SURVEY,
+    hidden_fields,
+    seed_wave,
+    settings_for,
+)
+from tests.web.test_staff import db_counts, issue, last_page_fields, open_staff_wave
 
 Client = AsyncTestClient[Litestar]
 BIN = Path("/usr/lib/postgresql/15/bin")
@@ -252,3 +262,29 @@ async def test_sqlite_full_then_read_only_then_back(
         acknowledged += 1
     async with opened(settings.database_url) as check:
         assert await check.count_responses() == acknowledged
+
+
+async def test_a_staff_page_sent_while_the_database_is_away_is_kept_for_sending_again(
+    settings: Settings, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code cannot be checked, so the page cannot be shown again: every field is kept."""
+    await open_staff_wave(settings)
+    [code] = await issue(settings, 1)
+    store = SQLiteStore(str(db_path))
+    async with AsyncTestClient(app=create_app(settings, store=store)) as client:
+        fields = await last_page_fields(client, code)
+        fields["comments"] = TYPED
+        with monkeypatch.context() as away:
+            away.setattr(store, "token", _disk_error)
+            refused = await client.post("/t?lang=en", data=fields, follow_redirects=False)
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "30"
+        assert "Send again" in refused.text and 'action="/t"' in refused.text
+        kept = dict(HIDDEN.findall(refused.text))
+        assert kept == {k: html_lib.escape(v) for k, v in fields.items()}
+        again = await client.post("/t", data=fields, follow_redirects=False)
+        assert again.status_code == 303
+    assert db_counts(db_path)["pending"] == 1
+
+
+async def _disk_error(*args: object) -> None:
+    raise sqlite3.OperationalError("disk I/O error")
