@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .base import SchemaTooNewError, StoreError
-from .pending import PendingFiles, _shred
+from .pending import PendingFiles, shred
 from .sqlite_files import check_path
 from .sqlite_migrate import known_migrations
 
@@ -125,7 +125,7 @@ def sqlite_backup(db: Path, out: Path) -> Made:
         return finish(part, out, _sqlite_backup(db, part))
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            _shred(part)
+            shred(part)
         raise
 
 

@@ -15,7 +15,7 @@ import asyncpg
 
 from .backup import BOOKKEEPING, Made, finish, new_file
 from .base import StoreError
-from .pending import _shred
+from .pending import shred
 from .postgres_migrate import redact
 
 #: How long pg_dump or pg_restore may take at most.
@@ -80,7 +80,7 @@ async def pg_backup(url: str, out: Path) -> Made:
         return finish(part, out)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            _shred(part)
+            shred(part)
         raise
 
 
