@@ -180,3 +180,39 @@ def test_mistakes_are_one_line(tmp_path: Path) -> None:
         result = run(url, *args)
         assert result.exit_code == 1 and expected in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+async def test_a_backup_made_while_answers_arrive_is_consistent(tmp_path: Path) -> None:
+    """Online: submissions go on (none fails) while the backup copies, and the backup is one
+    moment of the database: its integrity check passes and it holds every answer acknowledged
+    before the backup began, each once."""
+    url = f"{SQLITE}{tmp_path / 'busy.sqlite3'}"
+    out = tmp_path / "busy.backup"
+    async with opened(url) as store:
+        assert await store.check_key(KEY)
+        await add_wave(store, "w")
+        await store.import_responses([response(f"bulk-{n:06d}-xxxxxxxxxxxxx",
+                                               answers={"t": "x" * 500}) for n in range(3000)])
+        stop = asyncio.Event()
+        sent = 0
+
+        async def submit() -> None:
+            nonlocal sent
+            while not stop.is_set():
+                await store.submit(response(f"live-{sent:06d}-xxxxxxxxxxxxx"))
+                sent += 1
+
+        writer = asyncio.create_task(submit())
+        await asyncio.sleep(0.05)
+        before = sent
+        made = await asyncio.to_thread(run, url, "db", "backup", str(out))
+        during = sent - before
+        stop.set()
+        await writer
+    assert made.exit_code == 0, made.output
+    assert during > 0  # answers went on while the backup was made
+    with closing(sqlite3.connect(out)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        live = conn.execute("SELECT COUNT(*), COUNT(DISTINCT submission_key) FROM responses"
+                            " WHERE submission_key LIKE 'live-%'").fetchone()
+    assert live[0] == live[1] and before <= live[0] <= sent
