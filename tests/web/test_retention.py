@@ -19,7 +19,9 @@ from survey_service.services import reports, retention
 from survey_service.services.waves import close_wave
 from survey_service.settings import Settings
 from survey_service.storage import opened
+from survey_service.surveys.waves import now
 from tests.conftest import FULL_ANSWERS, SECRET, SURVEY, hidden_fields, seed_wave
+from tests.web.test_staff import db_counts, issue, last_page_fields, open_staff_wave
 
 UNIQUE = "Кметът-Иванов-ЕГН-7501011234-zq81"  # a personal detail nobody should keep
 
@@ -114,3 +116,27 @@ async def test_the_server_purges_by_itself(
                 break
             await asyncio.sleep(0.05)
     assert wave.text_purged is not None
+
+
+async def test_a_staff_wave_keeps_its_codes_until_mixed_then_only_their_counts(
+    settings: Settings, db_path: Path
+) -> None:
+    await open_staff_wave(settings)
+    codes = await issue(settings, 4)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for code in codes[:2]:
+            fields = {**await last_page_fields(client, code), "comments": UNIQUE}
+            assert (await client.post("/t", data=fields, follow_redirects=False)
+                    ).status_code == 303
+    far = now() + dt.timedelta(days=400)
+    async with opened(settings.database_url) as store:
+        wave = {w.id: w for w in await store.waves()}["staff-2026"]
+        await store.update_wave(msgspec.structs.replace(wave, closed=now()))
+        assert await retention.run(settings, store, "test", far) == []  # not mixed yet
+        await close_wave(settings, store, "staff-2026")  # (already closed: mixes)
+        rates = await reports.response_rates(store, "staff-2026")
+        done = await retention.run(settings, store, "test", far)
+        assert sorted((d.what, d.removed) for d in done) == [("codes", 4), ("text", 2)]
+        assert await reports.response_rates(store, "staff-2026") == rates
+        assert await store.count_responses("staff-2026") == 2
+    assert db_counts(db_path)["tokens"] == 0 and UNIQUE.encode() not in on_disk(db_path)
