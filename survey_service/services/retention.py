@@ -26,6 +26,7 @@ import msgspec
 from ..anonymity import TOKEN_KINDS
 from ..settings import Settings
 from ..storage.base import Store
+from ..storage.faults import one_line, unavailable
 from ..surveys.loader import decode_survey
 from ..surveys.model import Survey
 from ..surveys.waves import Wave, now
@@ -148,6 +149,10 @@ async def every_day(settings: Settings, store: Store) -> None:
     while True:
         try:
             await run(settings, store, "server")
-        except Exception:
-            log.exception("retention: the daily purge failed; it runs again tomorrow")
+        except Exception as exc:
+            if unavailable(exc):
+                log.warning("retention: the database is away (%s); the purge runs again"
+                            " tomorrow", one_line(exc))
+            else:
+                log.exception("retention: the daily purge failed; it runs again tomorrow")
         await asyncio.sleep(EVERY_SECONDS)
