@@ -118,6 +118,7 @@ def create_app(
 
     async def reconnect() -> None:
         """Open the store once its server is back (it was unreachable at start)."""
+        told = False
         while True:
             await asyncio.sleep(RECONNECT_SECONDS)
             try:
@@ -126,7 +127,9 @@ def create_app(
                 log.debug("database still unreachable: %s", exc)
                 continue
             except Exception:
-                log.exception("the database is back but cannot be used; trying again")
+                if not told:  # once: the same fault would otherwise repeat every few seconds
+                    log.exception("the database answers but cannot be used; trying again")
+                told = True
                 continue
             log.info("database reachable again: serving every page")
             return
