@@ -65,6 +65,8 @@ TABLES = (
     Table("form_versions", ("version", "survey_id", "definition", "first_seen"), "ttbd"),
     Table("structures", ("version", "definition", "first_seen"), "tbd"),
     Table("tokens", ("hash", "wave_id", "organisation", "unit", "used"), "bttto"),
+    Table("token_tallies", ("wave_id", "organisation", "unit", "issued", "used"), "tttii",
+          key=3),
     Table("responses", ("id", "submission_key", "wave_id", "version", "organisation", "channel",
                         "lang", "day", "answers", "codes", "unit", "panel", "paper_number"),
           "bttttttdbbtbt"),

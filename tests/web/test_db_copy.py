@@ -155,7 +155,7 @@ async def test_sealed_answers_not_mixed_and_a_target_with_other_data_are_refused
 
 async def fill_every_kind(url: str) -> None:
     """Besides :func:`fill`: an admin, audit entries, a numbered paper questionnaire and one
-    waiting for its second clerk, a kiosk, a frozen plan and a disclosure plan."""
+    waiting for its second clerk, a kiosk, a frozen plan, a disclosure plan, purged codes."""
     await fill(url)
     async with opened(url) as store:
         assert await store.add_user(User(
@@ -186,6 +186,13 @@ async def fill_every_kind(url: str) -> None:
         await store.publish(Publication(  # on the public results page
             wave_id="w", published_at=dt.datetime(2026, 12, 4, 10, 0, 1, 250000, tzinfo=dt.UTC),
             actor="admin"))
+        # retention: a wave whose codes were purged keeps their counts, and when it was done
+        await add_wave(store, "purged", retention_text=30, retention_codes=7)
+        await store.add_tokens("purged", "elena", "hr", [b"p" * 32, b"q" * 32])
+        assert await store.revoke_token(b"p" * 32)
+        at = dt.datetime(2027, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+        assert await store.purge_codes("purged", at) == 2
+        assert await store.purge_text("purged", {}, at) == 0
 
 
 def sqlite_tables(url: str) -> dict[str, list[tuple[object, ...]]]:
