@@ -261,6 +261,11 @@ def verdict(minutes: list[tuple[Counter[str], int, float]], tally: Tally) -> boo
     journeys = [sum(d[k] for k in ("web", "kiosk", "paper")) for d, _, _ in steady]
     median = statistics.median(journeys)
     spread = max(abs(j - median) / median for j in journeys) if median else 1.0
+    # on a shared machine the server's CPU share moves the rate: journeys per CPU second too
+    per_cpu = [j / max(c, 1e-9) for j, (_, _, c) in zip(journeys, steady, strict=True)]
+    cpu_median = statistics.median(per_cpu)
+    print(f"journeys per server CPU second: median {cpu_median:.0f}, spread "
+          f"±{max(abs(x - cpu_median) / cpu_median for x in per_cpu):.1%}")
     growth = (steady[-1][1] - steady[0][1]) / steady[0][1]
     print(f"after warm-up: journeys/min median {median:.0f} (spread ±{spread:.1%}), memory "
           f"{steady[0][1] / 1024:.1f} → {steady[-1][1] / 1024:.1f} MB ({growth:+.1%}), "
