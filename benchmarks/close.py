@@ -35,7 +35,7 @@ from pathlib import Path
 
 import httpx
 import msgspec
-from journeys import ANSWERS  # every answer of the shipped citizen survey (a desk visit)
+from journey_lib import ANSWERS  # every answer of the shipped citizen survey (a desk visit)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = Path(sys.executable).with_name("survey-service")

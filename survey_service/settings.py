@@ -40,6 +40,10 @@ DOCS: dict[str, str] = {
     "forwarded_allow_ips": "Addresses of a reverse proxy whose X-Forwarded-For is trusted "
     "(e.g. `127.0.0.1`), so that limits on wrong invitation codes count real clients.",
     "max_body_bytes": "Largest request body accepted (16384 to 67108864); larger ones get 413.",
+    "header_timeout_seconds": "A client must send a request's headers within this many seconds "
+    "(1 to 600) of connecting, or gets 408 and is disconnected (slow clients hold connections).",
+    "body_timeout_seconds": "A client must send a request's body within this many seconds "
+    "(1 to 3600) of its headers, or gets 408 and is disconnected.",
     "kiosk_idle_seconds": "A kiosk form untouched this long (10 to 86400 seconds) asks whether "
     "someone is still there, then clears itself.",
     "kiosk_restart_seconds": "Seconds (1 to 3600) the kiosk thank-you page waits before a fresh "
@@ -101,6 +105,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     access_log: bool = False
     forwarded_allow_ips: str = ""
     max_body_bytes: Annotated[int, msgspec.Meta(ge=16 * 1024, le=64 * 1024 * 1024)] = 256 * 1024
+    header_timeout_seconds: Annotated[int, msgspec.Meta(ge=1, le=600)] = 20
+    body_timeout_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 60
     kiosk_idle_seconds: Annotated[int, msgspec.Meta(ge=10, le=24 * 3600)] = 120
     kiosk_restart_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
     submit_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10

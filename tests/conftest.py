@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -15,6 +18,18 @@ from survey_service.app import create_app
 from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
 from survey_service.storage import opened
+
+#: Fuzzing in CI: a fixed number of examples, derandomised (the same examples every run), no
+#: example database; ``HYPOTHESIS_PROFILE=dev`` explores more, randomly.
+hypothesis_settings.register_profile(
+    "ci", max_examples=120, derandomize=True, database=None, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+hypothesis_settings.register_profile(
+    "dev", max_examples=1000, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = ROOT / "forms"

@@ -31,9 +31,13 @@ def worker_app() -> Litestar:
     """The app of one of several worker processes: the settings from the environment, and the
     same log lines as a single process (a spawned worker starts with logging unconfigured)."""
     from ..app import create_app
+    from ..web.slow_clients import configure
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    return create_app()
+    app = create_app()
+    config = app.state.site.settings
+    configure(config.header_timeout_seconds, config.body_timeout_seconds)
+    return app
 
 
 def default_workers(config: Settings) -> int:
@@ -90,6 +94,7 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
 
     from ..app import create_app
     from ..web.errors import OneLinePerUpgrade
+    from ..web.slow_clients import configure
 
     config = settings()
     bind_host, bind_port = host or config.host, port or config.port
@@ -121,6 +126,8 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
         "access_log": False,  # the app logs requests itself, without addresses or codes
         "server_header": False,
         "ws": "none",  # no WebSocket routes: an upgrade is a plain request, logged once at most
+        # deadlines for headers and body (uvicorn has none): web/slow_clients.py
+        "http": configure(config.header_timeout_seconds, config.body_timeout_seconds),
         "proxy_headers": bool(config.forwarded_allow_ips),
         "forwarded_allow_ips": config.forwarded_allow_ips or None,
     }

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response
+from litestar.exceptions import HTTPException
 
 from ..rendering import Renderer
 from ..settings import Settings
@@ -32,6 +33,9 @@ from .pages import NO_STORE, html
 ALTERED = "The form was incomplete or altered."
 #: A page number as the form sends it.
 STEP = re.compile(r"[0-9]{1,3}")
+#: Most values a survey page may send (its items, a multi's every option, control fields);
+#: the body's size (``SURVEY_MAX_BODY_BYTES``) bounds what parsing them costs.
+MAX_FIELDS = 1000
 #: Control fields the form template writes itself (never copied among the carried answers).
 META = {"_csrf_token", "_key", "_step", "_lang", "_org", "_channel", "_action", "_token"}
 
@@ -43,9 +47,11 @@ async def read_form(
     several), and a reader of the single-valued control fields (``_step``, ``_key``, ...) that
     gives "" for a missing or repeated one."""
     form = await request.form()
-    raw: dict[str, list[str]] = {
-        name: [str(v) for v in form.getall(name)] for name in dict.fromkeys(form.keys())
-    }
+    raw: dict[str, list[str]] = {}
+    for count, (name, value) in enumerate(form.multi_items()):
+        if count == MAX_FIELDS:  # no page of ours has that many: refused before any work
+            raise HTTPException(status_code=413, detail="too many fields")
+        raw.setdefault(name, []).append(str(value))
 
     def meta(name: str) -> str:
         values = raw.get(name) or [""]

@@ -44,12 +44,12 @@ def with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def fresh_database() -> Iterator[str]:
+def fresh_database(prefix: str = "survey_test") -> Iterator[str]:
     """The URL of a new empty database, dropped (with its connections) afterwards."""
     reason = unreachable()
     if reason:
         pytest.skip(reason)
-    name = f"survey_test_{secrets.token_hex(6)}"
+    name = f"{prefix}_{secrets.token_hex(6)}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     try:
         yield with_database(ADMIN_URL, name)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import queue
 import random
+import time
 from typing import Any
 
 import msgspec
@@ -25,6 +27,11 @@ REVOKED_CODES = [b"r" + n.to_bytes(2, "big") + bytes(29) for n in range(20)]
 
 def _unseal(blob: bytes) -> NewResponse:
     return msgspec.json.decode(blob, type=NewResponse)
+
+
+#: Seconds a process may take to start (spawn imports numpy, scipy and the service: tens of
+#: seconds on a loaded 2-core machine), apart from the timeout of each step of the race.
+START_UP = 600
 
 
 async def _work(url: str, n: int, barrier: Any) -> dict[str, Any]:
@@ -53,12 +60,29 @@ async def _work(url: str, n: int, barrier: Any) -> dict[str, Any]:
                 "applied": store.applied}
 
 
-def _worker(url: str, n: int, barrier: Any, results: Any) -> None:
+def _worker(url: str, n: int, barrier: Any, results: Any, ready: Any, go: Any) -> None:
     try:
+        ready.put(n)  # started (its imports are done): the race may begin once all are
+        if not go.wait(START_UP):
+            raise TimeoutError("the other processes did not start")
         results.put((n, asyncio.run(_work(url, n, barrier))))
     except BaseException as exc:
         results.put((n, repr(exc)))
         raise
+
+
+async def _started(procs: list[Any], ready: Any) -> None:
+    """Wait until every process has started, failing at once if one died on the way."""
+    deadline = time.monotonic() + START_UP
+    started: set[int] = set()
+    while len(started) < len(procs):
+        dead = [p.exitcode for p in procs if p.exitcode is not None]
+        assert not dead, f"a process died before the race: exit codes {dead}"
+        assert time.monotonic() < deadline, f"only {len(started)} processes started"
+        try:
+            started.add(await asyncio.to_thread(ready.get, True, 1.0))
+        except queue.Empty:
+            pass
 
 
 async def test_four_processes_store_each_key_once_use_each_code_once_and_mix_once(
@@ -66,11 +90,13 @@ async def test_four_processes_store_each_key_once_use_each_code_once_and_mix_onc
 ) -> None:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES + 1)  # the workers and this test
-    results = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(url, n, barrier, results))
+    results, ready, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=_worker, args=(url, n, barrier, results, ready, go))
              for n in range(PROCESSES)]
     for proc in procs:
         proc.start()
+    await _started(procs, ready)  # however slow: not counted in the race's timeouts
+    go.set()
     await asyncio.to_thread(barrier.wait, 120)  # they open a database that does not exist yet
     await asyncio.to_thread(barrier.wait, 120)  # every one of them opened it
     async with opened(url) as store:  # the waves and codes exist before the race

@@ -1,0 +1,292 @@
+"""Soak: N minutes of mixed traffic against one real ``survey-service serve`` (issue 13).
+
+    .venv/bin/python benchmarks/soak.py                # 10 minutes
+    .venv/bin/python benchmarks/soak.py --minutes 5    # shorter
+    .venv/bin/python benchmarks/soak.py --database postgresql://postgres@127.0.0.1/soak
+
+Traffic, all at once, on a fresh database:
+- citizens on the web (``--citizens`` clients, each: open the form, send it, 303);
+- an enrolled front-desk kiosk, sending forms one after another;
+- a clerk typing in numbered paper questionnaires;
+- an analyst opening the dashboard and an administrator downloading the wave's CSV, every
+  few seconds;
+- staff: every minute a new staff wave is opened, 10 staff answer it with their codes and it
+  is closed with ``waves close`` (which mixes the sealed answers).
+
+Printed per minute: completed journeys per channel, errors, the server's resident memory
+(VmRSS) and CPU. Goal (README "Benchmarks"): after the first minute (warm-up) memory grows
+less than 10 %, there is no error, and the journeys per minute stay within 10 % of their
+median. Exit status 0 when the goal is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from close import staff_journey  # noqa: E402 (a benchmark beside this one)
+from journey_lib import ANSWERS, free_port  # noqa: E402
+
+EXE = Path(sys.executable).with_name("survey-service")
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+LINK = re.compile(r"https?://[^/\s]+(/kiosk/enrol/[A-Za-z0-9_-]+)")
+WAVE, PASSWORD = "soak-cs", "soak password long enough"
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.done: Counter[str] = Counter()
+        self.errors: list[str] = []
+
+    def error(self, what: str) -> None:
+        self.errors.append(what)
+        if len(self.errors) <= 5:
+            print(f"  error: {what}", flush=True)
+
+
+def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run([str(EXE), *args], env=env, input=stdin, capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"survey-service {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def citizen(base: str, tally: Tally, stop: asyncio.Event, kind: str = "web",
+                  link: str | None = None) -> None:
+    """Journeys of the citizen form (a browser, or an enrolled kiosk when ``link``)."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        if link is not None:
+            page = await client.get(link)
+            await client.post(link, data={"_csrf_token": CSRF.findall(page.text)[0]})
+        while not stop.is_set():
+            try:
+                page = await client.get("/s/citizen-satisfaction?org=elena")
+                fields = {**dict(HIDDEN.findall(page.text)), **ANSWERS, "_step": "5",
+                          "_action": "next"}
+                r = await client.post("/s/citizen-satisfaction", data=fields,
+                                      follow_redirects=False)
+            except httpx.HTTPError as exc:
+                tally.error(f"{kind}: {exc!r}")
+                continue
+            if r.status_code == 303:
+                tally.done[kind] += 1
+            else:
+                tally.error(f"{kind}: {r.status_code}")
+
+
+async def sign_in(client: httpx.AsyncClient, name: str) -> None:
+    page = await client.get("/admin/login")
+    r = await client.post("/admin/login", data={"_csrf_token": CSRF.findall(page.text)[0],
+                                                "name": name, "password": PASSWORD},
+                          follow_redirects=False)
+    if r.status_code != 303:
+        raise SystemExit(f"{name} could not sign in: {r.status_code}")
+
+
+async def clerk(base: str, tally: Tally, stop: asyncio.Event) -> None:
+    """Paper questionnaires typed in, one after another."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        await sign_in(client, "clerk")
+        path, n = "/admin/paper/elena/citizen-satisfaction", 0
+        while not stop.is_set():
+            n += 1
+            try:
+                start = await client.get(path)
+                page = await client.post(path, data={
+                    "_csrf_token": CSRF.findall(start.text)[0], "number": f"P-{n}"})
+                action = re.search(r'<form id="survey" method="post" action="([^"]+)"',
+                                   page.text)
+                if action is None:
+                    tally.error(f"paper: {page.status_code}")
+                    continue
+                fields = {**dict(HIDDEN.findall(page.text)), **ANSWERS, "_step": "5",
+                          "_action": "next"}
+                r = await client.post(action.group(1).replace("&amp;", "&"), data=fields,
+                                      follow_redirects=False)
+            except httpx.HTTPError as exc:
+                tally.error(f"paper: {exc!r}")
+                continue
+            if r.status_code == 303:
+                tally.done["paper"] += 1
+            else:
+                tally.error(f"paper: {r.status_code}")
+
+
+async def analyst(base: str, tally: Tally, stop: asyncio.Event, every: float) -> None:
+    """The dashboard (an analyst) and the wave's CSV (an administrator), every few seconds."""
+    async with httpx.AsyncClient(base_url=base, timeout=120) as ana, \
+            httpx.AsyncClient(base_url=base, timeout=120) as root:
+        await sign_in(ana, "ana")
+        await sign_in(root, "root")
+        while not stop.is_set():
+            for kind, client, url in (("dashboard", ana, "/admin"),
+                                      ("export", root, f"/admin/exports/{WAVE}/responses.csv")):
+                try:
+                    r = await client.get(url)
+                except httpx.HTTPError as exc:
+                    tally.error(f"{kind}: {exc!r}")
+                    continue
+                if r.status_code == 200:
+                    tally.done[kind] += 1
+                else:
+                    tally.error(f"{kind}: {r.status_code}")
+            await asyncio.sleep(every)
+
+
+async def staff(base: str, env: dict[str, str], tally: Tally, stop: asyncio.Event,
+                folder: Path) -> None:
+    """Every minute a staff wave: opened, answered by 10 with their codes, closed (mixed)."""
+    n = 0
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        while not stop.is_set():
+            n += 1
+            started, wave = time.monotonic(), f"soak-staff-{n}"
+            try:
+                await asyncio.to_thread(cli, env, "waves", "open", "staff-survey", "--id", wave,
+                                        "--org", "elena")
+                await asyncio.to_thread(
+                    cli, env, "tokens", "issue", wave, "--org", "elena", "--unit", "finance",
+                    "--count", "10", "--out", str(folder / wave))
+                codes = await asyncio.to_thread(read_codes, folder / wave)
+                for i, code in enumerate(codes):
+                    await staff_journey(client, code, i)
+                    tally.done["staff"] += 1
+                await asyncio.to_thread(cli, env, "waves", "close", wave)
+                tally.done["staff waves"] += 1
+            except (SystemExit, httpx.HTTPError) as exc:
+                tally.error(f"staff: {exc}")
+            rest = 60 - (time.monotonic() - started)
+            try:
+                await asyncio.wait_for(stop.wait(), max(rest, 0))
+            except TimeoutError:
+                pass
+
+
+def read_codes(folder: Path) -> list[str]:
+    codes = []
+    for path in folder.glob("*.csv"):
+        with open(path, encoding="utf-8-sig") as f:
+            codes += [row["code"] for row in csv.DictReader(f)]
+    return codes
+
+
+def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, str,
+                                                           subprocess.Popen[bytes]]:
+    """A fresh database with the citizen wave, three accounts and a kiosk link; the server."""
+    env = {**os.environ, "SURVEY_SECRET_KEY": secrets.token_urlsafe(32),
+           "SURVEY_DATABASE_URL": args.database or f"sqlite:///{folder / 'soak.sqlite3'}",
+           "SURVEY_FORMS_DIR": str(ROOT / "forms"), "SURVEY_SUBMIT_LIMIT": "100000"}
+    cli(env, "db", "migrate")
+    cli(env, "waves", "open", "citizen-satisfaction", "--id", WAVE, "--org", "elena")
+    for name, role in (("root", "admin"), ("ana", "analyst"), ("clerk", "clerk")):
+        cli(env, "users", "add", name, "--role", role, "--org", "elena", "--password-stdin",
+            stdin=PASSWORD + "\n")
+    link = LINK.findall(cli(env, "kiosk", "enrol", "--org", "elena", "--label", "soak"))[0]
+    port = free_port()
+    server = subprocess.Popen([str(EXE), "serve", "--port", str(port), "--workers", "1"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return env, base, link, server
+
+
+async def soak(args: argparse.Namespace, folder: Path) -> bool:
+    env, base, link, server = await asyncio.to_thread(start, args, folder)
+    try:
+        tally, stop = Tally(), asyncio.Event()
+        tasks = [asyncio.create_task(citizen(base, tally, stop)) for _ in range(args.citizens)]
+        tasks += [asyncio.create_task(citizen(base, tally, stop, "kiosk", link)),
+                  asyncio.create_task(clerk(base, tally, stop)),
+                  asyncio.create_task(analyst(base, tally, stop, args.analyst_every)),
+                  asyncio.create_task(staff(base, env, tally, stop, folder))]
+        minutes: list[tuple[Counter[str], int, float]] = []
+        before, cpu = Counter(tally.done), cpu_seconds(server.pid)
+        print(f"minute  {'web':>6} {'kiosk':>6} {'paper':>6} {'staff':>6} {'dash':>5}"
+              f" {'csv':>5} {'errors':>6} {'RSS MB':>7} {'CPU s':>6}", flush=True)
+        for minute in range(1, args.minutes + 1):
+            await asyncio.sleep(60)
+            now, cpu_now = Counter(tally.done), cpu_seconds(server.pid)
+            delta, rss = now - before, rss_kb(server.pid)
+            minutes.append((delta, rss, cpu_now - cpu))
+            print(f"{minute:>6}  {delta['web']:>6} {delta['kiosk']:>6} {delta['paper']:>6}"
+                  f" {delta['staff']:>6} {delta['dashboard']:>5} {delta['export']:>5}"
+                  f" {len(tally.errors):>6} {rss / 1024:>7.1f} {cpu_now - cpu:>6.1f}",
+                  flush=True)
+            before, cpu = now, cpu_now
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 300)
+    finally:
+        server.terminate()
+        server.wait(30)
+    return verdict(minutes, tally)
+
+
+def verdict(minutes: list[tuple[Counter[str], int, float]], tally: Tally) -> bool:
+    steady = minutes[1:] or minutes
+    journeys = [sum(d[k] for k in ("web", "kiosk", "paper")) for d, _, _ in steady]
+    median = statistics.median(journeys)
+    spread = max(abs(j - median) / median for j in journeys) if median else 1.0
+    # on a shared machine the server's CPU share moves the rate: journeys per CPU second too
+    per_cpu = [j / max(c, 1e-9) for j, (_, _, c) in zip(journeys, steady, strict=True)]
+    cpu_median = statistics.median(per_cpu)
+    print(f"journeys per server CPU second: median {cpu_median:.0f}, spread "
+          f"±{max(abs(x - cpu_median) / cpu_median for x in per_cpu):.1%}")
+    growth = (steady[-1][1] - steady[0][1]) / steady[0][1]
+    print(f"after warm-up: journeys/min median {median:.0f} (spread ±{spread:.1%}), memory "
+          f"{steady[0][1] / 1024:.1f} → {steady[-1][1] / 1024:.1f} MB ({growth:+.1%}), "
+          f"{len(tally.errors)} errors, {tally.done['staff waves']} staff waves closed")
+    met = spread <= 0.10 and growth < 0.10 and not tally.errors
+    print("goal met" if met else "goal NOT met: memory growth < 10 %, no error, "
+          "throughput within 10 %")
+    return met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=int, default=10)
+    parser.add_argument("--citizens", type=int, default=4, help="concurrent web respondents")
+    parser.add_argument("--analyst-every", type=float, default=5.0, metavar="SECONDS")
+    parser.add_argument("--database", default=None,
+                        help="a PostgreSQL URL of an empty database (default: a new SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
+        return 0 if asyncio.run(soak(args, Path(tmp))) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
