@@ -11,6 +11,7 @@ from ..exports.table import Cell, Table
 from ..i18n import N_, translations
 from .breakdown import shorten
 from .comparability import Difference
+from .fieldwork import fieldwork_lines
 from .mix import composition_lines
 from .rows import Report, Row
 
@@ -156,6 +157,7 @@ def to_table(report: Report) -> str:
                              % {"id": r.id, "text": r.wording_follow_up})
         lines.append("")
     lines += composition_lines(report.composition, report.lang)
+    lines += fieldwork_lines(report.fieldwork, report.lang)
     if report.not_comparable:
         lines += _differences(_("Not comparable:"), report.not_comparable, report.lang)
     if report.editorial:

@@ -9,6 +9,7 @@ import msgspec
 
 from ..indicators.composition import Composition
 from .comparability import Difference
+from .fieldwork import FieldworkReport
 
 Status = Literal["met", "not met", "not significant", "not computable"]
 Section = Literal["expected", "indicator", "adjusted", "item", "panel"]
@@ -80,3 +81,5 @@ class Report(msgspec.Struct, kw_only=True):
     editorial: list[Difference] = []
     #: who answered in each wave, per variable of the survey's [analysis], with a chi-square
     composition: list[Composition] = []
+    #: fieldwork: response rates per wave and what differs between their windows (#19 §1)
+    fieldwork: FieldworkReport | None = None

@@ -16,6 +16,7 @@ from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load, wave_structures
 from .disclosure import disclosure_for
 from .errors import Invalid, Refused, Unavailable
+from .fieldwork import for_report as fieldwork_for_report
 from .waves import find_wave
 
 BY: tuple[By, ...] = ("organisation", "unit", "mode", "channel", "service")
@@ -93,7 +94,7 @@ async def compute_report(
             unit_mapping=mapping,
             disclosure=disclosure,
         )
-    return build_report(
+    built = build_report(
         a,
         b,
         catalog.expected_results,
@@ -107,6 +108,8 @@ async def compute_report(
         items=items,
         disclosure=disclosure,
     )
+    built.fieldwork = await fieldwork_for_report(store, a, b, organisation, lang)
+    return built
 
 
 async def unit_labels(

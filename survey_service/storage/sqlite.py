@@ -41,6 +41,7 @@ from .base import (
 from .pending import PendingFiles
 from .sealed import SealedAnswers
 from .sqlite_accounts import AccountsMixin  # accounts, sessions, audit, paper (0008)
+from .sqlite_fieldwork import SQLiteFieldwork
 from .sqlite_files import check_path, connect, not_writable
 from .sqlite_kiosks import SQLiteKiosks
 from .sqlite_migrate import known_migrations, migrate
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 _INSERT = INSERT_RESPONSE
 
 
-class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks):
+class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLiteFieldwork):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     #: How long a write waits for another process's lock before SQLite says "locked".

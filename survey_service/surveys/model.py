@@ -112,6 +112,11 @@ class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # nps end labels
     low_label: Text | None = None
     high_label: Text | None = None
+    # knowledge check (single): the code of the right answer; the question is then scored
+    correct: str | None = None
+    # retrospective then-and-now rating (matrix): the id of the earlier matrix that asks the
+    # same rows about "before the course"; this one asks them about "now" (paired by position)
+    then_of: str | None = None
 
     def item_ids(self) -> list[str]:
         """The stored columns of this question (a matrix stores one per row)."""

@@ -4,7 +4,8 @@
 - ``account``: sign-in and sign-out;
 - ``dashboard``: waves per organisation, opening and closing waves, codes, leaflets;
 - ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
-- ``audit_log``: the audit log.
+- ``audit_log``: the audit log;
+- ``fieldwork``: forms handed out and visitors counted per day; ``plan``: answers needed.
 
 Nothing here imports ``web.respondents``.
 """
@@ -22,12 +23,15 @@ from .account import AccountController
 from .audit_log import AuditController
 from .dashboard import DashboardController
 from .exports import ExportController, OrgExportController
+from .fieldwork import FieldworkController
 from .paper import DoubleEntryController, PaperController
+from .plan import PlanController
 
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
     AccountController, DashboardController, PaperController, DoubleEntryController,
-    AuditController, ExportController, OrgExportController]
+    AuditController, ExportController, OrgExportController, FieldworkController,
+    PlanController]
 
 
 def router(site: Site) -> Router:
