@@ -29,6 +29,7 @@ from . import (
     results,
     serve,
     tokens,
+    training,
     users,
     waves,
 )
@@ -53,6 +54,7 @@ for command in (
     disclosure.disclosure,
     plan.plan,
     fieldwork.fieldwork,  # fieldwork records (issue 19)
+    training.training,  # the pooled training report (issue 19)
     demo.demo,
     export.export,
     imports.import_file,
