@@ -214,7 +214,7 @@ def figures(m: WaveMatrix, lang: str) -> list[Figure]:
         out.append(figure)
     if right_positions(m.survey):
         figure = Figure(id="knowledge_score", kind="index",
-                        label=_("Knowledge check, % of questions answered right"))
+                        label=_("Knowledge check: share of questions answered right (0–100)"))
         _estimate(figure, ind.mean_estimate(knowledge_scores(m)))
         out.append(figure)
     scores = then_now_scores(m)
