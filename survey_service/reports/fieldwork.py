@@ -34,7 +34,7 @@ TAX_SEASON = (3, 4)
 LENGTH_FACTOR = 1.5
 
 
-class Rates(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Rates(msgspec.Struct, kw_only=True):
     """One organisation's fieldwork in one wave ('' = every organisation)."""
 
     organisation: str
