@@ -19,8 +19,10 @@ import numpy.typing as npt
 from .. import indicators as ind
 from ..i18n import translations
 from ..indicators.result import Estimate, NotComputable
+from ..surveys.answers import Answers
 from ..surveys.knowledge import right_positions, then_now_pairs
 from ..surveys.loader import indicator_items
+from ..surveys.model import Survey
 from .data import WaveMatrix
 from .kinds import wave_side
 
@@ -66,6 +68,18 @@ class Change(msgspec.Struct, kw_only=True, omit_defaults=True):
     note: str | None = None
 
 
+class Choice(msgspec.Struct, kw_only=True):
+    """One option of a multiple-choice question, pooled over the events: the share (%) of
+    those who answered the question that chose it (e.g. what got in the way)."""
+
+    question: str
+    text: str
+    option: str
+    label: str
+    n: int  # answered the question
+    percent: float
+
+
 class TrainingReport(msgspec.Struct, kw_only=True):
     survey: str
     waves: list[str]
@@ -76,6 +90,7 @@ class TrainingReport(msgspec.Struct, kw_only=True):
     knowledge: list[Change] = []  # before the course against after it
     then_now: Change | None = None  # retrospective self-rating, the same people
     pre_waves: list[str] = []
+    choices: list[Choice] = []  # multiple-choice questions, every event together
 
 
 def knowledge_scores(m: WaveMatrix) -> FloatArray:
@@ -196,9 +211,10 @@ def _estimate(figure: Figure, estimate: Estimate | NotComputable) -> None:
         figure.n = estimate.n
 
 
-def figures(m: WaveMatrix, lang: str) -> list[Figure]:
+def figures(m: WaveMatrix, lang: str, min_group: int = 1) -> list[Figure]:
     """Every declared indicator of the survey, the knowledge score and the then-and-now
-    ratings of one matrix (an event, or every event pooled)."""
+    ratings of one matrix (an event, or every event pooled); a figure that rests on fewer
+    answers than ``min_group`` keeps only its n."""
     _ = translations(lang).gettext
     out = []
     for definition in m.survey.indicators:
@@ -225,6 +241,10 @@ def figures(m: WaveMatrix, lang: str) -> list[Figure]:
             figure = Figure(id=f"self_rating_{name}", kind="index", label=label)
             _estimate(figure, ind.mean_estimate(values))
             out.append(figure)
+    for figure in out:
+        if figure.n is not None and figure.n < min_group:
+            figure.value = figure.ci_low = figure.ci_high = None
+            figure.note = _("fewer than %(n)s answers: not shown") % {"n": min_group}
     return out
 
 
@@ -247,7 +267,7 @@ def event(m: WaveMatrix, participants: int | None, source: str, lang: str, min_g
         found.note = _("%(org)s has fewer than %(n)s responses in this event: figures shown "
                        "only per organisation (--org)") % {"org": hide, "n": min_group}
         return found
-    found.figures = figures(m, lang)
+    found.figures = figures(m, lang, min_group)
     return found
 
 
@@ -259,4 +279,22 @@ def knowledge_change(before: WaveMatrix, after: WaveMatrix, lang: str, min_group
     ia, ib = panel_pairs(before.panels, after.panels)
     if ia.size or (before.panels is not None and after.panels is not None):
         out.append(paired(sa[ia], sb[ib], lang, min_group))
+    return out
+
+
+def choices(survey: Survey, answers: list[Answers], lang: str, min_group: int) -> list[Choice]:
+    """Each option of each multiple-choice question: the share of those who answered the
+    question that chose it (none shown when fewer than ``min_group`` answered it)."""
+    out = []
+    for q in survey.questions():
+        if q.kind != "multi":
+            continue
+        given = [a[q.id] for a in answers if isinstance(a.get(q.id), list) and a[q.id]]
+        if len(given) < min_group:
+            continue
+        for option in q.options:
+            chosen = sum(option.code in g for g in given)  # type: ignore[operator]
+            out.append(Choice(question=q.id, text=q.text.get(lang), option=option.code,
+                              label=option.label.get(lang), n=len(given),
+                              percent=100 * chosen / len(given)))
     return out

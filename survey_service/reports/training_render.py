@@ -61,6 +61,15 @@ def training_table(report: TrainingReport) -> str:
                 "the same people (self-made panel codes)")
             lines += _change(title, c, report.lang)
         lines.append("")
+    question = None
+    for choice in report.choices:
+        if choice.question != question:
+            question = choice.question
+            lines.append(_("%(text)s (n %(n)s, every event):") % {"text": choice.text,
+                                                                  "n": choice.n})
+        lines.append(f"  {choice.label}: {choice.percent:.1f} %")
+    if report.choices:
+        lines.append("")
     lines.append(_("Response rate = responses / participants. Events with fewer responses "
                    "than %(n)s show no figures of their own.") % {"n": report.min_group})
     return "\n".join(lines)

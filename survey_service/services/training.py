@@ -10,6 +10,7 @@ from ..reports.data import WaveMatrix
 from ..reports.training import (
     Event,
     TrainingReport,
+    choices,
     event,
     knowledge_change,
     paired,
@@ -98,6 +99,9 @@ async def compute_training(settings: Settings, store: Store, wave_ids: list[str]
     report = TrainingReport(survey=matrices[0].survey.id, waves=wave_ids, lang=lang,
                             min_group=min_group, events=events, total=total,
                             pre_waves=list(pre or []))
+    given = [r.answers for m in matrices for r in await store.responses(m.wave.id)
+             if organisation in (None, r.organisation)]
+    report.choices = choices(pooled.survey, given, lang, min_group)
     scores = then_now_scores(pooled)
     if scores is not None:
         report.then_now = paired(scores[0], scores[1], lang, min_group)

@@ -13,6 +13,7 @@ from scipy import stats
 
 from survey_service.reports.data import WaveMatrix, wave_matrix
 from survey_service.reports.training import (
+    choices,
     event,
     knowledge_change,
     knowledge_scores,
@@ -211,3 +212,24 @@ def test_forms_check_accepts_a_knowledge_check_and_a_pair(tmp_path: Path) -> Non
     catalog, problems = check_catalog(tmp_path)
     assert problems == [] and HEADER
     assert right_positions(catalog.surveys["broken"].survey) == {"kc": 2}
+
+
+def test_a_figure_on_too_few_answers_keeps_only_its_n() -> None:
+    many = [rating(2, 4) for _ in range(12)]
+    m = matrix("training-evaluation", many[:9] + [{**a, "overall": None} for a in many[9:]])
+    found = {f.id: f for f in event(m, None, "", "en", 10).figures}
+    assert found["self_rating_then"].n == 12 and found["self_rating_then"].value == 25.0
+    overall = found["overall_satisfied"]
+    assert overall.n == 9 and overall.value is None and overall.ci_low is None
+    assert overall.note == "fewer than 10 answers: not shown"
+
+
+def test_multiple_choices_are_shares_of_those_who_answered() -> None:
+    transfer = CATALOG.surveys["training-transfer"].survey
+    answers: list[Answers] = [{"barriers": ["no_time"]}] * 6 + [
+        {"barriers": ["no_time", "rules"]}] * 4 + [{"barriers": []}, {}]
+    shares = {c.option: (c.n, c.percent) for c in choices(transfer, answers, "en", 10)
+              if c.question == "barriers"}
+    assert shares["no_time"] == (10, 100.0) and shares["rules"] == (10, 40.0)
+    assert shares["nothing"] == (10, 0.0)
+    assert choices(transfer, answers[:9], "en", 10) == []  # 9 answered: not shown

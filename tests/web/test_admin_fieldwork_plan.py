@@ -7,7 +7,6 @@ import html
 from collections.abc import AsyncIterator
 
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
