@@ -23,6 +23,7 @@ def test_events_pooled_and_the_knowledge_check_compared(env: dict[str, str]) -> 
     assert code == 0, out
     report = json.loads(out)
     one, two = report["events"]
+    assert two["wave"] == "demo-training-evaluation-2" and two["responses"] == 28
     assert (one["responses"], one["participants"], one["participants_from"]) == (
         28, 32, "attendance")
     assert one["response_rate"] == 28 / 32 * 100
