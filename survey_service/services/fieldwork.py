@@ -19,7 +19,7 @@ from ..settings import Settings
 from ..storage.base import FieldworkDay, Store
 from ..surveys.waves import Wave, today_in_sofia
 from . import audit
-from .catalog import find_organisation, load
+from .catalog import find_organisation, load, survey_kinds
 from .errors import Invalid
 from .waves import find_wave
 
@@ -79,7 +79,11 @@ def parse_count(name: str, text: str | int | None) -> int | None:
 async def _check(settings: Settings, store: Store, wave_id: str, organisation: str,
                  day: dt.date) -> Wave:
     wave = await find_wave(store, wave_id)
-    find_organisation(load(settings), organisation)
+    catalog = load(settings)
+    find_organisation(catalog, organisation)
+    if survey_kinds(catalog).get(wave.survey_id) == "staff":
+        raise Invalid(f"wave '{wave_id}' is a staff wave: its response rate comes from the "
+                      "codes issued and used (`waves status`)")
     if not wave.covers(organisation):
         raise Invalid(f"wave '{wave_id}' does not cover organisation '{organisation}'")
     first, last = wave_dates(wave)

@@ -45,6 +45,8 @@ def test_add_import_and_show(env: dict[str, str], tmp_path: Path) -> None:
 def test_bad_records_are_one_line(env: dict[str, str], tmp_path: Path) -> None:
     assert run(env, "waves", "open", SURVEY, "--id", "w1", "--starts", "2026-03-02",
                "--ends", "2026-03-31 18:00", "--org", "elena")[0] == 0
+    assert run(env, "waves", "open", "staff-survey", "--id", "staff-1", "--starts",
+               "2026-03-02", "--ends", "2026-03-31 18:00")[0] == 0
     bad = tmp_path / "bad.csv"
     bad.write_text("date,visitors\n2026-03-02,10\n2026-04-15,3\n", "utf-8")
     for args, message in [
@@ -61,6 +63,8 @@ def test_bad_records_are_one_line(env: dict[str, str], tmp_path: Path) -> None:
          "'yesterday' is not a date"),
         (("import", "w1", str(bad), "--org", "elena"), "elena 2026-04-15: 2026-04-15 is outside"),
         (("import", "w1", str(tmp_path / "none.csv"), "--org", "elena"), "cannot read"),
+        (("add", "staff-1", "--org", "elena", "--day", "2026-03-02", "--visitors", "1"),
+         "wave 'staff-1' is a staff wave"),
     ]:
         code, out = run(env, "fieldwork", *args)
         lines = out.strip().splitlines()
