@@ -162,11 +162,14 @@ def parse_queue_csv(text: str, organisation: str | None) -> list[tuple[str, dt.d
 
 
 async def import_queue(settings: Settings, store: Store, wave_id: str, text: str,
-                       organisation: str | None, actor: str) -> int:
-    """Import a queue system's daily counts, all or nothing; returns the days imported."""
+                       organisation: str | None, actor: str, only: bool = False) -> int:
+    """Import a queue system's daily counts, all or nothing; returns the days imported. With
+    ``only``, every line must be of ``organisation`` (a clerk imports for their own)."""
     parsed = parse_queue_csv(text, organisation)
     entries = []
     for org, day, visitors, forms in parsed:
+        if only and org != organisation:
+            raise Invalid(f"{org} {day}: the file may only hold days of {organisation}")
         try:
             await _check(settings, store, wave_id, org, day)
         except Invalid as exc:

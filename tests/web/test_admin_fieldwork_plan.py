@@ -16,6 +16,7 @@ from survey_service.storage import opened
 from survey_service.surveys.waves import today_in_sofia
 from tests.conftest import SURVEY, seed_wave
 from tests.web.admin_helpers import (  # noqa: F401 (a fixture)
+    CSRF,
     Client,
     add_accounts,
     post,
@@ -116,3 +117,36 @@ async def test_the_plan_page_is_for_admins(client: Client) -> None:
         assert (await client.get("/admin/plan")).status_code == 403, name
         await post(client, "/admin/logout", {}, "/admin/fieldwork" if name == "cleo"
                    else "/admin")
+
+
+async def test_a_clerk_imports_the_queue_export_of_her_organisation(
+        client: Client, settings: Settings) -> None:
+    await sign_in(client, "cleo")
+    today = today_in_sofia()
+    url = f"{PAGE}/import"
+
+    async def send(content: bytes) -> object:
+        page = await client.get(PAGE)
+        token = CSRF.search(page.text)
+        assert token is not None
+        return await client.post(url, data={"_csrf_token": token.group(1)},
+                                 files={"file": ("queue.csv", content, "text/csv")},
+                                 follow_redirects=False)
+
+    good = f"\ufeffДата;Посетители\n{today:%d.%m.%Y};321\n".encode()
+    sent = await send(good)
+    assert sent.status_code == 303 and sent.headers["location"].endswith("?imported=1")  # type: ignore[attr-defined]
+    async with opened(settings.database_url) as store:
+        (day,) = await store.fieldwork("cs-baseline")
+        assert (day.visitors, day.source, day.entered_by) == (321, "queue", "cleo")
+    other = f"organisation,date,visitors\nlyaskovets,{today},5\n".encode()
+    for content, message in [
+            (other, "Нищо не е внесено: lyaskovets"),
+            ("дата,посетители\n".encode("cp1251"), "не е текст в UTF-8"),
+            (b"date,visitors\n2026-13-01,4\n", "line 2: '2026-13-01' is not a date")]:
+        page = await send(content)
+        assert page.status_code == 400  # type: ignore[attr-defined]
+        text = html.unescape(page.text)  # type: ignore[attr-defined]
+        assert 'href="#file"' in text and message in text, text[:2000]
+    async with opened(settings.database_url) as store:
+        assert len(await store.fieldwork("cs-baseline")) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
@@ -59,11 +60,13 @@ class FieldworkController(Controller):
         """The days recorded and their response rates, and the form to record a day."""
         wave = await _wave(site, wave_id, org)
         saved = request.query_params.get("saved")
-        return await self._page(request, site, wave, org, {}, [], saved=saved)
+        imported = request.query_params.get("imported", "")
+        return await self._page(request, site, wave, org, {}, [], saved=saved,
+                                imported=int(imported) if imported.isdigit() else None)
 
     async def _page(self, request: Request[Any, Any, Any], site: Site, wave: Wave, org: str,
                     typed: dict[str, str], errors: list[dict[str, str]], status: int = 200,
-                    saved: str | None = None) -> Response[Any]:
+                    saved: str | None = None, imported: int | None = None) -> Response[Any]:
         found = await service.summary(site.store, wave.id, org)
         survey = site.registry.catalog.surveys[wave.survey_id].survey
         return page(site, request, "admin/fieldwork.html", signed_in(request), status,
@@ -71,7 +74,7 @@ class FieldworkController(Controller):
                     survey=survey, summary=found, typed=typed, error_list=errors,
                     errors={e["item"]: e["message"] for e in errors},
                     saved=saved if saved and len(saved) == 10 else None,
-                    training=survey.kind == "training")
+                    training=survey.kind == "training", imported=imported)
 
     @post("/orgs/{org:str}/fieldwork/{wave_id:str}", name="admin-fieldwork-add",
           opt=roles("clerk"))
@@ -112,3 +115,32 @@ class FieldworkController(Controller):
             return await self._page(request, site, wave, org, typed, errors, 400)
         url = request.app.route_reverse("admin-fieldwork-wave", org=org, wave_id=wave.id)
         return Redirect(f"{url}?saved={day.isoformat()}", status_code=303)
+
+    @post("/orgs/{org:str}/fieldwork/{wave_id:str}/import", name="admin-fieldwork-import",
+          opt=roles("clerk"))
+    async def import_file(self, request: Request[Any, Any, Any], site: SiteDep,
+                          org: FromPath[str], wave_id: FromPath[str]) -> Response[Any]:
+        """Import the queue system's daily export (CSV) for this organisation, all or nothing."""
+        wave = await _wave(site, wave_id, org)
+        lang = admin_lang(request)
+        form = await request.form()
+        upload = form.get("file")
+        error = None
+        try:
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                raise Invalid(site.renderer.gettext(lang, "Choose the queue system's CSV file."))
+            try:
+                text = (await upload.read()).decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise Invalid(site.renderer.gettext(
+                    lang, "The file is not UTF-8 text: save the export as CSV UTF-8.")) from None
+            days = await service.import_queue(site.settings, site.store, wave.id, text, org,
+                                              signed_in(request).name, only=True)
+        except ServiceError as exc:
+            prefix = site.renderer.gettext(lang, "Nothing was imported:")
+            error = f"{prefix} {exc}"
+        if error is not None:
+            return await self._page(request, site, wave, org, {}, [
+                {"item": "file", "message": error}], 400)
+        url = request.app.route_reverse("admin-fieldwork-wave", org=org, wave_id=wave.id)
+        return Redirect(f"{url}?imported={days}", status_code=303)
