@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import click
 
@@ -113,9 +114,14 @@ def waves_status(wave_id: str, as_json: bool) -> None:
         return
     click.echo(f"wave {status['wave']} ({status['state']})")
     header = ["organisation", "unit", "head_count", "issued", "used", "response_rate"]
-    rows = [[cell(u[h]) for h in header] for u in status["units"]]
+
+    def shown(row: dict[str, Any], h: str) -> str:  # rounded here, on display only
+        rate = row[h] if h == "response_rate" else None
+        return f"{rate:.1f}" if rate is not None else cell(row[h])
+
+    rows = [[shown(u, h) for h in header] for u in status["units"]]
     total = status["total"]
-    rows.append(["total", "", *(cell(total[h]) for h in header[2:])])
+    rows.append(["total", "", *(shown(total, h) for h in header[2:])])
     echo_table(header, rows)
 
 

@@ -10,6 +10,7 @@ import msgspec
 
 from ..surveys.answers import Answers
 from ..surveys.waves import Wave
+from .publications import Publication
 
 
 class StoreUnavailable(Exception):
@@ -372,3 +373,11 @@ class Store(Protocol):
 
     async def fieldwork(self, wave_id: str) -> list[FieldworkDay]:
         """The fieldwork days of a wave, by organisation and day."""
+    async def publish(self, publication: Publication) -> None:
+        """Put a wave on the public results page (again: the new time and actor)."""
+
+    async def unpublish(self, wave_id: str) -> bool:
+        """Take a wave off the public results page; False if it was not on it."""
+
+    async def publications(self) -> dict[str, Publication]:
+        """The waves on the public results page, by wave id."""

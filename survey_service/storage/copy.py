@@ -79,6 +79,7 @@ TABLES = (
                      "enrolled", "revoked"), "ttttbsoo"),
     Table("fieldwork", ("wave_id", "organisation", "day", "handed_out", "visitors", "attended",
                         "source", "entered_by"), "ttdiiitt", key=3),
+    Table("publications", ("wave_id", "published_at", "actor"), "tst"),
 )
 
 #: The tables of the schema :data:`TABLES` leaves out, and why.

@@ -46,6 +46,7 @@ from .postgres_rows import (
 )
 from .postgres_sealed import SealedAnswers
 from .postgres_writer import UNAVAILABLE, GroupCommit, Row
+from .publications import PostgresPublications
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def _line(exc: BaseException) -> str:
 
 
 class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks,
-                    PostgresFieldwork):
+                    PostgresPublications, PostgresFieldwork):
     """A store on a PostgreSQL database that several processes may share."""
 
     #: Settings of every connection's session.

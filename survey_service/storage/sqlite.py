@@ -39,6 +39,7 @@ from .base import (
     WaveCodes,
 )
 from .pending import PendingFiles
+from .publications import SQLitePublications
 from .sealed import SealedAnswers
 from .sqlite_accounts import AccountsMixin  # accounts, sessions, audit, paper (0008)
 from .sqlite_fieldwork import SQLiteFieldwork
@@ -57,7 +58,8 @@ log = logging.getLogger(__name__)
 _INSERT = INSERT_RESPONSE
 
 
-class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLiteFieldwork):
+class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLitePublications,
+                  SQLiteFieldwork):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     #: How long a write waits for another process's lock before SQLite says "locked".

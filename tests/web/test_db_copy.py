@@ -20,6 +20,7 @@ from survey_service.services import audit
 from survey_service.storage import NewResponse, StoreError, opened
 from survey_service.storage import copy as db_copy
 from survey_service.storage.base import FieldworkDay, Kiosk, PaperEntry, Plan, User
+from survey_service.storage.publications import Publication
 from tests.contract.conftest import add_wave, response
 from tests.contract.pg import fresh_database
 
@@ -187,6 +188,9 @@ async def fill_every_kind(url: str) -> None:
                          handed_out=40, visitors=310, source="queue", entered_by="admin"),
             FieldworkDay(wave_id="w", organisation="lyaskovets", day=dt.date(2026, 3, 3),
                          attended=12, entered_by="cli:root")])
+        await store.publish(Publication(  # on the public results page
+            wave_id="w", published_at=dt.datetime(2026, 12, 4, 10, 0, 1, 250000, tzinfo=dt.UTC),
+            actor="admin"))
 
 
 def sqlite_tables(url: str) -> dict[str, list[tuple[object, ...]]]:
@@ -235,6 +239,7 @@ async def test_every_table_goes_to_postgresql_and_back_unchanged(
         assert (await store.plan("confirmatory")) == (await _plan(sqlite_url))
         assert [k.label for k in await store.kiosks()] == ["Front desk 1", "Front desk 2"]
         assert await store.paper_number_used("w", "0001")
+        assert (await store.publications())["w"].actor == "admin"
 
 
 async def _plan(url: str) -> Plan | None:
