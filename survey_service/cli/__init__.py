@@ -1,5 +1,5 @@
 """The operator's commands: ``survey-service forms|db|waves|tokens|kiosk|report|results|
-disclosure|plan|export|import|demo|serve|users|audit|retention``.
+disclosure|plan|fieldwork|training|export|import|demo|serve|users|audit|retention``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -20,6 +20,7 @@ from . import (
     demo,
     disclosure,
     export,
+    fieldwork,
     forms,
     imports,
     kiosk,
@@ -29,6 +30,7 @@ from . import (
     retention,
     serve,
     tokens,
+    training,
     users,
     waves,
 )
@@ -52,6 +54,8 @@ for command in (
     results.results,
     disclosure.disclosure,
     plan.plan,
+    fieldwork.fieldwork,  # fieldwork records (issue 19)
+    training.training,  # the pooled training report (issue 19)
     demo.demo,
     export.export,
     imports.import_file,

@@ -13,6 +13,7 @@ from ..i18n import N_, translations
 from ..surveys.waves import SOFIA
 from .breakdown import shorten
 from .comparability import Difference
+from .fieldwork import fieldwork_lines
 from .mix import composition_lines
 from .rows import Report, Row
 from .status import LABELS, status_text
@@ -185,6 +186,7 @@ def to_table(report: Report) -> str:
                              % {"id": r.id, "text": r.wording_follow_up})
         lines.append("")
     lines += composition_lines(report.composition, report.lang)
+    lines += fieldwork_lines(report.fieldwork, report.lang)
     if report.not_comparable:
         lines += _differences(_("Not comparable:"), report.not_comparable, report.lang)
     if report.editorial:

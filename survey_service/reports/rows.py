@@ -11,6 +11,7 @@ import msgspec
 
 from ..indicators.composition import Composition
 from .comparability import Difference
+from .fieldwork import FieldworkReport
 
 #: tiered target statuses (issue #19 §3; :mod:`.status` says when each applies)
 Status = Literal[
@@ -103,6 +104,8 @@ class Report(msgspec.Struct, kw_only=True):
     editorial: list[Difference] = []
     #: who answered in each wave, per variable of the survey's [analysis], with a chi-square
     composition: list[Composition] = []
+    #: fieldwork: response rates per wave and what differs between their windows (#19 §1)
+    fieldwork: FieldworkReport | None = None
     #: the analysis plan (expected results, targets, confirmatory flags, adjustment sets)
     #: frozen when the first follow-up wave opened: its hash, date and wave (``None`` before)
     plan_hash: str | None = None

@@ -11,6 +11,7 @@ from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.waves import parse_local
 from .catalog import find_survey, load
+from .demo_fieldwork import add_demo_fieldwork
 from .waves import open_wave
 
 DEMO_WAVES = [
@@ -78,5 +79,8 @@ async def create_demo_waves(
             await store.import_responses(chunk)
             stored += len(chunk)
             progress(wave_id, stored, total)
+        if loaded.survey.kind == "citizen":
+            # its own generator: the responses stay those of the seed without fieldwork
+            await add_demo_fieldwork(store, wave_id, np.random.default_rng([seed, 19]))
         made.append(DemoWave(wave_id, stored, existed=False))
     return made

@@ -17,6 +17,7 @@ from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load, wave_structures
 from .disclosure import disclosure_for
 from .errors import Invalid, Refused, Unavailable
+from .fieldwork import for_report as fieldwork_for_report
 from .plans import analysis
 from .waves import find_wave
 
@@ -100,7 +101,7 @@ async def compute_report(
         )
     plan, stamp = await analysis(catalog, store)
     expected, late = follow_plan(catalog.expected_results, plan)
-    return build_report(
+    built = build_report(
         a,
         b,
         expected,
@@ -117,6 +118,8 @@ async def compute_report(
         plan=stamp,
         late=late,
     )
+    built.fieldwork = await fieldwork_for_report(store, a, b, organisation, lang)
+    return built
 
 
 async def unit_labels(

@@ -188,8 +188,8 @@ async def set_wave(
         raise Refused(
             f"wave '{wave_id}' already has responses: its anonymity settings can no longer change"
         )
-    if panel and survey_kinds(load(settings)).get(wave.survey_id) != "staff":
-        raise Refused("a panel is only for staff waves")
+    if panel and survey_kinds(load(settings)).get(wave.survey_id) not in ("staff", "training"):
+        raise Refused("a panel is only for staff and training waves")
     wave = msgspec.structs.replace(
         wave,
         min_group=wave.min_group if min_group is None else min_group,

@@ -80,6 +80,20 @@ class Kiosk(msgspec.Struct, frozen=True, kw_only=True):
     revoked: bool = False
 
 
+class FieldworkDay(msgspec.Struct, frozen=True, kw_only=True):
+    """One day of fieldwork of a wave at one organisation (counts only; ``None``: not
+    counted): paper forms handed out, visitors counted, participants of a training event."""
+
+    wave_id: str
+    organisation: str
+    day: dt.date
+    handed_out: int | None = None
+    visitors: int | None = None
+    attended: int | None = None
+    source: str = "clerk"  # clerk (typed in) | queue (the queue system's export)
+    entered_by: str = ""
+
+
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
     """An analysis plan frozen once and never rewritten (e.g. the project's confirmatory
     family): its definition, the definition's content hash, when and by which wave it was
@@ -369,6 +383,13 @@ class Store(Protocol):
     async def revoke_kiosk(self, label: str) -> bool:
         """Revoke the kiosk in use with this label; False if there is none."""
 
+    async def save_fieldwork(self, days: list[FieldworkDay]) -> None:
+        """Record fieldwork days, all or nothing. A day already recorded (same wave,
+        organisation and day) keeps each count the new record leaves ``None`` and takes the
+        others (a queue import of visitors keeps the forms a clerk typed in)."""
+
+    async def fieldwork(self, wave_id: str) -> list[FieldworkDay]:
+        """The fieldwork days of a wave, by organisation and day."""
     async def publish(self, publication: Publication) -> None:
         """Put a wave on the public results page (again: the new time and actor)."""
 

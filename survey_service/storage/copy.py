@@ -79,6 +79,8 @@ TABLES = (
     Table("paper_entries", ("wave_id", "number", "clerk", "response"), "tttb", key=3),
     Table("kiosks", ("id", "label", "organisation", "survey_id", "link_hash", "link_expires",
                      "enrolled", "revoked"), "ttttbsoo"),
+    Table("fieldwork", ("wave_id", "organisation", "day", "handed_out", "visitors", "attended",
+                        "source", "entered_by"), "ttdiiitt", key=3),
     Table("publications", ("wave_id", "published_at", "actor"), "tst"),
 )
 

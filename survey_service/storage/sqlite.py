@@ -42,6 +42,7 @@ from .pending import PendingFiles
 from .publications import SQLitePublications
 from .sealed import SealedAnswers
 from .sqlite_accounts import AccountsMixin  # accounts, sessions, audit, paper (0008)
+from .sqlite_fieldwork import SQLiteFieldwork
 from .sqlite_files import check_path, connect, not_writable
 from .sqlite_kiosks import SQLiteKiosks
 from .sqlite_migrate import known_migrations, migrate
@@ -59,7 +60,7 @@ _INSERT = INSERT_RESPONSE
 
 
 class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLitePublications,
-                  SQLiteRetention):
+                  SQLiteRetention, SQLiteFieldwork):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     #: How long a write waits for another process's lock before SQLite says "locked".

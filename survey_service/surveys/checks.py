@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Callable
 
+from .knowledge import check_correct, check_then_now
 from .model import LANGS, Corrects, Question, Survey, Text
 
 Bad = Callable[[str | None, str], None]
@@ -136,7 +137,7 @@ def _corrections(survey: Survey, q: Question, bad: Bad) -> None:
 
 
 QUESTION_CHECKS: tuple[Check, ...] = (
-    _dimension, _scale, _rows, _options, _number, _text, _dates, _corrections,
+    _dimension, _scale, _rows, _options, _number, _text, _dates, _corrections, check_correct,
 )
 
 
@@ -192,3 +193,4 @@ def check_meaningless(survey: Survey, bad: Bad) -> None:
             bad(q.id, "show_if has an empty any_of: list the answers that show this question")
         if q.max_choices is not None and q.options and q.max_choices > len(q.options):
             bad(q.id, f"max_choices = {q.max_choices} is more than the {len(q.options)} options")
+    check_then_now(survey, bad)

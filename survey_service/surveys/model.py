@@ -112,6 +112,11 @@ class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # nps end labels
     low_label: Text | None = None
     high_label: Text | None = None
+    # knowledge check (single): the code of the right answer; the question is then scored
+    correct: str | None = None
+    # retrospective then-and-now rating (matrix): the id of the earlier matrix that asks the
+    # same rows about "before the course"; this one asks them about "now" (paired by position)
+    then_of: str | None = None
 
     def item_ids(self) -> list[str]:
         """The stored columns of this question (a matrix stores one per row)."""
@@ -184,6 +189,14 @@ class Survey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     dimensions: dict[str, Text] = {}
     indicators: list[IndicatorDef] = []
     analysis: Analysis | None = None
+    #: surveys with the same scope pair their panel codes with each other's (one salt): a
+    #: training event's evaluation, its knowledge check and the transfer survey months later
+    panel_scope: str | None = None
+
+    @property
+    def panel_salt(self) -> str:
+        """What the panel hash is salted with: the scope, or the survey's own id."""
+        return self.panel_scope or self.id
 
     def questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]

@@ -118,6 +118,16 @@ PAGES: list[Case] = [
          user="cleo", status=400, errors=True),
     Case("admin-paper-form-1", f"/admin/paper/elena/{SURVEY}", ({"number": "B-17"},),
          user="cleo", form=True),
+    # fieldwork records and the plan (issue #19)
+    Case("admin-fieldwork", "/admin/fieldwork", user="cleo"),
+    Case("admin-fieldwork-wave", "/admin/orgs/elena/fieldwork/browser", user="cleo"),
+    Case("admin-fieldwork-errors", "/admin/orgs/elena/fieldwork/browser",
+         ({"day": "tomorrow", "visitors": "many"},), user="cleo", status=400, errors=True),
+    Case("admin-plan", "/admin/plan", user="root"),
+    Case("admin-plan-result", f"/admin/plan?survey={SURVEY}&response_rate=30"
+         "&visitors_per_day=40", user="root"),
+    Case("admin-plan-errors", f"/admin/plan?survey={SURVEY}&power=120&deff=x", user="root",
+         status=400, errors=True),
 ]
 
 CASES = [(case, lang) for case in PAGES for lang in LANGS]

@@ -98,7 +98,7 @@ def test_a_changed_file_is_a_new_version_and_the_open_wave_keeps_its_own(
 def test_demo_then_report_in_every_format(env: dict[str, str]) -> None:
     code, out = run(env, "demo", "--responses", "150", "--seed", "3")
     assert code == 0, out
-    assert run(env, "demo")[1].count("exists already") == 6  # idempotent, every survey
+    assert run(env, "demo")[1].count("exists already") == 10  # idempotent, every survey
     args = ["report", SURVEY, "--baseline", f"demo-{SURVEY}-baseline",
             "--follow-up", f"demo-{SURVEY}-follow-up"]
     code, table = run(env, *args)

@@ -19,7 +19,7 @@ from survey_service.keyfile import fingerprint
 from survey_service.services import audit
 from survey_service.storage import NewResponse, StoreError, opened
 from survey_service.storage import copy as db_copy
-from survey_service.storage.base import Kiosk, PaperEntry, Plan, User
+from survey_service.storage.base import FieldworkDay, Kiosk, PaperEntry, Plan, User
 from survey_service.storage.publications import Publication
 from tests.contract.conftest import add_wave, response
 from tests.contract.pg import fresh_database
@@ -155,7 +155,8 @@ async def test_sealed_answers_not_mixed_and_a_target_with_other_data_are_refused
 
 async def fill_every_kind(url: str) -> None:
     """Besides :func:`fill`: an admin, audit entries, a numbered paper questionnaire and one
-    waiting for its second clerk, a kiosk, a frozen plan, a disclosure plan, purged codes."""
+    waiting for its second clerk, a kiosk, a frozen plan, a disclosure plan, purged codes and
+    fieldwork days."""
     await fill(url)
     async with opened(url) as store:
         assert await store.add_user(User(
@@ -183,6 +184,11 @@ async def fill_every_kind(url: str) -> None:
                                    wave_id="w"))
         await store.save_disclosure_plan("staff", b'{"hidden": []}')
         await store.save_structure("structure-1", b'{"elena": {"units": []}}')
+        await store.save_fieldwork([
+            FieldworkDay(wave_id="w", organisation="elena", day=dt.date(2026, 3, 2),
+                         handed_out=40, visitors=310, source="queue", entered_by="admin"),
+            FieldworkDay(wave_id="w", organisation="lyaskovets", day=dt.date(2026, 3, 3),
+                         attended=12, entered_by="cli:root")])
         await store.publish(Publication(  # on the public results page
             wave_id="w", published_at=dt.datetime(2026, 12, 4, 10, 0, 1, 250000, tzinfo=dt.UTC),
             actor="admin"))

@@ -5,7 +5,8 @@
 - ``dashboard``: waves per organisation, opening and closing waves, codes, leaflets;
 - ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
 - ``audit_log``: the audit log;
-- ``publish``: putting a closed wave's results on the public results page.
+- ``publish``: putting a closed wave's results on the public results page;
+- ``fieldwork``: forms handed out and visitors counted per day; ``plan``: answers needed.
 
 Nothing here imports ``web.respondents``.
 """
@@ -23,13 +24,16 @@ from .account import AccountController
 from .audit_log import AuditController
 from .dashboard import DashboardController
 from .exports import ExportController, OrgExportController
+from .fieldwork import FieldworkController
 from .paper import DoubleEntryController, PaperController
+from .plan import PlanController
 from .publish import PublishController
 
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
     AccountController, DashboardController, PaperController, DoubleEntryController,
-    AuditController, ExportController, OrgExportController, PublishController]
+    AuditController, ExportController, OrgExportController, PublishController,
+    FieldworkController, PlanController]
 
 
 def router(site: Site) -> Router:
