@@ -77,16 +77,18 @@ def create_app(
     store = store or open_store(settings.database_url, pool_size=settings.db_pool_size)
     registry = Registry(catalog, store, settings.wave_refresh_seconds)
     assets = Assets()
-    client_keys = ClientKeys()
+    client_keys = ClientKeys(settings.secret_key)
+    counters = store.client_limits()  # shared by every process on this database
     site = Site(
         settings=settings,
         store=store,
         registry=registry,
         renderer=Renderer(assets=assets),
         sealer=Sealer(settings.secret_key),
-        attempts=AttemptLimiter(keys=client_keys),
+        client_keys=client_keys,
+        attempts=AttemptLimiter(keys=client_keys, counters=counters),
         submissions=SubmissionLimiter(
-            settings.submit_limit, settings.submit_window_seconds, client_keys
+            settings.submit_limit, settings.submit_window_seconds, client_keys, counters
         ),
         kiosks=KioskBook(store, settings),
     )
@@ -112,6 +114,7 @@ def create_app(
             mixing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await mixing
+            await counters.close()
             await store.close()
 
     return Litestar(
