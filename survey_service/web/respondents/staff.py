@@ -138,6 +138,7 @@ class StaffPages:
             self.site.settings,
             form_action=self.site.url(self.request, "staff-submit"),
             token=invitation.code,
+            phase=invitation.wave.phase,
         )
 
     def first_page(
