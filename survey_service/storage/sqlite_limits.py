@@ -23,6 +23,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -70,7 +71,8 @@ class SQLiteLimits:
     def __init__(self, database: str) -> None:
         self.path = limits_path(database)
         self._conn: aiosqlite.Connection | None = None
-        self._fast: sqlite3.Connection | None = None  # on the loop's thread, never waits
+        #: per thread (an app may be served by another loop's thread: tests), never waits
+        self._fast: dict[int, sqlite3.Connection] = {}
         self._opening: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._purged = 0.0
         self._complained = 0.0
@@ -113,14 +115,16 @@ class SQLiteLimits:
     async def _run(self, sql: str, params: tuple[object, ...], at: float) -> list[float] | None:
         """The ``tat`` values the statement returned; None when the file cannot be used."""
         try:
-            if self._fast is None:
+            fast = self._fast.get(threading.get_ident())
+            if fast is None:
                 await self._connection()  # made (or made again) and migrated first
-                self._fast = sqlite3.connect(self.path, isolation_level=None)
-                self._fast.execute("PRAGMA busy_timeout = 0")
-                self._fast.execute("PRAGMA synchronous = OFF")
-                self._fast.execute("PRAGMA secure_delete = ON")
+                fast = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                fast.execute("PRAGMA busy_timeout = 0")
+                fast.execute("PRAGMA synchronous = OFF")
+                fast.execute("PRAGMA secure_delete = ON")
+                self._fast[threading.get_ident()] = fast
             if at - self._purged <= PURGE_EVERY:
-                return [float(r[0]) for r in self._fast.execute(sql, params).fetchall()]
+                return [float(r[0]) for r in fast.execute(sql, params).fetchall()]
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 self._complain(exc)
@@ -166,9 +170,9 @@ class SQLiteLimits:
         return cur.rowcount
 
     async def close(self) -> None:
-        if self._fast is not None:
-            fast, self._fast = self._fast, None
-            fast.close()
+        fast, self._fast = self._fast, {}
+        for one in fast.values():
+            one.close()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await conn.close()
