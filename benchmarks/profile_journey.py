@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import cProfile
 import logging
+import os
 import pstats
 import secrets
 import subprocess
@@ -76,7 +77,8 @@ async def main() -> int:
     from survey_service.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="survey-profile-"))
-    env = {"SURVEY_DATABASE_URL": f"sqlite:///{tmp / 'p.sqlite3'}", "SURVEY_SECRET_KEY": SECRET,
+    env = {**os.environ, "SURVEY_DATABASE_URL": f"sqlite:///{tmp / 'p.sqlite3'}",
+           "SURVEY_SECRET_KEY": SECRET,
            "SURVEY_FORMS_DIR": str(ROOT / "forms"), "SURVEY_SUBMIT_LIMIT": "100000",
            "SURVEY_SUBMIT_WINDOW_SECONDS": "10"}
     await asyncio.to_thread(
