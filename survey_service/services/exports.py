@@ -2,10 +2,11 @@
 
 Citizen waves may be exported at any time; staff and training waves only once closed and
 mixed (their answers are sealed until then). Staff exports never contain free text, and their
-``unit`` column is empty for every unit too small to be shown (and an organisation with fewer
-responses than ``min_group`` refuses the export) (fewer responses than the
-wave's ``min_group``), together with as many of the next smallest units as it takes for the
-hidden ones to add up to ``min_group``. The columns are the union of every form version the
+``unit`` column is empty for every unit of which the wave's disclosure plan hides a figure
+(``services.disclosure``: the small units and the complementary ones chosen together with
+every table the service publishes), together with as many of the next smallest units as it
+takes for the hidden ones to add up to ``min_group``; an organisation with fewer responses
+than ``min_group`` refuses the export. The columns are the union of every form version the
 wave's responses were given on. CSV and xlsx stream in constant memory (batches of
 :data:`BATCH` responses from one snapshot); SPSS and Stata hold the wave (see
 ``exports.stats``).
@@ -25,12 +26,14 @@ from ..exports.codebook import codebook_table, long_maker
 from ..exports.columns import Column, meta_columns, plan_columns, row_maker
 from ..exports.csv_writer import CsvEncoder
 from ..exports.table import Cell
+from ..reports.disclosure import WavePlan
 from ..reports.rows import Report
 from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import decode_survey
 from ..surveys.model import Survey
 from ..surveys.waves import Wave, today_in_sofia
+from .disclosure import wave_plan
 from .errors import Invalid, Refused, Unavailable
 from .waves import find_wave
 
@@ -97,15 +100,19 @@ class WaveExport:
         return row_maker(self.columns, labels, self.staff, shown if self.staff else None)
 
 
-def hidden_units(counts: dict[tuple[str, str], int], min_group: int) -> frozenset[tuple[str, str]]:
-    """Units (per organisation) whose responses must not be told apart: every unit under
-    ``min_group``, plus the next smallest ones until the hidden units of an organisation hold
-    at least ``min_group`` responses (or all of them are hidden), so that the group of
+def hidden_units(counts: dict[tuple[str, str], int], min_group: int,
+                 by_plan: frozenset[tuple[str, str]] = frozenset()
+                 ) -> frozenset[tuple[str, str]]:
+    """Units (per organisation) whose responses must not be told apart: every unit the
+    wave's disclosure plan hides any figure of (``by_plan``: its small units and the
+    complementary ones chosen with every other table the service publishes), every unit
+    under ``min_group``, plus the next smallest ones until the hidden units of an organisation
+    hold at least ``min_group`` responses (or all of them are hidden), so that the group of
     responses without a unit is never small itself."""
     hidden: set[tuple[str, str]] = set()
     for org in {o for o, _ in counts}:
         units = sorted((n, u) for (o, u), n in counts.items() if o == org)
-        small = [(n, u) for n, u in units if n < min_group or not u]
+        small = [(n, u) for n, u in units if n < min_group or not u or (org, u) in by_plan]
         total = sum(n for n, _ in small)
         rest = [x for x in units if x not in small]
         while small and total < min_group and rest:
@@ -116,10 +123,23 @@ def hidden_units(counts: dict[tuple[str, str], int], min_group: int) -> frozense
     return frozenset(hidden)
 
 
-async def prepare_export(store: Store, wave_id: str, organisation: str | None = None
-                         ) -> WaveExport:
+def plan_units(plan: WavePlan) -> frozenset[tuple[str, str]]:
+    """The (organisation, unit) pairs of which the plan hides some figure: a record that
+    named such a unit would give that figure away."""
+    hidden_cells = {cell for cells in plan.hidden.values() for cell in cells}
+    found = set()
+    for label, cell in plan.labels.items():
+        if label.startswith("unit:") and cell in hidden_cells:
+            org, _, unit = label.removeprefix("unit:").partition("/")
+            found.add((org, unit))
+    return frozenset(found)
+
+
+async def prepare_export(settings: Settings, store: Store, wave_id: str,
+                         organisation: str | None = None) -> WaveExport:
     """What exporting the wave needs (or why it may not be exported); with ``organisation``,
-    the export holds only that organisation's responses."""
+    the export holds only that organisation's responses. A staff export hides the units of
+    the wave's disclosure plan (:func:`hidden_units`)."""
     wave = await find_wave(store, wave_id)
     definition = await store.form_version(wave.version)
     if definition is None:
@@ -144,13 +164,14 @@ async def prepare_export(store: Store, wave_id: str, organisation: str | None = 
         counts: dict[tuple[str, str], int] = {}
         for org, unit in zip(codes.organisations, codes.units, strict=True):
             counts[org, unit or ""] = counts.get((org, unit or ""), 0) + 1
-        hidden = hidden_units(counts, wave.min_group)
         for org in sorted({o for o, _ in counts}):
             n = sum(c for (o, _), c in counts.items() if o == org)
             if n < wave.min_group:
                 raise Refused(
                     f"organisation '{org}' has only {n} responses in staff wave '{wave_id}' "
                     f"(fewer than {wave.min_group}): its rows would describe a small group")
+        plan = await wave_plan(settings, store, wave)  # the kept plan of the closed wave
+        hidden = hidden_units(counts, max(wave.min_group, plan.min_group), plan_units(plan))
     columns = plan_columns(versions, free_text=not staff)
     return WaveExport(wave, survey, staff, columns, meta_columns(columns, staff), hidden,
                       organisation)
@@ -283,7 +304,7 @@ async def export_wave(
         raise Invalid("the indicators export compares two waves: give --baseline WAVE")
     if fmt in ("sav", "dta", "xlsx") and stream is not None:
         raise Invalid(f"a {fmt} file cannot go to standard output: give --out FILE")
-    export = await prepare_export(store, wave_id)
+    export = await prepare_export(settings, store, wave_id)
     kind = {"long": "long", "codebook": "codebook", "indicators": "indicators"}.get(fmt, "")
     target = out or Path(export.filename(kind, EXTENSIONS.get(fmt, "csv")))
     lang = options.labels or "bg"

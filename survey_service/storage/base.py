@@ -10,6 +10,7 @@ import msgspec
 
 from ..surveys.answers import Answers
 from ..surveys.waves import Wave
+from .limits import ClientLimits
 from .publications import Publication
 
 
@@ -185,6 +186,10 @@ class Store(Protocol):
         """Apply pending numbered migrations, once even when several processes start at
         the same time; return the numbers this call applied (empty when up to date).
         Refuses (:class:`SchemaTooNewError`) a database with a migration it does not know."""
+
+    def client_limits(self) -> ClientLimits:
+        """The counters of the limits per client that every process on this database shares
+        (:mod:`.limits`), opened when first used; closing them is the caller's."""
 
     @property
     def commits(self) -> int:

@@ -92,6 +92,8 @@ SKIPPED = {
     "schema_migrations": "each engine's own record of the migrations it applied",
     "pending": "(SQLite) sealed answers of open staff waves: the copy refuses while any is there",
     "pending_marks": "(SQLite) the marks of those sealed answers, likewise",
+    "client_limits": "(PostgreSQL) counters of the limits per client: keyed hashes of today's"
+                     " clients, worth nothing to another server and gone within minutes",
 }
 
 

@@ -24,6 +24,7 @@ import asyncpg
 import msgspec
 
 from .base import AuditChain, AuditEntry, NewResponse, PaperEntry, StoreUnavailable, User
+from .postgres_limits import PostgresLimits
 from .postgres_migrate import Conn
 from .postgres_writer import LOST, UNAVAILABLE, one_line
 
@@ -89,6 +90,9 @@ class AccountsMixin:
     @property
     def _b(self) -> asyncpg.Pool:
         raise NotImplementedError
+
+    def client_limits(self) -> PostgresLimits:
+        return PostgresLimits(lambda: self._p)
 
     @staticmethod
     def _row(response: NewResponse) -> tuple[Any, ...]:

@@ -45,6 +45,7 @@ from .sqlite_accounts import AccountsMixin  # accounts, sessions, audit, paper (
 from .sqlite_fieldwork import SQLiteFieldwork
 from .sqlite_files import check_path, connect, not_writable
 from .sqlite_kiosks import SQLiteKiosks
+from .sqlite_limits import SQLiteLimits
 from .sqlite_migrate import known_migrations, migrate
 from .sqlite_records import Records
 from .sqlite_retention import SQLiteRetention
@@ -92,6 +93,9 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLitePub
     @property
     def commits(self) -> int:
         return self._commits
+
+    def client_limits(self) -> SQLiteLimits:
+        return SQLiteLimits(self.path)
 
     async def open(self) -> None:
         path = check_path(self.path)

@@ -43,7 +43,7 @@ class FieldError:
 def is_visible(question: Question, answers: Answers) -> bool:
     """Whether ``question`` is shown, given the answers of earlier sections."""
     cond = question.show_if
-    if cond is None:
+    if cond is None or not cond.question:  # a phase alone: decided by phases.for_phase
         return True
     value = answers.get(cond.question)
     if value is None:

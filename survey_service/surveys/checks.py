@@ -11,9 +11,11 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable
+from typing import get_args
 
 from .knowledge import check_correct, check_then_now
 from .model import LANGS, Corrects, Question, Survey, Text
+from .waves import Phase
 
 Bad = Callable[[str | None, str], None]
 MAX_MINUTES = 120  # the time a survey says it takes
@@ -183,14 +185,33 @@ def check_analysis(survey: Survey, bad: Bad) -> None:
         bad(None, f"[analysis] names '{name}' twice")
 
 
+def check_show_if_form(q: Question, bad: Bad) -> None:
+    """``show_if`` names an earlier question with the answers that show this one, and/or the
+    phases of the waves that ask it (one of :data:`~.waves.Phase`, each once)."""
+    cond = q.show_if
+    assert cond is not None
+    if not cond.question and not cond.phase:
+        bad(q.id, "show_if needs question and any_of, or phase (e.g. phase = [\"follow-up\"])")
+    if cond.question and not cond.any_of:
+        bad(q.id, "show_if has an empty any_of: list the answers that show this question")
+    if cond.any_of and not cond.question:
+        bad(q.id, "show_if has any_of without question: name the question they answer")
+    phases = get_args(Phase)
+    unknown = [p for p in cond.phase if p not in phases]
+    if unknown:
+        bad(q.id, f"show_if phase {unknown[0]!r} is not a wave phase ({', '.join(phases)})")
+    elif len(set(cond.phase)) != len(cond.phase):
+        bad(q.id, "show_if lists a phase twice")
+
+
 def check_meaningless(survey: Survey, bad: Bad) -> None:
     """Values that decode but cannot be meant (checked here, not in the model, so that a form
     version frozen by an older release still decodes)."""
     if not 1 <= survey.minutes <= MAX_MINUTES:
         bad(None, f"minutes = {survey.minutes} must be between 1 and {MAX_MINUTES}")
     for q in survey.questions():
-        if q.show_if is not None and not q.show_if.any_of:
-            bad(q.id, "show_if has an empty any_of: list the answers that show this question")
+        if q.show_if is not None:
+            check_show_if_form(q, bad)
         if q.max_choices is not None and q.options and q.max_choices > len(q.options):
             bad(q.id, f"max_choices = {q.max_choices} is more than the {len(q.options)} options")
     check_then_now(survey, bad)

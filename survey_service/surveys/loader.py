@@ -207,7 +207,7 @@ def check_survey(survey: Survey, file: str) -> list[FormProblem]:
                     bad(q.id, f"duplicate id '{item}' (already used by question '{seen[item]}')")
                 seen.setdefault(item, q.id)
             validate_question(survey, q, bad)
-            if q.show_if is not None:
+            if q.show_if is not None and q.show_if.question:
                 target = q.show_if.question
                 if target not in questions_by_id:
                     later = survey.question(target) is not None

@@ -76,10 +76,14 @@ class Row(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class ShowIf(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Show a question only when an earlier answer is one of ``any_of``."""
+    """Show a question only when an earlier answer (``question``) is one of ``any_of``,
+    and/or only in waves of the phases in ``phase`` (e.g. ``["follow-up"]``: an item that
+    only makes sense after the restructuring). Both given: both must hold. The phase is the
+    wave's, known before the first page (:func:`~.phases.for_phase`)."""
 
-    question: str
-    any_of: list[str | int]
+    question: str = ""
+    any_of: list[str | int] = []
+    phase: list[str] = []
 
 
 class Question(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -22,7 +22,7 @@ from ..sealing import Sealer
 from ..settings import Settings
 from ..storage.base import Store
 from .kiosks import KioskBook
-from .limits import AttemptLimiter, SubmissionLimiter
+from .limits import AttemptLimiter, ClientKeys, SubmissionLimiter
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Site:
     registry: Registry
     renderer: Renderer
     sealer: Sealer
+    client_keys: ClientKeys
     attempts: AttemptLimiter
     submissions: SubmissionLimiter
     kiosks: KioskBook

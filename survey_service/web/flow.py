@@ -25,6 +25,7 @@ from ..surveys.answers import (
     visible_questions,
 )
 from ..surveys.model import Organisation, Survey
+from ..surveys.phases import for_phase
 from ..surveys.progress import progress
 from .messages import label_of, message_id
 from .pages import NO_STORE, html
@@ -64,7 +65,8 @@ class StepView:
     """Everything needed to render one page of a survey for one request.
 
     ``form_action``: where the pages post to; ``fresh_url``: where a kiosk goes for a fresh
-    form; ``token``: staff's invitation code, carried from page to page."""
+    form; ``token``: staff's invitation code, carried from page to page; ``phase``: the
+    wave's phase."""
 
     def __init__(
         self,
@@ -78,8 +80,11 @@ class StepView:
         form_action: str,
         fresh_url: str | None = None,
         token: str | None = None,
+        phase: str | None = None,
     ) -> None:
-        self.renderer, self.survey, self.org = renderer, survey, org
+        # the questions a wave of this phase asks (show_if = { phase = [...] }), decided here
+        # on the server for every page, its validation and its progress
+        self.renderer, self.survey, self.org = renderer, for_phase(survey, phase), org
         self.lang, self.channel, self.settings = lang, channel, settings
         self.form_action, self.fresh_url, self.token = form_action, fresh_url, token
 

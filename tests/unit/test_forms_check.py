@@ -109,6 +109,23 @@ rows = [
         "grid",
         "duplicate id 'channel' (already used by question 'channel')",
     ),
+    "show_if_unknown_phase": Case(
+        survey(section("one", CHANNEL),
+               section("two", RATING + 'show_if = { phase = ["folow-up"] }\n')),
+        "rating",
+        "show_if phase 'folow-up' is not a wave phase (baseline, follow-up, annual,",
+    ),
+    "show_if_neither_question_nor_phase": Case(
+        survey(section("one", CHANNEL), section("two", RATING + "show_if = {}\n")),
+        "rating",
+        "show_if needs question and any_of, or phase",
+    ),
+    "show_if_any_of_without_question": Case(
+        survey(section("one", CHANNEL), section(
+            "two", RATING + 'show_if = { any_of = ["desk"], phase = ["follow-up"] }\n')),
+        "rating",
+        "show_if has any_of without question",
+    ),
     "show_if_later_question": Case(
         survey(
             section("one", RATING + 'show_if = { question = "channel", any_of = ["desk"] }\n'),

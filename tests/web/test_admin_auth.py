@@ -166,8 +166,8 @@ async def test_failed_sign_ins_are_limited_per_account_and_per_client(
     for i in range(15):
         await sign_in(client, f"guess{i}", "wrong password!")
     assert (await sign_in(client, "cleo")).status_code == 429  # this client: 20 failures
-    clock = time.monotonic() + 901  # 15 minutes later the limits have lifted by themselves
-    monkeypatch.setattr(time, "monotonic", lambda: clock)
+    clock = time.time() + 901  # 15 minutes later the limits have lifted by themselves
+    monkeypatch.setattr(time, "time", lambda: clock)
     assert (await sign_in(client, "ana")).status_code == 303
 
 

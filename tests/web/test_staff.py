@@ -760,7 +760,7 @@ async def test_a_flood_of_wrong_codes_does_not_lock_out_valid_ones(
 ) -> None:
     limiter = staff_app.state.site.attempts
     for i in range(limiter.overall):
-        limiter.failed(f"10.0.{i // 250}.{i % 250}")
+        await limiter.failed(f"10.0.{i // 250}.{i % 250}")
     wrong = await staff_client.get(f"/t/{new_code()}")
     assert wrong.status_code == 429
     [code] = await issue(settings, 1)

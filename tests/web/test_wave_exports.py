@@ -18,6 +18,7 @@ from survey_service.services.exports import CsvOptions, export_wave, hidden_unit
 from survey_service.settings import Settings
 from survey_service.storage import opened
 from survey_service.storage.base import NewResponse
+from survey_service.surveys.coding import encode_codes
 from survey_service.surveys.loader import decode_survey, encode_survey, survey_version
 from survey_service.surveys.model import Question, Text
 from survey_service.surveys.waves import parse_local
@@ -244,9 +245,11 @@ async def test_staff_exports_only_when_closed_without_free_text_or_small_units(
         wave = await open_wave(settings, store, "staff-survey", "staff-w", "baseline", [],
                                None, None)
         answers = {"role_expectations_clear": 4, "comments": "Иван от ФСО е груб"}
+        survey = decode_survey(await store.form_version(wave.version) or b"")
         await store.import_responses([NewResponse(
             submission_key=f"s{n}", wave_id="staff-w", version=wave.version,
             organisation="elena", channel="web", lang="bg", day=None, answers=answers,
+            codes=encode_codes(survey, answers),
             unit="finance" if n < 12 else "legal_hr") for n in range(15)])
         with pytest.raises(Refused, match="not closed"):
             await export_wave(settings, store, "staff-w", "csv", None, CsvOptions(),
@@ -262,10 +265,54 @@ async def test_staff_exports_only_when_closed_without_free_text_or_small_units(
         await store.import_responses([NewResponse(
             submission_key=f"l{n}", wave_id="staff-w", version=wave.version,
             organisation="lyaskovets", channel="web", lang="bg", day=None, answers=answers,
-            unit=None) for n in range(3)])
+            codes=encode_codes(survey, answers), unit=None) for n in range(3)])
         with pytest.raises(Refused, match="'lyaskovets' has only 3 responses"):
             await export_wave(settings, store, "staff-w", "csv", None, CsvOptions(),
                               stream=io.BytesIO())
+
+
+async def test_staff_exports_hide_the_units_the_disclosure_plan_hides(tmp_path: Path) -> None:
+    """Issue 14: a unit of 12 where 8 skipped every question has only 4 valid answers per
+    figure. The plan hides its figures (and a complement); the export must not name it,
+    although 12 responses are more than the smallest group: the old rule of the exports
+    (units under min_group, pooled up to min_group) named it."""
+    from survey_service.services.disclosure import wave_plan
+    from survey_service.services.exports import plan_units, prepare_export
+    from survey_service.services.waves import open_wave
+
+    settings = mini_settings(tmp_path)
+    units = {"finance": 30, "legal_hr": 12, "admin_services": 25}
+    async with opened(settings.database_url) as store:
+        wave = await open_wave(settings, store, "staff-survey", "staff-p", "baseline", [],
+                               None, None)
+        survey = decode_survey(await store.form_version(wave.version) or b"")
+        rows = []
+        for unit, n in units.items():
+            for i in range(n):
+                skipped = unit == "legal_hr" and i < 8
+                answers: dict[str, object] = {} if skipped else {
+                    item: 1 + (i + len(unit) + k) % 5 for k, item in enumerate((
+                        "role_expectations_clear", "role_responsibilities_clear",
+                        "role_description_matches"))}
+                rows.append(NewResponse(
+                    submission_key=f"{unit}-{i}", wave_id="staff-p", version=wave.version,
+                    organisation="elena", channel="web", lang="bg", day=None,
+                    answers=answers, codes=encode_codes(survey, answers),  # type: ignore[arg-type]
+                    unit=unit))
+        await store.import_responses(rows)
+        wave = msgspec.structs.replace(wave, closed=parse_local("2026-01-01"), mixed=True)
+        await store.update_wave(wave)
+        plan = await wave_plan(settings, store, wave)
+        by_plan = plan_units(plan)
+        export = await prepare_export(settings, store, "staff-p")
+    assert ("elena", "legal_hr") in by_plan and len(by_plan) >= 2  # with its complement
+    assert hidden_units({("elena", u): n for u, n in units.items()}, 10) == set()  # old rule
+    assert by_plan <= export.hidden_units
+    text = (await _bytes(settings, "csv", wave="staff-p")).decode()
+    frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")))
+    shown = set(frame["unit"].dropna())
+    assert shown == {u for u in units if ("elena", u) not in export.hidden_units}
+    assert "legal_hr" not in shown
 
 
 def test_cli_export_writes_an_honest_file_name_and_refuses_in_one_line(
@@ -299,7 +346,7 @@ async def test_an_export_abandoned_half_way_gives_its_reader_back(
 
     monkeypatch.setattr(exports, "BATCH", 1)  # three batches of one response
     async with opened(mini.database_url) as store:
-        export = await exports.prepare_export(store, WAVE)
+        export = await exports.prepare_export(mini, store, WAVE)
         for _ in range(5):
             chunks = exports.wide_csv(store, export, CsvOptions())
             await anext(chunks)  # the header

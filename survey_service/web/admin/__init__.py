@@ -38,7 +38,7 @@ route_handlers: list[ControllerRouterHandler] = [
 
 def router(site: Site) -> Router:
     """``/admin``: every route behind :func:`~.access.authorise`, with sessions."""
-    limits = SignInLimits()
+    limits = SignInLimits(site)
 
     def provide_limits() -> SignInLimits:
         return limits

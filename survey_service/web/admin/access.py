@@ -20,11 +20,12 @@ an ``{org}`` path parameter against the organisations granted. An admin may use 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -221,20 +222,25 @@ def to_sign_in(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     return Redirect(f"{login}?{urlencode({'next': target})}", status_code=303)
 
 
-@dataclass
 class SignInLimits:
-    """Failed sign-ins, in memory: per account (5 in 15 minutes) and per client (20 in 15
-    minutes). A limit lifts by itself as the window slides, so an attacker can delay the
-    rightful user by at most the window, never lock the account for good."""
+    """Failed sign-ins, in the store's shared counters: per account (5 in 15 minutes) and
+    per client (20 in 15 minutes). A limit lifts by itself (one more try 3 minutes after the
+    last failure, all of them 15 minutes after it), so an attacker can delay the rightful user,
+    never lock the account for good."""
 
-    accounts: AttemptLimiter = field(
-        default_factory=lambda: AttemptLimiter(per_client=5, overall=10**9, window=900.0))
-    clients: AttemptLimiter = field(
-        default_factory=lambda: AttemptLimiter(per_client=20, overall=10**9, window=900.0))
+    def __init__(self, site: Site) -> None:
+        keys, counters = site.client_keys, site.attempts.counters
+        self.accounts = AttemptLimiter(per_client=5, overall=None, window=900.0, keys=keys,
+                                       counters=counters, name="sign-in-account")
+        self.clients = AttemptLimiter(per_client=20, overall=None, window=900.0, keys=keys,
+                                      counters=counters, name="sign-in-client")
 
-    def blocked(self, request: Request[Any, Any, Any], name: str) -> bool:
-        return self.clients.blocked(client_address(request)) or self.accounts.blocked(name)
+    async def blocked(self, request: Request[Any, Any, Any], name: str) -> bool:
+        at = time.time()
+        return any(await asyncio.gather(self.clients.blocked(client_address(request), at),
+                                        self.accounts.blocked(name, at)))
 
-    def failed(self, request: Request[Any, Any, Any], name: str) -> None:
-        self.clients.failed(client_address(request))
-        self.accounts.failed(name)
+    async def failed(self, request: Request[Any, Any, Any], name: str) -> None:
+        at = time.time()
+        await asyncio.gather(self.clients.failed(client_address(request), at),
+                             self.accounts.failed(name, at))

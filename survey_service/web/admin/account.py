@@ -52,7 +52,7 @@ class AccountController(Controller):
             form.get("_lang", "bg"))
         lang = lang if lang in ("bg", "en") else "bg"
         t = site.renderer.gettext
-        if limits.blocked(request, name):
+        if await limits.blocked(request, name):
             error = t(lang, "Too many failed sign-ins. Wait 15 minutes, then try again.")
             status = 429
         else:
@@ -61,7 +61,7 @@ class AccountController(Controller):
                 await start_session(request, site, user, lang)
                 await audit.record(site.store, user.name, "sign-in", {})
                 return Redirect(target, status_code=303)
-            limits.failed(request, name)
+            await limits.failed(request, name)
             known = await site.store.user(name) is not None if name else False
             await audit.record(site.store, name if known else "-", "sign-in-failed",
                                {} if known else {"account": "unknown"})

@@ -48,7 +48,8 @@ async def _responses_csv(request: Request[Any, Any, Any], site: SiteDep, wave_id
     """The wide CSV of a wave (of one organisation's responses when ``org`` is given)."""
     options = CsvOptions(delimiter=delimiter, labels=labels)
     options.encoder()  # refuse bad options before the first byte is sent
-    export = await prepare_export(site.store, wave_id, org)  # 404/409 before streaming
+    # 404/409 before streaming
+    export = await prepare_export(site.settings, site.store, wave_id, org)
     detail = {"wave": wave_id, "format": "csv"} | ({"organisation": org} if org else {})
     await audit.record(site.store, signed_in(request).name, "export", detail)
     return download(wide_csv(site.store, export, options), export.filename(),

@@ -66,6 +66,7 @@ def _view(site: Site, request: Request[Any, Any, Any], choice: WaveChoice, org: 
         site.settings,
         form_action=request.app.route_reverse("admin-paper-submit", org=org,
                                               survey_id=choice.survey.id),
+        phase=choice.wave.phase,
     )
 
 

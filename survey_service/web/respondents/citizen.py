@@ -277,7 +277,7 @@ class CitizenController(Controller):
                 return Redirect(thanks, status_code=303)
             return answers
         if not kiosk:
-            wait = site.submissions.take(client_address(request))
+            wait = await site.submissions.take(client_address(request))
             if wait:
                 return _too_many(view, answers, raw, step, csrf_token(request), key, wait)
         response = NewResponse(

@@ -138,6 +138,7 @@ class StaffPages:
             self.site.settings,
             form_action=self.site.url(self.request, "staff-submit"),
             token=invitation.code,
+            phase=invitation.wave.phase,
         )
 
     def first_page(
@@ -165,8 +166,7 @@ class StaffPages:
             if invitation.wave.panel:
                 return self.panel(lang, invitation.code)
             return self.first_page(invitation, lang)
-        limiter.failed(client)
-        if limiter.blocked(client) or limiter.busy():
+        if await limiter.failed(client):
             return self.entry(lang, typed, TOO_MANY, 429, {"retry-after": str(limiter.retry)})
         if isinstance(canonical, CodeProblem):
             problem = TYPO if canonical is CodeProblem.TYPO else MALFORMED

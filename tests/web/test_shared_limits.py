@@ -1,0 +1,181 @@
+"""Issue 12: the limits per client hold across processes. Four ``serve`` processes on four
+ports share one database (SQLite, then PostgreSQL); one client moves between them at every
+request. The submission limit, the staff wrong-code limit and the sign-in limit are each
+reached once for all four, a valid staff code still gets in, and no database file holds the
+client's address."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from survey_service.surveys.tokens import new_code
+from tests.conftest import FORMS, FULL_ANSWERS, SECRET, hidden_fields
+from tests.contract.pg import fresh_database
+from tests.web.test_topology import command, free_port
+
+pytestmark = pytest.mark.slow
+
+CITIZEN, STAFF = "citizen-satisfaction", "staff-survey"
+LAST_STEP = "5"
+SUBMIT_LIMIT = 3
+PROCESSES = 4
+PASSWORD = "the rightful password 1"
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+ADDRESS = "127.0.0.1"  # every request of the test comes from here
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'survey.sqlite3'}"
+        return
+    with fresh_database() as url:
+        yield url
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Four processes start at once on a machine that may be busy: up to 4 minutes."""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"port {port} never ready:\n{log.read_text()}")
+
+
+def submit(client: httpx.Client, base: str, post: str) -> int:
+    page = client.get(f"{base}/s/{CITIZEN}?org=elena")
+    assert page.status_code == 200
+    fields = {**hidden_fields(page.text), **FULL_ANSWERS, "_step": LAST_STEP, "_action": "next"}
+    return client.post(f"{post}/s/{CITIZEN}", data=fields).status_code
+
+
+def sign_in(client: httpx.Client, base: str, password: str) -> int:
+    page = client.get(f"{base}/admin/login")
+    token = CSRF.search(page.text)
+    assert token, page.text[:300]
+    return client.post(f"{base}/admin/login", follow_redirects=False, data={
+        "_csrf_token": token.group(1), "name": "ana", "password": password}).status_code
+
+
+def database_files(database: str, tmp_path: Path) -> tuple[list[Path], list[Path]]:
+    """Every file of the database (searched for the address as text), and those holding the
+    app's own tables (searched for its 4 bytes too: PostgreSQL's catalog caches hold any
+    4-byte value)."""
+    if database.startswith("sqlite"):
+        found = [p for p in (tmp_path / "db").iterdir() if p.is_file()]
+        assert any(p.name.endswith(".limits") for p in found), found
+        return found, found
+    import asyncpg
+
+    async def where() -> tuple[str, str, list[str]]:
+        conn = await asyncpg.connect(database)
+        try:
+            await conn.execute("CHECKPOINT")  # every page on disk
+            data = await conn.fetchval("SHOW data_directory")
+            oid = await conn.fetchval(
+                "SELECT oid FROM pg_database WHERE datname = current_database()")
+            keys = await conn.fetch("SELECT key FROM client_limits")
+            # keyed hashes only (and "*", the key of the count over every client)
+            assert keys and all(len(r[0]) == 16 or r[0] == b"*" for r in keys)
+            own = await conn.fetch(
+                "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n"
+                " ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'pg_toast')"
+                " AND c.relkind IN ('r', 'i', 't') AND pg_relation_filepath(c.oid) IS NOT NULL")
+            return data, f"base/{oid}", [r[0] for r in own]
+        finally:
+            await conn.close()
+
+    data, folder, own = asyncio.run(where())
+    every = [p for p in (Path(data) / folder).rglob("*") if p.is_file()]
+    mine = [p for p in every if any(p.name.startswith(Path(o).name) for o in own)]
+    return every, mine
+
+
+async def test_four_processes_enforce_each_limit_once(database: str, tmp_path: Path) -> None:
+    (tmp_path / "db").mkdir()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")},
+           "SURVEY_DATABASE_URL": database, "SURVEY_SECRET_KEY": SECRET,
+           "SURVEY_FORMS_DIR": str(FORMS), "SURVEY_DB_POOL_SIZE": "4",
+           "SURVEY_SUBMIT_LIMIT": str(SUBMIT_LIMIT)}
+    await command(env, "waves", "open", CITIZEN, "--id", "cs", "--org", "elena")
+    await command(env, "waves", "open", STAFF, "--id", "staff", "--org", "elena")
+    await command(env, "tokens", "issue", "staff", "--org", "elena", "--unit", "finance",
+                  "--count", "1", "--out", str(tmp_path / "slips"))
+    [sheet] = (tmp_path / "slips").glob("*.csv")
+    with sheet.open(encoding="utf-8-sig") as f:
+        [valid] = [row["code"] for row in csv.DictReader(f)]
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "survey_service.cli", "users", "add", "ana",
+                         "--role", "analyst", "--org", "elena", "--password-stdin"],
+        input=f"{PASSWORD}\n".encode(), env=env, capture_output=True)
+    assert result.returncode == 0, result
+
+    ports = [free_port() for _ in range(PROCESSES)]
+    procs: list[tuple[subprocess.Popen[bytes], Path]] = []
+    try:
+        for port in ports:
+            log = tmp_path / f"serve-{port}.log"
+            with log.open("wb") as out:
+                procs.append((subprocess.Popen(
+                    [sys.executable, "-m", "survey_service.cli", "serve", "--port", str(port),
+                     "--workers", "1"],
+                    env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                ), log))
+        for port, (proc, log) in zip(ports, procs, strict=True):
+            await asyncio.to_thread(wait_ready, port, proc, log)
+        bases = [f"http://{ADDRESS}:{p}" for p in ports]
+
+        def client_work() -> None:
+            with httpx.Client(timeout=30) as client:
+                # submissions: 3 for the four processes together, wherever they are sent
+                sent = [submit(client, bases[n % 4], bases[(n + 1) % 4]) for n in range(6)]
+                assert sent == [303] * SUBMIT_LIMIT + [429] * (6 - SUBMIT_LIMIT)
+                # wrong staff codes: the 20th is refused as too many, whichever process
+                wrong = [client.get(f"{bases[n % 4]}/t/{new_code()}").status_code
+                         for n in range(22)]
+                assert wrong == [400] * 19 + [429] * 3
+                # ... and a valid code still gets in, on every process
+                assert client.get(f"{bases[1]}/t/{valid}").status_code == 200
+                # sign-in: 5 wrong passwords for one account across the processes, and then
+                # even the right one waits (the attacker cannot go on elsewhere)
+                failed = [sign_in(client, bases[n % 4], "wrong password") for n in range(5)]
+                assert failed == [400] * 5
+                assert sign_in(client, bases[2], PASSWORD) == 429
+                assert sign_in(client, bases[3], PASSWORD) == 429
+
+        await asyncio.to_thread(client_work)
+    finally:
+        for proc, _ in procs:
+            proc.terminate()
+        for proc, _ in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    logs = [log.read_text(errors="replace") for _, log in procs]
+    assert not any("Traceback" in text for text in logs), logs
+    # the address is in no file of the database, as text or as its 4 bytes
+    every, mine = await asyncio.to_thread(database_files, database, tmp_path)
+    assert every and mine
+    for path in every:
+        assert ADDRESS.encode() not in path.read_bytes(), path
+    for path in mine:
+        assert socket.inet_aton(ADDRESS) not in path.read_bytes(), path
