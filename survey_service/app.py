@@ -14,6 +14,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.types import Message, Scope
 
+from . import __version__
 from .cli import SurveyCLIPlugin
 from .keyfile import fingerprint, mismatch_message
 from .registry import Registry
@@ -26,7 +27,7 @@ from .settings import Settings
 from .storage import open_store
 from .storage.base import Store
 from .surveys.loader import Catalog, load_catalog
-from .web import admin, respondents
+from .web import admin, api, respondents
 from .web.assets import compression, static_file
 from .web.deps import Site, dependencies
 from .web.errors import error_page, loggable
@@ -118,8 +119,11 @@ def create_app(
         route_handlers=[
             *respondents.route_handlers,
             admin.router(site),  # sign-in, sessions and the guard of every route (issue 10)
+            api.router(),  # the read-only JSON API with API keys, in the OpenAPI document
             static_file,
         ],
+        openapi_config=api.openapi_config(__version__),
+        include_in_schema=False,  # pages are not an API: only /api/v1 is documented
         lifespan=[lifespan],
         dependencies=dependencies(site),
         state=State({"site": site, "catalog": catalog, "assets": assets}),

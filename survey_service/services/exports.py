@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -156,8 +156,8 @@ async def prepare_export(store: Store, wave_id: str, organisation: str | None = 
                       organisation)
 
 
-async def _batches(store: Store, wave_id: str, counted: list[int] | None = None,
-                   organisation: str | None = None) -> AsyncIterator[list[Any]]:
+async def response_batches(store: Store, wave_id: str, counted: list[int] | None = None,
+                           organisation: str | None = None) -> AsyncGenerator[list[Any], None]:
     """The wave's responses in batches (only ``organisation``'s when given; a batch with none
     of them is skipped); ``counted`` gets each batch's length."""
     stream = store.stream_responses(wave_id, BATCH)
@@ -190,7 +190,7 @@ async def wide_csv(store: Store, export: WaveExport, options: CsvOptions,
     encoder = options.encoder()
     make, numeric = export.rows(options.labels), export.numeric(options.labels)
     yield encoder.header([*export.meta, *(c.name for c in export.columns)])
-    async for batch in _batches(store, export.wave.id, counted, export.organisation):
+    async for batch in response_batches(store, export.wave.id, counted, export.organisation):
         yield encoder.rows([make(r) for r in batch], numeric)
 
 
@@ -200,7 +200,7 @@ async def long_csv(store: Store, export: WaveExport, options: CsvOptions,
     encoder = options.encoder()
     make = long_maker(export.columns, options.labels or "bg")
     yield encoder.header(["response_id", "question", "code", "label"])
-    async for batch in _batches(store, export.wave.id, counted, export.organisation):
+    async for batch in response_batches(store, export.wave.id, counted, export.organisation):
         yield encoder.rows([row for r in batch for row in make(r)])
 
 
@@ -218,7 +218,8 @@ async def write_xlsx(store: Store, export: WaveExport, path: Path, labels: str |
     make, count = export.rows(labels), 0
     try:
         book.sheet("responses", [*export.meta, *(c.name for c in export.columns)])
-        async for batch in _batches(store, export.wave.id, organisation=export.organisation):
+        async for batch in response_batches(store, export.wave.id,
+                                            organisation=export.organisation):
             book.rows([make(r) for r in batch])
             count += len(batch)
         book.table(codebook_table("codebook", export.columns), "codebook")
@@ -235,7 +236,7 @@ async def write_stats_file(store: Store, export: WaveExport, path: Path, fmt: st
     from ..exports.stats import write_stats
 
     make = export.rows(None)
-    rows = [make(r) async for batch in _batches(store, export.wave.id,
+    rows = [make(r) async for batch in response_batches(store, export.wave.id,
                                                 organisation=export.organisation)
             for r in batch]
     label = f"{export.survey.title.get(lang)} — {export.wave.id}"

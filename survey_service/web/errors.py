@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, InternalServerException
+from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.utils.scope.state import ScopeState
 
 from ..i18n import normalise
@@ -107,6 +107,24 @@ def status_of(exc: Exception) -> int:
     return 500
 
 
+def api_error(exc: Exception, status: int) -> Response[Any]:
+    """The API's JSON refusal: ``{"status_code", "detail"}`` (a malformed parameter named in
+    the detail; the server's own faults never described), with the exception's headers (the
+    ``WWW-Authenticate`` challenge of a 401)."""
+    detail = "Internal server error"
+    if isinstance(exc, HTTPException) and status < 500:
+        detail = exc.detail
+        if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+            named = [f"{e.get('key')}: {e.get('message')}" for e in exc.extra
+                     if isinstance(e, dict) and e.get("key")]
+            detail = "invalid parameters: " + "; ".join(named) if named else detail
+    elif isinstance(exc, ServiceError):
+        detail = str(exc)
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    return Response({"status_code": status, "detail": detail}, status_code=status,
+                    headers={**headers, "cache-control": "no-store"})
+
+
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Render any error as an HTML page in the request's language (JSON for the API)."""
     status = status_of(exc)
@@ -117,10 +135,7 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     elif status == 400 and isinstance(exc, InternalServerException):
         log.debug("client went away before its request was read")
     if request.url.path.startswith("/api/"):
-        detail = "Internal server error"
-        if isinstance(exc, HTTPException | ServiceError):
-            detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
-        return Response({"status_code": status, "detail": detail}, status_code=status)
+        return api_error(exc, status)
     lang = request_language(request)
     renderer: Renderer = request.app.state.site.renderer
     heading, message = ERRORS.get(status, ERRORS[500 if status >= 500 else 400])

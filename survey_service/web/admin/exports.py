@@ -1,21 +1,11 @@
-"""Downloads of a wave's exports over HTTP, streamed as they are written.
-
-:func:`download` turns the chunks of an export (``services.exports``) into a Litestar
-``Stream`` with an honest ``Content-Disposition`` (RFC 6266: an ASCII ``filename`` and the
-exact name as ``filename*``); nothing of the wave is held in memory, and the server's flow
-control waits for a slow client instead of buffering for it.
-
-:class:`ExportController` is NOT mounted by ``create_app`` yet: it has no guard of its own
-and must be mounted behind the administration's sign-in guard (analysts of the wave's
-organisations only), which the auth work brings. ``benchmarks/exports.py`` mounts it alone,
-unguarded, in a throwaway app for measuring.
+"""Downloads of a wave's exports from the administration pages (see ``web.downloads``):
+admins the whole wave, analysts the responses of an organisation granted; every download is
+recorded in the audit log.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
@@ -25,22 +15,10 @@ from litestar.response import Stream
 from ...services import audit
 from ...services.exports import MEDIA_TYPES, CsvOptions, prepare_export, wide_csv
 from ..deps import SiteDep
+from ..downloads import content_disposition, download
 from .access import roles, signed_in
 
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the exact UTF-8 name (RFC 6266)."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
-                       for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def download(chunks: AsyncIterator[bytes], filename: str, media_type: str) -> Stream:
-    """A streamed download of ``chunks`` named ``filename`` (never cached by a proxy)."""
-    return Stream(chunks, media_type=media_type, headers={
-        "Content-Disposition": content_disposition(filename),
-        "Cache-Control": "no-store",
-    })
+__all__ = ["ExportController", "OrgExportController", "content_disposition"]
 
 
 async def _responses_csv(request: Request[Any, Any, Any], site: SiteDep, wave_id: str,
