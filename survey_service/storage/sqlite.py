@@ -56,6 +56,17 @@ log = logging.getLogger(__name__)
 _INSERT = INSERT_RESPONSE
 
 
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    with contextlib.suppress(sqlite3.OperationalError):
+        await conn.execute("ROLLBACK")
+
+
+async def _shielded(done: asyncio.Future[None]) -> None:
+    """Wait for ``done`` (when cancelled meanwhile, it still completes)."""
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.shield(done)
+
+
 class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
@@ -202,13 +213,16 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks):
         """One write transaction on the single writer connection."""
         async with self._lock:
             conn = self._w
-            await self._begin(conn)
             try:
+                await self._begin(conn)
                 yield conn
                 await conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
+                # Cancelled at any await (a request timed out), the statement already queued
+                # on the connection's thread (BEGIN, COMMIT) still runs: queue a ROLLBACK after
+                # it, shielded, before another transaction can queue its BEGIN (the thread
+                # runs them in order). Without a transaction open, ROLLBACK fails harmlessly.
+                await _shielded(asyncio.ensure_future(_rollback(conn)))
                 raise
 
     async def _begin(self, conn: aiosqlite.Connection) -> None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from survey_service.services.demo import create_demo_waves, demo_wave_id
+from survey_service.services.disclosure import disclosure_for
 from survey_service.services.users import add_user, disable_user, new_key
-from survey_service.services.waves import open_wave
+from survey_service.services.waves import find_wave, open_wave
 from survey_service.settings import Settings
 from survey_service.storage import opened
 from tests.conftest import SURVEY, settings_for
@@ -44,6 +45,10 @@ async def _build(settings: Settings) -> tuple[dict[str, str], dict[str, int]]:
             keys[name] = await new_key(store, name, "test")
         await disable_user(store, "gone", "test")
         counts = await store.organisation_counts(BASELINE)
+        # the closed waves' disclosure plans, computed once and kept (as a first report does)
+        await disclosure_for(settings, store, await find_wave(store, BASELINE))
+        await disclosure_for(settings, store, await find_wave(store, BASELINE),
+                             await find_wave(store, FOLLOW_UP))
     return keys, counts
 
 

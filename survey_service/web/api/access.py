@@ -3,7 +3,8 @@
 
 Every route declares its roles in its ``opt`` (:func:`roles`); the guard :func:`authorise` on
 the whole API router answers 401 without a key or with a key that is unknown or whose user was
-disabled, 403 to a role not declared (a clerk), and keeps the key's user for the handler.
+disabled, 403 to a role not declared (a clerk), 400 to a query parameter the route does not
+know, and keeps the key's user for the handler.
 Which organisations a user reads is :func:`organisation`'s check: an analyst only those
 granted, the same rule as the administration pages.
 """
@@ -14,7 +15,11 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.handlers.base import BaseRouteHandler
 
 from ...services.reading import scope_of
@@ -27,6 +32,8 @@ from ..deps import Site
 ACCESS = "api_access"
 #: What a client without a valid key is told (RFC 6750).
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="survey-service"'}
+#: Handler parameters that are not query parameters.
+NOT_QUERY = frozenset({"self", "request", "site"})
 #: Longest key looked at (a real key has 47 characters).
 MAX_KEY = 200
 
@@ -61,6 +68,11 @@ async def authorise(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
                                      "user was disabled)", headers=CHALLENGE)
     if user.role not in access:
         raise PermissionDeniedException(f"a {user.role} may not read this")
+    known = set(handler.parsed_fn_signature.parameters) - NOT_QUERY - set(connection.path_params)
+    unknown = sorted(set(connection.query_params) - known)
+    if unknown:  # a misspelt option would otherwise be ignored without a word
+        raise ValidationException(f"unknown parameters: {', '.join(unknown)[:200]} (known: "
+                                  f"{', '.join(sorted(known)) or 'none'})")
     connection.scope.setdefault("state", {})["api_user"] = user
 
 

@@ -8,7 +8,9 @@ from typing import Literal
 import msgspec
 
 #: A cell of an exported row: a code or number, a text, or nothing (not asked, not answered).
-Cell = str | int | float | None
+#: (``number`` covers the codes, which are whole numbers: ``integer`` beside it would make a
+#: code match two schemas of the ``oneOf``.)
+Cell = str | float | None
 
 
 class Error(msgspec.Struct, kw_only=True):
