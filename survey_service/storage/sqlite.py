@@ -41,6 +41,7 @@ from .base import (
 from .pending import PendingFiles
 from .sealed import SealedAnswers
 from .sqlite_accounts import AccountsMixin  # accounts, sessions, audit, paper (0008)
+from .sqlite_export import ExportRows  # the wide export's undecoded read
 from .sqlite_files import check_path, connect, not_writable
 from .sqlite_kiosks import SQLiteKiosks
 from .sqlite_migrate import known_migrations, migrate
@@ -56,18 +57,7 @@ log = logging.getLogger(__name__)
 _INSERT = INSERT_RESPONSE
 
 
-async def _rollback(conn: aiosqlite.Connection) -> None:
-    with contextlib.suppress(sqlite3.OperationalError):
-        await conn.execute("ROLLBACK")
-
-
-async def _shielded(done: asyncio.Future[None]) -> None:
-    """Wait for ``done`` (when cancelled meanwhile, it still completes)."""
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.shield(done)
-
-
-class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks):
+class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, ExportRows):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     #: How long a write waits for another process's lock before SQLite says "locked".
@@ -222,7 +212,7 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks):
                 # on the connection's thread (BEGIN, COMMIT) still runs: queue a ROLLBACK after
                 # it, shielded, before another transaction can queue its BEGIN (the thread
                 # runs them in order). Without a transaction open, ROLLBACK fails harmlessly.
-                await _shielded(asyncio.ensure_future(_rollback(conn)))
+                await maintenance.roll_back_shielded(conn)
                 raise
 
     async def _begin(self, conn: aiosqlite.Connection) -> None:
