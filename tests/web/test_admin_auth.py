@@ -36,7 +36,8 @@ PUBLIC = {"/admin/login"}
 RESPONDENTS = ("/s/", "/t", "/static/", "/staff", "/privacy", "/accessibility", "/health",
                "/readyz", "/schema", "/kiosk/enrol/")
 #: A value for every path parameter of the administration routes.
-PARAMS = {"org": "lyaskovets", "wave_id": "cs-baseline", "survey_id": "citizen-satisfaction"}
+PARAMS = {"org": "lyaskovets", "wave_id": "cs-baseline", "survey_id": "citizen-satisfaction",
+          "file": "codebook.csv"}
 
 
 @pytest.fixture
