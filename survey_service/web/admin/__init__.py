@@ -4,6 +4,7 @@
 - ``account``: sign-in and sign-out;
 - ``dashboard``: waves per organisation, opening and closing waves, codes, leaflets;
 - ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
+- ``exports``: downloads of a wave's exports; ``imports``: uploads of earlier questionnaires;
 - ``audit_log``: the audit log.
 
 Nothing here imports ``web.respondents``.
@@ -22,12 +23,13 @@ from .account import AccountController
 from .audit_log import AuditController
 from .dashboard import DashboardController
 from .exports import ExportController, OrgExportController
+from .imports import ImportController
 from .paper import DoubleEntryController, PaperController
 
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
     AccountController, DashboardController, PaperController, DoubleEntryController,
-    AuditController, ExportController, OrgExportController]
+    AuditController, ExportController, OrgExportController, ImportController]
 
 
 def router(site: Site) -> Router:
