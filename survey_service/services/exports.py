@@ -264,7 +264,9 @@ async def write_stats_file(store: Store, export: WaveExport, path: Path, fmt: st
                                                 organisation=export.organisation)
             for r in batch]
     label = f"{export.survey.title.get(lang)} — {export.wave.id}"
-    write_stats(path, fmt, export.meta, export.columns, rows, lang, label)
+    # pyreadstat writes the whole file at once: off the event loop (a server keeps serving)
+    await asyncio.to_thread(write_stats, path, fmt, export.meta, export.columns, rows, lang,
+                            label)
     return len(rows)
 
 
