@@ -21,11 +21,12 @@ from .registry import Registry
 from .rendering import Renderer
 from .rendering.assets import Assets
 from .sealing import Sealer
+from .services import retention
 from .services.catalog import survey_kinds
 from .services.mixing import ClosedWaveMixer
 from .settings import Settings
 from .storage import open_store
-from .storage.base import Store
+from .storage.base import Store, StoreUnreachable
 from .surveys.loader import Catalog, load_catalog
 from .web import admin, api, respondents
 from .web.assets import compression, static_file
@@ -35,6 +36,9 @@ from .web.kiosks import KioskBook
 from .web.limits import AttemptLimiter, ClientKeys, SubmissionLimiter
 
 log = logging.getLogger(__name__)
+
+#: How often a server started while its database was unreachable tries again.
+RECONNECT_SECONDS = 2.0
 
 SECURITY_HEADERS = [
     (
@@ -99,20 +103,55 @@ def create_app(
         store, site.sealer, survey_kinds(catalog), refresh, settings.wave_refresh_seconds
     )
 
+    tasks: list[asyncio.Task[None]] = []
+
+    async def connect() -> None:
+        await store.open()
+        try:
+            if not await store.check_key(fingerprint(settings.secret_key)):
+                raise RuntimeError(mismatch_message(settings.database_url))
+            await registry.refresh(force=True)
+        except BaseException:
+            await store.close()
+            raise
+        tasks.append(asyncio.create_task(mixer.run(), name="staff-mixer"))
+        tasks.append(asyncio.create_task(retention.every_day(settings, store), name="retention"))
+
+    async def reconnect() -> None:
+        """Open the store once its server is back (it was unreachable at start)."""
+        told = False
+        while True:
+            await asyncio.sleep(RECONNECT_SECONDS)
+            try:
+                await connect()
+            except StoreUnreachable as exc:
+                log.debug("database still unreachable: %s", exc)
+                continue
+            except Exception:
+                if not told:  # once: the same fault would otherwise repeat every few seconds
+                    log.exception("the database answers but cannot be used; trying again")
+                told = True
+                continue
+            log.info("database reachable again: serving every page")
+            return
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await store.open()
-        if not await store.check_key(fingerprint(settings.secret_key)):
-            await store.close()
-            raise RuntimeError(mismatch_message(settings.database_url))
-        await registry.refresh(force=True)
-        mixing = asyncio.create_task(mixer.run(), name="staff-mixer")
+        try:
+            await connect()
+        except StoreUnreachable as exc:
+            # e.g. PostgreSQL not started yet: serve 503 (and /readyz says why) until it is
+            log.warning("%s; serving 503 until it answers, trying every %.0f s", exc,
+                        RECONNECT_SECONDS)
+            tasks.append(asyncio.create_task(reconnect(), name="reconnect"))
         try:
             yield
         finally:
-            mixing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await mixing
+            for task in tasks:
+                task.cancel()
+            for task in list(tasks):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await store.close()
 
     return Litestar(

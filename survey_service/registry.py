@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass
 
 from .storage.base import Store
+from .storage.faults import one_line, unavailable
 from .surveys.loader import Catalog, decode_survey
 from .surveys.model import Survey
 from .surveys.waves import Wave, WaveState, now
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class Registry:
         self._waves: list[Wave] = []
         self._versions: dict[str, Survey] = {}
         self._loaded_at = -1e9
+        self._loaded = False  # read at least once
+        self._stale = False  # the last read failed: the waves are those read before
         self._lock = asyncio.Lock()
 
     async def refresh(self, force: bool = False) -> None:
@@ -43,13 +49,27 @@ class Registry:
         async with self._lock:
             if not force and time.monotonic() - self._loaded_at < self.refresh_seconds:
                 return
-            waves = await self.store.waves()
-            for wave in waves:
-                if wave.version not in self._versions:
-                    data = await self.store.form_version(wave.version)
-                    if data is not None:
-                        self._versions[wave.version] = decode_survey(data)
-            self._waves = waves
+            try:
+                waves = await self.store.waves()
+                for wave in waves:
+                    if wave.version not in self._versions:
+                        data = await self.store.form_version(wave.version)
+                        if data is not None:
+                            self._versions[wave.version] = decode_survey(data)
+            except Exception as exc:
+                if force or not self._loaded or not unavailable(exc):
+                    raise
+                # the database is away: serve the waves read last (forms keep working, and
+                # a submission meanwhile gets 503 with its answers kept), try again later
+                if not self._stale:
+                    log.warning("cannot re-read the waves, serving those read last: %s",
+                                one_line(exc))
+                self._stale = True
+                self._loaded_at = time.monotonic()
+                return
+            if self._stale:
+                log.info("the waves are read from the database again")
+            self._waves, self._loaded, self._stale = waves, True, False
             self._loaded_at = time.monotonic()
 
     @property

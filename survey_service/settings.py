@@ -57,6 +57,13 @@ DOCS: dict[str, str] = {
     "retention_years": "Answers and the list of used staff codes are kept until 31 December of "
     "this many years (1 to 50) after the year a wave closes (the EU programme's rule for project "
     "documents), then deleted; shown in the privacy notice.",
+    "retention_text_days": "Free-text answers of a wave are deleted this many days (1 to 36500) "
+    "after it closes (`survey-service retention run`, and the server daily); the coded answers "
+    "and every figure stay. A wave keeps the value it opened with (`waves set --retention-text`); "
+    "shown in the privacy notice.",
+    "retention_codes_days": "The list of a staff wave's invitation codes is replaced by its counts "
+    "per unit this many days (1 to 36500) after the wave closes; a wave keeps the value it opened "
+    "with (`waves set --retention-codes`); shown in the privacy notice.",
     "comments_review_days": "Within this many days (1 to 365) of a wave's end, analysts remove "
     "personal details from free-text answers; shown in the privacy notice.",
     "session_idle_minutes": "An administration session unused this long (5 to 1440 minutes) "
@@ -102,6 +109,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
     protection_level: Annotated[float, msgspec.Meta(ge=1, le=50)] = 20.0
     retention_years: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
+    retention_text_days: Annotated[int, msgspec.Meta(ge=1, le=36_500)] = 365
+    retention_codes_days: Annotated[int, msgspec.Meta(ge=1, le=36_500)] = 90
     comments_review_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
     session_idle_minutes: Annotated[int, msgspec.Meta(ge=5, le=24 * 60)] = 30
     session_max_hours: Annotated[int, msgspec.Meta(ge=1, le=168)] = 10

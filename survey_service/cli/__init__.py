@@ -1,5 +1,5 @@
 """The operator's commands: ``survey-service forms|db|waves|tokens|kiosk|report|results|
-disclosure|plan|export|import|demo|serve|users|audit``.
+disclosure|plan|export|import|demo|serve|users|audit|retention``.
 
 Each command parses its arguments, calls the service layer and prints; the root group
 (:class:`~survey_service.cli.base.OperatorGroup`) turns every expected error into one line on
@@ -26,6 +26,7 @@ from . import (
     plan,
     report,
     results,
+    retention,
     serve,
     tokens,
     users,
@@ -57,6 +58,7 @@ for command in (
     serve.serve,
     users.users,  # accounts (issue 10)
     audit.audit,
+    retention.retention,  # issue 13
 ):
     cli.add_command(command)
 

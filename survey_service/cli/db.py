@@ -1,9 +1,10 @@
-"""``survey-service db migrate`` and ``db copy``."""
+"""``survey-service db migrate|copy|backup|restore``."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import click
 
@@ -60,3 +61,38 @@ def db_copy(source: str, target: str) -> None:
                f" checksums equal ({result.checksum[:16]})")
     click.echo("serve the copy with the same SURVEY_SECRET_KEY as the original (for SQLite,"
                " the key kept in <database>.key unless SURVEY_SECRET_KEY is set)")
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(file: Path) -> None:
+    """Write a consistent copy of the database to FILE (a new file) while the server runs:
+    SQLite's backup API, with the sealed answers of open staff waves; pg_dump on PostgreSQL.
+    The secret key is not in it: keep the key apart from the backups."""
+    from ..services import backup as service
+    from ..services.audit import cli_actor
+
+    made = asyncio.run(service.backup(settings(), file, cli_actor()))
+    sealed = f", with {made.sealed:,} sealed staff answers of open waves" if made.sealed else ""
+    click.echo(f"backed up into {made.file} ({made.size:,} bytes{sealed}); sha256 {made.sha256}")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace everything in a database that is not empty.")
+def db_restore(file: Path, force: bool) -> None:
+    """Put the backup FILE into the database (stop the server first), then migrate it to this
+    version and verify its audit log. A database that is not empty is refused without
+    --force. Everybody signs in again afterwards."""
+    from ..services import backup as service
+    from ..services.audit import cli_actor
+
+    config = settings()
+    done = asyncio.run(service.restore(config, file, cli_actor(), force))
+    where = redact_url(config.database_url)
+    migrated = (f"; applied migrations {', '.join(f'{n:04d}' for n in done.migrations)}"
+                if done.migrations else "")
+    sealed = f"; {done.sealed:,} sealed staff answers put back" if done.sealed else ""
+    click.echo(f"restored {done.file} into {where}{migrated}{sealed}")
+    click.echo(f"audit log intact: {done.audit_entries} entries; last hash {done.audit_head}")

@@ -6,14 +6,20 @@ import click
 
 from ..reports.breakdown import Breakdown, breakdown_csv, breakdown_table
 from ..reports.render import to_csv, to_json, to_table
+from ..services.errors import Invalid
 from ..services.reports import BY, compute_report
 from .base import echo_json, settings, with_store
+from .trend import QUESTION, trend_report
 
 
 @click.command("report")
 @click.argument("survey_id")
-@click.option("--baseline", required=True, help="Baseline wave id.")
-@click.option("--follow-up", "follow_up", required=True, help="Follow-up wave id.")
+@click.argument("waves", nargs=-1)
+@click.option("--baseline", default=None, help="Baseline wave id.")
+@click.option("--follow-up", "follow_up", default=None, help="Follow-up wave id.")
+@click.option("--trend", is_flag=True,
+              help="A trend over the WAVES given (in order: baseline, follow-up, the annual "
+                   "rounds after it).")
 @click.option("--org", "organisation", default=None, help="Only this organisation.")
 @click.option(
     "--format",
@@ -31,23 +37,44 @@ from .base import echo_json, settings, with_store
 )
 @click.option(
     "--by",
-    type=click.Choice(BY),
     default=None,
-    help="Show the indicators by group instead (small groups hidden).",
+    help=f"Show the indicators by group instead (small groups hidden): {', '.join(BY)}, "
+         "or question:ID for a single-choice question of the form.",
 )
+@click.option("--channel", default=None,
+              help="With --by question:ID: only this contact channel (its answer code).")
 def report(
     survey_id: str,
-    baseline: str,
-    follow_up: str,
+    waves: tuple[str, ...],
+    baseline: str | None,
+    follow_up: str | None,
+    trend: bool,
     organisation: str | None,
     fmt: str,
     lang: str,
     items: bool,
     by: str | None,
+    channel: str | None,
 ) -> None:
     """The expected-results table: each indicator at baseline and follow-up, the change with
-    its 95 % CI, test, raw and adjusted p, effect size, n per wave and target status."""
+    its 95 % CI, test, raw and adjusted p, effect size, n per wave and target status.
+
+    With --trend WAVE WAVE..., each indicator per wave and its change from the first and the
+    previous wave (with --by question:ID, per group of that question)."""
     config = settings()
+    if trend or waves:
+        if not trend:
+            raise Invalid(f"unexpected argument '{waves[0]}': give the waves of a trend after "
+                          "--trend")
+        trend_report(survey_id, waves, baseline, follow_up, organisation, channel, fmt, lang,
+                     by)
+        return
+    if baseline is None or follow_up is None:
+        raise Invalid("give --baseline and --follow-up, or --trend and the waves")
+    if (by is not None and by.startswith(QUESTION)) or channel is not None:
+        trend_report(survey_id, (baseline, follow_up), None, None, organisation, channel, fmt,
+                     lang, by or "")
+        return
     result = with_store(
         config,
         lambda store: compute_report(

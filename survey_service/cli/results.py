@@ -9,9 +9,10 @@ from ..reports.project import ALL, to_csv, to_json, to_table
 from ..services.catalog import load
 from ..services.results import compute_results
 from .base import settings, with_store
+from .publish import add_commands
 
 
-@click.command("results")
+@click.group("results", invoke_without_command=True)
 @click.option("--org", "organisation", default=None, help="Only this organisation.")
 @click.option("--lang", type=click.Choice(["bg", "en"]), default="bg", show_default=True)
 @click.option(
@@ -23,12 +24,18 @@ from .base import settings, with_store
               help="Use this follow-up wave for its survey.")
 @click.option("--training", multiple=True,
               help="Use these training waves (repeat) instead of every training wave.")
+@click.pass_context
 def results(
-    organisation: str | None, lang: str, fmt: str, baseline: tuple[str, ...],
+    ctx: click.Context, organisation: str | None, lang: str, fmt: str, baseline: tuple[str, ...],
     follow_up: tuple[str, ...], training: tuple[str, ...],
 ) -> None:
     """Every expected result of the project across all surveys: status of each (met, not
-    met, not significant, not computable and why), for all organisations and for each."""
+    met, not significant, not computable and why), for all organisations and for each.
+
+    `results publish WAVE` / `unpublish WAVE` put a closed wave on the public results page
+    or take it off; `results published` lists what is on it."""
+    if ctx.invoked_subcommand is not None:
+        return
     config = settings()
     report = with_store(
         config,
@@ -44,3 +51,6 @@ def results(
         names = {ALL: _("all organisations together")}
         names |= {o.id: o.name.get(lang) for o in load(config).organisations.values()}
         click.echo(to_table(report, names))
+
+
+add_commands(results)

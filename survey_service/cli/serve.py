@@ -14,7 +14,7 @@ from ..services import catalog
 from ..services.errors import Unavailable
 from ..services.waves import open_pilot_waves
 from ..settings import Settings
-from ..storage import redact_url
+from ..storage import StoreUnreachable, redact_url
 from ..storage.base import Store
 from ..surveys.loader import CatalogError
 from .base import catalog_summary, settings, with_store
@@ -104,7 +104,11 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
             for wave in await open_pilot_waves(config, store):
                 click.echo(f"opened demo wave {wave.id}")
 
-    with_store(config, prepare)  # opening the store applies the migrations
+    try:
+        with_store(config, prepare)  # opening the store applies the migrations
+    except StoreUnreachable as exc:  # e.g. PostgreSQL still starting: the app waits for it
+        click.echo(f"warning: {exc}; serving anyway: pages answer 503 and /readyz says why"
+                   " until the database answers", err=True)
     processes = workers or default_workers(config)
     where = redact_url(config.database_url)
     plural = "es" if processes > 1 else ""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import click
 
-from ..services import audit, reports
+from ..services import audit, reports, retention
 from ..services import waves as service
 from ..services.errors import Invalid
 from ..storage.base import Store
@@ -113,9 +114,14 @@ def waves_status(wave_id: str, as_json: bool) -> None:
         return
     click.echo(f"wave {status['wave']} ({status['state']})")
     header = ["organisation", "unit", "head_count", "issued", "used", "response_rate"]
-    rows = [[cell(u[h]) for h in header] for u in status["units"]]
+
+    def shown(row: dict[str, Any], h: str) -> str:  # rounded here, on display only
+        rate = row[h] if h == "response_rate" else None
+        return f"{rate:.1f}" if rate is not None else cell(row[h])
+
+    rows = [[shown(u, h) for h in header] for u in status["units"]]
     total = status["total"]
-    rows.append(["total", "", *(cell(total[h]) for h in header[2:])])
+    rows.append(["total", "", *(shown(total, h) for h in header[2:])])
     echo_table(header, rows)
 
 
@@ -132,16 +138,32 @@ def waves_status(wave_id: str, as_json: bool) -> None:
     default=None,
     help="Staff waves: let respondents give a self-made panel code (off by default).",
 )
-def waves_set(wave_id: str, min_group: int | None, panel: bool | None) -> None:
-    """Change a wave's anonymity settings; refused once the wave has a response."""
+@click.option("--retention-text", type=int, default=None, metavar="DAYS",
+              help="Days after the wave closes that its free-text answers are kept.")
+@click.option("--retention-codes", type=int, default=None, metavar="DAYS",
+              help="Days after the wave closes that its list of staff codes is kept.")
+def waves_set(wave_id: str, min_group: int | None, panel: bool | None,
+              retention_text: int | None, retention_codes: int | None) -> None:
+    """Change a wave's anonymity settings (refused once the wave has a response) or its
+    retention periods (at any time)."""
     config = settings()
+    keep = retention_text is not None or retention_codes is not None
 
     async def work(store: Store) -> None:
-        await service.set_wave(config, store, wave_id, min_group, panel)
-        await audit.record(store, audit.cli_actor(), "wave-set",
-                           {"wave": wave_id, "min_group": min_group, "panel": panel})
+        if min_group is not None or panel is not None or not keep:
+            await service.set_wave(config, store, wave_id, min_group, panel)
+        if keep:
+            await retention.set_retention(store, wave_id, retention_text, retention_codes)
+        await audit.record(store, audit.cli_actor(), "wave-set", {
+            "wave": wave_id, "min_group": min_group, "panel": panel,
+            "retention_text": retention_text, "retention_codes": retention_codes})
 
     with_store(config, work)
+    if retention_text is not None:
+        click.echo(f"wave {wave_id}: free-text answers kept {retention_text} days after it"
+                   " closes")
+    if retention_codes is not None:
+        click.echo(f"wave {wave_id}: code list kept {retention_codes} days after it closes")
     if min_group is not None:
         click.echo(f"wave {wave_id}: smallest reported group is now {min_group}")
     if panel is not None:

@@ -5,8 +5,10 @@ follow-up ``b``, as in :mod:`.compare` (change = follow-up − baseline, in poin
   ``test_proportions_2indep(..., method='score', correction=False)`` and
   ``proportions_ztest``), or Fisher's exact test (``scipy.stats.fisher_exact``,
   two-sided) when any expected cell count of the 2 × 2 table is below 5; the result's
-  ``test`` says which. CI: Newcombe's hybrid score interval (method 10) from Wilson
-  limits; Cohen's h = 2·asin√p₂ − 2·asin√p₁. Percentages in percent, change in points.
+  ``test`` says which; Fisher's sample odds ratio is follow-up over baseline (odds₂/odds₁,
+  above 1 for a rise, the same orientation as every other change). CI: Newcombe's hybrid
+  score interval (method 10) from Wilson limits; Cohen's h = 2·asin√p₂ − 2·asin√p₁.
+  Percentages in percent, change in points.
 * :func:`compare_nps` — Wald z with SE = √(Var₁ + Var₂) from the C5 variance.
 """
 
@@ -65,7 +67,8 @@ def _proportions(
                 "test needs unweighted counts"
             )
         x1, m1, x2, m2 = raw
-        res = stats.fisher_exact([[x1, m1 - x1], [x2, m2 - x2]], alternative="two-sided")
+        # follow-up first: the odds ratio is follow-up over baseline, like every other effect
+        res = stats.fisher_exact([[x2, m2 - x2], [x1, m1 - x1]], alternative="two-sided")
         odds = float(res.statistic)
         statistic = odds if math.isfinite(odds) else None
         p = min(1.0, float(res.pvalue))

@@ -17,7 +17,10 @@ from typing import Literal
 
 import msgspec
 
-TestName = Literal["welch_t", "mann_whitney_u", "two_proportion_z", "fisher_exact", "wald_z"]
+TestName = Literal[
+    "welch_t", "mann_whitney_u", "two_proportion_z", "fisher_exact", "wald_z",
+    "standardised_welch_t",
+]
 EffectName = Literal["hedges_g", "rank_biserial_r", "cohens_h", "none"]
 Adjustment = Literal["holm", "fdr_bh"]
 
@@ -144,9 +147,9 @@ class Comparison(msgspec.Struct, frozen=True, kw_only=True):
     ``change`` = follow_up − baseline, from unrounded values. ``ci_low``/``ci_high`` is the
     95 % CI of the change, ``None`` when the test has no interval for it (Mann-Whitney U,
     whose baseline/follow-up are mean codes). ``statistic`` is t, z, or for Fisher's exact
-    test the sample odds ratio (``None`` when infinite or undefined). ``df`` is given for
-    t tests only. ``small_n`` flags n < 30 in either wave. ``p_adjusted`` is filled by
-    :func:`survey_service.indicators.adjust.adjust_comparisons`.
+    test the sample odds ratio, follow-up over baseline (``None`` when infinite or
+    undefined). ``df`` is given for t tests only. ``small_n`` flags n < 30 in either wave.
+    ``p_adjusted`` is filled by :func:`survey_service.indicators.adjust.adjust_comparisons`.
     """
 
     baseline: float

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from .. import indicators as ind
 from ..indicators.result import Comparison, Estimate, NotComputable
+from ..indicators.theme import spearman_brown, theme_pseudo_values
 from ..surveys.model import IndicatorDef
 from ..surveys.share import share_rule
 from .data import WaveMatrix
@@ -23,7 +24,16 @@ Figure = Estimate | ind.NPSResult | ind.ThemeScore | NotComputable
 
 @dataclass(frozen=True)
 class Side:
-    """One wave's part of an indicator: its figure and what the comparison tests."""
+    """One wave's part of an indicator: its figure and what the comparison tests.
+
+    ``n_used`` is the number of answers the figure rests on (respondents with a composite,
+    valid answers of an item, respondents with a valid answer to a theme's items), never the
+    wave's size. ``values`` are per-unit values whose mean is the figure (composites, 0/100
+    per valid answer, a theme's pseudo-values, codes, NPS scores): the comparison tests their
+    mean, and the standardisation to a fixed mix of organisations weights their group means.
+    ``dropped``: respondents who answered some of an index's items but too few for the 60 %
+    rule. ``spearman_brown``: the reliability of a two-item index (instead of α).
+    """
 
     m: WaveMatrix
     items: list[str]
@@ -32,6 +42,11 @@ class Side:
     figure: Figure
     sample: npt.NDArray[np.float64] | npt.NDArray[np.int8] | npt.NDArray[np.int32]
     alpha: float | None = None
+    n_used: int = 0
+    values: npt.NDArray[np.float64] | None = None
+    dropped: int | None = None
+    spearman_brown: float | None = None
+    own_ci: tuple[float | None, float | None] | None = None
 
     @property
     def value(self) -> float | None:
@@ -46,6 +61,8 @@ class Side:
         """This wave's own 95 % CI (with the finite population correction when N is known)."""
         if isinstance(self.figure, Estimate | ind.NPSResult):
             return self.figure.ci_low, self.figure.ci_high
+        if self.own_ci is not None and not isinstance(self.figure, NotComputable):
+            return self.own_ci
         return None, None
 
 
@@ -59,16 +76,22 @@ def _index(m: WaveMatrix, items: list[str], points: int, reverse: list[bool],
            population: int | None, reliability: bool) -> Side:
     matrix = m.likert_columns(items)
     scores = ind.composite_scores(matrix, points, reverse)
+    used = ~np.isnan(scores)
+    answered = ((matrix >= 1) & (matrix <= points)).any(axis=1)
     figure: Figure
-    if scores.shape[0] and np.isnan(scores).all():
+    if scores.shape[0] and not used.any():
         figure = NotComputable(f"no respondent answered enough of the {len(items)} items")
     else:
         figure = ind.mean_estimate(scores, population=population)
-    alpha = None
-    if reliability and len(items) > 1:
+    alpha = sb = None
+    if reliability and len(items) == 2:  # α means little for two items: Spearman-Brown
+        two = spearman_brown(matrix, points, reverse)
+        sb = None if isinstance(two, NotComputable) else two
+    elif reliability and len(items) > 2:
         rel = ind.cronbach_alpha(matrix, points, reverse)
         alpha = None if isinstance(rel, NotComputable) else rel.alpha
-    return Side(m, items, points, reverse, figure, scores, alpha)
+    return Side(m, items, points, reverse, figure, scores, alpha, n_used=int(used.sum()),
+                values=scores[used], dropped=int((answered & ~used).sum()), spearman_brown=sb)
 
 
 def _single(percent: bool) -> Callable[..., Side]:
@@ -76,10 +99,14 @@ def _single(percent: bool) -> Callable[..., Side]:
              population: int | None, reliability: bool) -> Side:
         column = m.likert(items[0])
         assert column is not None
+        valid = ind.valid_values(column, points, reverse=reverse[0]).astype(np.float64)
+        values = (np.where(valid > (points + 1) / 2, 100.0, 0.0) if percent
+                  else valid).astype(np.float64)
         pm = ind.positive_and_mean(column, points, reverse=reverse[0], population=population)
         figure: Figure = pm if isinstance(pm, NotComputable) else (
             pm.percent if percent else pm.mean)
-        return Side(m, items, points, reverse, figure, column)
+        return Side(m, items, points, reverse, figure, column, n_used=int(valid.size),
+                    values=values)
     return side
 
 
@@ -87,28 +114,48 @@ def _theme(m: WaveMatrix, items: list[str], points: int, reverse: list[bool],
            population: int | None, reliability: bool) -> Side:
     if len(items) == 1:
         return _single(True)(m, items, points, reverse, population, reliability)
-    columns = [m.likert(i) for i in items]
-    figure = ind.theme_score(columns, points, reverse)
-    return Side(m, items, points, reverse, figure, m.likert_columns(items))
+    matrix = m.likert_columns(items)
+    figure = ind.theme_score([m.likert(i) for i in items], points, reverse)
+    u = theme_pseudo_values(matrix, points, reverse)
+    n_used = int(((matrix >= 1) & (matrix <= points)).any(axis=1).sum())
+    if isinstance(u, NotComputable) or isinstance(figure, NotComputable):
+        return Side(m, items, points, reverse, figure, matrix, n_used=n_used)
+    own = ind.mean_estimate(u, population=population)
+    own_ci = None if isinstance(own, NotComputable) else (own.ci_low, own.ci_high)
+    return Side(m, items, points, reverse, figure, matrix, n_used=n_used, values=u,
+                own_ci=own_ci)
 
 
 def _nps(m: WaveMatrix, items: list[str], points: int, reverse: list[bool],
          population: int | None, reliability: bool) -> Side:
     column = m.raw(items[0])
     assert column is not None
-    return Side(m, items, points, reverse, ind.nps(column, population=population), column)
+    valid = column[column != ind.NPS_MISSING]
+    scores = np.where(valid >= 9, 100.0, np.where(valid <= 6, -100.0, 0.0))
+    return Side(m, items, points, reverse, ind.nps(column, population=population), column,
+                n_used=int(valid.size), values=scores)
 
 
 def _compare_theme(a: Side, b: Side) -> Comparison | NotComputable:
-    """Welch t on each respondent's share of positive answers over the theme's items."""
+    """ΔT with Welch's t and CI on the theme's pseudo-values (:mod:`..indicators.theme`): the
+    test, the CI and the change describe the same quantity even when answers are missing."""
     if len(a.items) == 1:
         return ind.compare_percent_positive(a.sample, b.sample, a.points, reverse=a.reverse[0])
-    shares = [positive_share(s.sample, s.points, s.reverse) for s in (a, b)]  # type: ignore[arg-type]
-    comparison = ind.compare_means(shares[0], shares[1])
+    for side, wave in ((a, "baseline"), (b, "follow-up")):
+        if isinstance(side.figure, NotComputable) or side.values is None:
+            reason = side.figure.reason if isinstance(side.figure, NotComputable) else ""
+            return NotComputable(f"the {wave} value is not computable: {reason}")
+    assert a.values is not None and b.values is not None
+    comparison = ind.compare_means(a.values, b.values)
     if isinstance(comparison, NotComputable):
         return comparison
     va, vb = a.value or 0.0, b.value or 0.0
     return msgspec.structs.replace(comparison, baseline=va, follow_up=vb, change=vb - va)
+
+
+def _compare_mean(a: Side, b: Side) -> Comparison | NotComputable:
+    """Welch's t on the valid codes: the test and the CI of the mean change it shows."""
+    return ind.compare_means(a.values, b.values)
 
 
 def _share(m: WaveMatrix, definition: IndicatorDef, population: int | None) -> Side:
@@ -122,7 +169,9 @@ def _share(m: WaveMatrix, definition: IndicatorDef, population: int | None) -> S
     rule = share_rule(m.survey, definition)._asdict()
     accepted, valid = ind.share_counts(column, **rule)
     figure = ind.share(column, **rule, population=population)
-    return Side(m, [item], 0, [False], figure, np.array([accepted, valid], dtype=np.int32))
+    values = np.repeat(np.array([100.0, 0.0]), [accepted, valid - accepted])
+    return Side(m, [item], 0, [False], figure, np.array([accepted, valid], dtype=np.int32),
+                n_used=valid, values=values)
 
 
 def _compare_share(a: Side, b: Side) -> Comparison | NotComputable:
@@ -137,12 +186,10 @@ def _compare_share(a: Side, b: Side) -> Comparison | NotComputable:
 
 KINDS: dict[str, Kind] = {
     "index": Kind(_index, lambda a, b: ind.compare_means(a.sample, b.sample)),
-    "mean": Kind(_single(False), lambda a, b: ind.compare_ordinal(
-        a.sample, b.sample, a.points, reverse=a.reverse[0])),
+    "mean": Kind(_single(False), _compare_mean),
     "percent_positive": Kind(_theme, _compare_theme),
     "nps": Kind(_nps, lambda a, b: ind.compare_nps(a.sample, b.sample)),
 }
-
 
 
 def points_of(m: WaveMatrix, items: Sequence[str]) -> int | NotComputable:

@@ -2,8 +2,8 @@
 and one per indicator it rests on, with the status of each, per organisation and for all
 organisations together; and its renderings (table, CSV through the one writer, JSON).
 
-A result is met when every indicator it rests on meets its target; otherwise its status is
-the weakest of theirs: not met, then not significant, then not computable.
+A result's status is the weakest of its indicators' tiered statuses (:mod:`.status`): met
+with confidence only when every one is, a failed part before "not computable".
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from ..exports.table import Cell, Table
 from ..i18n import N_, translations
 from ..surveys.model import ExpectedResult
 from ..surveys.waves import SOFIA
-from .render import STATUS, fmt_number, fmt_p
-from .report import describe_target, target_status
+from .render import STATUS, fmt_number, fmt_p, plan_line
 from .rows import Row, Status
+from .status import describe_target, status_basis, target_status, weakest
 
 ALL = "all"  # the scope of every organisation together
 Line = Literal["result", "measure"]
-_WEAKEST: tuple[Status, ...] = ("not met", "not significant", "not computable")
 
 
 class ProjectRow(msgspec.Struct, kw_only=True):
@@ -54,6 +53,10 @@ class ProjectRow(msgspec.Struct, kw_only=True):
     confirmatory: bool = False
     status: Status = "not computable"
     note: str | None = None
+    #: the follow-up level's own 95 % CI (level targets), and what the status rests on
+    follow_up_ci_low: float | None = None
+    follow_up_ci_high: float | None = None
+    status_basis: str | None = None
 
     def add_note(self, note: str) -> None:
         self.note = f"{self.note}; {note}" if self.note else note
@@ -69,26 +72,37 @@ class ProjectReport(msgspec.Struct, kw_only=True):
     family_frozen: dt.datetime | None = None
     family_wave: str | None = None
     rows: list[ProjectRow]
+    #: the frozen analysis plan (expected results, targets, confirmatory flags, adjustment
+    #: sets): hash, date and wave; ``plan_frozen`` None before the first follow-up wave
+    plan_hash: str | None = None
+    plan_frozen: dt.datetime | None = None
+    plan_wave: str | None = None
+    caution: str = ""
+
+
+def _figures(measure: ExpectedResult, row: ProjectRow) -> Row:
+    change = measure.target.change_at_least is not None
+    return Row(section="expected", id=row.indicator, label="", kind="",
+               follow_up=row.follow_up, change=row.change, p=row.p, p_adjusted=row.p_adjusted,
+               ci_low=row.ci_low if change else None, ci_high=row.ci_high if change else None,
+               follow_up_ci_low=row.follow_up_ci_low, follow_up_ci_high=row.follow_up_ci_high)
 
 
 def measure_status(measure: ExpectedResult, row: ProjectRow) -> Status:
     """The target's status, by the same rule as a survey's report."""
-    figures = Row(section="expected", id=row.indicator, label="", kind="",
-                  follow_up=row.follow_up, change=row.change, p=row.p,
-                  p_adjusted=row.p_adjusted)
-    return target_status(measure, figures)
+    return target_status(measure, _figures(measure, row))
+
+
+def measure_basis(measure: ExpectedResult, row: ProjectRow, lang: str) -> str | None:
+    """What the status rests on (estimate and 95 % CI), in words."""
+    return status_basis(measure, _figures(measure, row), lang)
 
 
 def result_row(scope: str, result_id: str, label: str, measures: Sequence[ProjectRow],
                lang: str) -> ProjectRow:
     """A result's own line: met when every indicator is met, else the weakest status."""
     _ = translations(lang).gettext
-    statuses = {m.status for m in measures}
-    status: Status = "met"
-    for weakest in _WEAKEST:
-        if weakest in statuses:
-            status = weakest
-            break
+    status = weakest([m.status for m in measures])
     row = ProjectRow(scope=scope, result=result_id, line="result", label=label, status=status,
                      confirmatory=any(m.confirmatory for m in measures))
     if len(measures) > 1:
@@ -136,6 +150,8 @@ def _cells(r: ProjectRow, lang: str) -> list[str]:
     n = (f"{r.n_baseline}/{r.n_follow_up}" if r.n_baseline is not None
          else str(r.n_follow_up or ""))
     label = f"  {r.label}" + (" *" if r.confirmatory else "")
+    if r.status_basis and r.status != "not computable":
+        status += f" ({r.status_basis})"
     return [label, fmt_number(r.baseline), fmt_number(r.follow_up), fmt_number(r.change), ci,
             fmt_p(r.p), fmt_p(r.p_adjusted), n, r.target, status]
 
@@ -156,7 +172,7 @@ def to_table(report: ProjectReport, scope_names: dict[str, str]) -> str:
     """One table per scope (all organisations together first), then the notes."""
     _ = translations(report.lang).gettext
     head = [_(h) for h in HEAD]
-    lines: list[str] = []
+    lines: list[str] = [report.caution, ""] if report.caution else []
     for scope in dict.fromkeys(r.scope for r in report.rows):
         rows = [r for r in report.rows if r.scope == scope]
         table = [head] + [_cells(r, report.lang) for r in rows]
@@ -171,4 +187,7 @@ def to_table(report: ProjectReport, scope_names: dict[str, str]) -> str:
                 lines.append(f"  {r.result} / {r.survey}/{r.indicator}: {about}")
         lines.append("")
     lines.append(family_line(report))
+    plan = plan_line(report.lang, report.plan_hash, report.plan_frozen, report.plan_wave)
+    if plan:
+        lines.append(plan)
     return "\n".join(lines)

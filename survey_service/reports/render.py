@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import msgspec
@@ -9,10 +10,12 @@ import msgspec
 from ..exports.csv_writer import to_csv as write_csv
 from ..exports.table import Cell, Table
 from ..i18n import N_, translations
+from ..surveys.waves import SOFIA
 from .breakdown import shorten
 from .comparability import Difference
 from .mix import composition_lines
 from .rows import Report, Row
+from .status import LABELS, status_text
 
 COLUMNS = [
     "section",
@@ -47,13 +50,19 @@ COLUMNS = [
     "left_out",
     "wording_baseline",
     "wording_follow_up",
+    # issues #11 and #19, after the earlier columns
+    "status_basis",
+    "mean_baseline",
+    "mean_follow_up",
+    "dropped_baseline",
+    "dropped_follow_up",
+    "spearman_brown_baseline",
+    "spearman_brown_follow_up",
+    "crude_baseline",
+    "crude_follow_up",
+    "crude_change",
 ]
-STATUS = {
-    "met": N_("met"),
-    "not met": N_("not met"),
-    "not significant": N_("not significant"),
-    "not computable": N_("not computable"),
-}
+STATUS = LABELS
 
 
 def report_table(report: Report) -> Table:
@@ -102,15 +111,30 @@ TITLES = {
 }
 
 
-def _status(r: Row, lang: str) -> str:
+def plan_line(lang: str, plan_hash: str | None, frozen: dt.datetime | None,
+              wave: str | None) -> str:
+    """When, by which wave and with which hash the analysis plan was frozen."""
     _ = translations(lang).gettext
-    if r.status is None:
+    if plan_hash is None:
         return ""
-    status = _(STATUS[r.status])
-    if r.items_used is not None and r.status != "not computable":
-        status += " " + _("(on %(used)s of %(declared)s items)") % {
-            "used": r.items_used, "declared": r.items_declared}
-    return status
+    if frozen is None:
+        return _("Analysis plan (expected results, targets, confirmatory flags, adjustment "
+                 "sets): not frozen yet, it is frozen when the first follow-up wave opens "
+                 "(hash of the files now: %(hash)s)") % {"hash": plan_hash}
+    return _("Analysis plan (expected results, targets, confirmatory flags, adjustment sets) "
+             "frozen on %(date)s when wave %(wave)s opened, hash %(hash)s") % {
+        "date": f"{frozen.astimezone(SOFIA):%Y-%m-%d %H:%M}", "wave": wave or "?",
+        "hash": plan_hash}
+
+
+def mix_line(mix: dict[str, float], lang: str) -> str:
+    _ = translations(lang).gettext
+    if not mix:
+        return ""
+    shares = ", ".join(f"{org} {100 * share:.1f} %" for org, share in mix.items())
+    return _("Figures over all organisations are standardised to one fixed mix of "
+             "organisations, the pooled shares of both waves' respondents (%(shares)s); the "
+             "items and the crude figures (in CSV and JSON) are not.") % {"shares": shares}
 
 
 def _differences(title: str, differences: list[Difference], lang: str) -> list[str]:
@@ -128,7 +152,11 @@ def _differences(title: str, differences: list[Difference], lang: str) -> list[s
 def to_table(report: Report) -> str:
     _ = translations(report.lang).gettext
     head = [_(h) for h in HEAD]
-    lines = []
+    lines = [x for x in (report.caution,
+                         plan_line(report.lang, report.plan_hash, report.plan_frozen,
+                                   report.plan_wave),
+                         mix_line(report.mix, report.lang)) if x]
+    lines += [""] if lines else []
     for section in ("expected", "indicator", "adjusted", "item", "panel"):
         rows: list[Row] = [r for r in report.rows if r.section == section]
         if not rows:
@@ -140,8 +168,9 @@ def to_table(report: Report) -> str:
                 shorten(r.label, 48), fmt_number(r.baseline), fmt_number(r.follow_up),
                 fmt_number(r.change), ci, r.test or "", fmt_p(r.p), fmt_p(r.p_adjusted),
                 fmt_number(r.effect_size, 2),
-                f"{r.n_baseline or 0}/{r.n_follow_up or 0}", r.target or "",
-                _status(r, report.lang),
+                "/".join("–" if n is None else str(n) for n in (r.n_baseline, r.n_follow_up)),
+                r.target or "",
+                status_text(r, report.lang),
             ])
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]
         lines.append(_(TITLES[section]))

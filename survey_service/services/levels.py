@@ -10,10 +10,9 @@ import numpy as np
 
 from ..anonymity import TOKEN_KINDS
 from ..i18n import N_, translations
-from ..indicators.result import Estimate
 from ..reports.comparability import plan_indicators
 from ..reports.data import WaveMatrix, wave_matrix
-from ..reports.kinds import wave_side
+from ..reports.kinds import Side, wave_side
 from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import decode_survey
@@ -130,8 +129,7 @@ async def wave_levels(
         if value is None:
             out[indicator.id] = Level(ids, reason=getattr(side, "reason", _("not computable")))
             continue
-        figure = getattr(side, "figure", None)
-        n = figure.n if isinstance(figure, Estimate) else m.n
+        n = side.n_used if isinstance(side, Side) else m.n  # the answers used (issue #11)
         if n < min_group:
             out[indicator.id] = Level(ids, reason=_(
                 "fewer than %(n)s answers in a wave: not shown") % {"n": min_group})

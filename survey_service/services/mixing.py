@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from ..anonymity import MixError, mix_closed_waves
 from ..sealing import Sealer
 from ..storage.base import Store
+from ..storage.faults import one_line, unavailable
 from .errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class ClosedWaveMixer:
         self.store, self.sealer, self.kinds = store, sealer, kinds
         self.on_mixed, self.interval = on_mixed, max(interval, 1.0)
         self.unopenable: set[str] = set()
+        self.away = False  # the last try found the database away
 
     async def run_once(self) -> None:
         try:
@@ -60,8 +62,15 @@ class ClosedWaveMixer:
                 await self.on_mixed()
         except MixFailed as exc:  # logged once by anonymity; retried at the next start
             self.unopenable.update(exc.waves)
-        except Exception:
-            log.exception("mixing closed staff waves failed; will retry")
+        except Exception as exc:
+            if not unavailable(exc):
+                log.exception("mixing closed staff waves failed; will retry")
+            elif not self.away:  # once per outage, one line
+                log.warning("cannot mix closed staff waves while the database is away (%s);"
+                            " will retry", one_line(exc))
+            self.away = unavailable(exc)
+            return
+        self.away = False
 
     async def run(self) -> None:
         while True:

@@ -185,7 +185,9 @@ def _fill(row: PlanRow, definition: IndicatorDef, survey_kind: str, side: Side |
         row.source = "baseline"
         sample = side.sample
         if kind == "index" or (kind == "percent_positive" and len(side.items) > 1):
+            # a theme's SD is that of the linearised values its change is tested on
             values = (np.asarray(sample, dtype=float) if kind == "index"
+                      else side.values if side.values is not None
                       else positive_share(sample, side.points, side.reverse))  # type: ignore[arg-type]
             values = values[~np.isnan(values)]
             row.baseline_n = int(values.size)

@@ -8,6 +8,7 @@ from typing import Any
 from ..anonymity import results_available
 from ..reports.breakdown import Breakdown, By, breakdown, cannot_break_down
 from ..reports.data import WaveMatrix, wave_matrix
+from ..reports.family import follow_plan
 from ..reports.report import Report, build_report
 from ..settings import Settings
 from ..storage.base import Store
@@ -16,6 +17,7 @@ from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load, wave_structures
 from .disclosure import disclosure_for
 from .errors import Invalid, Refused, Unavailable
+from .plans import analysis
 from .waves import find_wave
 
 BY: tuple[By, ...] = ("organisation", "unit", "mode", "channel", "service")
@@ -63,8 +65,11 @@ async def compute_report(
             f"wave '{baseline}' cannot be both the baseline and the follow-up: compare two "
             "different waves"
         )
-    a = await _matrix(store, survey_id, baseline, organisation, by is not None)
-    b = await _matrix(store, survey_id, follow_up, organisation, by is not None)
+    # over all organisations the groups are read too: the figures are standardised to a
+    # fixed organisation mix (issue #19 §4)
+    groups = by is not None or organisation is None
+    a = await _matrix(store, survey_id, baseline, organisation, groups)
+    b = await _matrix(store, survey_id, follow_up, organisation, groups)
     reason = cannot_break_down(by, a, b) if by is not None else None
     if reason is not None:
         raise Refused(reason)
@@ -93,10 +98,12 @@ async def compute_report(
             unit_mapping=mapping,
             disclosure=disclosure,
         )
+    plan, stamp = await analysis(catalog, store)
+    expected, late = follow_plan(catalog.expected_results, plan)
     return build_report(
         a,
         b,
-        catalog.expected_results,
+        expected,
         lang=lang,
         organisation=organisation,
         min_group=min_group,
@@ -106,6 +113,9 @@ async def compute_report(
         ),
         items=items,
         disclosure=disclosure,
+        confirmatory={i for s, i in plan.family if s == survey_id},
+        plan=stamp,
+        late=late,
     )
 
 
@@ -141,7 +151,8 @@ async def population(store: Store, wave: Wave, organisation: str | None) -> int 
 
 
 def _rate(used: int, eligible: int) -> float | None:
-    return round(100 * used / eligible, 1) if eligible else None
+    """Percent, unrounded (machine outputs keep full precision; tables round on display)."""
+    return 100 * used / eligible if eligible else None
 
 
 async def response_rates(store: Store, wave_id: str) -> dict[str, Any]:

@@ -13,15 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..i18n import translations
-from ..reports.family import Member, encode_family, holm_family
+from ..reports.family import Member, encode_family, follow_plan, holm_family
 from ..reports.project import (
     ALL,
     ProjectReport,
     ProjectRow,
+    measure_basis,
     measure_status,
     result_row,
     target_text,
 )
+from ..reports.report import CAUTION, LATE
 from ..reports.rows import Report, Row
 from ..settings import Settings
 from ..storage.base import Store
@@ -31,7 +33,7 @@ from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load
 from .errors import Invalid, ServiceError
 from .levels import Level, not_ready, small_organisation, wave_levels
-from .plans import family
+from .plans import analysis, family
 from .reports import compute_report
 from .waves import find_wave
 
@@ -114,6 +116,7 @@ def _from_comparison(row: ProjectRow, source: Report | str, indicator: str, lang
         return
     row.baseline, row.follow_up, row.change = found.baseline, found.follow_up, found.change
     row.ci_low, row.ci_high, row.p = found.ci_low, found.ci_high, found.p
+    row.follow_up_ci_low, row.follow_up_ci_high = found.follow_up_ci_low, found.follow_up_ci_high
     row.p_adjusted, row.adjustment = found.p_adjusted, found.adjustment
     row.n_baseline, row.n_follow_up = found.n_baseline, found.n_follow_up
     if found.note:
@@ -130,6 +133,7 @@ def _from_level(row: ProjectRow, source: dict[str, Level] | str, indicator: str)
         row.add_note(level.reason)
         return
     row.follow_up, row.ci_low, row.ci_high = level.value, level.ci_low, level.ci_high
+    row.follow_up_ci_low, row.follow_up_ci_high = level.ci_low, level.ci_high
     row.n_follow_up = level.n
     if level.note:
         row.add_note(level.note)
@@ -158,6 +162,7 @@ async def compute_results(
     chosen = await _choose(store, catalog,
                            {"baseline": baseline, "follow-up": follow_up, "training": training})
     fam, plan = await family(catalog, store)
+    analysis_plan, stamp = await analysis(catalog, store)
     members = set(fam.members)
     compared = ({m.survey for r in catalog.project_results for m in r.measures
                  if m.target.change_at_least is not None} | {s for s, _i in fam.members})
@@ -187,9 +192,13 @@ async def compute_results(
             p_raw[(s, i)] = found.p if found is not None else None
         holm = holm_family(fam, p_raw)
         for result in catalog.project_results:
+            planned, late = follow_plan(result.measures, analysis_plan)
             measures = [_measure_row(name, result.id, m, comparisons, level_sources, members,
                                      holm, plan is not None, catalog, lang)
-                        for m in result.measures]
+                        for m in planned]
+            for m in measures:
+                if result.id in late:
+                    m.add_note(_(LATE))
             rows.append(result_row(name, result.id, result.text.get(lang), measures, lang))
             rows += measures
     return ProjectReport(
@@ -197,6 +206,8 @@ async def compute_results(
         family_hash=plan.hash if plan is not None else encode_family(fam)[1],
         family_frozen=plan.frozen if plan is not None else None,
         family_wave=plan.wave_id if plan is not None else None, rows=rows,
+        plan_hash=stamp.hash, plan_frozen=stamp.frozen, plan_wave=stamp.wave,
+        caution=_(CAUTION),
     )
 
 
@@ -218,10 +229,11 @@ def _measure_row(
         if key in members:
             row.p_adjusted = holm.get(key) if row.p is not None else None
             row.adjustment = "holm" if row.p is not None else None
-        elif m.confirmatory and frozen:
+        elif m.confirmatory and frozen:  # (a plan frozen before it held the results)
             row.add_note(_("marked confirmatory after the family was frozen: outside the "
                            "project's confirmatory family (adjusted within its survey only)"))
     else:
         _from_level(row, level_sources[m.survey], m.indicator)
     row.status = measure_status(m, row)
+    row.status_basis = measure_basis(m, row, lang)
     return row

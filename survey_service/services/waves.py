@@ -107,6 +107,8 @@ async def open_wave(
         ends=ends,
         structure=structure_hash,
         min_group=settings.min_group,
+        retention_text=settings.retention_text_days,
+        retention_codes=settings.retention_codes_days,
     )
     await store.add_wave(wave)
     if phase == "follow-up":  # the confirmatory family is fixed from now on
@@ -173,7 +175,10 @@ async def set_wave(
 ) -> Wave:
     """Change a wave's anonymity settings; refused once the wave has a response."""
     if min_group is None and panel is None:
-        raise Invalid("nothing to change: give --min-group and/or --panel/--no-panel")
+        raise Invalid(
+            "nothing to change: give --min-group, --panel/--no-panel, --retention-text or"
+            " --retention-codes"
+        )
     if min_group is not None and not 5 <= min_group <= MAX_MIN_GROUP:
         raise Invalid(f"the smallest group must be a number from 5 to {MAX_MIN_GROUP:,}")
     wave = await find_wave(store, wave_id)

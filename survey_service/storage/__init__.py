@@ -19,6 +19,7 @@ from .base import (
     StoreError,
     StoreOpenError,
     StoreUnavailable,
+    StoreUnreachable,
 )
 
 SQLITE = "sqlite:///"
@@ -78,6 +79,7 @@ __all__ = [
     "StoreError",
     "StoreOpenError",
     "StoreUnavailable",
+    "StoreUnreachable",
     "StoredResponse",
     "open_store",
     "opened",

@@ -10,6 +10,7 @@ import msgspec
 
 from ..surveys.answers import Answers
 from ..surveys.waves import Wave
+from .publications import Publication
 
 
 class StoreUnavailable(Exception):
@@ -142,6 +143,11 @@ class StoreOpenError(StoreError):
     place of the database, read-only files, or a file that is not a database."""
 
 
+class StoreUnreachable(StoreOpenError):
+    """The database server cannot be reached now (stopped, restarting, the network down): a
+    server starts anyway, answers 503 and tries again until it returns."""
+
+
 class SchemaTooNewError(StoreError):
     """The database holds migrations this code does not know: it was made by a newer version
     of the service, and writing to it with this one could damage it."""
@@ -223,7 +229,19 @@ class Store(Protocol):
         """Mark a code used without a response (a lost slip); False if unknown or used."""
 
     async def token_counts(self, wave_id: str) -> dict[tuple[str, str], tuple[int, int]]:
-        """(organisation, unit) -> (issued, used) for a wave."""
+        """(organisation, unit) -> (issued, used) for a wave, codes purged included."""
+
+    async def purge_text(self, wave_id: str, items: dict[str, list[str]], at: dt.datetime) -> int:
+        """Retention: take the answers to ``items`` (form version -> its free-text items) out of
+        every response of the wave and every paper entry waiting, and mark the wave's text
+        purged at ``at``, in one transaction; return the responses changed. Once it returns the
+        old values are gone from the engine's live files (SQLite: pages and WAL; PostgreSQL:
+        the tables, vacuumed)."""
+
+    async def purge_codes(self, wave_id: str, at: dt.datetime) -> int:
+        """Retention: replace the wave's invitation codes by their counts per (organisation,
+        unit), which :meth:`token_counts` keeps giving, and mark its codes purged at ``at``, in
+        one transaction; return the codes removed."""
 
     async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
         """Atomically mark the code used and keep the sealed answers; False (and nothing
@@ -357,3 +375,12 @@ class Store(Protocol):
 
     async def revoke_kiosk(self, label: str) -> bool:
         """Revoke the kiosk in use with this label; False if there is none."""
+
+    async def publish(self, publication: Publication) -> None:
+        """Put a wave on the public results page (again: the new time and actor)."""
+
+    async def unpublish(self, wave_id: str) -> bool:
+        """Take a wave off the public results page; False if it was not on it."""
+
+    async def publications(self) -> dict[str, Publication]:
+        """The waves on the public results page, by wave id."""

@@ -65,6 +65,8 @@ TABLES = (
     Table("form_versions", ("version", "survey_id", "definition", "first_seen"), "ttbd"),
     Table("structures", ("version", "definition", "first_seen"), "tbd"),
     Table("tokens", ("hash", "wave_id", "organisation", "unit", "used"), "bttto"),
+    Table("token_tallies", ("wave_id", "organisation", "unit", "issued", "used"), "tttii",
+          key=3),
     Table("responses", ("id", "submission_key", "wave_id", "version", "organisation", "channel",
                         "lang", "day", "answers", "codes", "unit", "panel", "paper_number"),
           "bttttttdbbtbt"),
@@ -77,6 +79,7 @@ TABLES = (
     Table("paper_entries", ("wave_id", "number", "clerk", "response"), "tttb", key=3),
     Table("kiosks", ("id", "label", "organisation", "survey_id", "link_hash", "link_expires",
                      "enrolled", "revoked"), "ttttbsoo"),
+    Table("publications", ("wave_id", "published_at", "actor"), "tst"),
 )
 
 #: The tables of the schema :data:`TABLES` leaves out, and why.

@@ -117,7 +117,7 @@ class PendingFiles:
             return self.memory.pop(wave_id, None) is not None
         found = False
         for suffix in ("", *_SIDE_FILES):
-            found |= _shred(Path(f"{self.path(wave_id)}{suffix}"))
+            found |= shred(Path(f"{self.path(wave_id)}{suffix}"))
         if found:
             _sync_dir(self.folder)
         return found
@@ -126,7 +126,7 @@ class PendingFiles:
 _SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
-def _shred(path: Path) -> bool:
+def shred(path: Path) -> bool:
     """Overwrite a file's bytes in place with zeros, sync, then unlink it."""
     try:
         fd = os.open(path, os.O_WRONLY)

@@ -20,7 +20,6 @@ long reads (exports, reports) that never delay a submission, and a pool for the 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,26 +27,35 @@ from typing import ClassVar
 
 import asyncpg
 
-from ..surveys.waves import Wave
-from .base import NewResponse, Plan, StoredResponse, StoreOpenError, TokenState, WaveCodes
+from .base import (
+    NewResponse,
+    StoredResponse,
+    StoreOpenError,
+    StoreUnavailable,
+    StoreUnreachable,
+    TokenState,
+    WaveCodes,
+)
+from .faults import quiet_when_away
 from .postgres_accounts import AccountsMixin
 from .postgres_export import ExportRows  # the wide export's undecoded read
 from .postgres_kiosks import PostgresKiosks
 from .postgres_migrate import Conn, known_migrations, migrate, redact
+from .postgres_records import PostgresRecords
+from .postgres_retention import PostgresRetention
 from .postgres_rows import (
     INSERT_RESPONSES,
     RESPONSE_COLUMNS,
-    WAVE_COLUMNS,
     columns,
     response_row,
     stored_responses,
-    wave_from_row,
-    wave_params,
 )
 from .postgres_sealed import SealedAnswers
 from .postgres_writer import UNAVAILABLE, GroupCommit, Row
+from .publications import PostgresPublications
 
 log = logging.getLogger(__name__)
+quiet_when_away("asyncpg.pool")  # its reconnection attempts: one line each, no traceback
 
 DEFAULT_POOL_SIZE = 8
 MIN_POOL_SIZE = 4
@@ -64,7 +72,8 @@ def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks, ExportRows):
+class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks,
+                    PostgresPublications, PostgresRecords, PostgresRetention, ExportRows):
     """A store on a PostgreSQL database that several processes may share."""
 
     #: Settings of every connection's session.
@@ -89,6 +98,7 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks, E
         self._commits = 0
         self._written = 0
         self.applied: list[int] = []  # migrations the last open() applied
+        self.problem: str | None = None  # why the last open() failed
 
     @property
     def commits(self) -> int:
@@ -108,11 +118,19 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks, E
         assert pool is not None
         return pool
 
+    def _cannot_connect(self, exc: BaseException) -> StoreOpenError:
+        """The error for a failed connection: :class:`StoreUnreachable` when the server may
+        come back by itself (stopped, starting, the network), remembered for :meth:`ready`."""
+        self.problem = f"cannot connect to {self.where}: {_line(exc)}"
+        unreachable = isinstance(exc, OSError | TimeoutError | asyncpg.CannotConnectNowError)
+        return (StoreUnreachable if unreachable else StoreOpenError)(self.problem)
+
     async def open(self) -> None:
         try:
             first = await self._connect()
         except _OPEN_ERRORS as exc:
-            raise StoreOpenError(f"cannot connect to {self.where}: {_line(exc)}") from exc
+            raise self._cannot_connect(exc) from exc
+        self.problem = None
         self._writer_conns = [first]
         try:
             try:
@@ -126,7 +144,7 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks, E
         except BaseException as exc:
             await self._disconnect()
             if isinstance(exc, _OPEN_ERRORS):
-                raise StoreOpenError(f"cannot connect to {self.where}: {_line(exc)}") from exc
+                raise self._cannot_connect(exc) from exc
             raise
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -168,7 +186,7 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks, E
     @staticmethod
     def _open(pool: asyncpg.Pool | None) -> asyncpg.Pool:
         if pool is None:
-            raise RuntimeError("store is not open")
+            raise StoreUnavailable("the database is not open")
         return pool
 
     @asynccontextmanager
@@ -182,7 +200,7 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks, E
 
     async def ready(self) -> str | None:
         if self._pool is None or not self._tasks or self._tasks[0].done():
-            return "the database is not open"
+            return self.problem or "the database is not open"
         try:
             async with asyncio.timeout(READY_TIMEOUT):
                 row = await self._pool.fetchrow(
@@ -190,6 +208,11 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks, E
                     " (SELECT MAX(number) FROM schema_migrations)"
                 )
         except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+            # connections the server dropped are made again at their next use, not one
+            # failed request each after it returns
+            for pool in (self._pool, self._bulk):
+                if pool is not None:
+                    await pool.expire_connections()
             return f"cannot reach {self.where}: {_line(exc)}"
         assert row is not None
         if row[0]:
@@ -199,85 +222,6 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks, E
         newest = max(m.number for m in known_migrations())
         current = int(row[2] or 0)
         return None if current == newest else f"migrations not current ({current} of {newest})"
-
-    # ------------------------------------------------------------------ definitions, waves
-    async def save_form_version(self, survey_id: str, version: str, definition: bytes) -> None:
-        await self._p.execute(
-            "INSERT INTO form_versions (version, survey_id, definition, first_seen)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (version) DO NOTHING",
-            version, survey_id, definition, dt.date.today(),
-        )
-
-    async def form_version(self, version: str) -> bytes | None:
-        value = await self._p.fetchval(
-            "SELECT definition FROM form_versions WHERE version = $1", version
-        )
-        return bytes(value) if value is not None else None
-
-    async def save_structure(self, version: str, definition: bytes) -> None:
-        await self._p.execute(
-            "INSERT INTO structures (version, definition, first_seen) VALUES ($1, $2, $3)"
-            " ON CONFLICT (version) DO NOTHING",
-            version, definition, dt.date.today(),
-        )
-
-    async def structure(self, version: str) -> bytes | None:
-        value = await self._p.fetchval(
-            "SELECT definition FROM structures WHERE version = $1", version
-        )
-        return bytes(value) if value is not None else None
-
-    async def save_plan(self, plan: Plan) -> Plan:
-        await self._p.execute(
-            "INSERT INTO plans (name, hash, definition, frozen, wave_id)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
-            plan.name, plan.hash, plan.definition, plan.frozen, plan.wave_id,
-        )
-        kept = await self.plan(plan.name)
-        assert kept is not None
-        return kept
-
-    async def plan(self, name: str) -> Plan | None:
-        row = await self._p.fetchrow(
-            "SELECT hash, definition, frozen, wave_id FROM plans WHERE name = $1", name
-        )
-        if row is None:
-            return None
-        return Plan(name=name, hash=row[0], definition=bytes(row[1]), frozen=row[2],
-                    wave_id=row[3])
-
-    async def save_disclosure_plan(self, key: str, plan: bytes) -> None:
-        await self._p.execute(
-            "INSERT INTO disclosure_plans (key, plan) VALUES ($1, $2)"
-            " ON CONFLICT (key) DO UPDATE SET plan = excluded.plan",
-            key, plan,
-        )
-
-    async def disclosure_plan(self, key: str) -> bytes | None:
-        value = await self._p.fetchval("SELECT plan FROM disclosure_plans WHERE key = $1", key)
-        return bytes(value) if value is not None else None
-
-    async def add_wave(self, wave: Wave) -> None:
-        await self._p.execute(
-            f"INSERT INTO waves ({WAVE_COLUMNS})"  # noqa: S608 (fixed strings)
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            *wave_params(wave),
-        )
-
-    async def update_wave(self, wave: Wave) -> None:
-        await self._p.execute(
-            "UPDATE waves SET survey_id = $1, version = $2, phase = $3, organisations = $4,"
-            " starts = $5, ends = $6, closed = $7, mixed = $8, structure = $9, min_group = $10,"
-            " panel = $11 WHERE id = $12",
-            *wave_params(wave),
-        )
-
-    async def waves(self) -> list[Wave]:
-        rows = await self._p.fetch(
-            f"SELECT {WAVE_COLUMNS} FROM waves"  # noqa: S608 (fixed strings)
-            " ORDER BY survey_id, starts NULLS FIRST, id"
-        )
-        return [wave_from_row(r) for r in rows]
 
     # ------------------------------------------------------------------ submissions
     _row = staticmethod(response_row)
@@ -387,11 +331,3 @@ class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks, E
             "UPDATE tokens SET used = true WHERE hash = $1 AND NOT used", code_hash
         )
         return str(status) == "UPDATE 1"
-
-    async def token_counts(self, wave_id: str) -> dict[tuple[str, str], tuple[int, int]]:
-        rows = await self._p.fetch(
-            "SELECT organisation, unit, COUNT(*), COUNT(*) FILTER (WHERE used) FROM tokens"
-            " WHERE wave_id = $1 GROUP BY organisation, unit ORDER BY organisation, unit",
-            wave_id,
-        )
-        return {(r[0], r[1]): (int(r[2]), int(r[3])) for r in rows}

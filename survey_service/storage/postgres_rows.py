@@ -36,8 +36,11 @@ RAW_RESPONSE_COLUMNS = (
 )
 WAVE_COLUMNS = (
     "survey_id, version, phase, organisations, starts, ends, closed, mixed, structure,"
-    " min_group, panel, id"
+    " min_group, panel, retention_text, retention_codes, id"
 )
+#: What a wave's row is read as: :data:`WAVE_COLUMNS`, then when its text and codes were purged
+#: (set by the purges alone, never by ``update_wave``).
+WAVE_READ = WAVE_COLUMNS + ", text_purged, codes_purged"
 
 
 def wave_params(wave: Wave) -> tuple[Any, ...]:
@@ -54,12 +57,20 @@ def wave_params(wave: Wave) -> tuple[Any, ...]:
         wave.structure,
         wave.min_group,
         wave.panel,
+        wave.retention_text,
+        wave.retention_codes,
         wave.id,
     )
 
 
+def wave_insert_params(wave: Wave) -> tuple[Any, ...]:
+    """A new wave's values in the order of :data:`WAVE_READ` (a copied wave keeps when it
+    was purged)."""
+    return (*wave_params(wave), wave.text_purged, wave.codes_purged)
+
+
 def wave_from_row(r: Record) -> Wave:
-    """A wave from a row selected as :data:`WAVE_COLUMNS` (times come back aware, in UTC)."""
+    """A wave from a row selected as :data:`WAVE_READ` (times come back aware, in UTC)."""
     return Wave(
         survey_id=r[0],
         version=r[1],
@@ -72,7 +83,11 @@ def wave_from_row(r: Record) -> Wave:
         structure=r[8],
         min_group=int(r[9]),
         panel=bool(r[10]),
-        id=r[11],
+        retention_text=r[11],
+        retention_codes=r[12],
+        id=r[13],
+        text_purged=r[14],
+        codes_purged=r[15],
     )
 
 

@@ -39,6 +39,7 @@ from .base import (
     WaveCodes,
 )
 from .pending import PendingFiles
+from .publications import SQLitePublications
 from .sealed import SealedAnswers
 from .sqlite_accounts import AccountsMixin  # accounts, sessions, audit, paper (0008)
 from .sqlite_export import ExportRows  # the wide export's undecoded read
@@ -46,6 +47,7 @@ from .sqlite_files import check_path, connect, not_writable
 from .sqlite_kiosks import SQLiteKiosks
 from .sqlite_migrate import known_migrations, migrate
 from .sqlite_records import Records
+from .sqlite_retention import SQLiteRetention
 from .sqlite_rows import (
     INSERT_RESPONSE,
     RESPONSE_COLUMNS,
@@ -57,7 +59,8 @@ log = logging.getLogger(__name__)
 _INSERT = INSERT_RESPONSE
 
 
-class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, ExportRows):
+class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLitePublications,
+                  SQLiteRetention, ExportRows):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     #: How long a write waits for another process's lock before SQLite says "locked".
@@ -172,14 +175,14 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, ExportRow
     @property
     def _w(self) -> aiosqlite.Connection:
         if self._writer is None:
-            raise RuntimeError("store is not open")
+            raise StoreUnavailable("the database is not open")
         return self._writer
 
     @property
     def _r(self) -> aiosqlite.Connection:
         """The read-only connection for point reads."""
         if self._reader is None:
-            raise RuntimeError("store is not open")
+            raise StoreUnavailable("the database is not open")
         return self._reader
 
     @asynccontextmanager
@@ -187,7 +190,7 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, ExportRow
         """A read-only connection of the pool, for this read alone (waits while all are
         lent): long reads never queue behind one another on one connection's thread."""
         if not self._bulk:
-            raise RuntimeError("store is not open")
+            raise StoreUnavailable("the database is not open")
         conn = await self._free.get()
         try:
             yield conn

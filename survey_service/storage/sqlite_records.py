@@ -13,7 +13,7 @@ import aiosqlite
 
 from ..surveys.waves import Wave
 from .base import Plan, TokenState
-from .sqlite_rows import WAVE_COLUMNS, wave_from_row, wave_params
+from .sqlite_rows import WAVE_READ, wave_from_row, wave_insert_params, wave_params
 
 
 class Records:
@@ -93,21 +93,21 @@ class Records:
 
     async def add_wave(self, wave: Wave) -> None:
         await self._write(
-            f"INSERT INTO waves ({WAVE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-            wave_params(wave),
+            f"INSERT INTO waves ({WAVE_READ}) VALUES ({', '.join('?' * 16)})",  # noqa: S608
+            wave_insert_params(wave),
         )
 
     async def update_wave(self, wave: Wave) -> None:
         await self._write(
             "UPDATE waves SET survey_id = ?, version = ?, phase = ?, organisations = ?, starts = ?,"
-            " ends = ?, closed = ?, mixed = ?, structure = ?, min_group = ?, panel = ?"
-            " WHERE id = ?",
+            " ends = ?, closed = ?, mixed = ?, structure = ?, min_group = ?, panel = ?,"
+            " retention_text = ?, retention_codes = ? WHERE id = ?",
             wave_params(wave),
         )
 
     async def waves(self) -> list[Wave]:
         async with self._r.execute(
-            f"SELECT {WAVE_COLUMNS} FROM waves"  # noqa: S608 (fixed strings)
+            f"SELECT {WAVE_READ} FROM waves"  # noqa: S608 (fixed strings)
             " ORDER BY survey_id, COALESCE(starts, ''), id"
         ) as cur:
             return [wave_from_row(r) for r in await cur.fetchall()]
@@ -137,8 +137,12 @@ class Records:
             return cur.rowcount == 1
 
     async def token_counts(self, wave_id: str) -> dict[tuple[str, str], tuple[int, int]]:
+        # the codes still kept, and the counts of those purged (retention)
         async with self._r.execute(
-            "SELECT organisation, unit, COUNT(*), SUM(used) FROM tokens WHERE wave_id = ?"
+            "SELECT organisation, unit, SUM(n), SUM(used) FROM ("
+            " SELECT organisation, unit, COUNT(*) AS n, SUM(used) AS used FROM tokens"
+            " WHERE wave_id = ?1 GROUP BY organisation, unit UNION ALL"
+            " SELECT organisation, unit, issued, used FROM token_tallies WHERE wave_id = ?1)"
             " GROUP BY organisation, unit ORDER BY organisation, unit",
             (wave_id,),
         ) as cur:

@@ -246,8 +246,8 @@ class OrganisationsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
 
 class Target(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """What an expected result asks of an indicator: a rise of at least ``change_at_least``
-    points from baseline to follow-up (which must also be significant), and/or a follow-up
-    level of at least ``at_least``."""
+    points from baseline to follow-up, and/or a follow-up level of at least ``at_least``
+    (tiered statuses: ``reports.status``)."""
 
     change_at_least: float | None = None
     at_least: float | None = None
@@ -261,7 +261,8 @@ class ExpectedResult(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     survey: str
     indicator: str
     target: Target
-    confirmatory: bool = True
+    #: false unless the file says true: a result added later never joins the Holm family
+    confirmatory: bool = False
 
 
 class MeasureEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -283,7 +284,7 @@ class ResultEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     survey: str | None = None
     indicator: str | None = None
     target: Target | None = None
-    confirmatory: bool = True
+    confirmatory: bool = False
     measures: list[MeasureEntry] = []
 
     def expand(self) -> list[ExpectedResult]:

@@ -35,6 +35,17 @@ class Wave(msgspec.Struct, frozen=True, kw_only=True):
     min_group: int = 10
     #: staff waves: respondents may give a self-made panel code to pair before/after answers
     panel: bool = False
+    #: days after the wave closes that its free-text answers, and its list of staff codes, are
+    #: kept (``None``: the settings' defaults); when each was purged
+    retention_text: int | None = None
+    retention_codes: int | None = None
+    text_purged: dt.datetime | None = None
+    codes_purged: dt.datetime | None = None
+
+    def closed_at(self) -> dt.datetime | None:
+        """When the wave closed (or will close by itself); ``None`` while it has no end."""
+        ends = [t for t in (self.closed, self.ends) if t is not None]
+        return min(ends) if ends else None
 
     def state(self, now: dt.datetime) -> WaveState:
         if self.closed is not None and now >= self.closed:

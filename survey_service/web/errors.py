@@ -17,6 +17,7 @@ from litestar.utils.scope.state import ScopeState
 from ..i18n import normalise
 from ..rendering import Renderer
 from ..services.errors import Invalid, NotFound, Refused, ServiceError, Unavailable
+from ..storage.faults import one_line, unavailable
 from .messages import N_
 from .pages import html
 
@@ -51,7 +52,14 @@ ERRORS: dict[int, tuple[str, str]] = {
         N_("Your answers may not have been saved. Please try again in a few minutes."),
     ),
 }
+ERRORS[503] = (
+    N_("The service is unavailable for a moment"),
+    N_("Please try again in a few minutes. Every answer that reached the thank-you page is "
+       "saved."),
+)
 ERRORS[405] = ERRORS[404]
+#: Seconds a client is asked to wait when the database is away.
+RETRY_AFTER = "30"
 #: How the web answers a service's domain error (the API gives its message as the detail).
 SERVICE_STATUS: dict[type[ServiceError], int] = {
     NotFound: 404,
@@ -104,15 +112,19 @@ def status_of(exc: Exception) -> int:
         return exc.status_code
     if isinstance(exc, ServiceError):
         return next((s for t, s in SERVICE_STATUS.items() if isinstance(exc, t)), 400)
+    if unavailable(exc):
+        return 503
     return 500
 
 
-def api_error(exc: Exception, status: int) -> Response[Any]:
+def api_error(exc: Exception, status: int, away: bool = False) -> Response[Any]:
     """The API's JSON refusal: ``{"status_code", "detail"}`` (a malformed parameter named in
     the detail; the server's own faults never described), with the exception's headers (the
-    ``WWW-Authenticate`` challenge of a 401)."""
+    ``WWW-Authenticate`` challenge of a 401; ``Retry-After`` while the database is away)."""
     detail = "Internal server error"
-    if isinstance(exc, HTTPException) and status < 500:
+    if away:
+        detail = "The database is unavailable for a moment: try again later"
+    elif isinstance(exc, HTTPException) and status < 500:
         detail = exc.detail
         if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
             named = [f"{e.get('key')}: {e.get('message')}" for e in exc.extra
@@ -121,6 +133,8 @@ def api_error(exc: Exception, status: int) -> Response[Any]:
     elif isinstance(exc, ServiceError):
         detail = str(exc)
     headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    if away:
+        headers["retry-after"] = RETRY_AFTER
     return Response({"status_code": status, "detail": detail}, status_code=status,
                     headers={**headers, "cache-control": "no-store"})
 
@@ -128,16 +142,22 @@ def api_error(exc: Exception, status: int) -> Response[Any]:
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Render any error as an HTML page in the request's language (JSON for the API)."""
     status = status_of(exc)
-    if status >= 500:
+    away = unavailable(exc)
+    if away:  # expected while the database is away: one line, no traceback
+        log.warning("database unavailable, answered 503 to %s %s: %s", request.method,
+                    loggable(request.url.path), one_line(exc))
+    elif status >= 500:
         log.exception(
             "error serving %s %s", request.method, loggable(request.url.path), exc_info=exc
         )
     elif status == 400 and isinstance(exc, InternalServerException):
         log.debug("client went away before its request was read")
     if request.url.path.startswith("/api/"):
-        return api_error(exc, status)
+        return api_error(exc, status, away)
     lang = request_language(request)
     renderer: Renderer = request.app.state.site.renderer
+    if away and (kept := resend_page(request, renderer, lang)) is not None:
+        return kept
     heading, message = ERRORS.get(status, ERRORS[500 if status >= 500 else 400])
     body = renderer.render(
         lang,
@@ -146,9 +166,44 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         message=renderer.gettext(lang, message),
     )
     headers = {"cache-control": "no-store"}
+    if away:
+        headers["retry-after"] = RETRY_AFTER
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)
     return html(body, status, headers)
+
+
+#: Respondents' forms whose fields a 503 keeps for sending again (staff pages, citizen pages;
+#: never an administrator's form, which may hold a password).
+RESEND_PATHS = ("/t",)
+RESEND_PREFIXES = ("/s/",)
+
+
+def resend_page(
+    request: Request[Any, Any, Any], renderer: Renderer, lang: str
+) -> Response[Any] | None:
+    """For a respondent's form sent while the database was away: 503 with every field sent kept
+    (hidden) and a button that sends them again; ``None`` for any other request."""
+    path = request.url.path
+    form = ScopeState.from_scope(request.scope).form
+    if request.method != "POST" or not isinstance(form, dict) or not (
+        path in RESEND_PATHS or path.startswith(RESEND_PREFIXES)
+    ):
+        return None
+    fields = [(str(name), str(v)) for name, value in form.items()
+              for v in (value if isinstance(value, list) else [value])]
+    body = renderer.render(
+        lang, "errors/resend.html",
+        heading=renderer.gettext(lang, ERRORS[503][0]),
+        message=renderer.gettext(lang, RESEND),
+        action=path,
+        fields=fields,
+    )
+    return html(body, 503, {"cache-control": "no-store", "retry-after": RETRY_AFTER})
+
+
+RESEND = N_("Your answers could not be saved just now. Nothing you entered is lost: please press "
+            "“Send again” in a minute.")
 
 
 __all__ = [

@@ -119,6 +119,7 @@ def _serve(
     waves: list[list[str]],
     tokens: Sequence[Sequence[str]] = (),
     users: Sequence[Sequence[str]] = (),
+    commands: Sequence[Sequence[str]] = (),
     **settings: str,
 ) -> Iterator[Server]:
     """Open ``waves`` and issue ``tokens`` (wave, organisation, unit, count) with the CLI, then
@@ -138,6 +139,8 @@ def _serve(
     for args in users:  # accounts of the administration pages, all with USER_PASSWORD
         subprocess.run([_cli(), "users", "add", *args, "--password-stdin"], env=env, check=True,
                        capture_output=True, input=USER_PASSWORD.encode() + b"\n")
+    for args in commands:  # any other command, e.g. publishing a wave's results
+        subprocess.run([_cli(), *args], env=env, check=True, capture_output=True)
     codes: dict[str, list[str]] = {}
     for wave, org, unit, count in tokens:
         out = tmp / f"codes-{wave}"
@@ -221,6 +224,7 @@ def server(browser_tools: None) -> Iterator[Server]:
                 ["staffpanel", "lyaskovets", "management", "2"],
             ],
             [["root", "--role", "admin"], ["cleo", "--role", "clerk", "--org", "elena"]],
+            [["results", "publish", "browser-closed"]],
         )
 
 

@@ -85,6 +85,8 @@ PAGES: list[Case] = [
     Case("accessibility", "/accessibility"),
     Case("closed-wave", f"{SURVEY_PATH}?org=lyaskovets"),
     Case("not-found", "/no-such-page", status=404),
+    Case("results-index", "/results"),
+    Case("results", f"/results/{SURVEY}"),  # the closed wave, published (no answers)
     Case("staff-entry", "/staff"),
     Case("staff-entry-errors", "/staff", (EMPTY,), **ERRORS),  # no code (a wrong one counts)
     Case("staff-form-1", "/t/{staff}", form=True),
@@ -103,6 +105,7 @@ PAGES: list[Case] = [
     Case("admin-dashboard", "/admin", user="root"),
     Case("admin-wave-citizen", "/admin/orgs/elena/waves/browser", user="root"),
     Case("admin-wave-staff", "/admin/orgs/elena/waves/staff", user="root"),
+    Case("admin-wave-published", "/admin/orgs/lyaskovets/waves/browser-closed", user="root"),
     Case("admin-wave-new", "/admin/waves/new", user="root"),
     Case("admin-wave-new-errors", "/admin/waves/new", ({"starts": "tomorrow"},), user="root",
          status=400, errors=True),

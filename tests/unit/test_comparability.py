@@ -85,7 +85,9 @@ def test_reworded_in_english_is_not_comparable_and_shows_both_wordings(tmp_path:
     assert (courtesy.items_used, courtesy.items_declared) == (1, 2)
     assert courtesy.note and "left out" in courtesy.note and courtesy.baseline is not None
     fair = row(report, "treated_fairly", "item")  # driver_courtesy is now treated_fairly alone
-    assert courtesy.baseline == pytest.approx(25 * (fair.baseline - 1))  # type: ignore[operator]
+    # (items are not standardised to the organisation mix: compare with the crude figure)
+    crude = courtesy.crude_baseline if courtesy.crude_baseline is not None else courtesy.baseline
+    assert crude == pytest.approx(25 * (fair.mean_baseline - 1))  # type: ignore[operator]
     csqi = row(report, "csqi")
     assert (csqi.items_used, csqi.items_declared) == (6, 7)
     focus = row(report, "citizen_focus", "expected")  # csqi's expected result

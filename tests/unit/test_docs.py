@@ -62,7 +62,8 @@ def resolve(words: list[str]) -> tuple[click.Command, list[str]]:
         sub = command.commands.get(name)
         assert sub is not None, f"README shows `survey-service {' '.join(words)}`: no '{name}'"
         command = sub
-    assert not isinstance(command, click.Group), f"`{' '.join(words)}` names only a group"
+    assert not isinstance(command, click.Group) or command.invoke_without_command, (
+        f"`{' '.join(words)}` names only a group")  # `results` is a command and a group
     return command, [w for w in rest if w.startswith("--")]
 
 

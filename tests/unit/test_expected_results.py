@@ -74,8 +74,8 @@ text = {{ bg = "Още", en = "More" }}
      "survey 'training-evaluation' has no indicator 'no_index'"),
     ('survey = "training-evaluation"\nindicator = "reaction_index"\n'
      'target = { change_at_least = 5 }\nconfirmatory = false', "has no baseline"),
-    ('survey = "staff-survey"\nindicator = "eei"\ntarget = { at_least = 70 }',
-     "cannot be confirmatory"),
+    ('survey = "staff-survey"\nindicator = "eei"\ntarget = { at_least = 70 }\n'
+     'confirmatory = true', "cannot be confirmatory"),
     ('survey = "staff-survey"\nindicator = "eei"', "needs survey, indicator and target"),
 ])
 def test_forms_check_refuses_a_result_that_does_not_resolve(
@@ -115,11 +115,14 @@ def test_holm_over_the_family_keeps_its_size_whatever_has_data() -> None:
 
 @pytest.mark.parametrize(("statuses", "combined"), [
     (["met", "met"], "met"),
-    (["met", "not met"], "not met"),
-    (["not significant", "not met"], "not met"),
-    (["met", "not significant"], "not significant"),
+    (["met with confidence", "met with confidence"], "met with confidence"),
+    (["met with confidence", "met"], "met"),
+    (["met", "improved, below target"], "improved, below target"),
+    (["no demonstrable change", "improved, below target"], "no demonstrable change"),
+    (["met", "worsened"], "worsened"),
     (["met", "not computable"], "not computable"),
-    (["not computable", "not significant"], "not significant"),
+    (["not computable", "no demonstrable change"], "no demonstrable change"),
+    (["below target", "met"], "below target"),
 ])
 def test_a_result_on_several_indicators_is_met_only_when_all_are(
     statuses: list[Status], combined: Status
@@ -137,11 +140,12 @@ def test_a_level_target_is_met_by_the_estimate_and_a_change_needs_significance()
     row = ProjectRow(scope="all", result="r", line="measure", label="", follow_up=75.0)
     assert measure_status(level, row) == "met"
     row.follow_up = 74.99
-    assert measure_status(level, row) == "not met"
+    assert measure_status(level, row) == "below target"
     row = ProjectRow(scope="all", result="r", line="measure", label="", baseline=40.0,
-                     follow_up=50.0, change=10.0, p=0.001, p_adjusted=0.06)
-    assert measure_status(change, row) == "not significant"  # the adjusted p decides
+                     follow_up=50.0, change=10.0, ci_low=2.0, ci_high=18.0, p=0.001,
+                     p_adjusted=0.06)
+    assert measure_status(change, row) == "no demonstrable change"  # the adjusted p decides
     row.p_adjusted = 0.01
     assert measure_status(change, row) == "met"
     row.change = 4.0
-    assert measure_status(change, row) == "not met"
+    assert measure_status(change, row) == "improved, below target"

@@ -280,10 +280,21 @@ def test_fisher_when_expected_below_five(x1: int, n1: int, x2: int, n2: int) -> 
     assert isinstance(c, Comparison) and c.test == "fisher_exact"
     res = stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])
     assert close(c.p, res.pvalue)
-    if math.isfinite(res.statistic):
-        assert close(c.statistic, res.statistic)
+    # one orientation everywhere (issue #11): the odds ratio is follow-up over baseline
+    follow_over_base = stats.fisher_exact([[x2, n2 - x2], [x1, n1 - x1]]).statistic
+    if math.isfinite(follow_over_base):
+        assert close(c.statistic, follow_over_base)
+        if x1 and x2 and x1 < n1 and x2 < n2:
+            assert close(c.statistic, (x2 / (n2 - x2)) / (x1 / (n1 - x1)))
     else:
         assert c.statistic is None
+
+
+def test_fisher_odds_ratio_rises_with_the_follow_up() -> None:
+    """1 of 10 → 6 of 12: odds 1/9 → 6/6, follow-up over baseline = 9 (> 1, a rise)."""
+    c = compare_proportions(1, 10, 6, 12)
+    assert isinstance(c, Comparison) and c.test == "fisher_exact"
+    assert c.change > 0 and c.statistic == pytest.approx(9.0)
 
 
 def test_expected_count_rule_boundary() -> None:

@@ -138,7 +138,9 @@ def test_expected_results_status_and_holm_family_fixed_by_the_files() -> None:
     focus = expected["citizen_focus"]
     assert focus.adjustment == "holm" and focus.p_adjusted is not None
     assert focus.p_adjusted < 0.05 and focus.change is not None
-    assert focus.status == ("met" if focus.change >= 5 else "not met")
+    assert focus.ci_low is not None and focus.ci_low > 0
+    assert focus.status == ("met with confidence" if focus.ci_low >= 5 else
+                            "met" if focus.change >= 5 else "improved, below target")
     assert expected["timeliness"].adjustment == "fdr_bh"  # not confirmatory
     # the Holm family is the same whatever else the command computes
     again = build_report(a, b, CATALOG.expected_results, lang="en", items=False)
@@ -151,10 +153,10 @@ def test_expected_results_status_and_holm_family_fixed_by_the_files() -> None:
     result = ExpectedResult(id="x", text=Text(bg="x", en="x"), survey=CITIZEN.id,
                             indicator="driver_courtesy", target=Target(change_at_least=5))
     if courtesy.p_adjusted >= 0.05:
-        assert target_status(result, courtesy) == "not significant"
+        assert target_status(result, courtesy) == "no demonstrable change"
     level = ExpectedResult(id="y", text=Text(bg="y", en="y"), survey=CITIZEN.id,
                            indicator="csqi", target=Target(at_least=99))
-    assert target_status(level, focus) == "not met"
+    assert target_status(level, focus) == "clearly below target"
 
 
 def test_questions_not_comparable_are_listed_with_the_reason() -> None:

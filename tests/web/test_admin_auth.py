@@ -34,7 +34,7 @@ PUBLIC = {"/admin/login"}
 #: The respondents' pages (all public) and static files; any other route is under /admin.
 #: (``/kiosk/enrol/TOKEN``: the one-time link is itself the capability, opened on the kiosk.)
 RESPONDENTS = ("/s/", "/t", "/static/", "/staff", "/privacy", "/accessibility", "/health",
-               "/readyz", "/schema", "/kiosk/enrol/")
+               "/readyz", "/schema", "/kiosk/enrol/", "/results")
 #: A value for every path parameter of the administration routes.
 PARAMS = {"org": "lyaskovets", "wave_id": "cs-baseline", "survey_id": "citizen-satisfaction",
           "file": "codebook.csv"}

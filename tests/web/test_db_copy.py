@@ -20,6 +20,7 @@ from survey_service.services import audit
 from survey_service.storage import NewResponse, StoreError, opened
 from survey_service.storage import copy as db_copy
 from survey_service.storage.base import Kiosk, PaperEntry, Plan, User
+from survey_service.storage.publications import Publication
 from tests.contract.conftest import add_wave, response
 from tests.contract.pg import fresh_database
 
@@ -154,7 +155,7 @@ async def test_sealed_answers_not_mixed_and_a_target_with_other_data_are_refused
 
 async def fill_every_kind(url: str) -> None:
     """Besides :func:`fill`: an admin, audit entries, a numbered paper questionnaire and one
-    waiting for its second clerk, a kiosk, a frozen plan and a disclosure plan."""
+    waiting for its second clerk, a kiosk, a frozen plan, a disclosure plan, purged codes."""
     await fill(url)
     async with opened(url) as store:
         assert await store.add_user(User(
@@ -182,6 +183,16 @@ async def fill_every_kind(url: str) -> None:
                                    wave_id="w"))
         await store.save_disclosure_plan("staff", b'{"hidden": []}')
         await store.save_structure("structure-1", b'{"elena": {"units": []}}')
+        await store.publish(Publication(  # on the public results page
+            wave_id="w", published_at=dt.datetime(2026, 12, 4, 10, 0, 1, 250000, tzinfo=dt.UTC),
+            actor="admin"))
+        # retention: a wave whose codes were purged keeps their counts, and when it was done
+        await add_wave(store, "purged", retention_text=30, retention_codes=7)
+        await store.add_tokens("purged", "elena", "hr", [b"p" * 32, b"q" * 32])
+        assert await store.revoke_token(b"p" * 32)
+        at = dt.datetime(2027, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+        assert await store.purge_codes("purged", at) == 2
+        assert await store.purge_text("purged", {}, at) == 0
 
 
 def sqlite_tables(url: str) -> dict[str, list[tuple[object, ...]]]:
@@ -230,6 +241,7 @@ async def test_every_table_goes_to_postgresql_and_back_unchanged(
         assert (await store.plan("confirmatory")) == (await _plan(sqlite_url))
         assert [k.label for k in await store.kiosks()] == ["Front desk 1", "Front desk 2"]
         assert await store.paper_number_used("w", "0001")
+        assert (await store.publications())["w"].actor == "admin"
 
 
 async def _plan(url: str) -> Plan | None:

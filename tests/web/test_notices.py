@@ -36,7 +36,8 @@ PRIVACY: dict[str, dict[str, list[str]]] = {
         "recipients": ["чл. 28 от ОРЗД", "чл. 26 от ОРЗД", "управляващият орган",
                        "извън Европейския съюз", "профилиране"],
         "retention": ["Срок на съхранение", "до 31 декември на 7-ата година",
-                      "в срок до 21 дни"],
+                      "в срок до 21 дни", "Свободните текстови отговори (коментарите): 200 дни",
+                      "използван: 45 дни след приключването"],
         "rights": ["чл. 15–18 от ОРЗД", "чл. 21 от ОРЗД", "чл. 11, параграф 2 от ОРЗД"],
         "КЗЛД": ["Комисията за защита на личните данни (КЗЛД)",
                  "София 1592, бул. „Проф. Цветан Лазаров“ № 2"],
@@ -51,7 +52,8 @@ PRIVACY: dict[str, dict[str, list[str]]] = {
         "recipients": ["Article 28 GDPR", "Article 26 GDPR", "managing authority",
                        "outside the European Union", "profiling"],
         "retention": ["How long we keep the data", "until 31 December, 7 years after the year",
-                      "within 21 days"],
+                      "within 21 days", "Free-text answers (comments): 200 days after",
+                      "whether each was used: 45 days after"],
         "rights": ["Articles 15 to 18 GDPR", "Article 21 GDPR", "Article 11(2) GDPR"],
         "КЗЛД": ["Commission for Personal Data Protection (КЗЛД)",
                  "2 Prof. Tsvetan Lazarov Blvd., Sofia 1592"],
@@ -67,7 +69,8 @@ def text_of(page: str) -> str:
 
 @pytest.fixture
 def notice_settings(db_path: Path) -> Settings:
-    return settings_for(db_path, retention_years=7, comments_review_days=21, min_group=7)
+    return settings_for(db_path, retention_years=7, comments_review_days=21, min_group=7,
+                        retention_text_days=200, retention_codes_days=45)
 
 
 @pytest.mark.parametrize("lang", ["bg", "en"])

@@ -51,7 +51,10 @@ def test_the_demo_project_report_in_both_languages_and_every_format(env: dict[st
     assert "Очаквани резултати от проекта: двете общини заедно" in table
     assert "Очаквани резултати от проекта: Община Елена" in table
     assert "По-добро разпределение на функциите и дейностите между звената" in table
-    assert "ПОСТИГНАТА" in table and "НЕ Е ПОСТИГНАТА" in table
+    assert "ПОСТИГНАТА СЪС СИГУРНОСТ" in table and "БЕЗ ДОКАЗУЕМА ПРОМЯНА" in table
+    assert "Промяната между две вълни не е ефект на проекта" in table  # said once
+    assert table.count("не е ефект на проекта") == 1
+    assert "Планът за анализ" in table and "е фиксиран на" in table
     assert "фиксирани на" in table and "demo-citizen-satisfaction-follow-up" in table
     code, english = run(env, "results", "--lang", "en")
     assert code == 0 and "Expected results of the project: all organisations together" in english
@@ -63,7 +66,9 @@ def test_the_demo_project_report_in_both_languages_and_every_format(env: dict[st
     assert data["family_wave"] == "demo-citizen-satisfaction-follow-up"
     assert data["family_frozen"] is not None and len(data["family"]) == 8
     statuses = {r["status"] for r in rows(data, line="result").values()}
-    assert {"met", "not met"} <= statuses
+    assert {"met with confidence", "no demonstrable change"} <= statuses
+    assert data["plan_wave"] == "demo-citizen-satisfaction-follow-up"
+    assert data["plan_frozen"] is not None and len(data["plan_hash"]) == 16
     for scope in ("all", "elena", "lyaskovets"):  # every indicator computed in every scope
         assert all(r["status"] != "not computable" for r in rows(data, scope).values()), scope
     staff = rows(data)["eei"]
@@ -99,7 +104,10 @@ def test_a_level_target_on_a_single_training_wave(env: dict[str, str]) -> None:
     expected = _hand_index(asyncio.run(answers()), items)
     assert abs(reaction["follow_up"] - expected) < 1e-9
     assert reaction["ci_low"] < expected < reaction["ci_high"]
-    assert reaction["status"] == ("met" if expected >= 75 else "not met")
+    low, high = reaction["ci_low"], reaction["ci_high"]
+    assert reaction["status"] == ("met with confidence" if low >= 75 else "met" if expected >= 75
+                                  else "below target" if high >= 75 else "clearly below target")
+    assert f"{low:.1f}…{high:.1f}" in reaction["status_basis"]  # the status with its CI
     both = rows(results(env))["reaction_index"]
     assert both["waves"] == "demo-training-evaluation-1, demo-training-evaluation-2"
     assert both["n_follow_up"] == 56
@@ -181,13 +189,14 @@ text = { bg = "Признание за добрата работа", en = "Good 
 survey = "staff-survey"
 indicator = "theme_recognition"
 target = { change_at_least = 5 }
+confirmatory = true
 """, encoding="utf-8")
     after = results(env, "--lang", "en")
     assert after["family"] == before["family"] and after["family_hash"] == before["family_hash"]
     for indicator in ("csqi", "csat", "effort_agree", "eei"):
         assert rows(after)[indicator]["p_adjusted"] == rows(before)[indicator]["p_adjusted"]
     added = rows(after)["theme_recognition"]
-    assert "marked confirmatory after the family was frozen" in added["note"]
+    assert "added after the analysis plan was frozen" in added["note"]
     assert not added["confirmatory"] and added["p_adjusted"] is not None
 
 

@@ -372,10 +372,12 @@ async def test_status_rates_settings_lock_and_close_mixes(
         "head_count": 14,
         "issued": 11,
         "used": 6,
-        "response_rate": round(100 * 6 / 14, 1),
+        "response_rate": 100 * 6 / 14,  # full precision (42.857...), never rounded (#11)
     }
     assert units["finance"]["used"] == 0 and units["finance"]["head_count"] == 10
-    assert status["total"]["response_rate"] == round(100 * 6 / 24, 1)
+    assert status["total"]["response_rate"] == 100 * 6 / 24
+    code, out = await run_cli(settings, "waves", "status", "staff-2026")  # the table rounds
+    assert code == 0 and "42.9" in out and "42.857" not in out, out
     code, out = await run_cli(settings, "waves", "set", "staff-2026", "--min-group", "5")
     assert code != 0 and "can no longer change" in out
     code, out = await run_cli(settings, "waves", "close", "staff-2026")

@@ -5,7 +5,8 @@
 - ``dashboard``: waves per organisation, opening and closing waves, codes, leaflets;
 - ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
 - ``exports``: downloads of a wave's exports; ``imports``: uploads of earlier questionnaires;
-- ``audit_log``: the audit log.
+- ``audit_log``: the audit log;
+- ``publish``: putting a closed wave's results on the public results page.
 
 Nothing here imports ``web.respondents``.
 """
@@ -25,11 +26,13 @@ from .dashboard import DashboardController
 from .exports import ExportController, OrgExportController
 from .imports import ImportController
 from .paper import DoubleEntryController, PaperController
+from .publish import PublishController
 
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
     AccountController, DashboardController, PaperController, DoubleEntryController,
-    AuditController, ExportController, OrgExportController, ImportController]
+    AuditController, ExportController, OrgExportController, ImportController,
+    PublishController]
 
 
 def router(site: Site) -> Router:

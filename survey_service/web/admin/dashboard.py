@@ -21,7 +21,7 @@ from ...services import waves as wave_service
 from ...services.catalog import survey_kinds, wave_structures
 from ...services.dashboard import dashboard, unit_rates, visible_organisations
 from ...services.errors import Invalid, ServiceError
-from ...surveys.waves import parse_local
+from ...surveys.waves import now, parse_local
 from ..deps import Site, SiteDep
 from ..pages import NO_STORE
 from .access import roles, signed_in
@@ -70,7 +70,9 @@ class DashboardController(Controller):
         return page(site, request, "admin/wave.html", user, wave=wave,
                     org=catalog.organisations.get(org), org_id=org, units=units,
                     total=counts.get(org, 0), staff=kind in TOKEN_KINDS,
-                    exportable=results_available(wave, kind or ""))
+                    exportable=results_available(wave, kind or ""),
+                    closed=wave.state(now()) == "closed",
+                    published=wave.id in await site.store.publications())
 
     @get("/waves/new", name="admin-wave-new", opt=roles())
     async def new_wave(self, request: Request[Any, Any, Any], site: SiteDep) -> Response[Any]:

@@ -23,7 +23,8 @@ from litestar.response import Redirect
 from ...i18n import normalise, other_language
 from ...registry import Registry, WaveChoice
 from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
-from ...storage.base import NewResponse, StoreUnavailable
+from ...storage.base import NewResponse, Store, StoreUnavailable
+from ...storage.faults import unavailable
 from ...surveys.answers import Answers
 from ...surveys.coding import encode_codes
 from ...surveys.loader import LoadedSurvey
@@ -270,7 +271,7 @@ class CitizenController(Controller):
         view = citizen_view(site, request, survey, organisation, lang, channel)
         answers = advance(view, raw, step, action, csrf_token(request), key)
         if isinstance(answers, Response):
-            if await store.submitted(key):
+            if await _sent_already(store, key):
                 # A page of a form already sent, sent again (Back and Reload at a kiosk): its
                 # answers are never shown again. (Sending the last page again stores nothing.)
                 return Redirect(thanks, status_code=303)
@@ -360,3 +361,14 @@ class CitizenController(Controller):
             + site.url(request, "privacy", {"org": organisation.id, "lang": lang}),
         )
         return html(page)
+
+
+async def _sent_already(store: Store, key: str) -> bool:
+    """Whether the form with this one-time key was stored; ``False`` while the database is
+    away (the respondent goes on to the next page rather than to an error)."""
+    try:
+        return await store.submitted(key)
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        return False

@@ -12,6 +12,7 @@ from litestar.params import FromQuery
 
 from ...i18n import normalise, other_language
 from ...rendering import TEMPLATES, long_date
+from ...services.retention import periods
 from ...surveys.waves import today_in_sofia
 from ..deps import SiteDep
 from ..pages import html, message_page
@@ -96,6 +97,11 @@ class InfoController(Controller):
             and s.kind != "citizen"
         ]
         min_group = min(groups) if groups else settings.min_group
+        # the longest retention periods of the open waves (each keeps its own)
+        kept = [periods(w, settings) for w in registry.open_waves()
+                if organisation is None or w.covers(organisation.id)]
+        text_days = max((t for t, _ in kept), default=settings.retention_text_days)
+        codes_days = max((c for _, c in kept), default=settings.retention_codes_days)
         this_year = today_in_sofia().year
         return html(
             site.renderer.cached(
@@ -107,6 +113,8 @@ class InfoController(Controller):
                     is_staff,
                     min_group,
                     this_year,
+                    text_days,
+                    codes_days,
                 ),
                 lang,
                 "pages/privacy.html",
@@ -117,6 +125,8 @@ class InfoController(Controller):
                 min_group=min_group,
                 retention_years=settings.retention_years,
                 comments_days=settings.comments_review_days,
+                text_days=text_days,
+                codes_days=codes_days,
                 this_year=this_year,
                 switch_url=site.url(request, "privacy", query),
             )

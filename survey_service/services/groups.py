@@ -1,0 +1,126 @@
+"""Breakdowns by a single-choice question of the form (``report --by question:ID``), with
+each wave's group plan kept beside the wave's own disclosure plan once the wave is closed (under
+the key ``WAVE|question:ID``), so that every output hides the same cells."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from ..anonymity import results_available
+from ..i18n import translations
+from ..reports.breakdown import BY_NAMES, cannot_break_down, group_labels, groups_of
+from ..reports.data import WaveMatrix
+from ..reports.disclosure import Figure, WavePlan, figures_compared
+from ..reports.group_plan import add_group_figures, new_group_plan
+from ..reports.groups import QUESTION, Grouping, Groups, build_groups, cannot_group
+from ..reports.trend import common_plans
+from ..settings import Settings
+from ..storage.base import Store
+from ..surveys.waves import now
+from .catalog import find_organisation, load
+from .disclosure import full_matrix
+from .errors import Invalid, Refused
+from .reports import load_matrix, unit_labels
+from .trend import refuse_small_organisations, trend_disclosure, trend_matrices
+
+__all__ = ["GROUPINGS", "QUESTION", "compute_groups", "compute_groups_by", "group_plan"]
+#: The groupings the wave's own disclosure plan has tables of (the contact channel is a
+#: question: ``question:channel``).
+GROUPINGS = ("organisation", "unit", "mode", "service")
+_decode = msgspec.json.Decoder(WavePlan)
+
+
+def plan_key(wave_id: str, question: str) -> str:
+    return f"{wave_id}|question:{question}"
+
+
+async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: str,
+                     figures: Sequence[Figure]) -> WavePlan:
+    """The wave's plan of the tables by ``question``, covering ``figures``."""
+    kept = m.wave.state(now()) == "closed" and results_available(m.wave, m.survey.kind)
+    key = plan_key(m.wave.id, question)
+    saved = await store.disclosure_plan(key) if kept else None
+    plan = _decode.decode(saved) if saved is not None else None
+    wanted = [f for f in figures if f.kind != "item"]
+    if plan is not None and all(f.key in plan.hidden for f in wanted):
+        return plan
+    full = await full_matrix(store, m.wave)
+    if plan is None:
+        min_group = max(m.wave.min_group, settings.min_group)
+        plan = new_group_plan(full, question, min_group, settings.protection_level)
+    add_group_figures(plan, full, question, wanted)
+    if kept:
+        await store.save_disclosure_plan(key, msgspec.json.encode(plan))
+    return plan
+
+
+async def compute_groups(settings: Settings, store: Store, survey_id: str,
+                         waves: Sequence[str], question: str, organisation: str | None,
+                         channel: str | None, lang: str) -> Groups:
+    """Every indicator by the answer to ``question`` in each of ``waves`` (one or more, in
+    order), within ``organisation`` and the contact ``channel`` when given."""
+    catalog = load(settings)
+    if organisation is not None:
+        find_organisation(catalog, organisation)
+    if len(waves) == 1:
+        ms = [await load_matrix(store, survey_id, waves[0], organisation, True)]
+    else:
+        ms = await trend_matrices(settings, store, survey_id, waves, organisation, True)
+    reason = cannot_group(ms, question, channel)
+    if reason is not None:
+        raise Refused(reason)
+    min_group = max([settings.min_group, *(m.wave.min_group for m in ms)])
+    if organisation is None:
+        await refuse_small_organisations(store, ms, min_group)
+    plans = common_plans(ms, lang)[0]
+    items = {i: p.items for i, p in plans.items()}
+    kept = {m.wave.id: await group_plan(settings, store, m, question,
+                                        figures_compared(m.survey, items)) for m in ms}
+    return build_groups(ms, question, kept, lang=lang, organisation=organisation,
+                        channel=channel, min_group=min_group)
+
+
+async def compute_groups_by(settings: Settings, store: Store, survey_id: str,
+                            waves: Sequence[str], by: str, organisation: str | None,
+                            lang: str) -> Groups:
+    """Every indicator by organisation, unit, answering mode or service over ``waves``, with
+    each group's CI and changes; hidden as each wave's own disclosure plan says (its tables by
+    these groupings). Units of earlier waves are mapped into the last wave's structure when
+    it maps them."""
+    catalog = load(settings)
+    if organisation is not None:
+        find_organisation(catalog, organisation)
+    if by not in GROUPINGS:
+        raise Invalid(f"cannot follow groups by '{by}' (only by {', '.join(GROUPINGS)}, or "
+                      f"{QUESTION}ID)")
+    ms = await trend_matrices(settings, store, survey_id, waves, organisation, True)
+    reason = cannot_break_down(by, ms[0], ms[-1])
+    if reason is not None:
+        raise Refused(reason)
+    min_group = max([settings.min_group, *(m.wave.min_group for m in ms)])
+    if organisation is None:
+        await refuse_small_organisations(store, ms, min_group)
+    disclosure = await trend_disclosure(settings, store, ms, lang)
+    labels = group_labels(by, ms[0], ms[-1], lang)  # type: ignore[arg-type]
+    mappings: dict[str, dict[str, str]] = {}
+    if by == "unit":
+        for m in ms:
+            found, mappings[m.wave.id] = await unit_labels(store, m.wave, ms[-1].wave, lang)
+            labels = {**found, **labels}
+    elif by == "organisation":
+        labels = {o.id: o.name.get(lang) for o in catalog.organisations.values()}
+
+    def codes(m: WaveMatrix) -> npt.NDArray[np.str_]:
+        return groups_of(m, by, mappings.get(m.wave.id))  # type: ignore[arg-type]
+
+    def hidden(m: WaveMatrix, part: WaveMatrix, ind_id: str, items: list[str]) -> bool:
+        return disclosure.indicator_hidden(m, ind_id, items, cell=disclosure.cell(m, part))
+
+    _ = translations(lang).gettext
+    grouping = Grouping(title=_(BY_NAMES[by]), labels=labels, codes=codes, hidden=hidden)
+    return build_groups(ms, by, {}, lang=lang, organisation=organisation,
+                        min_group=min_group, grouping=grouping)

@@ -1,0 +1,7 @@
+-- The waves whose aggregated results are on the public results page, who published them and
+-- when (an admin publishes a wave once its figures may be shown; unpublishing deletes the row).
+CREATE TABLE publications (
+    wave_id      TEXT COLLATE "C" PRIMARY KEY,
+    published_at TIMESTAMPTZ NOT NULL,
+    actor        TEXT NOT NULL
+);

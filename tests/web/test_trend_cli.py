@@ -1,0 +1,115 @@
+"""``report --trend`` and ``report --by question:ID`` from the command line: every format, both
+languages, and one clear line for what cannot be done."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from survey_service.cli import cli
+from tests.conftest import SURVEY, settings_for
+from tests.web.trend_data import BASELINE, FOLLOW, add_annual
+
+
+def run(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), env=env)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def one_line(env: dict[str, str], *args: str) -> str:
+    code, out = run(env, *args)
+    assert code == 1 and out.count("\n") == 1, out
+    return out
+
+
+def test_trend_and_groups_from_the_command_line(env: dict[str, str], tmp_path: Path,
+                                                forms_dir: Path) -> None:
+    assert run(env, "demo", "--survey", SURVEY, "--responses", "40", "--seed", "5")[0] == 0
+    settings = settings_for(tmp_path / "db.sqlite3", forms_dir=str(forms_dir))
+    asyncio.run(add_annual(settings, "annual-1", 40))
+    waves = [BASELINE, FOLLOW, "annual-1"]
+    code, out = run(env, "report", SURVEY, "--trend", *waves, "--org", "elena", "--format",
+                    "json")
+    assert code == 0, out
+    trend = json.loads(out)
+    assert trend["waves"] == waves and trend["organisation"] == "elena"
+    row = next(r for r in trend["rows"] if r["id"] == "csqi")
+    assert len(row["waves"]) == 3 and len(row["from_first"]) == 2
+    assert row["from_previous"][1]["baseline"] == FOLLOW
+    assert all("ci_low" in w and w["n"] < 40 + 1 for w in row["waves"])
+    code, out = run(env, "report", SURVEY, "--trend", *waves, "--org", "elena", "--format",
+                    "csv")
+    lines = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert len(lines) == 3 * len(trend["rows"])
+    first = next(r for r in lines if r["indicator"] == "csqi" and r["wave"] == "annual-1")
+    assert float(first["from_first_change"]) == row["from_first"][1]["change"]
+    code, out = run(env, "report", SURVEY, "--trend", *waves, "--org", "elena", "--lang", "en")
+    assert code == 0 and out.startswith("Trend over 3 waves") and "change from the first" in out
+    code, out = run(env, "report", SURVEY, "--trend", *waves, "--org", "elena")
+    assert code == 0 and out.startswith("Развитие в 3 вълни")
+
+    code, out = run(env, "report", SURVEY, "--baseline", BASELINE, "--follow-up", FOLLOW,
+                    "--org", "elena", "--by", "question:respondent_type", "--format", "json")
+    assert code == 0, out
+    groups = json.loads(out)
+    assert groups["question"] == "respondent_type" and groups["waves"] == [BASELINE, FOLLOW]
+    assert {c for c, _ in groups["groups"]} >= {"citizen", "business", "other_person"}
+    code, out = run(env, "report", SURVEY, "--baseline", BASELINE, "--follow-up", FOLLOW,
+                    "--org", "elena", "--by", "question:respondent_type", "--lang", "en")
+    assert code == 0 and "For myself" in out and "change from the first" in out
+    code, out = run(env, "report", SURVEY, "--trend", *waves, "--org", "elena", "--channel",
+                    "desk", "--by", "question:respondent_type", "--format", "csv")
+    assert code == 0 and "respondent_type" in out
+    code, out = run(env, "report", SURVEY, "--baseline", BASELINE, "--follow-up", FOLLOW,
+                    "--org", "elena", "--by", "question:respondent_type")
+    assert code == 0 and out.startswith("По „")
+
+    # the wave's own groupings, followed with CIs and changes: the breakdown's figures
+    code, out = run(env, "report", SURVEY, "--trend", *waves, "--by", "organisation",
+                    "--format", "json")
+    assert code == 0, out
+    followed = json.loads(out)
+    assert followed["rows"][0]["from_first"][1]["p"] is not None
+    code, out = run(env, "report", SURVEY, "--baseline", BASELINE, "--follow-up", FOLLOW,
+                    "--by", "organisation", "--format", "json")
+    breakdown = json.loads(out)
+    shown = 0
+    for group in breakdown["rows"]:
+        for wave, k in (("baseline", 0), ("follow_up", 1)):
+            cell = group[wave]
+            for ind_id, value in cell.get("values", {}).items():
+                row = next(r for r in followed["rows"] if r["group"] == group["group"]
+                           and r["indicator"] == ind_id)
+                assert row["waves"][k].get("value") == value  # same figure, same hiding
+                shown += value is not None
+            if not cell.get("values"):
+                assert all("value" not in r["waves"][k] for r in followed["rows"]
+                           if r["group"] == group["group"])
+    assert shown > 0
+    assert "citizen survey" in one_line(env, "report", SURVEY, "--trend", *waves, "--by",
+                                        "unit", "--org", "elena")
+    assert "--channel filters only" in one_line(env, "report", SURVEY, "--trend", *waves,
+                                                "--by", "service", "--channel", "desk")
+
+    assert "at least two waves" in one_line(env, "report", SURVEY, "--trend", BASELINE)
+    assert "given twice" in one_line(env, "report", SURVEY, "--trend", BASELINE, BASELINE)
+    assert "without --baseline" in one_line(env, "report", SURVEY, "--trend", BASELINE,
+                                            FOLLOW, "--baseline", BASELINE)
+    assert "after --trend" in one_line(env, "report", SURVEY, BASELINE, FOLLOW)
+    assert "--baseline and --follow-up" in one_line(env, "report", SURVEY)
+    assert "--by service" in one_line(env, "report", SURVEY, "--baseline", BASELINE,
+                                      "--follow-up", FOLLOW, "--org", "elena", "--by",
+                                      "question:service")
+    assert "not by 'channel'" in one_line(env, "report", SURVEY, "--trend", BASELINE, FOLLOW,
+                                          "--by", "channel")
+    assert "cannot break down by 'nonsense'" in one_line(
+        env, "report", SURVEY, "--baseline", BASELINE, "--follow-up", FOLLOW, "--by",
+        "nonsense")
+    assert "unknown wave 'nope'" in one_line(env, "report", SURVEY, "--trend", BASELINE,
+                                             "nope")
