@@ -5,9 +5,9 @@ multi-choice of 3 options, an nps and a number: 27 item columns) gets a wave of 
 responses (default 1,000,000) and one of ``--small`` (default 100,000), stored through the
 real storage (``import_responses``).
 
-* wide CSV through HTTP: a real uvicorn server process serves ``benchmarks/export_app.py``
-  (the real app plus the export controller, unguarded: benchmark only) and a streaming client
-  (httpx) reads ``/bench-unguarded/exports/WAVE/responses.csv`` to the end. Floor: Python's
+* wide CSV through HTTP: a real uvicorn server process serves the real app and a streaming
+  client (httpx) reads the API's ``/api/v1/waves/WAVE/responses.csv`` to the end with an
+  admin's API key (the key checked, the export audited, as for any client). Floor: Python's
   ``csv.writer`` writing the same rows from a plain ``sqlite3`` cursor over the same table
   (answers decoded with msgspec) to a file. Goals: >= 50 % of the floor's rows/s, server peak
   RSS growth < 100 MB (VmHWM reset before the request), the small wave in under 2 s.
@@ -53,6 +53,7 @@ from survey_service.services.exports import (  # noqa: E402
     write_xlsx,
 )
 from survey_service.services.imports import import_file  # noqa: E402
+from survey_service.services.users import add_user, new_key  # noqa: E402
 from survey_service.services.waves import open_wave  # noqa: E402
 from survey_service.settings import Settings  # noqa: E402
 from survey_service.storage import opened  # noqa: E402
@@ -222,8 +223,8 @@ def rss_kb(pid: int, field: str) -> int:
     raise RuntimeError(f"no {field} for {pid}")
 
 
-def http_export(port: int, pid: int, wave_id: str, out: Path, gzip: bool = False
-                ) -> tuple[int, float, float]:
+def http_export(port: int, pid: int, wave_id: str, out: Path, gzip: bool = False,
+                key: str = "") -> tuple[int, float, float]:
     """Rows, seconds and the server's peak RSS growth (MB) for one streamed download
     (plain, or gzip-compressed by the app's compression as a browser would ask)."""
     import httpx
@@ -232,8 +233,9 @@ def http_export(port: int, pid: int, wave_id: str, out: Path, gzip: bool = False
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset VmHWM (the peak) to now
     start = time.perf_counter()
     lines = 0
-    url = f"http://127.0.0.1:{port}/bench-unguarded/exports/{wave_id}/responses.csv"
-    headers = {"Accept-Encoding": "gzip" if gzip else "identity"}
+    url = f"http://127.0.0.1:{port}/api/v1/waves/{wave_id}/responses.csv"
+    headers = {"Accept-Encoding": "gzip" if gzip else "identity",
+               "Authorization": f"Bearer {key}"}
     with httpx.stream("GET", url, timeout=600, headers=headers) as response, \
             out.open("wb") as f:
         response.raise_for_status()
@@ -244,6 +246,14 @@ def http_export(port: int, pid: int, wave_id: str, out: Path, gzip: bool = False
     return lines - 1, seconds, (rss_kb(pid, "VmHWM") - before) / 1024
 
 
+async def api_key(settings: Settings) -> str:
+    """A new API key of the benchmark's admin (made on the first run)."""
+    async with opened(settings.database_url) as store:
+        if await store.user("bench") is None:
+            await add_user(settings, store, "bench", "admin", [], "bench password long", "bench")
+        return await new_key(store, "bench", "bench")
+
+
 def serve(settings: Settings, work: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {**os.environ, "SURVEY_DATABASE_URL": settings.database_url,
@@ -251,7 +261,7 @@ def serve(settings: Settings, work: Path) -> tuple[subprocess.Popen[bytes], int]
            "PYTHONPATH": str(ROOT)}
     log = (work / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.export_app:create",
+        [sys.executable, "-m", "uvicorn", "--factory", "survey_service.app:create_app",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -316,13 +326,16 @@ def main() -> None:
             "SELECT version, definition FROM form_versions WHERE survey_id = ?", (SURVEY,))]
         columns = plan_columns(versions[:1], free_text=True)
         results: dict[str, Any] = {}
+        key = asyncio.run(api_key(settings))
         proc, port = serve(settings, work)
         try:
-            http_export(port, proc.pid, SMALL, work / "warm.csv")  # warm up the server
-            results["http_small"] = http_export(port, proc.pid, SMALL, work / "small-http.csv")
+            http_export(port, proc.pid, SMALL, work / "warm.csv", key=key)  # warm up
+            results["http_small"] = http_export(port, proc.pid, SMALL, work / "small-http.csv",
+                                                key=key)
             results["http_gzip"] = http_export(port, proc.pid, SMALL, work / "small-gz.csv",
-                                               gzip=True)
-            results["http_big"] = http_export(port, proc.pid, BIG, work / "big-http.csv")
+                                               gzip=True, key=key)
+            results["http_big"] = http_export(port, proc.pid, BIG, work / "big-http.csv",
+                                              key=key)
         finally:
             proc.terminate()
             proc.wait(timeout=30)

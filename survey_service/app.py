@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.types import Message, Scope
 
+from . import __version__
 from .cli import SurveyCLIPlugin
 from .keyfile import fingerprint, mismatch_message
 from .registry import Registry
@@ -28,7 +29,7 @@ from .settings import Settings
 from .storage import open_store
 from .storage.base import Store, StoreUnreachable
 from .surveys.loader import Catalog, load_catalog
-from .web import admin, respondents
+from .web import admin, api, respondents
 from .web.assets import compression, static_file
 from .web.body import FormBody
 from .web.deps import Site, dependencies
@@ -162,8 +163,11 @@ def create_app(
         route_handlers=[
             *respondents.route_handlers,
             admin.router(site),  # sign-in, sessions and the guard of every route (issue 10)
+            api.router(),  # the read-only JSON API with API keys, in the OpenAPI document
             static_file,
         ],
+        openapi_config=api.openapi_config(__version__),
+        include_in_schema=False,  # pages are not an API: only /api/v1 is documented
         lifespan=[lifespan],
         dependencies=dependencies(site),
         state=State({"site": site, "catalog": catalog, "assets": assets}),

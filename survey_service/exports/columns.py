@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from ..surveys.model import DONT_KNOW, Survey, Text
 from .table import Cell
 
@@ -124,11 +126,47 @@ def row_maker(
     return make
 
 
+def raw_rows_maker(
+    columns: Sequence[Column], labels: str | None, unit_column: bool,
+    shown_units: Callable[[str, str | None], str | None] | None = None,
+) -> Callable[[Sequence[Any]], list[Row]]:
+    """:func:`row_maker` for a batch of undecoded responses (``Store.stream_response_rows``):
+    the answers of the whole batch decoded in one call, and each row made by one list
+    display compiled for these columns (the same cells as :func:`row_maker`)."""
+    unit = ""
+    if unit_column:
+        unit = "u(r[3], r[8]), " if shown_units else "r[8], "
+    cells = _item_cells(columns, labels)
+    names = {**cells[1], "u": shown_units}
+    source = (f"lambda r, a: [r[0], r[1], r[2], r[3], {unit}r[4], r[5], r[6], "
+              f"{', '.join(cells[0])}]")
+    one: Callable[[Any, dict[str, Any]], Row] = eval(source, names)  # noqa: S307
+    decode = _answers_list.decode
+
+    def make(batch: Sequence[Any]) -> list[Row]:
+        answers = decode(b"[" + b",".join([r[7] for r in batch]) + b"]")
+        return [one(r, a) for r, a in zip(batch, answers, strict=True)]
+
+    return make
+
+
+_answers_list = msgspec.json.Decoder(list[dict[str, Any]])
+
+
 def _items_function(columns: Sequence[Column], labels: str | None
                     ) -> Callable[[dict[str, Any]], Row]:
     """``answers -> [cell of each column]`` as one list display compiled for these columns
     (a million rows make a loop over the columns with its branches the export's main cost).
     Only ``repr`` of the item ids and option codes goes into the source."""
+    cells, names = _item_cells(columns, labels)
+    source = f"lambda a: [{', '.join(cells)}]"
+    function: Callable[[dict[str, Any]], Row] = eval(source, names)  # noqa: S307
+    return function
+
+
+def _item_cells(columns: Sequence[Column], labels: str | None
+                ) -> tuple[list[str], dict[str, Any]]:
+    """The expression of each column's cell over the answers ``a``, and the names they use."""
     names: dict[str, Any] = {}
     cells = []
     for i, c in enumerate(columns):
@@ -141,9 +179,7 @@ def _items_function(columns: Sequence[Column], labels: str | None
             cells.append(f"(None if (v := {get}) is None else m{i}.get(v, v))")
         else:
             cells.append(get)
-    source = f"lambda a: [{', '.join(cells)}]"
-    function: Callable[[dict[str, Any]], Row] = eval(source, names)  # noqa: S307
-    return function
+    return cells, names
 
 
 def meta_columns(columns: Sequence[Column], unit_column: bool) -> list[str]:

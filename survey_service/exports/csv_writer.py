@@ -63,9 +63,9 @@ class CsvEncoder:
 
     def rows(self, rows: Iterable[Sequence[Cell]],
              numeric: Sequence[bool] | None = None) -> bytes:
-        """``numeric``: per column, True where the table's maker puts only ints and None
-        (codes, 0/1): those cells are written as they are, and only the others are looked
-        at (which saves most of the per-cell work of a wide export)."""
+        """``numeric``: per column, True where no cell can need neutralising (ints and None,
+        codes, 0/1, identifiers): those cells are written as they are, and only the others
+        are looked at (which saves most of the per-cell work of a wide export)."""
         if numeric is not None and not self.decimal_comma:
             text = [i for i, n in enumerate(numeric) if not n]
             return self._rows_checking(rows, text)

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..anonymity import TOKEN_KINDS, results_available
 from ..exports.codebook import codebook_table, long_maker
-from ..exports.columns import Column, meta_columns, plan_columns, row_maker
+from ..exports.columns import Column, meta_columns, plan_columns, raw_rows_maker, row_maker
 from ..exports.csv_writer import CsvEncoder
 from ..exports.table import Cell
 from ..reports.disclosure import WavePlan
@@ -91,6 +91,16 @@ class WaveExport:
         """Per column of the wide rows: whether it holds only ints and empty cells."""
         return [False] * len(self.meta) + [c.numeric_cells(labels) for c in self.columns]
 
+    def inert(self, labels: str | None) -> list[bool]:
+        """Per column of the wide rows: whether no cell can ever need neutralising (a
+        spreadsheet would never run it as a formula): the metadata (hex ids, identifiers
+        checked by the loader, fixed channels and languages, ISO days), codes and numbers,
+        and single-choice codes (snake_case, checked by the loader). Free text, dates and
+        labels are looked at, cell by cell."""
+        return [True] * len(self.meta) + [
+            c.numeric_cells(labels) or (labels is None and c.kind == "single")
+            for c in self.columns]
+
     def rows(self, labels: str | None = None) -> Callable[[Any], list[Cell]]:
         hidden = self.hidden_units
 
@@ -98,6 +108,16 @@ class WaveExport:
             return None if (organisation, unit or "") in hidden else unit
 
         return row_maker(self.columns, labels, self.staff, shown if self.staff else None)
+
+    def raw_rows(self, labels: str | None = None) -> Callable[[Any], list[list[Cell]]]:
+        """:meth:`rows` for a batch of ``Store.stream_response_rows``."""
+        hidden = self.hidden_units
+
+        def shown(organisation: str, unit: str | None) -> str | None:
+            return None if (organisation, unit or "") in hidden else unit
+
+        return raw_rows_maker(self.columns, labels, self.staff,
+                              shown if self.staff else None)
 
 
 def hidden_units(counts: dict[tuple[str, str], int], min_group: int,
@@ -177,11 +197,13 @@ async def prepare_export(settings: Settings, store: Store, wave_id: str,
                       organisation)
 
 
-async def _batches(store: Store, wave_id: str, counted: list[int] | None = None,
-                   organisation: str | None = None) -> AsyncIterator[list[Any]]:
+async def response_batches(store: Store, wave_id: str, counted: list[int] | None = None,
+                           organisation: str | None = None, raw: bool = False
+                           ) -> AsyncGenerator[list[Any], None]:
     """The wave's responses in batches (only ``organisation``'s when given; a batch with none
-    of them is skipped); ``counted`` gets each batch's length."""
-    stream = store.stream_responses(wave_id, BATCH)
+    of them is skipped), undecoded with ``raw`` (``Store.stream_response_rows``);
+    ``counted`` gets each batch's length."""
+    stream = (store.stream_response_rows if raw else store.stream_responses)(wave_id, BATCH)
     try:
         # read the next batch while the caller works on this one (the database's thread
         # runs beside the event loop); at most two batches are in memory
@@ -189,7 +211,8 @@ async def _batches(store: Store, wave_id: str, counted: list[int] | None = None,
         while (batch := await following) is not None:
             following = asyncio.ensure_future(anext(stream, None))
             if organisation is not None:
-                batch = [r for r in batch if r.organisation == organisation]
+                batch = [r for r in batch
+                         if (r[3] if raw else r.organisation) == organisation]
                 if not batch:
                     continue
             if counted is not None:
@@ -209,10 +232,11 @@ async def wide_csv(store: Store, export: WaveExport, options: CsvOptions,
                    counted: list[int] | None = None) -> AsyncIterator[bytes]:
     """The wide CSV in chunks of UTF-8 (one per batch), in constant memory."""
     encoder = options.encoder()
-    make, numeric = export.rows(options.labels), export.numeric(options.labels)
+    make, inert = export.raw_rows(options.labels), export.inert(options.labels)
     yield encoder.header([*export.meta, *(c.name for c in export.columns)])
-    async for batch in _batches(store, export.wave.id, counted, export.organisation):
-        yield encoder.rows([make(r) for r in batch], numeric)
+    async for batch in response_batches(store, export.wave.id, counted, export.organisation,
+                                        raw=True):
+        yield encoder.rows(make(batch), inert)
 
 
 async def long_csv(store: Store, export: WaveExport, options: CsvOptions,
@@ -221,7 +245,7 @@ async def long_csv(store: Store, export: WaveExport, options: CsvOptions,
     encoder = options.encoder()
     make = long_maker(export.columns, options.labels or "bg")
     yield encoder.header(["response_id", "question", "code", "label"])
-    async for batch in _batches(store, export.wave.id, counted, export.organisation):
+    async for batch in response_batches(store, export.wave.id, counted, export.organisation):
         yield encoder.rows([row for r in batch for row in make(r)])
 
 
@@ -239,7 +263,8 @@ async def write_xlsx(store: Store, export: WaveExport, path: Path, labels: str |
     make, count = export.rows(labels), 0
     try:
         book.sheet("responses", [*export.meta, *(c.name for c in export.columns)])
-        async for batch in _batches(store, export.wave.id, organisation=export.organisation):
+        async for batch in response_batches(store, export.wave.id,
+                                            organisation=export.organisation):
             book.rows([make(r) for r in batch])
             count += len(batch)
         book.table(codebook_table("codebook", export.columns), "codebook")
@@ -256,11 +281,13 @@ async def write_stats_file(store: Store, export: WaveExport, path: Path, fmt: st
     from ..exports.stats import write_stats
 
     make = export.rows(None)
-    rows = [make(r) async for batch in _batches(store, export.wave.id,
+    rows = [make(r) async for batch in response_batches(store, export.wave.id,
                                                 organisation=export.organisation)
             for r in batch]
     label = f"{export.survey.title.get(lang)} — {export.wave.id}"
-    write_stats(path, fmt, export.meta, export.columns, rows, lang, label)
+    # pyreadstat writes the whole file at once: off the event loop (a server keeps serving)
+    await asyncio.to_thread(write_stats, path, fmt, export.meta, export.columns, rows, lang,
+                            label)
     return len(rows)
 
 

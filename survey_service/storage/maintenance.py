@@ -13,6 +13,7 @@ whenever it is restarted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -78,3 +79,16 @@ async def manage_wal(path: str, interval: float, idle: Callable[[], bool]) -> No
                 log.debug("checkpoint skipped: %s", exc)
     finally:
         await conn.close()
+
+
+async def roll_back_shielded(conn: aiosqlite.Connection) -> None:
+    """ROLLBACK on the writer after whatever is queued on its thread, completed even when the
+    caller is cancelled meanwhile (no transaction open: nothing to do)."""
+
+    async def roll_back() -> None:
+        with contextlib.suppress(sqlite3.OperationalError):
+            await conn.execute("ROLLBACK")
+
+    done = asyncio.ensure_future(roll_back())
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.shield(done)

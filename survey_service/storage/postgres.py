@@ -38,6 +38,7 @@ from .base import (
 )
 from .faults import quiet_when_away
 from .postgres_accounts import AccountsMixin
+from .postgres_export import ExportRows  # the wide export's undecoded read
 from .postgres_fieldwork import PostgresFieldwork
 from .postgres_kiosks import PostgresKiosks
 from .postgres_migrate import Conn, known_migrations, migrate, redact
@@ -74,7 +75,7 @@ def _line(exc: BaseException) -> str:
 
 class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks,
                     PostgresPublications, PostgresRecords, PostgresRetention,
-                    PostgresFieldwork):
+                    PostgresFieldwork, ExportRows):
     """A store on a PostgreSQL database that several processes may share."""
 
     #: Settings of every connection's session.

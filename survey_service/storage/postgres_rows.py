@@ -29,6 +29,11 @@ INSERT_RESPONSES = (
     " ON CONFLICT (submission_key) DO NOTHING"
 )
 RESPONSE_COLUMNS = "id, wave_id, version, organisation, channel, lang, day, answers, unit"
+#: The same columns as the export reads them undecoded (``Store.stream_response_rows``).
+RAW_RESPONSE_COLUMNS = (
+    "encode(id, 'hex'), wave_id, version"
+    ", organisation, channel, lang, day::text, answers, unit"
+)
 WAVE_COLUMNS = (
     "survey_id, version, phase, organisations, starts, ends, closed, mixed, structure,"
     " min_group, panel, retention_text, retention_codes, id"

@@ -42,6 +42,7 @@ from .pending import PendingFiles
 from .publications import SQLitePublications
 from .sealed import SealedAnswers
 from .sqlite_accounts import AccountsMixin  # accounts, sessions, audit, paper (0008)
+from .sqlite_export import ExportRows  # the wide export's undecoded read
 from .sqlite_fieldwork import SQLiteFieldwork
 from .sqlite_files import check_path, connect, not_writable
 from .sqlite_kiosks import SQLiteKiosks
@@ -61,7 +62,7 @@ _INSERT = INSERT_RESPONSE
 
 
 class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLitePublications,
-                  SQLiteRetention, SQLiteFieldwork):
+                  SQLiteRetention, SQLiteFieldwork, ExportRows):
     """The embedded default store: one file, one writer connection, read-only readers."""
 
     #: How long a write waits for another process's lock before SQLite says "locked".
@@ -210,13 +211,16 @@ class SQLiteStore(SealedAnswers, AccountsMixin, Records, SQLiteKiosks, SQLitePub
         """One write transaction on the single writer connection."""
         async with self._lock:
             conn = self._w
-            await self._begin(conn)
             try:
+                await self._begin(conn)
                 yield conn
                 await conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
+                # Cancelled at any await (a request timed out), the statement already queued
+                # on the connection's thread (BEGIN, COMMIT) still runs: queue a ROLLBACK after
+                # it, shielded, before another transaction can queue its BEGIN (the thread
+                # runs them in order). Without a transaction open, ROLLBACK fails harmlessly.
+                await maintenance.roll_back_shielded(conn)
                 raise
 
     async def _begin(self, conn: aiosqlite.Connection) -> None:

@@ -22,6 +22,11 @@ INSERT_RESPONSE = (
     " ON CONFLICT (submission_key) DO NOTHING"
 )
 RESPONSE_COLUMNS = "id, wave_id, version, organisation, channel, lang, day, answers, unit"
+#: The same columns as the export reads them undecoded (``Store.stream_response_rows``).
+RAW_RESPONSE_COLUMNS = (
+    "lower(hex(id)), wave_id, version"
+    ", organisation, channel, lang, day, answers, unit"
+)
 WAVE_COLUMNS = (
     "survey_id, version, phase, organisations, starts, ends, closed, mixed, structure,"
     " min_group, panel, retention_text, retention_codes, id"

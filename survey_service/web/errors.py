@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, InternalServerException
+from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.utils.scope.state import ScopeState
 
 from ..i18n import normalise
@@ -117,6 +117,28 @@ def status_of(exc: Exception) -> int:
     return 500
 
 
+def api_error(exc: Exception, status: int, away: bool = False) -> Response[Any]:
+    """The API's JSON refusal: ``{"status_code", "detail"}`` (a malformed parameter named in
+    the detail; the server's own faults never described), with the exception's headers (the
+    ``WWW-Authenticate`` challenge of a 401; ``Retry-After`` while the database is away)."""
+    detail = "Internal server error"
+    if away:
+        detail = "The database is unavailable for a moment: try again later"
+    elif isinstance(exc, HTTPException) and status < 500:
+        detail = exc.detail
+        if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+            named = [f"{e.get('key')}: {e.get('message')}" for e in exc.extra
+                     if isinstance(e, dict) and e.get("key")]
+            detail = "invalid parameters: " + "; ".join(named) if named else detail
+    elif isinstance(exc, ServiceError):
+        detail = str(exc)
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    if away:
+        headers["retry-after"] = RETRY_AFTER
+    return Response({"status_code": status, "detail": detail}, status_code=status,
+                    headers={**headers, "cache-control": "no-store"})
+
+
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Render any error as an HTML page in the request's language (JSON for the API)."""
     status = status_of(exc)
@@ -131,13 +153,7 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     elif status == 400 and isinstance(exc, InternalServerException):
         log.debug("client went away before its request was read")
     if request.url.path.startswith("/api/"):
-        detail = "Internal server error"
-        if away:
-            detail = "The database is unavailable for a moment: try again later"
-        elif isinstance(exc, HTTPException | ServiceError):
-            detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
-        return Response({"status_code": status, "detail": detail}, status_code=status,
-                        headers={"retry-after": RETRY_AFTER} if away else None)
+        return api_error(exc, status, away)
     lang = request_language(request)
     renderer: Renderer = request.app.state.site.renderer
     if away and (kept := resend_page(request, renderer, lang)) is not None:

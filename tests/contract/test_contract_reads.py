@@ -8,6 +8,7 @@ import contextlib
 import struct
 from typing import Any
 
+import msgspec
 import pytest
 
 from survey_service.storage import Store
@@ -158,3 +159,19 @@ async def test_wave_versions_lists_each_form_version_of_a_wave_once(store: Store
     )
     assert await store.wave_versions("w") == ["v1", "v2"]
     assert await store.wave_versions("none") == []
+
+
+async def test_the_undecoded_stream_gives_the_same_responses(store: Store) -> None:
+    await add_wave(store, "w")
+    await store.import_responses([response(f"key-{n:04d}-xxxxxxxxxxxxx") for n in range(25)])
+    decoded = await store.responses("w")
+    batches = [b async for b in store.stream_response_rows("w", batch_size=10)]
+    assert [len(b) for b in batches] == [10, 10, 5]
+    rows = [r for b in batches for r in b]
+    assert [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], msgspec.json.decode(bytes(r[7])), r[8])
+            for r in rows] == [
+        (d.id, d.wave_id, d.version, d.organisation, d.channel, d.lang,
+         d.day.isoformat() if d.day else None, d.answers, d.unit) for d in decoded]
+    assert [b async for b in store.stream_response_rows("none", 10)] == []
+    with pytest.raises(ValueError):
+        [b async for b in store.stream_response_rows("w", 0)]

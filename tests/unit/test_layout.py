@@ -52,6 +52,9 @@ def test_dependencies_point_inward(name: str) -> None:
         assert not [m for m in used if m.startswith("survey_service.web.respondents")]
     if name.startswith("web/respondents/"):
         assert not [m for m in used if m.startswith("survey_service.web.admin")]
+    if name.startswith("web/api/"):
+        assert not [m for m in used if m.startswith(("survey_service.web.admin",
+                                                     "survey_service.web.respondents"))]
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
-from survey_service.services.users import set_password
+from survey_service.services.users import disable_user, new_key, set_password
 from survey_service.settings import Settings
 from survey_service.storage import opened
+from survey_service.web import api
 from survey_service.web.admin import access
+from survey_service.web.api import access as api_access
 from tests.conftest import seed_wave, settings_for
 from tests.web.admin_helpers import (  # noqa: F401 (a fixture)
     ACCOUNTS,
@@ -33,7 +36,8 @@ PUBLIC = {"/admin/login"}
 RESPONDENTS = ("/s/", "/t", "/static/", "/staff", "/privacy", "/accessibility", "/health",
                "/readyz", "/schema", "/kiosk/enrol/", "/results")
 #: A value for every path parameter of the administration routes.
-PARAMS = {"org": "lyaskovets", "wave_id": "cs-baseline", "survey_id": "citizen-satisfaction"}
+PARAMS = {"org": "lyaskovets", "wave_id": "cs-baseline", "survey_id": "citizen-satisfaction",
+          "file": "codebook.csv"}
 
 
 @pytest.fixture
@@ -56,6 +60,8 @@ def admin_routes(app: Litestar) -> list[tuple[str, str, tuple[str, ...] | str, b
     found = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
+            if route.path.startswith(api.PREFIX):
+                continue  # api_routes: behind API keys
             if not route.path.startswith("/admin"):
                 assert route.path == "/" or route.path.startswith(RESPONDENTS), (
                     f"{route.path}: not a respondents' page: declare its access")
@@ -100,6 +106,47 @@ async def test_every_admin_route_refuses_anonymous_users_and_wrong_roles(
                     not names_org or role == "admin" or PARAMS["org"] in orgs)
                 refused = response.status_code == 403
                 assert refused != allowed, (name, method, path, response.status_code)
+                assert response.status_code < 500, (name, method, path)
+
+
+def api_routes(app: Litestar) -> list[tuple[str, str, Any]]:
+    """(method, path with parameters filled in, declared access) of every API route."""
+    found = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if route.path.startswith(api.PREFIX):
+                path = route.path.replace("{wave_id:str}", PARAMS["wave_id"])
+                assert "{" not in path, f"{path}: give its parameter a value in PARAMS"
+                for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
+                    found.append((method, path, handler.opt.get(api_access.ACCESS)))
+    return found
+
+
+async def test_every_api_route_refuses_anonymous_users_wrong_keys_and_clerks(
+    admin_app: Litestar, settings: Settings
+) -> None:
+    routes = api_routes(admin_app)
+    assert len(routes) >= 11
+    async with opened(settings.database_url) as store:
+        keys = {name: await new_key(store, name, "test") for name in ACCOUNTS}
+        await disable_user(store, "lyu", "test")
+    wrong = [{}, {"Authorization": "Bearer ssk_" + "x" * 43}, {"Authorization": "Basic cm9vdA=="},
+             {"Authorization": f"Bearer {keys['lyu']}"},  # a disabled user's key
+             {"Authorization": f"bearer {keys['root']}x"}]
+    async with AsyncTestClient(app=admin_app) as client:
+        for method, path, declared in routes:
+            assert isinstance(declared, tuple) and "admin" in declared, (path, declared)
+            for headers in wrong:
+                response = await client.request(method, path, headers=headers)
+                assert response.status_code == 401, (method, path, headers)
+                assert response.json()["status_code"] == 401
+            for name, (role, _) in ACCOUNTS.items():
+                if name == "lyu":
+                    continue
+                response = await client.request(
+                    method, path, headers={"Authorization": f"Bearer {keys[name]}"})
+                refused = response.status_code in (401, 403)
+                assert refused != (role in declared), (name, method, path, response.status_code)
                 assert response.status_code < 500, (name, method, path)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -14,7 +15,7 @@ from survey_service.services import exports
 from survey_service.services.exports import CsvOptions, export_wave
 from survey_service.storage import opened
 from survey_service.web import admin
-from survey_service.web.admin.exports import ExportController, content_disposition
+from survey_service.web.admin.exports import FILES, ExportController, content_disposition
 from tests.web.admin_helpers import add_accounts, sign_in
 from tests.web.exports_data import WAVE, mini_settings, mini_wave
 
@@ -97,3 +98,57 @@ async def test_an_analyst_downloads_only_the_responses_of_an_organisation_grante
         found = [(e.actor, e.detail) for e in await store.audit_entries()
                  if e.action == "export"]
     assert ("ana", '{"format":"csv","organisation":"elena","wave":"mini-2026"}') in found
+
+
+async def test_the_wave_page_offers_every_format_and_each_downloads(
+        tmp_path: Path) -> None:
+    settings = mini_settings(tmp_path)
+    await mini_wave(settings)
+    await add_accounts(settings)
+    async with opened(settings.database_url) as store:
+        export = await exports.prepare_export(store, WAVE, "elena")
+        long_elena = b"".join([c async for c in exports.long_csv(
+            store, export, CsvOptions(labels="en"))])
+        codebook = exports.codebook_csv(export, CsvOptions())
+    base = f"/admin/orgs/elena/exports/{WAVE}"
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        assert (await sign_in(client, "ana")).status_code == 303
+        page = await client.get(f"/admin/orgs/elena/waves/{WAVE}?lang=en")
+        for name in FILES:
+            assert f'href="{base}/{name}"' in page.text, name
+        assert "Stata file with labels (.dta)" in page.text
+        assert "/admin/exports/" not in page.text  # the whole wave: admins only
+        bg = await client.get(f"/admin/orgs/elena/waves/{WAVE}?lang=bg")
+        assert "Файл за SPSS с етикети (.sav)" in bg.text
+        await client.get(f"/admin/orgs/elena/waves/{WAVE}?lang=en")  # the session's language
+        frames = {}
+        for name, read in (("responses.xlsx", pd.read_excel), ("responses.sav", pd.read_spss),
+                           ("responses.dta", pd.read_stata)):
+            response = await client.get(f"{base}/{name}")
+            assert response.status_code == 200, (name, response.text[:200])
+            assert response.headers["content-disposition"].endswith(name.split(".")[1])
+            path = tmp_path / name
+            path.write_bytes(response.content)
+            frames[name] = read(path)
+        assert all(len(f) == 2 for f in frames.values())
+        assert set(frames["responses.sav"]["organisation"]) == {"elena"}
+        assert "At the desk" in set(frames["responses.sav"]["visit"])  # labels in English
+        assert (await client.get(f"{base}/long.csv")).content == long_elena
+        assert (await client.get(f"{base}/codebook.csv")).content == codebook
+        assert (await client.get(f"{base}/nothing.csv")).status_code == 404
+        other = f"/admin/orgs/lyaskovets/exports/{WAVE}/responses.sav"
+        assert (await client.get(other)).status_code == 403
+        assert (await client.get(f"/admin/exports/{WAVE}/responses.sav")).status_code == 403
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        assert (await sign_in(client, "root")).status_code == 303
+        page = await client.get(f"/admin/orgs/elena/waves/{WAVE}?lang=en")
+        assert f'href="/admin/exports/{WAVE}/responses.dta"' in page.text
+        whole = await client.get(f"/admin/exports/{WAVE}/responses.dta")
+        path = tmp_path / "whole.dta"
+        path.write_bytes(whole.content)
+        assert len(pd.read_stata(path)) == 3
+    async with opened(settings.database_url) as store:
+        found = {(e.actor, e.detail) for e in await store.audit_entries()
+                 if e.action == "export"}
+    assert ("ana", '{"format":"sav","organisation":"elena","wave":"mini-2026"}') in found
+    assert ("root", '{"format":"dta","wave":"mini-2026"}') in found

@@ -4,6 +4,7 @@
 - ``account``: sign-in and sign-out;
 - ``dashboard``: waves per organisation, opening and closing waves, codes, leaflets;
 - ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
+- ``exports``: downloads of a wave's exports; ``imports``: uploads of earlier questionnaires;
 - ``audit_log``: the audit log;
 - ``publish``: putting a closed wave's results on the public results page;
 - ``fieldwork``: forms handed out and visitors counted per day; ``plan``: answers needed.
@@ -25,6 +26,7 @@ from .audit_log import AuditController
 from .dashboard import DashboardController
 from .exports import ExportController, OrgExportController
 from .fieldwork import FieldworkController
+from .imports import ImportController
 from .paper import DoubleEntryController, PaperController
 from .plan import PlanController
 from .publish import PublishController
@@ -32,8 +34,8 @@ from .publish import PublishController
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
     AccountController, DashboardController, PaperController, DoubleEntryController,
-    AuditController, ExportController, OrgExportController, PublishController,
-    FieldworkController, PlanController]
+    AuditController, ExportController, OrgExportController, ImportController,
+    PublishController, FieldworkController, PlanController]
 
 
 def router(site: Site) -> Router:

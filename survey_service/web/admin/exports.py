@@ -1,21 +1,12 @@
-"""Downloads of a wave's exports over HTTP, streamed as they are written.
-
-:func:`download` turns the chunks of an export (``services.exports``) into a Litestar
-``Stream`` with an honest ``Content-Disposition`` (RFC 6266: an ASCII ``filename`` and the
-exact name as ``filename*``); nothing of the wave is held in memory, and the server's flow
-control waits for a slow client instead of buffering for it.
-
-:class:`ExportController` is NOT mounted by ``create_app`` yet: it has no guard of its own
-and must be mounted behind the administration's sign-in guard (analysts of the wave's
-organisations only), which the auth work brings. ``benchmarks/exports.py`` mounts it alone,
-unguarded, in a throwaway app for measuring.
+"""Downloads of a wave's exports from the administration pages (see ``web.downloads``):
+admins the whole wave, analysts the responses of an organisation granted; every download is
+recorded in the audit log.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
@@ -23,24 +14,21 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
 from ...services import audit
-from ...services.exports import MEDIA_TYPES, CsvOptions, prepare_export, wide_csv
+from ...services.exports import (
+    MEDIA_TYPES,
+    CsvOptions,
+    codebook_csv,
+    long_csv,
+    prepare_export,
+    wide_csv,
+)
+from ...services.reading import written_export
 from ..deps import SiteDep
+from ..downloads import content_disposition, download
 from .access import roles, signed_in
+from .common import admin_lang
 
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the exact UTF-8 name (RFC 6266)."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
-                       for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def download(chunks: AsyncIterator[bytes], filename: str, media_type: str) -> Stream:
-    """A streamed download of ``chunks`` named ``filename`` (never cached by a proxy)."""
-    return Stream(chunks, media_type=media_type, headers={
-        "Content-Disposition": content_disposition(filename),
-        "Cache-Control": "no-store",
-    })
+__all__ = ["FILES", "ExportController", "OrgExportController", "content_disposition"]
 
 
 async def _responses_csv(request: Request[Any, Any, Any], site: SiteDep, wave_id: str,
@@ -54,6 +42,44 @@ async def _responses_csv(request: Request[Any, Any, Any], site: SiteDep, wave_id
     await audit.record(site.store, signed_in(request).name, "export", detail)
     return download(wide_csv(site.store, export, options), export.filename(),
                     MEDIA_TYPES["csv"])
+
+
+#: The other files of a wave on the dashboard: name -> (format for the audit, kind, extension)
+FILES = {
+    "responses.xlsx": ("xlsx", "", "xlsx"),
+    "responses.sav": ("sav", "", "sav"),
+    "responses.dta": ("dta", "", "dta"),
+    "long.csv": ("long", "long", "csv"),
+    "codebook.csv": ("codebook", "codebook", "csv"),
+}
+
+
+async def _file(request: Request[Any, Any, Any], site: SiteDep, wave_id: str, name: str,
+                delimiter: str, labels: str | None, org: str | None) -> Stream:
+    """Any other file of the wave (of one organisation's responses when ``org`` is given):
+    the xlsx workbook, SPSS or Stata file (labels in the page's language), the long CSV or
+    the codebook."""
+    if name not in FILES:
+        raise NotFoundException()
+    fmt, kind, ext = FILES[name]
+    options = CsvOptions(delimiter=delimiter, labels=labels)
+    options.encoder()  # refuse bad options before the first byte is sent
+    export = await prepare_export(site.store, wave_id, org)  # 404/409 before streaming
+    lang = labels or admin_lang(request)
+    if fmt in ("xlsx", "sav", "dta"):
+        chunks = await written_export(site.store, export, fmt, lang, labels)
+    elif fmt == "long":
+        chunks = long_csv(site.store, export, CsvOptions(delimiter=delimiter, labels=lang))
+    else:
+        data = codebook_csv(export, options)
+        chunks = _once(data)
+    detail = {"wave": wave_id, "format": fmt} | ({"organisation": org} if org else {})
+    await audit.record(site.store, signed_in(request).name, "export", detail)
+    return download(chunks, export.filename(kind, ext), MEDIA_TYPES.get(ext, "text/csv"))
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 class ExportController(Controller):
@@ -72,6 +98,19 @@ class ExportController(Controller):
         labels: FromQuery[str | None] = None,
     ) -> Stream:
         return await _responses_csv(request, site, wave_id, delimiter, labels, None)
+
+    @get("/{wave_id:str}/{file:str}", name="export-file", opt=roles("admin"))
+    async def file(
+        self,
+        request: Request[Any, Any, Any],
+        site: SiteDep,
+        wave_id: FromPath[str],
+        file: FromPath[str],
+        delimiter: FromQuery[str] = ",",
+        labels: FromQuery[str | None] = None,
+    ) -> Stream:
+        """The workbook, SPSS, Stata, long CSV or codebook of the whole wave."""
+        return await _file(request, site, wave_id, file, delimiter, labels, None)
 
 
 class OrgExportController(Controller):
@@ -96,3 +135,20 @@ class OrgExportController(Controller):
         if org not in site.registry.catalog.organisations:
             raise NotFoundException()
         return await _responses_csv(request, site, wave_id, delimiter, labels, org)
+
+    @get("/{wave_id:str}/{file:str}", name="export-org-file", opt=roles("analyst"))
+    async def file(
+        self,
+        request: Request[Any, Any, Any],
+        site: SiteDep,
+        org: FromPath[str],
+        wave_id: FromPath[str],
+        file: FromPath[str],
+        delimiter: FromQuery[str] = ",",
+        labels: FromQuery[str | None] = None,
+    ) -> Stream:
+        """The workbook, SPSS, Stata, long CSV or codebook of one organisation's responses."""
+        await site.registry.refresh()
+        if org not in site.registry.catalog.organisations:
+            raise NotFoundException()
+        return await _file(request, site, wave_id, file, delimiter, labels, org)
