@@ -88,7 +88,7 @@ async def test_an_analyst_of_elena_reads_only_elena(client: Client, data: ApiDat
 
 async def _cli_csv(data: ApiData, org: str | None) -> bytes:
     async with opened(data.settings.database_url) as store:
-        export = await prepare_export(store, BASELINE, org)
+        export = await prepare_export(data.settings, store, BASELINE, org)
         return b"".join([c async for c in wide_csv(store, export, CsvOptions(delimiter=";"))])
 
 

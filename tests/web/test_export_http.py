@@ -106,7 +106,7 @@ async def test_the_wave_page_offers_every_format_and_each_downloads(
     await mini_wave(settings)
     await add_accounts(settings)
     async with opened(settings.database_url) as store:
-        export = await exports.prepare_export(store, WAVE, "elena")
+        export = await exports.prepare_export(settings, store, WAVE, "elena")
         long_elena = b"".join([c async for c in exports.long_csv(
             store, export, CsvOptions(labels="en"))])
         codebook = exports.codebook_csv(export, CsvOptions())

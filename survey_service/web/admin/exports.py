@@ -64,7 +64,8 @@ async def _file(request: Request[Any, Any, Any], site: SiteDep, wave_id: str, na
     fmt, kind, ext = FILES[name]
     options = CsvOptions(delimiter=delimiter, labels=labels)
     options.encoder()  # refuse bad options before the first byte is sent
-    export = await prepare_export(site.store, wave_id, org)  # 404/409 before streaming
+    # 404/409 before streaming
+    export = await prepare_export(site.settings, site.store, wave_id, org)
     lang = labels or admin_lang(request)
     if fmt in ("xlsx", "sav", "dta"):
         chunks = await written_export(site.store, export, fmt, lang, labels)

@@ -43,7 +43,7 @@ async def _export(request: Request[Any, Any, Any], site: Site, wave_id: str, org
     catalog = site.registry.catalog
     wave = (await visible_wave(site.store, catalog, user, wave_id))["wave"]
     scope = organisation(user, wave, catalog, org)
-    export = await prepare_export(site.store, wave_id, scope)
+    export = await prepare_export(site.settings, site.store, wave_id, scope)
     detail = {"wave": wave_id, "format": fmt, "via": "api"} | (
         {"organisation": scope} if scope else {})
     await audit.record(site.store, user.name, "export", detail)
