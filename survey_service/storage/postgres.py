@@ -31,6 +31,7 @@ import asyncpg
 from ..surveys.waves import Wave
 from .base import NewResponse, Plan, StoredResponse, StoreOpenError, TokenState, WaveCodes
 from .postgres_accounts import AccountsMixin
+from .postgres_cache import PostgresReportCache
 from .postgres_kiosks import PostgresKiosks
 from .postgres_migrate import Conn, known_migrations, migrate, redact
 from .postgres_rows import (
@@ -63,7 +64,8 @@ def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks):
+class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks,
+                    PostgresReportCache):
     """A store on a PostgreSQL database that several processes may share."""
 
     #: Settings of every connection's session.

@@ -69,14 +69,14 @@ ALL = [(m.number, m.name) for m in known_migrations()]
 
 def test_migrations_are_numbered_without_gaps() -> None:
     assert [n for n, _ in ALL] == list(range(1, len(ALL) + 1))
-    assert ALL[-1] == (10, "kiosks")
+    assert ALL[-1] == (11, "report_cache")
 
 
 async def test_migrate_returns_the_numbers_it_applied(tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite3"
     _legacy(db, up_to=2)
     async with aiosqlite.connect(db, isolation_level=None) as conn:
-        assert await migrate(conn, str(db)) == [3, 4, 5, 6, 7, 8, 9, 10]
+        assert await migrate(conn, str(db)) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
         assert await migrate(conn, str(db)) == []
     async with aiosqlite.connect(tmp_path / "new.sqlite3", isolation_level=None) as conn:
         assert await migrate(conn, "new") == [n for n, _ in ALL]
