@@ -133,7 +133,7 @@ def _scale(values: Sequence[float | None], low: float | None, high: float | None
     """The axis: the given bounds, or the data's range padded to round numbers."""
     known = [v for v in values if v is not None and not math.isnan(v)]
     lo = low if low is not None else (min([*known, 0.0]) if known else 0.0)
-    hi = high if high is not None else (max(known) if known else 1.0)
+    hi = high if high is not None else (math.ceil(max(known)) if known else 1.0)
     if hi <= lo:
         hi = lo + 1.0
     return lo, hi
@@ -159,11 +159,13 @@ def trend_chart(chart_id: str, title: str, points: Sequence[Point], *, lang: str
         return top + plot_h * (1 - (v - lo) / (hi - lo))
 
     body = []
-    for tick in _ticks(lo, hi):
+    ticks = _ticks(lo, hi)
+    digits = 0 if all(float(t).is_integer() for t in ticks) else 1
+    for tick in ticks:
         body.append(f'<line x1="{left}" x2="{WIDTH - right}" y1="{y(tick):.1f}" '
                     f'y2="{y(tick):.1f}" stroke="{GRID}" stroke-width="0.5" '
                     f'stroke-dasharray="2 3"/>')
-        body.append(_text(left - 6, y(tick) + 4, fmt(tick, lang, 0), anchor="end"))
+        body.append(_text(left - 6, y(tick) + 4, fmt(tick, lang, digits), anchor="end"))
     step = plot_w / max(len(points), 1)
     xs = [left + step * (i + 0.5) for i in range(len(points))]
     line = [(x, p.value) for x, p in zip(xs, points, strict=True) if p.value is not None]
@@ -212,7 +214,7 @@ def profile_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequ
     series in its own colour and, after the first, hatched; every bar labelled."""
     _ = translations(lang).gettext
     chart_id = slug(chart_id)
-    left, right, bar, gap = 200, 56, 16, 14
+    left, right, bar, gap = 250, 56, 16, 14
     group = bar * len(series) + gap
     top = 28 + 18 * len(series)
     height = top + group * len(labels) + 28
@@ -233,8 +235,8 @@ def profile_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequ
         body.append(_text(x, height - 8, fmt(tick, lang, 0), anchor="middle"))
     for j, label in enumerate(labels):
         y0 = top + group * j
-        body.append(_text(left - 8, y0 + bar * len(series) / 2 + 4, _short(label, 30),
-                          anchor="end"))
+        body.append(_text(left - 8, y0 + bar * len(series) / 2 + 4, _short(label, 38),
+                          anchor="end", size=11))
         for i in range(len(series)):
             v = values[i][j]
             yb = y0 + bar * i
@@ -285,7 +287,7 @@ def diverging_chart(chart_id: str, title: str, items: Sequence[tuple[str, Sequen
     chart_id = slug(chart_id)
     k = len(answers)
     colours = _scale_colours(k)
-    left, right, bar, gap = 200, 16, 22, 10
+    left, right, bar, gap = 250, 16, 22, 10
     legend_rows = math.ceil(k / 3)
     top = 12 + 20 * legend_rows
     height = top + (bar + gap) * len(items) + 30
@@ -310,7 +312,7 @@ def diverging_chart(chart_id: str, title: str, items: Sequence[tuple[str, Sequen
     for j, (label, counts) in enumerate(items):
         y0 = top + (bar + gap) * j
         total = sum(counts)
-        body.append(_text(left - 8, y0 + bar / 2 + 5, _short(label, 30), anchor="end"))
+        body.append(_text(left - 8, y0 + bar / 2 + 5, _short(label, 38), anchor="end", size=11))
         shares = [100 * c / total if total else 0.0 for c in counts]
         rows.append([label, *(fmt(s if total else None, lang) for s in shares), str(total)])
         if not total:

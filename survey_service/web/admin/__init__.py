@@ -4,7 +4,8 @@
 - ``account``: sign-in and sign-out;
 - ``dashboard``: waves per organisation, opening and closing waves, codes, leaflets;
 - ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
-- ``audit_log``: the audit log.
+- ``audit_log``: the audit log;
+- ``reports``: report pages with charts, and their CSV, JSON and PDF.
 
 Nothing here imports ``web.respondents``.
 """
@@ -23,11 +24,13 @@ from .audit_log import AuditController
 from .dashboard import DashboardController
 from .exports import ExportController, OrgExportController
 from .paper import DoubleEntryController, PaperController
+from .reports import OrgReportController, ReportController
 
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
     AccountController, DashboardController, PaperController, DoubleEntryController,
-    AuditController, ExportController, OrgExportController]
+    AuditController, ExportController, OrgExportController, ReportController,
+    OrgReportController]
 
 
 def router(site: Site) -> Router:
