@@ -66,6 +66,13 @@ class _Reports:
         waves = sorted((w for w in await site.store.waves() if w.survey_id == survey_id
                         and (org is None or w.covers(org))),
                        key=lambda w: (w.starts or now(), w.id))
+        if fmt is not None:  # a download: refused with the service's own status
+            chosen, asked_org, by = _choice(request)
+            if not chosen:
+                raise NotFound("choose the waves of the report first")
+            found = await report_page(site.settings, site.store, catalog, survey_id, chosen,
+                                      org if org is not None else asked_org, lang, by)
+            return await _download(request, site, found, fmt, lang, loaded.survey)
         result: PageData | None = None
         error: str | None = None
         status = 200
@@ -78,10 +85,6 @@ class _Reports:
         except ServiceError as exc:
             error, status = str(exc), SERVICE_STATUS.get(type(exc), 400)
             chosen, organisation, by = [], org, None
-        if fmt is not None:
-            if result is None:
-                raise (NotFound if error is None else Invalid)(error or "choose the waves first")
-            return await _download(request, site, result, fmt, lang, loaded.survey)
         context: dict[str, Any] = {
             "survey": loaded.survey, "survey_id": survey_id, "waves": waves,
             "org_fixed": org, "organisations": list(catalog.organisations.values()),
