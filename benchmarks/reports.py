@@ -137,7 +137,7 @@ def kept_page(work: Path, readers: int, requests: int, workers: int) -> dict[str
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while True:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="floor runs (median)")
     parser.add_argument("--readers", type=int, default=8, help="concurrent readers")
     parser.add_argument("--requests", type=int, default=25, help="requests per reader")
-    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--keep", type=Path, default=None, help="keep/reuse the data here")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--phase", choices=["first"], help=argparse.SUPPRESS)
@@ -188,7 +188,6 @@ def main() -> None:
         floors = [bench.spawn("floor", work)["seconds"] for _ in range(args.repeat)]
         floor = statistics.median(floors)
         first = spawn_first(work)
-        kept = kept_page(work, args.readers, args.requests, args.workers)
         ratio = first["again"] / floor
         print(f"rows per wave          {args.rows:,} (x 2 waves, {len(bench.ITEMS)} items)")
         print(f"floor (median)         {floor:.2f} s")
@@ -196,6 +195,7 @@ def main() -> None:
               f"plans; peak RSS {first['peak_rss_mb']:.0f} MB)")
         print(f"page, plans kept       {first['again']:.2f} s = {ratio:.2f}x the floor "
               f"(goal <= {bench.GOAL_RATIO:g}x)")
+        kept = kept_page(work, args.readers, args.requests, args.workers)
         print(f"kept page over HTTP    p50 {kept['p50']:.0f} ms, p95 {kept['p95']:.0f} ms, "
               f"max {kept['max']:.0f} ms ({kept['requests']} requests, {args.readers} readers, "
               f"{kept['per_second']:.0f}/s; goal p95 < {GOAL_P95_MS:.0f} ms)")

@@ -54,6 +54,7 @@ class PageData(msgspec.Struct, kw_only=True):
     distributions: list[Distribution] = []
     nps: list[Bands] = []
     cached: bool = False  # served from the database (set when read, never stored as True)
+    key: str = ""  # the key it is kept under (set when computed or read)
 
 
 _encoder = msgspec.json.Encoder()
@@ -125,9 +126,10 @@ async def report_page(settings: Settings, store: Store, catalog: Catalog, survey
         body = await store.cached_report(key)
         if body is not None:
             page = _decoder.decode(body)
-            page.cached = True
+            page.cached, page.key = True, key
             return page
     page = await _compute(settings, store, found, organisation, lang, by)
+    page.key = key
     if keep:
         await store.cache_report(key, [w.id for w in found], _encoder.encode(page))
     return page
@@ -178,7 +180,8 @@ async def _one_wave(settings: Settings, store: Store, wave: Wave, organisation: 
 
 def encode(page: PageData) -> bytes:
     """The page as JSON (full precision; what the JSON download gives)."""
-    return msgspec.json.format(_encoder.encode(msgspec.structs.replace(page, cached=False)))
+    return msgspec.json.format(_encoder.encode(msgspec.structs.replace(page, cached=False,
+                                                                        key="")))
 
 
 __all__ = ["PageData", "cache_key", "code_version", "encode", "load", "report_page"]

@@ -10,11 +10,13 @@ waves the page shows only the form that chooses them.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
+from markupsafe import Markup
 
 from ...rendering.pdf import PdfUnavailable, html_to_pdf
 from ...services import audit
@@ -32,6 +34,25 @@ from .report_view import as_csv, as_json, filename, page_charts
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
            "pdf": "application/pdf"}
 STYLES = ("site.css", "admin.css", "report.css")
+#: Rendered bodies (figures and charts) of kept pages, by page key and language: a kept page
+#: never changes, and its body is most of the work of serving it.
+_BODIES: OrderedDict[tuple[str, str], str] = OrderedDict()
+_BODIES_KEPT = 32
+
+
+def report_body(site: Site, result: PageData, lang: str) -> Markup:
+    """The page's figures, tables and charts (the same on screen and in the PDF)."""
+    memo = (result.key, lang)
+    if result.cached and memo in _BODIES:
+        _BODIES.move_to_end(memo)
+        return Markup(_BODIES[memo])  # noqa: S704 (rendered by the templates, escaped)
+    body = site.renderer.render(lang, "admin/report_body.html", result=result,
+                                charts=page_charts(result, lang))
+    if result.cached:
+        _BODIES[memo] = body
+        while len(_BODIES) > _BODIES_KEPT:
+            _BODIES.popitem(last=False)
+    return Markup(body)  # noqa: S704 (rendered by the templates, escaped)
 
 
 def _choice(request: Request[Any, Any, Any]) -> tuple[list[str], str | None, str | None]:
@@ -90,7 +111,7 @@ class _Reports:
             "org_fixed": org, "organisations": list(catalog.organisations.values()),
             "chosen": chosen, "organisation": organisation, "by": by, "by_options": BY,
             "result": result, "error": error, "printing": False,
-            "charts": page_charts(result, lang) if result else {},
+            "body": report_body(site, result, lang) if result else "",
             "downloads": _links(request, org, survey_id) if result else {},
         }
         return page(site, request, "admin/report.html", user, status, **context)
@@ -120,7 +141,7 @@ async def _download(request: Request[Any, Any, Any], site: Site, result: PageDat
             inline_css=css, survey=survey, survey_id=result.survey, waves=[],
             org_fixed=None, organisations=[], chosen=result.waves,
             organisation=result.organisation, by=result.by, by_options=BY, result=result,
-            error=None, charts=page_charts(result, lang), downloads={},
+            error=None, body=report_body(site, result, lang), downloads={},
             url=lambda name, **params: request.app.route_reverse(name, **params))
         try:
             body = await html_to_pdf(html)
