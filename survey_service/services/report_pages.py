@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import OrderedDict
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -59,6 +60,10 @@ class PageData(msgspec.Struct, kw_only=True):
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(PageData)
+#: Kept pages already read in this process, by key (they never change): the database is read
+#: once per process and page.
+_READ: OrderedDict[str, PageData] = OrderedDict()
+_READ_KEPT = 32
 
 
 @cache
@@ -123,10 +128,16 @@ async def report_page(settings: Settings, store: Store, catalog: Catalog, survey
     key = cache_key(settings, catalog, found, organisation, by, lang)
     keep = use_cache and _closed(found, kind)
     if keep:
+        if key in _READ:
+            _READ.move_to_end(key)
+            return _READ[key]
         body = await store.cached_report(key)
         if body is not None:
             page = _decoder.decode(body)
             page.cached, page.key = True, key
+            _READ[key] = page
+            while len(_READ) > _READ_KEPT:
+                _READ.popitem(last=False)
             return page
     page = await _compute(settings, store, found, organisation, lang, by)
     page.key = key
@@ -178,10 +189,16 @@ async def _one_wave(settings: Settings, store: Store, wave: Wave, organisation: 
                     wave_report=result, distributions=distributions, nps=nps)
 
 
+async def forget(store: Store, wave: str) -> int:
+    """Forget the kept pages over ``wave`` (in the database and in this process)."""
+    _READ.clear()
+    return await store.forget_cached_reports(wave)
+
+
 def encode(page: PageData) -> bytes:
     """The page as JSON (full precision; what the JSON download gives)."""
     return msgspec.json.format(_encoder.encode(msgspec.structs.replace(page, cached=False,
                                                                         key="")))
 
 
-__all__ = ["PageData", "cache_key", "code_version", "encode", "load", "report_page"]
+__all__ = ["PageData", "cache_key", "code_version", "encode", "forget", "load", "report_page"]

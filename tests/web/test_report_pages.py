@@ -22,6 +22,7 @@ from survey_service.app import create_app
 from survey_service.cli import cli
 from survey_service.reports.disclosure import ALL, org_label
 from survey_service.services.disclosure import disclosure_for, full_matrix
+from survey_service.services.report_pages import forget
 from survey_service.services.waves import find_wave
 from survey_service.settings import Settings
 from survey_service.storage import opened
@@ -132,7 +133,7 @@ async def test_pages_over_closed_waves_are_kept(root: Client, demo: Settings) ->
     again = await root.get(url(**query))
     assert "kept: the waves are closed" in again.text
     async with opened(demo.database_url) as store:
-        assert await store.forget_cached_reports(BASE) >= 1
+        assert await forget(store, BASE) >= 1
     assert "kept: the waves are closed" not in (await root.get(url(**query))).text
 
 
