@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the tests and benchmarks need beyond the virtualenv, on Debian. Installs only what is
-# missing: wrk (load tests), Debian's Chromium and a font with Cyrillic (browser tests; never a
-# browser download), a Java runtime for the Nu Html Checker, and the npm packages of
+# missing: wrk (load tests), Debian's Chromium and a font with Cyrillic (browser tests and report
+# PDFs; never a browser download), poppler-utils (pdftotext reads the PDFs back), a Java runtime for the Nu Html Checker, and the npm packages of
 # package.json (axe-core, vnu-jar) into ./node_modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # the report PDFs' text
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

@@ -221,6 +221,16 @@ class Store(Protocol):
     async def disclosure_plan(self, key: str) -> bytes | None:
         """The disclosure plan stored under ``key``, or None."""
 
+    async def cached_report(self, key: str) -> bytes | None:
+        """A computed report kept under ``key`` (see :meth:`cache_report`), or None."""
+
+    async def cache_report(self, key: str, waves: list[str], body: bytes) -> None:
+        """Keep a computed report over the closed ``waves`` under ``key`` (replacing one
+        kept under the same key)."""
+
+    async def forget_cached_reports(self, wave: str) -> int:
+        """Forget every kept report over ``wave``; how many were forgotten."""
+
     async def add_wave(self, wave: Wave) -> None: ...
 
     async def update_wave(self, wave: Wave) -> None: ...

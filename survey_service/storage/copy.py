@@ -94,6 +94,7 @@ SKIPPED = {
     "pending_marks": "(SQLite) the marks of those sealed answers, likewise",
     "client_limits": "(PostgreSQL) counters of the limits per client: keyed hashes of today's"
                      " clients, worth nothing to another server and gone within minutes",
+    "report_cache": "computed report pages, a cache: the copy computes them again when asked",
 }
 
 

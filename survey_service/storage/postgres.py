@@ -40,6 +40,7 @@ from .faults import quiet_when_away
 from .postgres_accounts import AccountsMixin
 from .postgres_export import ExportRows  # the wide export's undecoded read
 from .postgres_fieldwork import PostgresFieldwork
+from .postgres_cache import PostgresReportCache
 from .postgres_kiosks import PostgresKiosks
 from .postgres_migrate import Conn, known_migrations, migrate, redact
 from .postgres_records import PostgresRecords
@@ -75,7 +76,7 @@ def _line(exc: BaseException) -> str:
 
 class PostgresStore(GroupCommit, SealedAnswers, AccountsMixin, PostgresKiosks,
                     PostgresPublications, PostgresRecords, PostgresRetention,
-                    PostgresFieldwork, ExportRows):
+                    PostgresFieldwork, ExportRows, PostgresReportCache):
     """A store on a PostgreSQL database that several processes may share."""
 
     #: Settings of every connection's session.

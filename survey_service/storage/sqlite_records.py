@@ -91,6 +91,25 @@ class Records:
             row = await cur.fetchone()
         return bytes(row[0]) if row else None
 
+    async def cached_report(self, key: str) -> bytes | None:
+        async with self._r.execute("SELECT body FROM report_cache WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return bytes(row[0]) if row else None
+
+    async def cache_report(self, key: str, waves: list[str], body: bytes) -> None:
+        await self._write(
+            "INSERT INTO report_cache (key, waves, body, created) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET waves = excluded.waves, body = excluded.body,"
+            " created = excluded.created",
+            (key, f" {' '.join(waves)} ", body, dt.datetime.now(dt.UTC).isoformat()),
+        )
+
+    async def forget_cached_reports(self, wave: str) -> int:
+        async with self._transaction() as db:
+            cur = await db.execute("DELETE FROM report_cache WHERE instr(waves, ?) > 0",
+                                   (f" {wave} ",))
+            return cur.rowcount
+
     async def add_wave(self, wave: Wave) -> None:
         await self._write(
             f"INSERT INTO waves ({WAVE_READ}) VALUES ({', '.join('?' * 16)})",  # noqa: S608

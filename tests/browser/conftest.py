@@ -120,6 +120,7 @@ def _serve(
     tokens: Sequence[Sequence[str]] = (),
     users: Sequence[Sequence[str]] = (),
     commands: Sequence[Sequence[str]] = (),
+    before: Sequence[Sequence[str]] = (),
     **settings: str,
 ) -> Iterator[Server]:
     """Open ``waves`` and issue ``tokens`` (wave, organisation, unit, count) with the CLI, then
@@ -134,6 +135,8 @@ def _serve(
         "SURVEY_SUBMIT_LIMIT": "100000",  # every page test answers from 127.0.0.1
         **{f"SURVEY_{k.upper()}": v for k, v in settings.items()},
     }
+    for args in before:  # other commands first (the demo's closed waves for report pages)
+        subprocess.run([_cli(), *args], env=env, check=True, capture_output=True)
     for args in waves:
         subprocess.run([_cli(), "waves", *args], env=env, check=True, capture_output=True)
     for args in users:  # accounts of the administration pages, all with USER_PASSWORD
@@ -223,8 +226,13 @@ def server(browser_tools: None) -> Iterator[Server]:
                 ["training", "elena", "course", "4"],
                 ["staffpanel", "lyaskovets", "management", "2"],
             ],
-            [["root", "--role", "admin"], ["cleo", "--role", "clerk", "--org", "elena"]],
-            [["results", "publish", "browser-closed"]],
+            [["root", "--role", "admin"], ["cleo", "--role", "clerk", "--org", "elena"],
+             ["ana", "--role", "analyst", "--org", "elena"]],
+            commands=[["results", "publish", "browser-closed"]],
+            before=[["demo", "--survey", SURVEY, "--responses", "40", "--seed", "3"],
+                    # plans the closed waves' disclosure once (pages then answer in time)
+                    ["report", SURVEY, "--baseline", f"demo-{SURVEY}-baseline",
+                     "--follow-up", f"demo-{SURVEY}-follow-up", "--format", "csv"]],
         )
 
 

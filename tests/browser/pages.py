@@ -18,6 +18,8 @@ from tests.browser.conftest import USER_PASSWORD, Session
 from tests.conftest import FULL_ANSWERS, SURVEY
 
 SURVEY_PATH = f"/s/{SURVEY}"
+REPORT = f"/admin/reports/{SURVEY}"
+DEMO = f"demo-{SURVEY}"
 FORM = f"{SURVEY_PATH}?org=elena"
 LANGS = ("bg", "en")
 ERROR_PREFIX = {"bg": "Грешка:", "en": "Error:"}
@@ -131,6 +133,17 @@ PAGES: list[Case] = [
          "&visitors_per_day=40", user="root"),
     Case("admin-plan-errors", f"/admin/plan?survey={SURVEY}&power=120&deff=x", user="root",
          status=400, errors=True),
+    # report pages over the demo's closed waves
+    Case("admin-report-choose", f"{REPORT}", user="root"),
+    Case("admin-report-compare", f"{REPORT}?baseline={DEMO}-baseline&follow_up={DEMO}-follow-up",
+         user="root"),
+    Case("admin-report-wave", f"{REPORT}?wave={DEMO}-baseline&org=elena", user="root"),
+    Case("admin-report-groups",
+         f"{REPORT}?baseline={DEMO}-baseline&follow_up={DEMO}-follow-up&by=channel", user="root"),
+    Case("admin-report-analyst", f"/admin/orgs/elena/reports/{SURVEY}?wave={DEMO}-follow-up",
+         user="ana"),
+    Case("admin-report-refused", f"{REPORT}?baseline={DEMO}-baseline", user="root",
+         status=400),
 ]
 
 CASES = [(case, lang) for case in PAGES for lang in LANGS]

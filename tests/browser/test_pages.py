@@ -159,7 +159,8 @@ def test_every_page_is_valid_html(
         path = HTML_OUT / f"{name}.html"
         path.write_text(html, encoding="utf-8")
         files.append(path)
-    for sheet in ("site.css", "paper.css", "admin.css", "leaflet.css", "results.css"):
+    for sheet in ("site.css", "paper.css", "admin.css", "leaflet.css", "results.css",
+                  "report.css"):
         path = HTML_OUT / sheet
         path.write_bytes(session.context.request.get(f"{session.base}/static/{sheet}").body())
         files.append(path)

@@ -6,6 +6,7 @@
 - ``paper``: clerks typing in paper questionnaires (once, or twice and resolved);
 - ``exports``: downloads of a wave's exports; ``imports``: uploads of earlier questionnaires;
 - ``audit_log``: the audit log;
+- ``reports``: report pages with charts, and their CSV, JSON and PDF;
 - ``publish``: putting a closed wave's results on the public results page;
 - ``fieldwork``: forms handed out and visitors counted per day; ``plan``: answers needed.
 
@@ -30,12 +31,14 @@ from .imports import ImportController
 from .paper import DoubleEntryController, PaperController
 from .plan import PlanController
 from .publish import PublishController
+from .reports import OrgReportController, ReportController
 
 #: The administration's controllers; :func:`router` mounts them under ``/admin``.
 route_handlers: list[ControllerRouterHandler] = [
     AccountController, DashboardController, PaperController, DoubleEntryController,
     AuditController, ExportController, OrgExportController, ImportController,
-    PublishController, FieldworkController, PlanController]
+    PublishController, FieldworkController, PlanController, ReportController,
+    OrgReportController]
 
 
 def router(site: Site) -> Router:

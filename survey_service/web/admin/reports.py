@@ -1,0 +1,211 @@
+"""Report pages: one wave, or a baseline against a follow-up (optionally broken down by
+group), for all organisations (administrators) or one (its analysts too), with charts, and
+downloads as CSV, JSON and PDF.
+
+``/admin/reports/{survey}``: administrators, any organisation filter (``?org=``);
+``/admin/orgs/{org}/reports/{survey}``: the analysts of ``org`` (the guard checks it).
+The waves: ``?wave=`` (one) or ``?baseline=&follow_up=``; ``?by=`` a breakdown. Without
+waves the page shows only the form that chooses them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from markupsafe import Markup
+
+from ...rendering.pdf import PdfUnavailable, html_to_pdf
+from ...services import audit
+from ...services.errors import Invalid, NotFound, ServiceError, Unavailable
+from ...services.report_pages import PageData, report_page
+from ...services.reports import BY
+from ...surveys.waves import now
+from ..deps import Site, SiteDep
+from ..errors import SERVICE_STATUS
+from .access import roles, signed_in
+from .common import admin_lang, page
+from .exports import content_disposition
+from .report_view import as_csv, as_json, filename, page_charts
+
+FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+           "pdf": "application/pdf"}
+STYLES = ("site.css", "admin.css", "report.css")
+#: Rendered bodies (figures and charts) of kept pages, by page key and language: a kept page
+#: never changes, and its body is most of the work of serving it.
+_BODIES: OrderedDict[tuple[str, str], str] = OrderedDict()
+_BODIES_KEPT = 32
+
+
+def report_body(site: Site, result: PageData, lang: str) -> Markup:
+    """The page's figures, tables and charts (the same on screen and in the PDF)."""
+    memo = (result.key, lang)
+    if result.cached and memo in _BODIES:
+        _BODIES.move_to_end(memo)
+        return Markup(_BODIES[memo])  # noqa: S704 (rendered by the templates, escaped)
+    body = site.renderer.render(lang, "admin/report_body.html", result=result,
+                                charts=page_charts(result, lang))
+    if result.cached:
+        _BODIES[memo] = body
+        while len(_BODIES) > _BODIES_KEPT:
+            _BODIES.popitem(last=False)
+    return Markup(body)  # noqa: S704 (rendered by the templates, escaped)
+
+
+def _choice(request: Request[Any, Any, Any]) -> tuple[list[str], str | None, str | None]:
+    """The waves, organisation and breakdown asked for in the query (empty: none yet)."""
+    q = request.query_params
+    wave, baseline, follow_up = (str(q.get(k) or "").strip()
+                                 for k in ("wave", "baseline", "follow_up"))
+    by = str(q.get("by") or "").strip() or None
+    org = str(q.get("org") or "").strip() or None
+    if by is not None and by not in BY:
+        raise Invalid(f"cannot break down by '{by}' (only by {', '.join(BY)})")
+    if baseline or follow_up:
+        if not (baseline and follow_up):
+            raise Invalid("choose both a baseline and a follow-up wave")
+        return [baseline, follow_up], org, by
+    return ([wave] if wave else []), org, by
+
+
+class _Reports:
+    """What both controllers do; ``org`` fixed by the path for analysts."""
+
+    @staticmethod
+    async def _page(request: Request[Any, Any, Any], site: Site, survey_id: str,
+                    org: str | None, fmt: str | None) -> Response[Any]:
+        user = signed_in(request)
+        lang = admin_lang(request)
+        await site.registry.refresh()
+        catalog = site.registry.catalog
+        loaded = catalog.surveys.get(survey_id)
+        if loaded is None or (org is not None and org not in catalog.organisations):
+            raise NotFoundException()
+        waves = sorted((w for w in await site.store.waves() if w.survey_id == survey_id
+                        and (org is None or w.covers(org))),
+                       key=lambda w: (w.starts or now(), w.id))
+        if fmt is not None:  # a download: refused with the service's own status
+            chosen, asked_org, by = _choice(request)
+            if not chosen:
+                raise NotFound("choose the waves of the report first")
+            found = await report_page(site.settings, site.store, catalog, survey_id, chosen,
+                                      org if org is not None else asked_org, lang, by)
+            return await _download(request, site, found, fmt, lang, loaded.survey)
+        result: PageData | None = None
+        error: str | None = None
+        status = 200
+        try:
+            chosen, asked_org, by = _choice(request)
+            organisation = org if org is not None else asked_org
+            if chosen:
+                result = await report_page(site.settings, site.store, catalog, survey_id,
+                                           chosen, organisation, lang, by)
+        except ServiceError as exc:
+            error, status = str(exc), SERVICE_STATUS.get(type(exc), 400)
+            chosen, organisation, by = [], org, None
+        context: dict[str, Any] = {
+            "survey": loaded.survey, "survey_id": survey_id, "waves": waves,
+            "org_fixed": org, "organisations": list(catalog.organisations.values()),
+            "chosen": chosen, "organisation": organisation, "by": by, "by_options": BY,
+            "result": result, "error": error, "printing": False,
+            "body": report_body(site, result, lang) if result else "",
+            "downloads": _links(request, org, survey_id) if result else {},
+        }
+        return page(site, request, "admin/report.html", user, status, **context)
+
+
+def _links(request: Request[Any, Any, Any], org: str | None, survey_id: str) -> dict[str, str]:
+    query = request.url.query
+    links = {}
+    for fmt in FORMATS:
+        name = f"admin-org-report-{fmt}" if org else f"admin-report-{fmt}"
+        params = {"org": org, "survey_id": survey_id} if org else {"survey_id": survey_id}
+        links[fmt] = request.app.route_reverse(name, **params) + (f"?{query}" if query else "")
+    return links
+
+
+async def _download(request: Request[Any, Any, Any], site: Site, result: PageData, fmt: str,
+                    lang: str, survey: Any) -> Response[Any]:
+    user = signed_in(request)
+    if fmt == "csv":
+        body = as_csv(result).encode()
+    elif fmt == "json":
+        body = as_json(result)
+    else:
+        css = "\n".join(site.renderer.assets.files[name].body.decode() for name in STYLES)
+        html = site.renderer.render(
+            lang, "admin/report.html", user=None, csrf="", switch_url=None, printing=True,
+            inline_css=css, survey=survey, survey_id=result.survey, waves=[],
+            org_fixed=None, organisations=[], chosen=result.waves,
+            organisation=result.organisation, by=result.by, by_options=BY, result=result,
+            error=None, body=report_body(site, result, lang), downloads={},
+            url=lambda name, **params: request.app.route_reverse(name, **params))
+        try:
+            body = await html_to_pdf(html)
+        except PdfUnavailable as exc:
+            raise Unavailable(str(exc)) from exc
+    detail = {"survey": result.survey, "waves": result.waves, "format": fmt}
+    if result.organisation:
+        detail["organisation"] = result.organisation
+    await audit.record(site.store, user.name, "report-download", detail)
+    return Response(body, media_type=FORMATS[fmt], headers={
+        "Content-Disposition": content_disposition(filename(result, fmt)),
+        "Cache-Control": "no-store"})
+
+
+class ReportController(Controller):
+    """Reports over every organisation, or any one of them: administrators."""
+
+    path = "/reports"
+
+    @get("/{survey_id:str}", name="admin-report", opt=roles())
+    async def show(self, request: Request[Any, Any, Any], site: SiteDep,
+                   survey_id: FromPath[str]) -> Response[Any]:
+        return await _Reports._page(request, site, survey_id, None, None)
+
+    @get("/{survey_id:str}/report.csv", name="admin-report-csv", opt=roles())
+    async def csv(self, request: Request[Any, Any, Any], site: SiteDep,
+                  survey_id: FromPath[str]) -> Response[Any]:
+        return await _Reports._page(request, site, survey_id, None, "csv")
+
+    @get("/{survey_id:str}/report.json", name="admin-report-json", opt=roles())
+    async def json(self, request: Request[Any, Any, Any], site: SiteDep,
+                   survey_id: FromPath[str]) -> Response[Any]:
+        return await _Reports._page(request, site, survey_id, None, "json")
+
+    @get("/{survey_id:str}/report.pdf", name="admin-report-pdf", opt=roles())
+    async def pdf(self, request: Request[Any, Any, Any], site: SiteDep,
+                  survey_id: FromPath[str]) -> Response[Any]:
+        return await _Reports._page(request, site, survey_id, None, "pdf")
+
+
+class OrgReportController(Controller):
+    """Reports of one organisation: its analysts (and administrators)."""
+
+    path = "/orgs/{org:str}/reports"
+
+    @get("/{survey_id:str}", name="admin-org-report", opt=roles("analyst"))
+    async def show(self, request: Request[Any, Any, Any], site: SiteDep, org: FromPath[str],
+                   survey_id: FromPath[str]) -> Response[Any]:
+        return await _Reports._page(request, site, survey_id, org, None)
+
+    @get("/{survey_id:str}/report.csv", name="admin-org-report-csv", opt=roles("analyst"))
+    async def csv(self, request: Request[Any, Any, Any], site: SiteDep, org: FromPath[str],
+                  survey_id: FromPath[str]) -> Response[Any]:
+        return await _Reports._page(request, site, survey_id, org, "csv")
+
+    @get("/{survey_id:str}/report.json", name="admin-org-report-json", opt=roles("analyst"))
+    async def json(self, request: Request[Any, Any, Any], site: SiteDep, org: FromPath[str],
+                   survey_id: FromPath[str]) -> Response[Any]:
+        return await _Reports._page(request, site, survey_id, org, "json")
+
+    @get("/{survey_id:str}/report.pdf", name="admin-org-report-pdf", opt=roles("analyst"))
+    async def pdf(self, request: Request[Any, Any, Any], site: SiteDep, org: FromPath[str],
+                  survey_id: FromPath[str]) -> Response[Any]:
+        return await _Reports._page(request, site, survey_id, org, "pdf")
+
+
+__all__ = ["OrgReportController", "ReportController"]
