@@ -38,9 +38,9 @@ from .base import (
 )
 from .faults import quiet_when_away
 from .postgres_accounts import AccountsMixin
+from .postgres_cache import PostgresReportCache
 from .postgres_export import ExportRows  # the wide export's undecoded read
 from .postgres_fieldwork import PostgresFieldwork
-from .postgres_cache import PostgresReportCache
 from .postgres_kiosks import PostgresKiosks
 from .postgres_migrate import Conn, known_migrations, migrate, redact
 from .postgres_records import PostgresRecords
