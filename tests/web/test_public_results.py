@@ -181,7 +181,7 @@ async def test_small_groups_are_hidden_in_every_wave(
     page = (await client.get(PAGE)).text
     assert "n = 4<" not in page and "по-малко от 10 отговора" in page  # the threshold is said
     # plain Bulgarian: rounds by name, decimal commas, and a chart slot beside each table
-    assert "Начално измерване" in page and "Последващо измерване" in page
+    assert "Базово измерване" in page and "Последващо измерване" in page
     assert "95% ДИ" in page and re.search(r">\d+,\d<", page)
     assert page.count('class="result-chart"') == 2 and page.count("<table") == 2
 
