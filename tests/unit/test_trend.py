@@ -117,6 +117,7 @@ def test_two_waves_are_the_two_wave_report_on_its_organisation_mix(
     assert all(r.from_first[0].test == "standardised_welch_t" for r in trend.rows
                if r.id in {x.id for x in standardised})
     _same_as_report(trend, waves, 0, 1, lambda r: r.from_first[0])
+    assert "standardised to one fixed mix of organisations" in to_text(trend)
 
 
 def _org_scores(m: WaveMatrix, org: str, indicator: str) -> npt.NDArray[np.float64]:
