@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..reports.breakdown import Breakdown, breakdown_csv, breakdown_table
 from ..reports.render import to_csv, to_json, to_table
+from ..reports.rows import Report as ReportType
 from ..services.errors import Invalid
+from ..services.groups import compute_breakdown
 from ..services.reports import BY, compute_report
-from .base import echo_json, settings, with_store
-from .trend import QUESTION, trend_report
+from .base import settings, with_store
+from .trend import print_groups, trend_report
 
 
 @click.command("report")
@@ -38,8 +39,8 @@ from .trend import QUESTION, trend_report
 @click.option(
     "--by",
     default=None,
-    help=f"Show the indicators by group instead (small groups hidden): {', '.join(BY)}, "
-         "or question:ID for a single-choice question of the form.",
+    help=f"Show the indicators by group instead, each with its CI and change (small groups "
+         f"hidden): {', '.join(BY)}, or question:ID for a single-choice question of the form.",
 )
 @click.option("--channel", default=None,
               help="With --by question:ID: only this contact channel (its answer code).")
@@ -71,24 +72,19 @@ def report(
         return
     if baseline is None or follow_up is None:
         raise Invalid("give --baseline and --follow-up, or --trend and the waves")
-    if (by is not None and by.startswith(QUESTION)) or channel is not None:
-        trend_report(survey_id, (baseline, follow_up), None, None, organisation, channel, fmt,
-                     lang, by or "")
+    if by is not None or channel is not None:  # each group's CI, change and test
+        print_groups(with_store(config, lambda store: compute_breakdown(
+            config, store, survey_id, baseline, follow_up, by or "", organisation, channel,
+            lang)), fmt)
         return
     result = with_store(
         config,
         lambda store: compute_report(
-            config, store, survey_id, baseline, follow_up, organisation, lang, items, by
+            config, store, survey_id, baseline, follow_up, organisation, lang, items
         ),
     )
-    if isinstance(result, Breakdown):
-        if fmt == "csv":
-            click.echo(breakdown_csv(result), nl=False)
-        elif fmt == "json":
-            echo_json(result)
-        else:
-            click.echo(breakdown_table(result, lang))
-    elif fmt == "csv":
+    assert isinstance(result, ReportType)
+    if fmt == "csv":
         click.echo(to_csv(result), nl=False)
     elif fmt == "json":
         click.echo(to_json(result).decode())

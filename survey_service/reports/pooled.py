@@ -15,12 +15,17 @@ The change Δ = value_2 − value_1 has SE = √(V_1 + V_2), tested with t on th
 Welch-Satterthwaite degrees of freedom ν = (ΣV)²/Σ_(o,w) (s_o²v_o,w/n_o,w)²/(n_o,w − 1), and
 its CI is Δ ± t_{0.975,ν}·SE (with one organisation this is Welch's t exactly). Each wave's own
 CI is value_w ± t·√V_w (times the FPC when the population is known).
+
+A trend over N waves uses one mix for all of them, s_o = Σ_w n_o,w / Σ_w n_w, so that every
+wave and every change on its line is on the same mix (for two waves it is the report's); each
+change between two of its waves is the formula above on that mix.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import msgspec
 import numpy as np
@@ -38,17 +43,31 @@ from .kinds import Side, wave_side
 from .rows import Row
 
 
-def organisation_mix(a: WaveMatrix, b: WaveMatrix) -> dict[str, float]:
-    """Each organisation's share of both waves' respondents (empty if not known or only one
-    organisation answered)."""
-    if not (a.grouped and b.grouped) or a.n + b.n == 0:
+def organisation_mix(*waves: WaveMatrix) -> dict[str, float]:
+    """Each organisation's share of the respondents of all ``waves`` together (empty if not
+    known or only one organisation answered): both waves of a report, every wave of a
+    trend."""
+    if not waves or not all(m.grouped for m in waves) or sum(m.n for m in waves) == 0:
         return {}
-    orgs, counts = np.unique(np.concatenate([a.organisations, b.organisations]),
+    orgs, counts = np.unique(np.concatenate([m.organisations for m in waves]),
                              return_counts=True)
     if len(orgs) < 2 or "" in set(orgs.tolist()):
         return {}
     total = float(counts.sum())
     return {str(o): float(c) / total for o, c in zip(orgs, counts, strict=True)}
+
+
+class StandardisedWave(NamedTuple):
+    """One wave standardised to the mix: its value, the variance of the value, the
+    Welch-Satterthwaite df, the answers used, the per-organisation parts (share, mean,
+    variance of the mean, n) and the wave's own 95 % CI."""
+
+    value: float
+    var: float
+    df: float
+    n: int
+    parts: list[tuple[float, float, float, int]]
+    ci: tuple[float, float]
 
 
 def _parts(sides: Mapping[str, Side], mix: Mapping[str, float], wave: str
@@ -67,11 +86,44 @@ def _parts(sides: Mapping[str, Side], mix: Mapping[str, float], wave: str
     return out
 
 
-def _wave(parts: list[tuple[float, float, float, int]]) -> tuple[float, float, float]:
+def _welch_den(parts: Sequence[tuple[float, float, float, int]]) -> float:
+    return sum((s * s * v) ** 2 / (n - 1) for s, _m, v, n in parts)
+
+
+def standardised_wave(sides: Mapping[str, Side], mix: Mapping[str, float], wave: str,
+                      population: int | None = None) -> StandardisedWave | NotComputable:
+    """One wave's figure standardised to ``mix`` (``sides``: the wave's side of each
+    organisation; ``wave`` names it in the reason when not computable)."""
+    parts = _parts(sides, mix, wave)
+    if isinstance(parts, NotComputable):
+        return parts
     value = sum(s * m for s, m, _v, _n in parts)
     var = sum(s * s * v for s, _m, v, _n in parts)
-    den = sum((s * s * v) ** 2 / (n - 1) for s, _m, v, n in parts)
-    return value, var, (var * var / den if den > 0 else math.inf)
+    den = _welch_den(parts)
+    df = var * var / den if den > 0 else math.inf
+    n = sum(n for *_x, n in parts)
+    h = (t_quantile(df) if math.isfinite(df) else 1.959963984540054) * math.sqrt(var)
+    h *= fpc(min(n, population), population) if population is not None else 1.0
+    return StandardisedWave(value, var, df, n, parts, (value - h, value + h))
+
+
+def compare_standardised(a: StandardisedWave, b: StandardisedWave
+                         ) -> Comparison | NotComputable:
+    """``b`` − ``a`` on the same mix: SE √(V_a + V_b), Welch-Satterthwaite df over both
+    waves' parts, t test and CI (no effect size: :func:`with_effect`)."""
+    se = math.sqrt(a.var + b.var)
+    if se == 0:
+        return NotComputable("zero variance in both waves: the t statistic is undefined")
+    df = (a.var + b.var) ** 2 / _welch_den([*a.parts, *b.parts])
+    delta = b.value - a.value
+    t = delta / se
+    half = t_quantile(df) * se
+    return Comparison(
+        baseline=a.value, follow_up=b.value, change=delta, ci_low=delta - half,
+        ci_high=delta + half, test="standardised_welch_t", statistic=t, df=df,
+        p=min(1.0, float(2 * stats.t.sf(abs(t), df))), effect="none", effect_size=None,
+        n1=a.n, n2=b.n, small_n=min(a.n, b.n) < SMALL_N,
+    )
 
 
 def standardised(
@@ -79,44 +131,36 @@ def standardised(
     population: tuple[int | None, int | None] = (None, None),
 ) -> tuple[Comparison, tuple[float, float], tuple[float, float]] | NotComputable:
     """The standardised comparison and each wave's own CI."""
-    pa, pb = _parts(sides_a, mix, "baseline"), _parts(sides_b, mix, "follow-up")
-    if isinstance(pa, NotComputable):
-        return pa
-    if isinstance(pb, NotComputable):
-        return pb
-    (v1, var1, df1), (v2, var2, df2) = _wave(pa), _wave(pb)
-    se = math.sqrt(var1 + var2)
-    if se == 0:
-        return NotComputable("zero variance in both waves: the t statistic is undefined")
-    den = sum((s * s * v) ** 2 / (n - 1) for s, _m, v, n in [*pa, *pb])
-    df = (var1 + var2) ** 2 / den
-    delta = v2 - v1
-    t = delta / se
-    half = t_quantile(df) * se
-    n1, n2 = sum(n for *_x, n in pa), sum(n for *_x, n in pb)
-    cis = []
-    for value, var, dfw, n, pop in ((v1, var1, df1, n1, population[0]),
-                                     (v2, var2, df2, n2, population[1])):
-        h = (t_quantile(dfw) if math.isfinite(dfw) else 1.959963984540054) * math.sqrt(var)
-        h *= fpc(min(n, pop), pop) if pop is not None else 1.0
-        cis.append((value - h, value + h))
-    comparison = Comparison(
-        baseline=v1, follow_up=v2, change=delta, ci_low=delta - half, ci_high=delta + half,
-        test="standardised_welch_t", statistic=t, df=df,
-        p=min(1.0, float(2 * stats.t.sf(abs(t), df))), effect="none", effect_size=None,
-        n1=n1, n2=n2, small_n=min(n1, n2) < SMALL_N,
-    )
-    return comparison, cis[0], cis[1]
+    wa = standardised_wave(sides_a, mix, "baseline", population[0])
+    if isinstance(wa, NotComputable):
+        return wa
+    wb = standardised_wave(sides_b, mix, "follow-up", population[1])
+    if isinstance(wb, NotComputable):
+        return wb
+    comparison = compare_standardised(wa, wb)
+    if isinstance(comparison, NotComputable):
+        return comparison
+    return comparison, wa.ci, wb.ci
 
 
-def organisation_parts(a: WaveMatrix, b: WaveMatrix, mix: Mapping[str, float]
-                       ) -> dict[str, tuple[WaveMatrix, WaveMatrix]]:
-    """Each organisation's part of both waves, cut once for every indicator."""
-    return {org: (a.subset(a.organisations == org), b.subset(b.organisations == org))
-            for org in mix}
+def organisation_parts(waves: Sequence[WaveMatrix], mix: Mapping[str, float]
+                       ) -> dict[str, tuple[WaveMatrix, ...]]:
+    """Each organisation's part of every wave, cut once for every indicator."""
+    return {org: tuple(m.subset(m.organisations == org) for m in waves) for org in mix}
 
 
-def _effect(std: Comparison, crude: Comparison, sides: tuple[Side, Side]) -> Comparison:
+def organisation_sides(plan: Plan, parts: Mapping[str, tuple[WaveMatrix, ...]], wave: int
+                       ) -> dict[str, Side]:
+    """The ``wave``-th wave's side of the indicator in each organisation."""
+    found: dict[str, Side] = {}
+    for org, ms in parts.items():
+        side = wave_side(plan.definition.kind, ms[wave], plan.items, definition=plan.definition)
+        if isinstance(side, Side):
+            found[org] = side
+    return found
+
+
+def with_effect(std: Comparison, crude: Comparison, sides: tuple[Side, Side]) -> Comparison:
     """The crude comparison's effect size, on the standardised values: Hedges g with the
     pooled SD of all answers, Cohen's h of the standardised percentages."""
     size: float | None = None
@@ -133,7 +177,7 @@ def _effect(std: Comparison, crude: Comparison, sides: tuple[Side, Side]) -> Com
     return msgspec.structs.replace(std, effect=crude.effect, effect_size=size)
 
 
-def standardise_row(row: Row, plan: Plan, parts: Mapping[str, tuple[WaveMatrix, WaveMatrix]],
+def standardise_row(row: Row, plan: Plan, parts: Mapping[str, tuple[WaveMatrix, ...]],
                     mix: Mapping[str, float], comparison: Comparison | NotComputable,
                     population: tuple[int | None, int | None], lang: str,
                     sides: tuple[Side, Side] | None = None) -> Comparison | NotComputable:
@@ -142,13 +186,8 @@ def standardise_row(row: Row, plan: Plan, parts: Mapping[str, tuple[WaveMatrix, 
     unchanged otherwise."""
     if not mix or not isinstance(comparison, Comparison):
         return comparison
-    per_org: list[dict[str, Side]] = [{}, {}]
-    for org, pair in parts.items():
-        for k, m in enumerate(pair):
-            side = wave_side(plan.definition.kind, m, plan.items, definition=plan.definition)
-            if isinstance(side, Side):
-                per_org[k][org] = side
-    result = standardised(per_org[0], per_org[1], mix, population)
+    result = standardised(organisation_sides(plan, parts, 0), organisation_sides(plan, parts, 1),
+                          mix, population)
     if isinstance(result, NotComputable):
         _ = translations(lang).gettext
         row.add_note(_("not standardised to the organisation mix: %(reason)s")
@@ -156,7 +195,7 @@ def standardise_row(row: Row, plan: Plan, parts: Mapping[str, tuple[WaveMatrix, 
         return comparison
     std, ci_a, ci_b = result
     if sides is not None:
-        std = _effect(std, comparison, sides)
+        std = with_effect(std, comparison, sides)
     row.crude_baseline, row.crude_follow_up = comparison.baseline, comparison.follow_up
     row.crude_change = comparison.change
     row.baseline_ci_low, row.baseline_ci_high = ci_a

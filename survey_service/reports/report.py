@@ -69,7 +69,7 @@ class _Context:
     diff: FormDiff
     disclosure: Disclosure | None = None
     mix: dict[str, float] = field(default_factory=dict)
-    parts: dict[str, tuple[WaveMatrix, WaveMatrix]] = field(default_factory=dict)
+    parts: dict[str, tuple[WaveMatrix, ...]] = field(default_factory=dict)
 
     @property
     def _(self) -> Callable[[str], str]:
@@ -339,7 +339,7 @@ def build_report(
     too_small = min(a.n, b.n) < min_group
     mix = organisation_mix(a, b) if organisation is None and not too_small else {}
     c = _Context(a, b, lang, min_group, population, diff, disclosure, mix,
-                 organisation_parts(a, b, mix))
+                 organisation_parts((a, b), mix))
     plans, not_comparable = plan_indicators(a.survey, b.survey, diff, lang)
     not_comparable += [item_difference(ch, lang) for ch in diff.items.values()
                        if not ch.comparable]

@@ -8,6 +8,10 @@ each wave with the one before): an item reworded in the third wave leaves the wh
 changes are the report's two-wave comparisons (:mod:`.kinds`); adjusted p are within each
 pair of waves, Holm over the indicators of confirmatory expected results and
 Benjamini-Hochberg over the others (the trend shows no single items).
+
+Over several organisations every wave is standardised to one fixed organisation mix, each
+organisation's share of the respondents of all the trend's waves (:mod:`.pooled`), and the
+changes are computed on that mix: for two waves, the report's figures exactly.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable, Sequence
 import msgspec
 
 from ..i18n import translations
+from ..indicators.result import Comparison, NotComputable
 from ..surveys.loader import indicator_items
 from ..surveys.model import ExpectedResult, Survey
 from ..surveys.versions import diff_versions
@@ -24,6 +29,16 @@ from .comparability import Difference, Plan, plan_indicators
 from .data import WaveMatrix
 from .disclosure import ALL, Disclosure, org_label
 from .estimates import Change, Result, WaveValue, adjust, change_of, compare, side_of, wave_value
+from .kinds import Side
+from .pooled import (
+    StandardisedWave,
+    compare_standardised,
+    organisation_mix,
+    organisation_parts,
+    organisation_sides,
+    standardised_wave,
+    with_effect,
+)
 
 #: The pairs a trend compares: from the first wave, and from the previous one.
 Pair = tuple[int, int]
@@ -39,6 +54,7 @@ class TrendRow(msgspec.Struct, kw_only=True, omit_defaults=True):
     items_used: int | None = None
     items_declared: int | None = None
     left_out: str | None = None
+    note: str | None = None
 
 
 class Trend(msgspec.Struct, kw_only=True):
@@ -50,6 +66,8 @@ class Trend(msgspec.Struct, kw_only=True):
     rows: list[TrendRow]
     #: indicators not followed, and why (naming the waves whose versions differ)
     not_comparable: list[Difference] = []
+    #: the fixed organisation mix every wave is standardised to (all waves' respondents)
+    mix: dict[str, float] = {}
 
 
 def pairs(count: int) -> list[Pair]:
@@ -109,6 +127,40 @@ def own_plans(survey: Survey) -> dict[str, Plan]:
     return found
 
 
+def _standardised_line(plan: Plan, parts: dict[str, tuple[WaveMatrix, ...]],
+                       mix: dict[str, float], pops: Sequence[int | None],
+                       sides: Sequence[Side | NotComputable]
+                       ) -> list[StandardisedWave | None] | NotComputable:
+    """Every wave of the line on the fixed ``mix`` (None where its figure is not computable
+    at all), or why not (then the whole line stays crude: one quantity along it)."""
+    line: list[StandardisedWave | None] = []
+    for k, (side, pop) in enumerate(zip(sides, pops, strict=True)):
+        if isinstance(side, NotComputable) or isinstance(side.figure, NotComputable):
+            line.append(None)
+            continue
+        std = standardised_wave(organisation_sides(plan, parts, k), mix, side.m.wave.id, pop)
+        if isinstance(std, NotComputable):
+            return std
+        line.append(std)
+    return line
+
+
+def _pair(line: list[StandardisedWave | None] | None, sides: Sequence[Side | NotComputable],
+          i: int, j: int, crude: Result) -> Result:
+    """The change between waves ``i`` and ``j``: on the line's mix when it has one."""
+    a, b = sides[i], sides[j]
+    if line is None or not isinstance(crude, Comparison):
+        return crude
+    wa, wb = line[i], line[j]
+    if wa is None or wb is None:
+        return crude
+    std = compare_standardised(wa, wb)
+    if isinstance(std, NotComputable):
+        return std
+    assert isinstance(a, Side) and isinstance(b, Side)
+    return with_effect(std, crude, (a, b))
+
+
 def build_trend(
     matrices: Sequence[WaveMatrix],
     expected: Sequence[ExpectedResult],
@@ -136,25 +188,38 @@ def build_trend(
         "n": min_group}
     confirmatory = {r.indicator for r in expected
                     if r.survey == ms[0].survey.id and r.confirmatory}
+    not_std = _("not standardised to the organisation mix: %(reason)s")
+    mix = (organisation_mix(*ms) if organisation is None and min(m.n for m in ms) >= min_group
+           else {})
+    parts = organisation_parts(ms, mix)
     rows: dict[str, TrendRow] = {}
     results: dict[tuple[str, Pair], Result] = {}
     for ind_id, plan in plans.items():
         definition, items = plan.definition, plan.items
         sides = [side_of(definition, m, items, pop) for m, pop in zip(ms, pops, strict=True)]
+        line = _standardised_line(plan, parts, mix, pops, sides) if mix else None
         values = []
-        for m, side in zip(ms, sides, strict=True):
+        for k, (m, side) in enumerate(zip(ms, sides, strict=True)):
             hide = None
             if m.n < min_group:
                 hide = small
             elif disclosure is not None and disclosure.indicator_hidden(
                     m, ind_id, items, label=label):
                 hide = withheld
-            values.append(wave_value(m.wave.id, side, hidden=hide, min_group=min_group,
-                                     too_few=small))
+            value = wave_value(m.wave.id, side, hidden=hide, min_group=min_group,
+                               too_few=small)
+            std = line[k] if isinstance(line, list) else None
+            if std is not None and value.value is not None:
+                value.value, (value.ci_low, value.ci_high) = std.value, std.ci
+            values.append(value)
+        std_line = line if isinstance(line, list) else None
         for i, j in pairs(len(ms)):
-            results[(ind_id, (i, j))] = compare(definition, sides[i], sides[j])
+            results[(ind_id, (i, j))] = _pair(std_line, sides, i, j,
+                                              compare(definition, sides[i], sides[j]))
         row = TrendRow(id=ind_id, label=definition.label.get(lang), kind=definition.kind,
                        waves=values, from_first=[], from_previous=[])
+        if isinstance(line, NotComputable):
+            row.note = not_std % {"reason": line.reason}
         if plan.left_out:
             row.items_used, row.items_declared = len(items), plan.declared
             row.left_out = ", ".join(plan.left_out)
@@ -170,5 +235,5 @@ def build_trend(
                 target.append(change_of(row.waves[i], row.waves[k], results[(ind_id, (i, k))]))
     return Trend(survey=ms[0].survey.id, waves=[m.wave.id for m in ms],
                  organisation=organisation, lang=lang, min_group=min_group,
-                 rows=list(rows.values()), not_comparable=refused)
+                 rows=list(rows.values()), not_comparable=refused, mix=mix)
 

@@ -77,6 +77,11 @@ def to_text(trend: Trend) -> str:
     lines = [_("Trend over %(count)s waves: %(waves)s (figures of fewer than %(n)s answers "
                "are not shown)") % {"count": len(trend.waves), "waves": ", ".join(trend.waves),
                                     "n": trend.min_group}]
+    if trend.mix:
+        lines.append(_("Figures over all organisations are standardised to one fixed mix of "
+                       "organisations, the pooled shares of all the waves' respondents "
+                       "(%(shares)s), and so are their changes.") % {"shares": ", ".join(
+                           f"{org} {100 * share:.1f} %" for org, share in trend.mix.items())})
     head = [_(h) for h in HEAD]
     for row in trend.rows:
         table = [head]
@@ -91,6 +96,8 @@ def to_text(trend: Trend) -> str:
         notes = [f"{v.wave}: {v.note}" for v in row.waves if v.note]
         notes += [f"{c.baseline} → {c.follow_up}: {c.note}"
                   for c in [*row.from_first, *row.from_previous[1:]] if c.note and c.change]
+        if row.note:
+            notes.append(row.note)
         if row.left_out:
             notes.append(_("followed over %(used)s of its %(declared)s items; left out as not "
                            "comparable: %(items)s") % {"used": row.items_used,

@@ -3,6 +3,10 @@ report and every breakdown, over all organisations and each one, in both orders 
 other wave of the survey), then play the LP attacker against it: for each cell that is hidden
 or sensitive, the narrowest interval its figure can be proved to lie in.
 
+Breakdowns by a question of the form (``--by question:ID``, ``--by channel``, with and without
+a contact-channel filter) have their own plan per wave and question (kept in the disclosure
+plans under ``WAVE|question:ID``): their figures are attacked against that plan's cells.
+
 The attacker knows every figure any of those outputs shows, every respondent and valid-answer
 count of every group (``waves status`` publishes the counts per unit) and the scales' bounds.
 The outputs are read as they are produced, so an output that ignored the plan is caught.
@@ -16,7 +20,7 @@ import msgspec
 import numpy as np
 
 from ..indicators.disclosure import Cell, interval
-from ..reports.breakdown import Breakdown, groups_of
+from ..reports.breakdown import groups_of
 from ..reports.comparability import plan_indicators
 from ..reports.data import WaveMatrix
 from ..reports.disclosure import (
@@ -30,6 +34,8 @@ from ..reports.disclosure import (
     shape_of,
     wave_figures,
 )
+from ..reports.group_plan import CHANNEL, answers, group_label, respondent_atoms, scope_label
+from ..reports.groups import OWN_TABLES, Groups
 from ..reports.report import Report
 from ..settings import Settings
 from ..storage.base import Store
@@ -39,10 +45,13 @@ from ..surveys.waves import Wave
 from .catalog import load
 from .disclosure import full_matrix, wave_plan
 from .errors import ServiceError
+from .groups import GROUPINGS, QUESTION, compute_breakdown, group_plan
 from .reports import BY, compute_report, unit_labels
 from .waves import find_wave
 
 Shown = dict[tuple[str, str], list[tuple[int | None, float]]]  # (wave, figure) -> cells
+#: (wave, question, figure) -> the group plan's cells shown
+QuestionShown = dict[tuple[str, str, str], list[tuple[int | None, float]]]
 
 
 class Interval(msgspec.Struct, kw_only=True):
@@ -67,7 +76,7 @@ def _keys(m: WaveMatrix, other: WaveMatrix) -> dict[str, str]:
 
 
 def _record(shown: Shown, plan: WavePlan, m: WaveMatrix, keys: dict[str, str], side: str,
-            output: Report | Breakdown, org: str | None, mapping: dict[str, str] | None
+            output: Report | Groups, org: str | None, mapping: dict[str, str] | None
             ) -> None:
     if isinstance(output, Report):
         cell = plan.labels.get(ALL if org is None else org_label(org))
@@ -78,23 +87,43 @@ def _record(shown: Shown, plan: WavePlan, m: WaveMatrix, keys: dict[str, str], s
             key = keys.get(row.id, row.id) if row.section == "indicator" else f"item:{row.id}"
             shown[(m.wave.id, key)].append((cell, float(value)))
         return
+    k = output.waves.index(m.wave.id)
     scope = m if org is None else m.subset(m.organisations == org)
-    groups = groups_of(scope, output.by, mapping)
+    groups = groups_of(scope, output.question, mapping)  # type: ignore[arg-type]
     for group in output.rows:
-        found = getattr(group, side)
-        if not found.n:
-            continue
-        where = plan.cell_of(atoms_of(scope.subset(groups == group.group)))
-        for ind_id, value in found.values.items():
-            if value is not None:
-                shown[(m.wave.id, keys.get(ind_id, ind_id))].append((where, float(value)))
+        value = group.waves[k].value
+        if value is not None:
+            where = plan.cell_of(atoms_of(scope.subset(groups == group.group)))
+            shown[(m.wave.id, keys.get(group.indicator, group.indicator))].append(
+                (where, float(value)))
+
+
+def _record_question(shown: QuestionShown, plan: WavePlan, m: WaveMatrix,
+                     keys: dict[str, str], output: Groups) -> None:
+    k = output.waves.index(m.wave.id)
+    scope = scope_label(output.organisation, output.channel)
+    for row in output.rows:
+        value = row.waves[k].value
+        if value is not None:
+            cell = plan.labels.get(group_label(scope, row.group))
+            shown[(m.wave.id, output.question, keys.get(row.indicator, row.indicator))].append(
+                (cell, float(value)))
+
+
+def _questions(m: WaveMatrix) -> list[str]:
+    """The single-choice questions a wave can be broken down by (``service`` has its groups
+    in the wave's own plan)."""
+    return [i for i in m.items if (spec := m.item(i)) is not None and spec.kind == "single"
+            and i not in OWN_TABLES]
 
 
 async def collect(settings: Settings, store: Store, waves: list[Wave]
-                  ) -> tuple[Shown, dict[str, WaveMatrix], int]:
+                  ) -> tuple[Shown, QuestionShown, dict[str, WaveMatrix], int]:
     """Every figure every output shows about ``waves`` (and the waves they are compared
-    with), each wave's responses, and how many outputs were produced."""
+    with), by the wave's own plan and by each question's group plan, each wave's responses,
+    and how many outputs were produced."""
     shown: Shown = defaultdict(list)
+    by_question: QuestionShown = defaultdict(list)
     matrices: dict[str, WaveMatrix] = {}
     orgs: list[str | None] = [None, *load(settings).organisations]
     pairs: dict[tuple[str, str], tuple[Wave, Wave]] = {}
@@ -105,23 +134,56 @@ async def collect(settings: Settings, store: Store, waves: list[Wave]
                 pairs[(wave.id, other.id)] = (wave, other)
                 pairs[(other.id, wave.id)] = (other, wave)
     outputs = 0
+    done: set[tuple[str, str]] = set()
     for a, b in pairs.values():
         ma, mb = await full_matrix(store, a), await full_matrix(store, b)
         keys = {"baseline": _keys(ma, mb), "follow_up": _keys(mb, ma)}
         _, mapping = await unit_labels(store, a, b, "en")
+        questions = [q for q in _questions(ma) if q in _questions(mb)]
+        channels = [c for c in (ma.item(CHANNEL).options if CHANNEL in questions  # type: ignore[union-attr]
+                                else ()) if (answers(ma, CHANNEL) == c).any()]
+        # --by channel is the breakdown by the channel question: asked with the questions
+        asked: list[tuple[str | None, str | None]] = [(None, None), *(
+            (by, None) for by in BY if by != CHANNEL or CHANNEL not in questions)]
+        if (b.id, a.id) not in done:  # a question's groups are the same in either order
+            asked += [(QUESTION + q, c) for q in questions for c in (None, *channels)]
+        done.add((a.id, b.id))
         for org in orgs:
-            for by in (None, *BY):
+            for by, channel in asked:
                 try:
-                    out = await compute_report(settings, store, a.survey_id, a.id, b.id, org,
-                                               "en", True, by)
+                    out: Report | Groups = (
+                        await _report(settings, store, a, b, org) if by is None else
+                        await compute_breakdown(settings, store, a.survey_id, a.id, b.id, by,
+                                                org, channel, "en"))
                 except ServiceError:
                     continue  # refused: nothing published
                 outputs += 1
                 for side, m, maps in (("baseline", ma, mapping), ("follow_up", mb, None)):
                     matrices[m.wave.id] = m
+                    if isinstance(out, Groups) and out.question not in GROUPINGS:
+                        plan = await _question_plan(settings, store, m, out.question,
+                                                    by_question)
+                        _record_question(by_question, plan, m, keys[side], out)
+                        continue
                     plan = await _plan(settings, store, m, shown)
                     _record(shown, plan, m, keys[side], side, out, org, maps)
-    return shown, matrices, outputs
+    return shown, by_question, matrices, outputs
+
+
+async def _report(settings: Settings, store: Store, a: Wave, b: Wave, org: str | None
+                  ) -> Report:
+    found = await compute_report(settings, store, a.survey_id, a.id, b.id, org, "en", True)
+    assert isinstance(found, Report)
+    return found
+
+
+async def _question_plan(settings: Settings, store: Store, m: WaveMatrix, question: str,
+                         shown: QuestionShown) -> WavePlan:
+    """The wave's plan of the tables by ``question`` (the one its breakdowns keep), with
+    every figure they showed of it."""
+    keys = sorted({key for wave, q, key in shown if wave == m.wave.id and q == question})
+    figures = [f for f in (figure_of(m.survey, k) for k in keys) if f is not None]
+    return await group_plan(settings, store, m, question, figures)
 
 
 async def _plan(settings: Settings, store: Store, m: WaveMatrix, shown: Shown) -> WavePlan:
@@ -133,17 +195,19 @@ async def _plan(settings: Settings, store: Store, m: WaveMatrix, shown: Shown) -
 
 
 def attack(plan: WavePlan, m: WaveMatrix, key: str, shown: list[tuple[int | None, float]],
-           level: float) -> list[Interval]:
-    """Each cell of one figure that is sensitive or hidden: its interval given ``shown``."""
+           level: float, question: str | None = None) -> list[Interval]:
+    """Each cell of one figure that is sensitive or hidden: its interval given ``shown``
+    (``question``: the plan is that question's group plan)."""
     figure = figure_of(m.survey, key)
-    known = shape_of(plan, m, figure) if figure is not None else None
+    index = {a: i for i, a in enumerate(plan.atoms)}
+    present, inverse = atom_index(m) if question is None else respondent_atoms(m, question)
+    mine = np.asarray([index[a] for a in present], dtype=np.int64)
+    atom = mine[inverse] if len(mine) else np.zeros(0, dtype=np.int64)
+    known = shape_of(plan, m, figure, atom) if figure is not None else None
     if known is None or figure is None:
         return []
     shape = known[0]
-    index = {a: i for i, a in enumerate(plan.atoms)}
-    present, inverse = atom_index(m)
-    counts = np.bincount(np.asarray([index[a] for a in present])[inverse],
-                         minlength=len(plan.atoms))
+    counts = np.bincount(atom, minlength=len(plan.atoms))
     published = [(tuple(plan.cells[c]), v) for c, v in shown if c is not None]
     on = {c for c, _ in shown}
     lo, hi = shape.value_range()
@@ -159,7 +223,9 @@ def attack(plan: WavePlan, m: WaveMatrix, key: str, shown: list[tuple[int | None
             continue
         low, high = interval(shape, published, cell)
         names = sorted(name for name, j in plan.labels.items() if j == i)
-        out.append(Interval(wave=plan.wave, figure=key, cell=names[0] if names else str(i),
+        name = names[0] if names else str(i)
+        name = name if question is None else f"{QUESTION}{question} {name}"
+        out.append(Interval(wave=plan.wave, figure=key, cell=name,
                             n=n, low=low, high=high, width=high - low, sensitive=sensitive,
                             published=i in on, needed=level / 100 * (hi - lo)))
     return out
@@ -170,7 +236,7 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
     """The attacker's interval of every hidden or sensitive cell of the waves' figures, and
     how many outputs were read."""
     waves = [await find_wave(store, w) for w in dict.fromkeys(wave_ids)]
-    shown, matrices, outputs = await collect(settings, store, waves)
+    shown, by_question, matrices, outputs = await collect(settings, store, waves)
     found: list[Interval] = []
     for wave in waves:
         if wave.id not in matrices:
@@ -184,4 +250,15 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
         for key in sorted(plan.hidden):
             found += attack(plan, m, key, shown.get((wave.id, key), []),
                             settings.protection_level)
+        for question in sorted({q for w, q, _k in by_question if w == wave.id}):
+            qplan = await _question_plan(settings, store, m, question, by_question)
+            found += [Interval(wave=wave.id, figure=key,
+                               cell=f"{QUESTION}{question} (a group outside the plan)", n=0,
+                               low=value, high=value, width=0.0, sensitive=True,
+                               published=True)
+                      for (w, q, key), cells in sorted(by_question.items())
+                      if w == wave.id and q == question for cell, value in cells if cell is None]
+            for key in sorted(qplan.hidden):
+                found += attack(qplan, m, key, by_question.get((wave.id, question, key), []),
+                                settings.protection_level, question)
     return found, outputs

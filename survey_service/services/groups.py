@@ -15,7 +15,7 @@ from ..i18n import translations
 from ..reports.breakdown import BY_NAMES, cannot_break_down, group_labels, groups_of
 from ..reports.data import WaveMatrix
 from ..reports.disclosure import Figure, WavePlan, figures_compared
-from ..reports.group_plan import add_group_figures, new_group_plan
+from ..reports.group_plan import CHANNEL, add_group_figures, new_group_plan
 from ..reports.groups import QUESTION, Grouping, Groups, build_groups, cannot_group
 from ..reports.trend import common_plans
 from ..settings import Settings
@@ -27,7 +27,8 @@ from .errors import Invalid, Refused
 from .reports import load_matrix, unit_labels
 from .trend import refuse_small_organisations, trend_disclosure, trend_matrices
 
-__all__ = ["GROUPINGS", "QUESTION", "compute_groups", "compute_groups_by", "group_plan"]
+__all__ = ["GROUPINGS", "QUESTION", "compute_breakdown", "compute_groups", "compute_groups_by",
+           "group_plan"]
 #: The groupings the wave's own disclosure plan has tables of (the contact channel is a
 #: question: ``question:channel``).
 GROUPINGS = ("organisation", "unit", "mode", "service")
@@ -91,12 +92,15 @@ async def compute_groups_by(settings: Settings, store: Store, survey_id: str,
     each group's CI and changes; hidden as each wave's own disclosure plan says (its tables by
     these groupings). Units of earlier waves are mapped into the last wave's structure when
     it maps them."""
+    if by == CHANNEL:  # the contact channel is a question: its groups are in its group plan
+        return await compute_groups(settings, store, survey_id, waves, CHANNEL, organisation,
+                                    None, lang)
     catalog = load(settings)
     if organisation is not None:
         find_organisation(catalog, organisation)
     if by not in GROUPINGS:
-        raise Invalid(f"cannot follow groups by '{by}' (only by {', '.join(GROUPINGS)}, or "
-                      f"{QUESTION}ID)")
+        raise Invalid(f"cannot break down by '{by}' (only by {', '.join(GROUPINGS)}, "
+                      f"{CHANNEL}, or {QUESTION}ID)")
     ms = await trend_matrices(settings, store, survey_id, waves, organisation, True)
     reason = cannot_break_down(by, ms[0], ms[-1])
     if reason is not None:
@@ -124,3 +128,22 @@ async def compute_groups_by(settings: Settings, store: Store, survey_id: str,
     grouping = Grouping(title=_(BY_NAMES[by]), labels=labels, codes=codes, hidden=hidden)
     return build_groups(ms, by, {}, lang=lang, organisation=organisation,
                         min_group=min_group, grouping=grouping)
+
+
+async def compute_breakdown(settings: Settings, store: Store, survey_id: str, baseline: str,
+                            follow_up: str, by: str, organisation: str | None,
+                            channel: str | None, lang: str) -> Groups:
+    """The two-wave report's breakdown (``report --by``): the trend's breakdown over the two
+    waves, so that each group has its CI and its change with CI and test, hidden exactly as
+    the trend hides it (``by``: a grouping, ``channel``, or ``question:ID``)."""
+    if baseline == follow_up:
+        raise Invalid(f"wave '{baseline}' cannot be both the baseline and the follow-up: "
+                      "compare two different waves")
+    waves = (baseline, follow_up)
+    if by.startswith(QUESTION):
+        return await compute_groups(settings, store, survey_id, waves, by[len(QUESTION):],
+                                    organisation, channel, lang)
+    if channel is not None:
+        raise Invalid(f"--channel filters only a breakdown by a question ('{QUESTION}ID'), "
+                      f"not by '{by}'")
+    return await compute_groups_by(settings, store, survey_id, waves, by, organisation, lang)

@@ -8,10 +8,15 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from survey_service.cli import cli
+from survey_service.reports.breakdown import Breakdown
+from survey_service.services.reports import compute_report
+from survey_service.settings import Settings
+from survey_service.storage import opened
 from tests.conftest import SURVEY, settings_for
 from tests.web.trend_data import BASELINE, FOLLOW, add_annual
 
@@ -76,22 +81,7 @@ def test_trend_and_groups_from_the_command_line(env: dict[str, str], tmp_path: P
     assert code == 0, out
     followed = json.loads(out)
     assert followed["rows"][0]["from_first"][1]["p"] is not None
-    code, out = run(env, "report", SURVEY, "--baseline", BASELINE, "--follow-up", FOLLOW,
-                    "--by", "organisation", "--format", "json")
-    breakdown = json.loads(out)
-    shown = 0
-    for group in breakdown["rows"]:
-        for wave, k in (("baseline", 0), ("follow_up", 1)):
-            cell = group[wave]
-            for ind_id, value in cell.get("values", {}).items():
-                row = next(r for r in followed["rows"] if r["group"] == group["group"]
-                           and r["indicator"] == ind_id)
-                assert row["waves"][k].get("value") == value  # same figure, same hiding
-                shown += value is not None
-            if not cell.get("values"):
-                assert all("value" not in r["waves"][k] for r in followed["rows"]
-                           if r["group"] == group["group"])
-    assert shown > 0
+    two_waves(env, settings)
     assert "citizen survey" in one_line(env, "report", SURVEY, "--trend", *waves, "--by",
                                         "unit", "--org", "elena")
     assert "--channel filters only" in one_line(env, "report", SURVEY, "--trend", *waves,
@@ -106,10 +96,71 @@ def test_trend_and_groups_from_the_command_line(env: dict[str, str], tmp_path: P
     assert "--by service" in one_line(env, "report", SURVEY, "--baseline", BASELINE,
                                       "--follow-up", FOLLOW, "--org", "elena", "--by",
                                       "question:service")
-    assert "not by 'channel'" in one_line(env, "report", SURVEY, "--trend", BASELINE, FOLLOW,
-                                          "--by", "channel")
     assert "cannot break down by 'nonsense'" in one_line(
         env, "report", SURVEY, "--baseline", BASELINE, "--follow-up", FOLLOW, "--by",
         "nonsense")
     assert "unknown wave 'nope'" in one_line(env, "report", SURVEY, "--trend", BASELINE,
                                              "nope")
+
+
+def _json(env: dict[str, str], *args: str) -> dict[str, Any]:
+    code, out = run(env, "report", SURVEY, *args, "--format", "json")
+    assert code == 0, out
+    found: dict[str, Any] = json.loads(out)
+    return found
+
+
+def two_waves(env: dict[str, str], settings: Settings) -> None:
+    """``report --by X`` of two waves is the trend's breakdown of those two waves (each
+    group's CI, change and test), and hides what the old breakdown hid; ``--by channel`` is
+    the breakdown by the contact-channel question, whose group plan has its cells."""
+    pair = ["--baseline", BASELINE, "--follow-up", FOLLOW]
+    for by in ("organisation", "mode", "service"):
+        groups = _json(env, *pair, "--by", by)
+        assert groups == _json(env, "--trend", BASELINE, FOLLOW, "--by", by)
+        old = asyncio.run(_old_breakdown(settings, by))
+        shown = changes = 0
+        for group in old.rows:
+            for cell, k in ((group.baseline, 0), (group.follow_up, 1)):
+                for ind_id, value in (cell.values or {}).items():
+                    row = next(r for r in groups["rows"] if r["group"] == group.group
+                               and r["indicator"] == ind_id)
+                    assert row["waves"][k].get("value") == value, (by, group.group, ind_id)
+                    shown += value is not None
+                if not cell.values:
+                    assert all("value" not in r["waves"][k] for r in groups["rows"]
+                               if r["group"] == group.group)
+        for row in groups["rows"]:
+            first, second = row["waves"]
+            change = row["from_first"][0]
+            if "value" in first:
+                assert first["ci_low"] <= first["value"] <= first["ci_high"] and first["n"]
+            if "value" in first and "value" in second:
+                assert change["change"] == second["value"] - first["value"]
+                if "p" in change:
+                    assert change["ci_low"] <= change["change"] <= change["ci_high"]
+                    changes += 1
+            else:
+                assert "change" not in change and "p" not in change
+        assert shown > 0 and changes > 0, by
+    channel = _json(env, *pair, "--by", "channel")
+    assert channel == _json(env, *pair, "--by", "question:channel")
+    assert channel == _json(env, "--trend", BASELINE, FOLLOW, "--by", "channel")
+    assert channel["question"] == "channel"
+    values = [w for r in channel["rows"] for w in r["waves"] if "value" in w]
+    assert values and all("ci_low" in w for w in values)  # not "–" everywhere
+    assert any("p" in r["from_first"][0] for r in channel["rows"])
+    code, out = run(env, "report", SURVEY, *pair, "--by", "channel", "--lang", "en")
+    assert code == 0 and "At a desk in the municipal" in out and "change from the first" in out
+    assert "cannot break down by 'nonsense'" in one_line(env, "report", SURVEY, *pair, "--by",
+                                                         "nonsense")
+    assert "--channel filters only" in one_line(env, "report", SURVEY, *pair, "--by", "mode",
+                                                "--channel", "desk")
+
+
+async def _old_breakdown(settings: Settings, by: str) -> Breakdown:
+    async with opened(settings.database_url) as store:
+        found = await compute_report(settings, store, SURVEY, BASELINE, FOLLOW, None, "en",
+                                     False, by)
+    assert isinstance(found, Breakdown)
+    return found
