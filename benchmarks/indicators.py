@@ -16,7 +16,14 @@ Each side then runs in its own child process, ``--repeat`` times (median taken):
 
 The goal (issue 3): the report in at most 2x the floor's time, under 1 GB peak RSS.
 
-    .venv/bin/python benchmarks/indicators.py [--rows N] [--repeat 3] [--keep DIR]
+``--adjusted`` declares an adjustment set (``[analysis] adjust_for = ["organisation",
+"mode"]``) in the survey, so that the report also computes the adjusted-change section
+(issue #19 §1: standardisation, Kitagawa split, OLS and logit AME clustered by fieldwork
+day) and the composition table, as the citizen survey's report does (issue #11's goal: its
+first computation within 2x the floor). Run 1 of the report is its first computation (it
+also plans and saves each closed wave's disclosure plan); it is printed beside the floor.
+
+    .venv/bin/python benchmarks/indicators.py [--rows N] [--repeat 3] [--keep DIR] [--adjusted]
 
 ``--keep DIR`` keeps the generated databases in DIR and reuses them on the next run (with the
 same ``--rows`` and ``--seed``); without it they live in a temporary folder deleted at the end.
@@ -67,7 +74,7 @@ def _text(bg: str, en: str) -> str:
     return f'{{ bg = "{bg}", en = "{en}" }}'
 
 
-def survey_toml() -> str:
+def survey_toml(adjusted: bool = False) -> str:
     lines = [
         f'id = "{SURVEY_ID}"',
         'kind = "citizen"',
@@ -89,6 +96,8 @@ def survey_toml() -> str:
         *(f"{d} = {_text(f'Измерение {d}', f'Dimension {d}')}" for d in DIMENSIONS),
         "",
     ]
+    if adjusted:
+        lines[5:5] = ["", "[analysis]", 'adjust_for = ["organisation", "mode"]']
 
     def indicator(ind_id: str, kind: str, label: str, *, items: str = "", dims: str = "") -> None:
         lines.extend(["[[indicators]]", f'id = "{ind_id}"', f'kind = "{kind}"'])
@@ -135,12 +144,12 @@ def survey_toml() -> str:
     return "\n".join(lines)
 
 
-def make_forms(folder: Path) -> None:
+def make_forms(folder: Path, adjusted: bool = False) -> None:
     """A forms folder with the benchmark survey and the project's organisations (and no
     expected results, so the report has no target rows)."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "forms" / "organisations.toml", folder / "organisations.toml")
-    (folder / f"{SURVEY_ID}.toml").write_text(survey_toml(), encoding="utf-8")
+    (folder / f"{SURVEY_ID}.toml").write_text(survey_toml(adjusted), encoding="utf-8")
 
 
 def settings_for(work: Path) -> Any:
@@ -227,12 +236,12 @@ async def _build_app_db(work: Path, rows: int, seed: int, floor: sqlite3.Connect
         await store.close()
 
 
-def build(work: Path, rows: int, seed: int) -> None:
+def build(work: Path, rows: int, seed: int, adjusted: bool = False) -> None:
     """Generate the forms folder, the app database and the floor database in ``work``."""
     for name in ("app.sqlite3", "app.sqlite3-wal", "app.sqlite3-shm", "floor.sqlite3"):
         (work / name).unlink(missing_ok=True)
     (work / "meta.json").unlink(missing_ok=True)
-    make_forms(work / "forms")
+    make_forms(work / "forms", adjusted)
     floor = sqlite3.connect(work / "floor.sqlite3")
     columns = ", ".join(f"{item} INTEGER" for item in ITEMS)
     floor.execute(f"CREATE TABLE answers (wave TEXT NOT NULL, {columns})")
@@ -241,7 +250,7 @@ def build(work: Path, rows: int, seed: int) -> None:
     floor.execute("CREATE INDEX answers_wave ON answers (wave)")
     floor.commit()
     floor.close()
-    meta = {"rows": rows, "seed": seed, "format": FORMAT_VERSION, "survey": survey_toml()}
+    meta = {"rows": rows, "seed": seed, "format": FORMAT_VERSION, "survey": survey_toml(adjusted)}
     (work / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     sizes = {p.name: p.stat().st_size for p in work.glob("*.sqlite3*")}
     print(
@@ -251,12 +260,13 @@ def build(work: Path, rows: int, seed: int) -> None:
     )
 
 
-def cached(work: Path, rows: int, seed: int) -> bool:
+def cached(work: Path, rows: int, seed: int, adjusted: bool = False) -> bool:
     try:
         meta = json.loads((work / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return meta == {"rows": rows, "seed": seed, "format": FORMAT_VERSION, "survey": survey_toml()}
+    return meta == {"rows": rows, "seed": seed, "format": FORMAT_VERSION,
+                    "survey": survey_toml(adjusted)}
 
 
 # ------------------------------------------------------------------------------ the two sides
@@ -328,6 +338,7 @@ def run_report(work: Path) -> dict[str, Any]:
         "mean_first_item": first.baseline,
         "n_first_item": first.n_baseline,
         "rows": len(result.rows),
+        "adjusted_rows": sum(r.section == "adjusted" for r in result.rows),
         "json_bytes": len(out),
     }
 
@@ -395,6 +406,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side (median)")
     parser.add_argument("--keep", type=Path, default=None, help="keep/reuse the data here")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--adjusted", action="store_true",
+                        help="declare an adjustment set: the report computes adjusted changes")
     parser.add_argument("--phase", choices=["report", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -405,11 +418,11 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-indicators-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        if cached(work, args.rows, args.seed):
+        if cached(work, args.rows, args.seed, args.adjusted):
             print(f"reusing the data in {work}", flush=True)
         else:
             print(f"building 2 waves x {args.rows:,} responses x {len(ITEMS)} items in {work}")
-            build(work, args.rows, args.seed)
+            build(work, args.rows, args.seed, args.adjusted)
         runs: dict[str, list[dict[str, Any]]] = {"report": [], "floor": []}
         for i in range(args.repeat):
             for phase in ("report", "floor"):
@@ -439,6 +452,12 @@ def main() -> None:
             f" (n {first['n_first_item']:,}), floor {runs['floor'][0]['mean_first_item']:.6f}"
             f" (n {runs['floor'][0]['n_first_item']:,}): {'same' if same else 'DIFFERENT'}"
         )
+        first_s = runs["report"][0]["seconds"]
+        adjusted_rows = first.get("adjusted_rows", 0)
+        print(f"adjusted rows       {adjusted_rows}"
+              + ("" if args.adjusted else " (no adjustment set: use --adjusted)"))
+        print(f"report, first run   {first_s:.2f} s  vs floor {floor_s:.2f} s:"
+              f" {first_s / floor_s:.2f}x (first computation, disclosure plans made)")
         print(f"report (median)     {report_s:.2f} s")
         print(f"floor (median)      {floor_s:.2f} s")
         print(f"ratio               {ratio:.2f}x (goal <= {GOAL_RATIO:g}x)")
