@@ -88,7 +88,11 @@ def _pool(a: WaveMatrix, b: WaveMatrix, names: list[str]
 
 
 def _codes(labels: npt.NDArray[np.str_]) -> npt.NDArray[np.int64]:
-    return np.unique(labels, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    """``np.unique(labels, return_inverse=True)[1]`` (codes in sorted order of the labels)
+    by a dictionary of the few distinct labels instead of a sort of every string."""
+    values = labels.tolist()
+    index = {v: i for i, v in enumerate(sorted(set(values)))}
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
 
 
 def _row(base: Row, result: AdjustedChange | NotComputable, test: str, scale: float,
