@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from . import adjust_fit as fit
 from ._common import FloatArray
 from .result import NotComputable
 
@@ -108,27 +109,27 @@ def collapse_cells(
     covariates: Mapping[str, npt.ArrayLike], follow_up: npt.ArrayLike, min_cell: int = MIN_CELL
 ) -> Cells:
     """Cells of the adjustment variables with at least ``min_cell`` respondents in each wave
-    (vectorised: an integer code per variable, -1 where a cell was collapsed)."""
+    (on the distinct (wave, groups) patterns with their counts: an integer code per variable,
+    -1 where a cell was collapsed)."""
     wave = np.asarray(follow_up, dtype=bool)
     names = list(covariates)
-    levels: list[npt.NDArray[Any]] = []
-    keys = np.zeros((wave.size, len(names)), dtype=np.int64)
-    for j, name in enumerate(names):
-        values, inverse = np.unique(np.asarray(covariates[name]), return_inverse=True)
-        levels.append(values)
-        keys[:, j] = inverse.reshape(-1)
+    found = fit.patterns(wave, {n: np.asarray(covariates[n]) for n in names})
+    levels = list(found.levels)
+    keys = found.table[:, 1:].copy()
+    pwave = found.table[:, 0].astype(bool)
+    weight = found.counts
     bases = np.cumprod([1, *(len(v) + 1 for v in levels)])[:-1].astype(np.int64)
     collapsed: list[str] = []
 
     def tally() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Unique cells (one row of keys each), each respondent's cell, min count per wave."""
-        combined = (keys + 1) @ bases
+        """Unique cells (one row of keys each), each pattern's cell, min count per wave."""
+        combined = (keys + 1) @ bases if names else np.zeros(len(keys), dtype=np.int64)
         _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         k = first.size
-        per_wave = np.minimum(np.bincount(inverse[~wave], minlength=k),
-                              np.bincount(inverse[wave], minlength=k))
-        return keys[first], inverse, per_wave
+        per_wave = np.minimum(np.bincount(inverse[~pwave], weights=weight[~pwave], minlength=k),
+                              np.bincount(inverse[pwave], weights=weight[pwave], minlength=k))
+        return keys[first], inverse, per_wave.astype(np.int64)
 
     for level in range(len(names), 0, -1):
         unique, inverse, per_wave = tally()
@@ -140,11 +141,12 @@ def collapse_cells(
     unique, inverse, per_wave = tally()
     rest = (unique == -1).all(axis=1) if names else np.zeros(len(unique), dtype=bool)
     if rest.any() and per_wave[rest][0] < min_cell and (~rest).any():
-        sizes = np.bincount(inverse, minlength=len(unique))
+        sizes = np.bincount(inverse, weights=weight, minlength=len(unique))
         sizes[rest] = -1
         keys[rest[inverse]] = unique[int(np.argmax(sizes))]
         unique, inverse, _ = tally()
-    return Cells(inverse.astype(np.int64), tuple(_label(names, levels, k) for k in unique),
+    return Cells(inverse.astype(np.int64)[found.pattern],
+                 tuple(_label(names, levels, k) for k in unique),
                  tuple(dict.fromkeys(collapsed)))
 
 
@@ -155,31 +157,12 @@ def _label(names: list[str], levels: list[npt.NDArray[Any]],
     return ", ".join(parts) or "all"
 
 
-def _dummies(labels: npt.ArrayLike) -> FloatArray:
-    """One column per group but the first (sorted)."""
-    levels, codes = np.unique(np.asarray(labels), return_inverse=True)
-    out = np.zeros((codes.size, levels.size))
-    out[np.arange(codes.size), codes.reshape(-1)] = 1.0
-    return out[:, 1:]
-
-
-def _independent(x: FloatArray) -> FloatArray:
-    """Drop columns that are linear combinations of earlier ones (ranks of X'X blocks)."""
-    gram = x.T @ x
-    chosen: list[int] = []
-    for j in range(x.shape[1]):
-        trial = [*chosen, j]
-        if np.linalg.matrix_rank(gram[np.ix_(trial, trial)]) == len(trial):
-            chosen.append(j)
-    return x[:, chosen]
-
-
 def _groups(cluster: npt.ArrayLike | None, n: int) -> npt.NDArray[np.int64]:
     if cluster is None:
         return np.arange(n)
     raw = np.asarray(cluster)
     if raw.dtype.kind in "iub":  # integer day codes: every value its own cluster
-        return np.unique(raw, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        return fit.compact(raw)[1]
     if raw.dtype.kind in "US":
         absent = raw == ""
     else:
@@ -191,21 +174,6 @@ def _groups(cluster: npt.ArrayLike | None, n: int) -> npt.NDArray[np.int64]:
     return out  # respondents without a day are each their own cluster
 
 
-AnyFloats = npt.NDArray[np.floating[Any]]
-
-
-def _sandwich(bread: AnyFloats, scores: AnyFloats, groups: npt.NDArray[np.int64]
-              ) -> tuple[FloatArray, int]:
-    """Cluster-robust covariance with statsmodels' small-sample correction."""
-    n, k = scores.shape
-    g_count = int(groups.max()) + 1
-    summed = np.column_stack([np.bincount(groups, weights=scores[:, j], minlength=g_count)
-                              for j in range(k)])
-    meat = summed.T @ summed
-    factor = g_count / (g_count - 1) * (n - 1) / (n - k)
-    return factor * bread @ meat @ bread, g_count
-
-
 def _result(method: str, crude: float, change: float, se: float, clusters: int,
             n1: int, n2: int, **extra: object) -> AdjustedChange:
     df = clusters - 1
@@ -215,14 +183,6 @@ def _result(method: str, crude: float, change: float, se: float, clusters: int,
     return AdjustedChange(method=method, crude=crude, change=change, se=se,
                           ci_low=change - q * se, ci_high=change + q * se, p=p, n1=n1, n2=n2,
                           clusters=clusters, **extra)  # type: ignore[arg-type]
-
-
-def _ols(x: FloatArray, y: FloatArray, groups: npt.NDArray[np.int64]
-         ) -> tuple[FloatArray, FloatArray, int]:
-    bread = np.linalg.inv(x.T @ x)
-    beta = bread @ x.T @ y
-    cov, g = _sandwich(bread, x * (y - x @ beta)[:, None], groups)
-    return beta, cov, g
 
 
 def _crude(y: FloatArray, wave: npt.NDArray[np.bool_]) -> float:
@@ -287,30 +247,6 @@ def standardise(
                    cells=k, collapsed=cells.collapsed, note=note)
 
 
-def _design(wave: npt.NDArray[np.bool_], covs: Mapping[str, Labels]) -> FloatArray:
-    others = _independent(np.column_stack(
-        [np.ones((wave.size, 1)), *(_dummies(v) for v in covs.values())]))
-    x = np.column_stack([others[:, :1], wave.astype(float), others[:, 1:]])
-    if np.linalg.matrix_rank(x.T @ x) < x.shape[1]:
-        raise ValueError("the wave is confounded with the adjustment variables")
-    return x
-
-
-def _logit(x: FloatArray, y: FloatArray) -> FloatArray | None:
-    beta = np.zeros(x.shape[1])
-    for _ in range(100):
-        p = 1 / (1 + np.exp(-(x @ beta)))
-        hessian = x.T @ (x * (p * (1 - p))[:, None])
-        try:
-            step = np.linalg.solve(hessian, x.T @ (y - p))
-        except np.linalg.LinAlgError:
-            return None
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
-            return None if np.max(np.abs(beta)) > 15 else beta
-    return None
-
-
 def regression_adjust(
     y: npt.ArrayLike,
     follow_up: npt.ArrayLike,
@@ -324,33 +260,27 @@ def regression_adjust(
     if isinstance(prepared, NotComputable):
         return prepared
     values, wave, covs, groups = prepared
+    found = fit.patterns(wave, covs)
     try:
-        x = _design(wave, covs)
+        x = fit.design(found)
     except ValueError as exc:
         return NotComputable(str(exc))
     n1, n2 = int((~wave).sum()), int(wave.sum())
     crude = _crude(values, wave)
+    g_count = int(groups.max()) + 1
     if binary:
         if not np.isin(values, (0.0, 1.0)).all():
             raise ValueError("a binary outcome takes only the values 0 and 1")
-        beta = _logit(x, values)
+        beta = fit.logit(found, x, values)
         if beta is not None:
-            p = 1 / (1 + np.exp(-(x @ beta)))
-            bread = np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]))
-            cov, g = _sandwich(bread, x * (values - p)[:, None], groups)
-            x0, x1 = x.copy(), x.copy()
-            x0[:, 1], x1[:, 1] = 0.0, 1.0
-            p0, p1 = 1 / (1 + np.exp(-(x0 @ beta))), 1 / (1 + np.exp(-(x1 @ beta)))
-            ame = float(np.mean(p1 - p0))
-            grad = ((p1 * (1 - p1))[:, None] * x1 - (p0 * (1 - p0))[:, None] * x0).mean(axis=0)
-            se = float(np.sqrt(max(float(grad @ cov @ grad), 0.0)))
+            ame, se, g = fit.logit_ame(found, x, values, beta, groups, g_count)
             return _result("logit", 100 * crude, 100 * ame, 100 * se, g, n1, n2)
-        beta, cov, g = _ols(x, values, groups)
+        beta, cov, g = fit.ols(found, x, values, groups, g_count)
         return _result("linear probability", 100 * crude, 100 * float(beta[1]),
                        100 * float(np.sqrt(max(cov[1, 1], 0.0))), g, n1, n2,
                        note="the logit did not converge (a group answered all alike): "
                             "linear probability model")
-    beta, cov, g = _ols(x, values, groups)
+    beta, cov, g = fit.ols(found, x, values, groups, g_count)
     return _result("ols", crude, float(beta[1]), float(np.sqrt(max(cov[1, 1], 0.0))), g, n1, n2)
 
 

@@ -88,7 +88,11 @@ def _pool(a: WaveMatrix, b: WaveMatrix, names: list[str]
 
 
 def _codes(labels: npt.NDArray[np.str_]) -> npt.NDArray[np.int64]:
-    return np.unique(labels, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    """``np.unique(labels, return_inverse=True)[1]`` (codes in sorted order of the labels)
+    by a dictionary of the few distinct labels instead of a sort of every string."""
+    values = labels.tolist()
+    index = {v: i for i, v in enumerate(sorted(set(values)))}
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
 
 
 def _row(base: Row, result: AdjustedChange | NotComputable, test: str, scale: float,
@@ -126,6 +130,7 @@ def adjusted_rows(a: WaveMatrix, b: WaveMatrix, plans: Mapping[str, Plan],
     declared = {k: v for k, v in covariates.items() if k in names}
     wave = np.concatenate([np.zeros(a.n, dtype=bool), np.ones(b.n, dtype=bool)])
     rows: list[Row] = []
+    kitagawa_cells: npt.NDArray[np.int64] | None = None  # of every respondent: computed once
     for indicator, plan in plans.items():
         base = indicator_rows.get(indicator)
         if plan.definition.kind not in ADJUSTED_KINDS or base is None or base.change is None:
@@ -139,8 +144,9 @@ def adjusted_rows(a: WaveMatrix, b: WaveMatrix, plans: Mapping[str, Plan],
         st = standardise(y, wave, declared, days)
         st_row = _row(base, st, _("standardised"), scale, _)
         if isinstance(st, AdjustedChange):
-            cells = collapse_cells(declared, wave).codes
-            split = kitagawa_split(y, wave, cells)
+            if kitagawa_cells is None:
+                kitagawa_cells = collapse_cells(declared, wave).codes
+            split = kitagawa_split(y, wave, kitagawa_cells)
             if not isinstance(split, NotComputable):
                 st_row.add_note(_("crude change %(crude)+.1f = change in mix %(mix)+.1f + change "
                                   "within groups %(within)+.1f") % {

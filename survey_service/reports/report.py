@@ -321,6 +321,7 @@ def build_report(
     confirmatory: Collection[str] | None = None,
     plan: PlanStamp | None = None,
     late: Collection[str] = (),
+    details: bool = True,
 ) -> Report:
     """Compare every indicator (and, with ``items``, every likert item) of two waves; with a
     ``disclosure``, only the figures the waves' plans show.
@@ -328,7 +329,9 @@ def build_report(
     ``confirmatory``: the indicators adjusted together with Holm (the frozen family's members
     of this survey); by default those of the confirmatory ``expected`` results. ``plan``: the
     frozen analysis plan the report follows, printed with it; ``late``: expected results
-    added after it was frozen (exploratory, said so). Over several organisations
+    added after it was frozen (exploratory, said so). ``details=False`` leaves out the
+    paired-panel, adjusted-change and composition sections (the project report reads only
+    the indicator rows). Over several organisations
     (no ``organisation``, and the waves' organisations known), every indicator is
     standardised to the fixed organisation mix of :func:`.pooled.organisation_mix`."""
     a, b = baseline, follow_up
@@ -357,8 +360,9 @@ def build_report(
         ("fdr_bh", [computed[i] for i in computed if i not in confirmatory]
          + [(item_rows[i], item_comparisons[i]) for i in item_rows]),
     ])
-    panel = [] if too_small else panel_rows(a, b, plans, lang, min_group)
-    adjusted = [] if too_small else adjusted_rows(a, b, plans, indicator_rows, lang)
+    skip = too_small or not details
+    panel = [] if skip else panel_rows(a, b, plans, lang, min_group)
+    adjusted = [] if skip else adjusted_rows(a, b, plans, indicator_rows, lang)
     indicator_rows = {i: _hide_small(r, c, _withheld(c, organisation, plans[i]))
                       for i, r in indicator_rows.items()}
     item_rows = {i: _hide_small(r, c, _withheld(c, organisation, item=i))
@@ -382,7 +386,7 @@ def build_report(
               *adjusted, *(item_rows.values() if items else ()), *panel],
         not_comparable=not_comparable,
         editorial=editorial,
-        composition=[] if too_small else composition_tables(a, b),
+        composition=[] if skip else composition_tables(a, b),
         plan_hash=plan.hash if plan is not None else None,
         plan_frozen=plan.frozen if plan is not None else None,
         plan_wave=plan.wave if plan is not None else None,

@@ -22,9 +22,37 @@ from .errors import NotFound
 _structures = msgspec.json.Decoder(dict[str, Structure])
 
 
+#: the last catalog loaded per folder, with the hash of the files it was loaded from
+_loaded: dict[Path, tuple[str, Catalog]] = {}
+
+
+def _files_hash(folder: Path) -> str | None:
+    """Hash of the names and contents of the folder's ``*.toml`` (what the loader reads)."""
+    digest = hashlib.sha256()
+    try:
+        for path in sorted(folder.glob("*.toml")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
 def load(settings: Settings) -> Catalog:
-    """The catalog of ``settings.forms_dir`` (raises ``CatalogError`` naming every problem)."""
-    return load_catalog(Path(settings.forms_dir))
+    """The catalog of ``settings.forms_dir`` (raises ``CatalogError`` naming every problem).
+
+    Parsed again only when a file's name or content changed (a report of every
+    organisation loads it once per scope); each caller gets its own shallow copy."""
+    folder = Path(settings.forms_dir)
+    key = _files_hash(folder)
+    kept = _loaded.get(folder)
+    if key is None or kept is None or kept[0] != key:
+        catalog = load_catalog(folder)
+        if key is None:
+            return catalog
+        _loaded[folder] = kept = (key, catalog)
+    c = kept[1]
+    return Catalog(dict(c.surveys), dict(c.organisations), list(c.expected_results),
+                   list(c.project_results))
 
 
 def survey_kinds(catalog: Catalog) -> dict[str, str]:

@@ -54,8 +54,10 @@ async def compute_report(
     lang: str,
     items: bool,
     by: str | None = None,
+    details: bool = True,
 ) -> Report | Breakdown:
-    """Load two waves and build their report, or with ``by`` their breakdown by group."""
+    """Load two waves and build their report, or with ``by`` their breakdown by group
+    (``details=False``: without the panel, adjusted-change and composition sections)."""
     catalog = load(settings)
     if organisation is not None:
         find_organisation(catalog, organisation)
@@ -117,6 +119,7 @@ async def compute_report(
         confirmatory={i for s, i in plan.family if s == survey_id},
         plan=stamp,
         late=late,
+        details=details,
     )
     built.fieldwork = await fieldwork_for_report(store, a, b, organisation, lang)
     return built

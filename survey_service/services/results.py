@@ -95,7 +95,8 @@ async def _comparison(
             return small
     try:
         report = await compute_report(settings, store, survey_id, ws.baseline.id,
-                                      ws.follow_up.id, scope, lang, items=False)
+                                      ws.follow_up.id, scope, lang, items=False,
+                                      details=False)
     except ServiceError as exc:
         return str(exc)
     assert isinstance(report, Report)
