@@ -15,7 +15,8 @@ from collections import defaultdict
 import msgspec
 import numpy as np
 
-from ..indicators.disclosure import Cell, interval
+from ..indicators.disclosure import Cell
+from ..indicators.disclosure_joint import joint_interval
 from ..reports.breakdown import Breakdown, groups_of
 from ..reports.comparability import plan_indicators
 from ..reports.data import WaveMatrix
@@ -27,9 +28,9 @@ from ..reports.disclosure import (
     figure_key,
     figure_of,
     org_label,
-    shape_of,
     wave_figures,
 )
+from ..reports.disclosure_links import joint_figures, ties
 from ..reports.report import Report
 from ..settings import Settings
 from ..storage.base import Store
@@ -132,19 +133,22 @@ async def _plan(settings: Settings, store: Store, m: WaveMatrix, shown: Shown) -
     return await wave_plan(settings, store, m.wave, figures)
 
 
-def attack(plan: WavePlan, m: WaveMatrix, key: str, shown: list[tuple[int | None, float]],
-           level: float) -> list[Interval]:
-    """Each cell of one figure that is sensitive or hidden: its interval given ``shown``."""
-    figure = figure_of(m.survey, key)
-    known = shape_of(plan, m, figure) if figure is not None else None
-    if known is None or figure is None:
+def attack(plan: WavePlan, m: WaveMatrix, key: str, everything: Shown, level: float
+           ) -> list[Interval]:
+    """Each cell of one figure that is sensitive or hidden: its interval given every figure
+    shown, attacked together with the figures linked to it (its theme, its items)."""
+    figures, shapes, _ = joint_figures(plan, m, [key])
+    if not figures or figures[0].key != key:
         return []
-    shape = known[0]
+    figure, shape = figures[0], shapes[0]
+    shown = everything.get((m.wave.id, key), [])
+    together = [[(tuple(plan.cells[c]), v) for c, v in everything.get((m.wave.id, f.key), [])
+                 if c is not None] for f in figures]
     index = {a: i for i, a in enumerate(plan.atoms)}
     present, inverse = atom_index(m)
     counts = np.bincount(np.asarray([index[a] for a in present])[inverse],
                          minlength=len(plan.atoms))
-    published = [(tuple(plan.cells[c]), v) for c, v in shown if c is not None]
+    linked = ties(m, figures, shapes, counts.astype(np.int64))
     on = {c for c, _ in shown}
     lo, hi = shape.value_range()
     out = []
@@ -157,7 +161,7 @@ def attack(plan: WavePlan, m: WaveMatrix, key: str, shown: list[tuple[int | None
         sensitive = n < plan.min_group or valid < plan.min_group
         if i in on and not sensitive:
             continue
-        low, high = interval(shape, published, cell)
+        low, high = joint_interval(shapes, together, linked, 0, cell)
         names = sorted(name for name, j in plan.labels.items() if j == i)
         out.append(Interval(wave=plan.wave, figure=key, cell=names[0] if names else str(i),
                             n=n, low=low, high=high, width=high - low, sensitive=sensitive,
@@ -182,6 +186,5 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
                   for (w, key), cells in sorted(shown.items()) if w == wave.id
                   for cell, value in cells if cell is None]
         for key in sorted(plan.hidden):
-            found += attack(plan, m, key, shown.get((wave.id, key), []),
-                            settings.protection_level)
+            found += attack(plan, m, key, shown, settings.protection_level)
     return found, outputs
