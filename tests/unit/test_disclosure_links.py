@@ -15,6 +15,7 @@ from survey_service.reports.disclosure_links import (
     respondents_per_atom,
     ties,
 )
+from survey_service.services.disclosure_audit import attack
 from tests.unit.test_report import CITIZEN, demo
 
 GROUP = ["satisfaction_mean", "csat", "item:overall_satisfaction"]
@@ -76,3 +77,23 @@ def test_a_theme_hidden_where_its_item_is_shown_is_planned_together(wave: WaveMa
     plan_linked(plan, wave, GROUP)
     assert not _narrow(plan, wave)
     assert all(set(alone[k]) <= set(plan.hidden[k]) for k in GROUP)
+
+
+def test_the_audit_attacks_a_figure_with_the_figures_tied_to_it(wave: WaveMatrix) -> None:
+    """An output that shows no satisfaction_mean but shows its one item for each
+    organisation: alone, the theme of Elena keeps the whole 1-5 range; with the item (the
+    same sums of the same answers) the audit finds it exactly."""
+    plan = new_plan(wave, [], 10, 20.0)
+    add_figures(plan, wave, [f for f in wave_figures(CITIZEN) if f.key in GROUP])
+    figures, shapes, sums = joint_figures(plan, wave, GROUP)
+    item = figures[2]
+    assert item.key == GROUP[2]
+    everything = {(wave.wave.id, item.key): [(i, shapes[2].value(sums[2], tuple(plan.cells[i])))
+                                             for i in plan.report_cells]}
+    elena = "organisation:elena"
+    truth = shapes[0].value(sums[0], tuple(plan.cells[plan.labels[elena]]))
+    joint = {i.cell: i for i in attack(plan, wave, GROUP[0], everything, 20.0)}[elena]
+    assert (joint.low, joint.high) == pytest.approx((truth, truth), abs=1e-4)
+    del everything[(wave.wave.id, item.key)]
+    alone = {i.cell: i for i in attack(plan, wave, GROUP[0], everything, 20.0)}[elena]
+    assert (alone.low, alone.high) == pytest.approx((1.0, 5.0), abs=1e-4)
