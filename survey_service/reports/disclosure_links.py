@@ -140,20 +140,26 @@ def respondents_per_atom(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]
 def plan_linked(plan: WavePlan, m: WaveMatrix, keys: Sequence[str]) -> None:
     """After each figure of ``keys`` was planned alone: hide more cells of those figures
     until the joint attacker (knowing every linked figure's published cells and the ties)
-    narrows no sensitive cell of them below the protection level."""
-    figures, shapes, sums = joint_figures(plan, m, keys)
+    narrows no sensitive cell of them below the protection level. Each group of figures
+    linked through their items is one problem."""
     respondents = respondents_per_atom(plan, m)
-    found = ties(m, figures, shapes, respondents)
-    if not found:
-        return
-    chosen = [_cells_of(plan, f) for f in figures]
-    cells = [[tuple(plan.cells[i]) for i in c] for c in chosen]
-    hidden = [{c.index(i) for i in plan.hidden[f.key] if i in c}
-              for f, c in zip(figures, chosen, strict=True)]
-    primary = [{c.index(i) for i in plan.primary[f.key] if i in c}
-               for f, c in zip(figures, chosen, strict=True)]
-    editable = {i for i, f in enumerate(figures) if f.key in keys}
-    plan_jointly(shapes, sums, respondents.tolist(), cells, hidden, primary, found, editable,
-                 plan.protection)
-    for f, c, h in zip(figures, chosen, hidden, strict=True):
-        plan.hidden[f.key] = sorted(c[j] for j in h)
+    done: set[str] = set()
+    for key in keys:
+        if key in done:
+            continue
+        figures, shapes, sums = joint_figures(plan, m, [key])
+        done |= {f.key for f in figures}
+        found = ties(m, figures, shapes, respondents)
+        if not found:
+            continue
+        chosen = [_cells_of(plan, f) for f in figures]
+        cells = [[tuple(plan.cells[i]) for i in c] for c in chosen]
+        hidden = [{c.index(i) for i in plan.hidden[f.key] if i in c}
+                  for f, c in zip(figures, chosen, strict=True)]
+        primary = [{c.index(i) for i in plan.primary[f.key] if i in c}
+                   for f, c in zip(figures, chosen, strict=True)]
+        editable = {i for i, f in enumerate(figures) if f.key in keys}
+        plan_jointly(shapes, sums, respondents.tolist(), cells, hidden, primary, found,
+                     editable, plan.protection)
+        for f, c, h in zip(figures, chosen, hidden, strict=True):
+            plan.hidden[f.key] = sorted(c[j] for j in h)
