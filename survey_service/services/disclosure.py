@@ -25,6 +25,7 @@ from ..reports.disclosure import (
     new_plan,
     wave_figures,
 )
+from ..reports.disclosure_links import plan_linked
 from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import decode_survey
@@ -87,7 +88,9 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
         min_group = max(wave.min_group, settings.min_group)
         plan = new_plan(m, await mappings(settings, store, wave), min_group,
                         settings.protection_level)
+    missing = [f.key for f in figures if f.key not in plan.hidden]
     add_figures(plan, m, figures)
+    plan_linked(plan, m, missing)  # a theme and its items, attacked together
     if kept:
         await store.save_disclosure_plan(wave.id, msgspec.json.encode(plan))
     return plan

@@ -15,11 +15,14 @@ The outputs are read as they are produced, so an output that ignored the plan is
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 import numpy as np
 
 from ..indicators.disclosure import Cell, interval
+from ..indicators.disclosure_joint import joint_interval
 from ..reports.breakdown import groups_of
 from ..reports.comparability import plan_indicators
 from ..reports.data import WaveMatrix
@@ -36,6 +39,7 @@ from ..reports.disclosure import (
 )
 from ..reports.group_plan import CHANNEL, answers, group_label, respondent_atoms, scope_label
 from ..reports.groups import OWN_TABLES, Groups
+from ..reports.disclosure_links import joint_figures, ties
 from ..reports.report import Report
 from ..settings import Settings
 from ..storage.base import Store
@@ -194,10 +198,37 @@ async def _plan(settings: Settings, store: Store, m: WaveMatrix, shown: Shown) -
     return await wave_plan(settings, store, m.wave, figures)
 
 
-def attack(plan: WavePlan, m: WaveMatrix, key: str, shown: list[tuple[int | None, float]],
-           level: float, question: str | None = None) -> list[Interval]:
-    """Each cell of one figure that is sensitive or hidden: its interval given ``shown``
-    (``question``: the plan is that question's group plan)."""
+def _intervals(plan: WavePlan, key: str, kind: str, shape: Any, counts: np.ndarray,
+               on: set[int | None], level: float, bound: Callable[[Cell], tuple[float, float]],
+               question: str | None = None) -> list[Interval]:
+    """The interval ``bound`` leaves each sensitive or hidden cell of one figure."""
+    lo, hi = shape.value_range()
+    out = []
+    for i, atoms in enumerate(plan.cells):
+        cell: Cell = tuple(atoms)
+        if (kind == "item" and i not in plan.report_cells) or not shape.defined(cell):
+            continue
+        n = int(counts[list(cell)].sum())
+        valid = float(shape.weights[list(cell)].sum(axis=0).min())
+        sensitive = n < plan.min_group or valid < plan.min_group
+        if i in on and not sensitive:
+            continue
+        low, high = bound(cell)
+        names = sorted(name for name, j in plan.labels.items() if j == i)
+        name = names[0] if names else str(i)
+        name = name if question is None else f"{QUESTION}{question} {name}"
+        out.append(Interval(wave=plan.wave, figure=key, cell=name,
+                            n=n, low=low, high=high, width=high - low, sensitive=sensitive,
+                            published=i in on, needed=level / 100 * (hi - lo)))
+    return out
+
+
+def attack_alone(plan: WavePlan, m: WaveMatrix, key: str,
+                 shown: list[tuple[int | None, float]], level: float,
+                 question: str | None = None) -> list[Interval]:
+    """Each cell of one figure that is sensitive or hidden: its interval given ``shown`` alone
+    (``question``: the plan is that question's group plan, whose figures are attacked one at a
+    time)."""
     figure = figure_of(m.survey, key)
     index = {a: i for i, a in enumerate(plan.atoms)}
     present, inverse = atom_index(m) if question is None else respondent_atoms(m, question)
@@ -209,26 +240,28 @@ def attack(plan: WavePlan, m: WaveMatrix, key: str, shown: list[tuple[int | None
     shape = known[0]
     counts = np.bincount(atom, minlength=len(plan.atoms))
     published = [(tuple(plan.cells[c]), v) for c, v in shown if c is not None]
-    on = {c for c, _ in shown}
-    lo, hi = shape.value_range()
-    out = []
-    for i, atoms in enumerate(plan.cells):
-        cell: Cell = tuple(atoms)
-        if (figure.kind == "item" and i not in plan.report_cells) or not shape.defined(cell):
-            continue
-        n = int(counts[list(cell)].sum())
-        valid = float(shape.weights[list(cell)].sum(axis=0).min())
-        sensitive = n < plan.min_group or valid < plan.min_group
-        if i in on and not sensitive:
-            continue
-        low, high = interval(shape, published, cell)
-        names = sorted(name for name, j in plan.labels.items() if j == i)
-        name = names[0] if names else str(i)
-        name = name if question is None else f"{QUESTION}{question} {name}"
-        out.append(Interval(wave=plan.wave, figure=key, cell=name,
-                            n=n, low=low, high=high, width=high - low, sensitive=sensitive,
-                            published=i in on, needed=level / 100 * (hi - lo)))
-    return out
+    return _intervals(plan, key, figure.kind, shape, counts, {c for c, _ in shown}, level,
+                      lambda cell: interval(shape, published, cell), question)
+
+
+def attack(plan: WavePlan, m: WaveMatrix, key: str, everything: Shown, level: float
+           ) -> list[Interval]:
+    """Each cell of one figure that is sensitive or hidden: its interval given every figure
+    shown, attacked together with the figures linked to it (its theme, its items)."""
+    figures, shapes, _ = joint_figures(plan, m, [key])
+    if not figures or figures[0].key != key:
+        return []
+    figure, shape = figures[0], shapes[0]
+    shown = everything.get((m.wave.id, key), [])
+    together = [[(tuple(plan.cells[c]), v) for c, v in everything.get((m.wave.id, f.key), [])
+                 if c is not None] for f in figures]
+    index = {a: i for i, a in enumerate(plan.atoms)}
+    present, inverse = atom_index(m)
+    counts = np.bincount(np.asarray([index[a] for a in present])[inverse],
+                         minlength=len(plan.atoms))
+    linked = ties(m, figures, shapes, counts.astype(np.int64))
+    return _intervals(plan, key, figure.kind, shape, counts, {c for c, _ in shown}, level,
+                      lambda cell: joint_interval(shapes, together, linked, 0, cell))
 
 
 async def audit(settings: Settings, store: Store, wave_ids: list[str]
@@ -248,8 +281,7 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
                   for (w, key), cells in sorted(shown.items()) if w == wave.id
                   for cell, value in cells if cell is None]
         for key in sorted(plan.hidden):
-            found += attack(plan, m, key, shown.get((wave.id, key), []),
-                            settings.protection_level)
+            found += attack(plan, m, key, shown, settings.protection_level)
         for question in sorted({q for w, q, _k in by_question if w == wave.id}):
             qplan = await _question_plan(settings, store, m, question, by_question)
             found += [Interval(wave=wave.id, figure=key,
@@ -259,6 +291,6 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
                       for (w, q, key), cells in sorted(by_question.items())
                       if w == wave.id and q == question for cell, value in cells if cell is None]
             for key in sorted(qplan.hidden):
-                found += attack(qplan, m, key, by_question.get((wave.id, question, key), []),
+                found += attack_alone(qplan, m, key, by_question.get((wave.id, question, key), []),
                                 settings.protection_level, question)
     return found, outputs

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from survey_service.indicators.disclosure import Shape, interval, plan_cells
+from survey_service.indicators.disclosure_joint import Tie, joint_interval, plan_jointly
 
 
 def index_shape(sizes: list[int]) -> Shape:
@@ -69,3 +70,41 @@ def test_linked_tables_are_protected_together_l1() -> None:
     for t in plan.primary:
         low, high = interval(shape, shown, cells[t])
         assert high - low >= 20, (cells[t], low, high)
+
+
+def test_a_theme_and_its_items_are_attacked_together() -> None:
+    """A theme (mean of three items) published for units 1 and 2 and the total; items 1 and 2
+    published everywhere; item 3 hidden in unit 0 (4 valid answers of 12) and, as its
+    complement, in unit 1. Alone, item 3 of unit 0 keeps a wide interval; together with the
+    theme, item 3 of unit 1 is 3·theme − item 1 − item 2, and then unit 0 follows from the
+    total: both exact. The joint planner hides enough of the theme to stop it."""
+    sizes = [12.0, 15.0, 20.0]
+    valid3 = [4.0, 15.0, 20.0]
+    means = np.asarray([[2.0, 3.0, 1.0], [4.0, 2.0, 5.0], [3.0, 3.0, 3.0]])  # unit × item
+    item_shapes = [Shape(np.asarray(valid3 if q == 2 else sizes).reshape(-1, 1), 1.0, 5.0)
+                   for q in range(3)]
+    item_sums = [means[:, [q]] * s.weights for q, s in enumerate(item_shapes)]
+    theme = Shape(np.stack([s.weights[:, 0] for s in item_shapes], axis=1), 1.0, 5.0)
+    theme_sums = np.concatenate(item_sums, axis=1)
+    cells = [(0,), (1,), (2,), (0, 1, 2)]
+    shapes = [theme, *item_shapes]
+    sums = [theme_sums, *item_sums]
+    ties = [Tie(((0, a, q, 1.0), (1 + q, a, 0, -1.0)), 0.0) for q in range(3) for a in range(3)]
+    hidden = [{0}, set(), set(), {0, 1}]  # the theme hides unit 0 only
+    shown = [[(c, s.value(x, c)) for j, c in enumerate(cells) if j not in h]
+             for s, x, h in zip(shapes, sums, hidden, strict=True)]
+    truth = [item_shapes[2].value(item_sums[2], (a,)) for a in (0, 1)]
+    alone = interval(item_shapes[2], shown[3], (0,))
+    assert alone[1] - alone[0] >= 0.8  # 20 % of the 1-5 range: the old attacker saw no risk
+    for a in (0, 1):
+        low, high = joint_interval(shapes, shown, ties, 3, (a,))
+        assert (low, high) == pytest.approx((truth[a], truth[a]), abs=1e-4)  # recovered
+    primary = [{0}, set(), set(), {0}]
+    plan_jointly(shapes, sums, [12, 15, 20], [cells] * 4, hidden, primary, ties, {0, 1, 2, 3},
+                 20.0)
+    assert hidden[0] > {0} and hidden[3] == {0, 1}
+    shown = [[(c, s.value(x, c)) for j, c in enumerate(cells) if j not in h]
+             for s, x, h in zip(shapes, sums, hidden, strict=True)]
+    for f in (0, 3):
+        low, high = joint_interval(shapes, shown, ties, f, (0,))
+        assert high - low >= 0.8

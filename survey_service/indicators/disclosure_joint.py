@@ -1,0 +1,157 @@
+"""The LP attacker over several linked figures at once (a theme and its items), and the pass
+of the planner that hides more cells when that attacker narrows a sensitive cell.
+
+Each figure has its own variables (its :class:`~.disclosure.Shape`: sums per atom and
+component); :class:`Tie` rows say what the attacker knows of how they relate within an atom:
+a theme's component for item q *is* item q's sum over the same answers (equality), an item's
+count of positive answers bounds its sum of answers (two inequalities), an index's sum is a
+known linear function of its items' sums when every respondent of the atom answered every
+item (equality; otherwise no tie is assumed). One figure alone is
+:func:`~.disclosure.interval`'s problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from .disclosure import MAX_TRIALS, Cell, FloatArray, Shape
+
+
+@dataclass(frozen=True)
+class Tie:
+    """Σ coef · x[figure][atom, component] (== or <=) rhs, the known relation of figures."""
+
+    terms: tuple[tuple[int, int, int, float], ...]  # figure, atom, component, coef
+    rhs: float
+    equal: bool = True
+
+
+def _offsets(shapes: Sequence[Shape]) -> list[int]:
+    out, at = [], 0
+    for s in shapes:
+        out.append(at)
+        at += s.weights.size
+    return [*out, at]
+
+
+class _Rows:
+    """Sparse constraint rows, built one at a time."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rows: list[npt.NDArray[np.int64]] = []
+        self.cols: list[npt.NDArray[np.int64]] = []
+        self.vals: list[FloatArray] = []
+        self.rhs: list[float] = []
+
+    def add(self, cols: npt.NDArray[np.int64], vals: FloatArray, rhs: float) -> None:
+        self.rows.append(np.full(len(cols), len(self.rhs)))
+        self.cols.append(cols)
+        self.vals.append(vals)
+        self.rhs.append(rhs)
+
+    def matrix(self) -> csr_matrix | None:
+        if not self.rhs:
+            return None
+        return csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows),
+                                                      np.concatenate(self.cols))),
+                          shape=(len(self.rhs), self.size))
+
+    def rhs_array(self) -> FloatArray | None:
+        return np.asarray(self.rhs, dtype=np.float64) if self.rhs else None
+
+
+def joint_interval(shapes: Sequence[Shape], published: Sequence[Sequence[tuple[Cell, float]]],
+                   ties: Sequence[Tie], figure: int, target: Cell) -> tuple[float, float]:
+    """The narrowest interval of figure ``figure`` in cell ``target`` that an attacker can
+    prove knowing every published (cell, value) of every figure and the ``ties``."""
+    off = _offsets(shapes)
+    bounds: list[tuple[float, float]] = []
+    for s in shapes:
+        w = s.weights.reshape(-1)
+        bounds += list(zip((s.low * w).tolist(), (s.high * w).tolist(), strict=True))
+    ub, eq = _Rows(off[-1]), _Rows(off[-1])
+    for f, (s, shown) in enumerate(zip(shapes, published, strict=True)):
+        lo, hi = s.value_range()
+        eps = 1e-7 * (hi - lo or 1.0)
+        for cell, value in shown:
+            dense = s.functional(cell)
+            cols = np.flatnonzero(dense)
+            ub.add(off[f] + cols, dense[cols], value + eps)
+            ub.add(off[f] + cols, -dense[cols], -value + eps)
+        if s.exclusive:
+            comps = s.components
+            for a in range(s.weights.shape[0]):
+                ub.add(off[f] + a * comps + np.arange(comps), np.ones(comps),
+                       float(s.weights[a, 0]))
+    for tie in ties:
+        cols = np.asarray([off[f] + a * shapes[f].components + c for f, a, c, _ in tie.terms])
+        (eq if tie.equal else ub).add(cols, np.asarray([t[3] for t in tie.terms]), tie.rhs)
+    goal = np.zeros(off[-1])
+    goal[off[figure]:off[figure + 1]] = shapes[figure].functional(target)
+    kw = {"A_ub": ub.matrix(), "b_ub": ub.rhs_array(), "A_eq": eq.matrix(),
+          "b_eq": eq.rhs_array()}
+    ends = []
+    for sign in (1.0, -1.0):
+        res = linprog(sign * goal, bounds=bounds, method="highs", **kw)
+        if res.status != 0:  # inconsistent with the bounds: say nothing
+            return shapes[figure].value_range()
+        ends.append(sign * float(res.fun))
+    return ends[0], ends[1]
+
+
+def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
+                 respondents: Sequence[int], cells: Sequence[Sequence[Cell]],
+                 hidden: Sequence[set[int]], primary: Sequence[set[int]],
+                 ties: Sequence[Tie], editable: set[int], protection: float) -> None:
+    """Hide more cells (in ``hidden``, per figure; only of the ``editable`` figures) until the
+    joint attacker leaves every primary cell of every figure at least ``protection``/100 of
+    its figure's range wide. ``cells[f]``: figure f's cells (indices as in ``hidden``);
+    ``respondents``: per atom. Deterministic."""
+    if not ties:
+        return
+    values = [[s.value(x, c) if s.defined(c) else 0.0 for c in cs]
+              for s, x, cs in zip(shapes, sums, cells, strict=True)]
+
+    def shown() -> list[list[tuple[Cell, float]]]:
+        return [[(cs[j], vs[j]) for j in range(len(cs)) if j not in hs and s.defined(cs[j])]
+                for s, cs, vs, hs in zip(shapes, cells, values, hidden, strict=True)]
+
+    def width(f: int, t: int) -> float:
+        low, high = joint_interval(shapes, shown(), ties, f, cells[f][t])
+        return high - low
+
+    def size(cell: Cell) -> int:
+        return sum(int(respondents[a]) for a in cell)
+
+    for f in range(len(shapes)):
+        lo, hi = shapes[f].value_range()
+        need = protection / 100.0 * (hi - lo) - 1e-9
+        for t in sorted(primary[f], key=lambda i: cells[f][i]):
+            target = set(cells[f][t])
+            while (current := width(f, t)) < need:
+                hidden_any = {cells[g][j] for g in range(len(shapes)) for j in hidden[g]}
+                cands = [(g, j) for g in sorted(editable) for j, c in enumerate(cells[g])
+                         if j not in hidden[g] and shapes[g].defined(c)]
+                if not cands:
+                    break
+                cands.sort(key=lambda gj: (cells[gj[0]][gj[1]] not in hidden_any,
+                                           not target & set(cells[gj[0]][gj[1]]),
+                                           size(cells[gj[0]][gj[1]]), gj))
+                best, gain = cands[0], 0.0
+                for g, j in cands[:MAX_TRIALS]:
+                    hidden[g].add(j)
+                    wid = width(f, t)
+                    hidden[g].discard(j)
+                    if wid >= need:
+                        best, gain = (g, j), wid
+                        break
+                    if wid - current > gain + 1e-9:
+                        best, gain = (g, j), wid - current
+                hidden[best[0]].add(best[1])
