@@ -37,9 +37,9 @@ from ..reports.disclosure import (
     shape_of,
     wave_figures,
 )
+from ..reports.disclosure_links import joint_figures, ties
 from ..reports.group_plan import CHANNEL, answers, group_label, respondent_atoms, scope_label
 from ..reports.groups import OWN_TABLES, Groups
-from ..reports.disclosure_links import joint_figures, ties
 from ..reports.report import Report
 from ..settings import Settings
 from ..storage.base import Store
