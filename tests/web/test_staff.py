@@ -805,3 +805,43 @@ async def test_a_report_over_all_organisations_is_refused_when_one_is_small(
     assert code == 1 and "organisation 'lyaskovets' has only 3" in out
     code, out = await run_cli(settings, *args, "--org", "elena", "--no-items")
     assert code == 0 and json.loads(out)["organisation"] == "elena"
+
+
+async def test_training_panel_codes_pair_across_the_course_surveys(
+    settings: Settings, db_path: Path
+) -> None:
+    """A participant's panel code typed into the course evaluation is hashed with the training
+    scope's salt, so the knowledge check and the transfer survey months later pair with it."""
+    from survey_service.surveys.tokens import panel_hash
+
+    store = open_store(f"sqlite:///{db_path}")
+    await store.open()
+    try:
+        await open_wave(settings, store, "training-evaluation", "course-1", "baseline",
+                        ["elena"], None, None)
+        code = new_code()
+        await store.add_tokens("course-1", "elena", "participants",
+                               [code_hash(code.replace("-", ""), SECRET)])
+    finally:
+        await store.close()
+    assert (await run_cli(settings, "waves", "set", "course-1", "--panel"))[0] == 0
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        page = await client.get(f"/t/{code}")
+        page = await client.post("/staff/panel", data={**hidden_fields(page.text),
+                                                       "panel": "КУРС01ЛИЦЕ", "_action": "next"})
+        assert page.status_code == 200 and 'name="_panel"' in page.text
+        for _ in range(10):
+            fields = {**hidden_fields(page.text), **staff_answers(page.text), "_action": "next"}
+            page = await client.post("/t", data=fields, follow_redirects=False)
+            if page.status_code == 303:
+                break
+        assert page.status_code == 303
+    assert (await run_cli(settings, "waves", "close", "course-1"))[0] == 0
+    store = open_store(f"sqlite:///{db_path}")
+    await store.open()
+    try:
+        [stored] = (await store.wave_codes("course-1", groups=True)).panels
+    finally:
+        await store.close()
+    assert stored == panel_hash("КУРС01ЛИЦЕ", SECRET, "training")
+    assert stored != panel_hash("КУРС01ЛИЦЕ", SECRET, "training-evaluation")

@@ -269,7 +269,9 @@ class StaffController(Controller):
         panel = normalise_panel(meta("_panel")) if wave.panel else None
         secret = site.settings.secret_key
         if panel is not None:
-            digest = await asyncio.to_thread(panel_hash, panel, secret, survey.id)
+            # one salt for every survey of its panel scope (a course's evaluation, knowledge
+            # check and transfer survey pair with each other), the survey's own id otherwise
+            digest = await asyncio.to_thread(panel_hash, panel, secret, survey.panel_salt)
             response = msgspec.structs.replace(response, panel=digest)
         sealed = seal_response(site.sealer, response, padded_size(survey))
         try:
