@@ -21,7 +21,7 @@ def test_by_mode_and_by_channel_are_different_groupings(env: dict[str, str]) -> 
         result = runner.invoke(cli, [*args, "--by", by], env=env)
         assert result.exit_code == 0, result.output
         data = json.loads(result.output)
-        assert data["by"] == by
+        assert data["question"] == by  # the breakdown names what it groups by
         groups[by] = {row["group"] for row in data["rows"]}
     assert groups["mode"] and groups["mode"] <= {"web", "kiosk", "paper"}
     assert groups["channel"] and groups["channel"] <= {"desk", "mayoralty", "phone", "online",

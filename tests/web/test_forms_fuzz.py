@@ -92,7 +92,9 @@ def mutated(draw: st.DrawFn, name: str) -> str:
                                          "max_length", "kind", "required"]))] = draw(ODD)
         else:  # a value moved somewhere else (a question's id into a condition, ...)
             other = draw(st.sampled_from(places))
-            parent[last] = _get(document, other) if other[: len(path)] != path else None
+            # not into itself, nor an ancestor into its own descendant (a cycle)
+            cyclic = other[: len(path)] == path or path[: len(other)] == other
+            parent[last] = None if cyclic else _get(document, other)
         document = json.loads(json.dumps(document, default=str))  # no shared sub-trees
     text = to_toml(_clean(document))
     if draw(st.integers(0, 9)) == 0:
