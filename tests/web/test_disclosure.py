@@ -156,9 +156,9 @@ def test_no_output_recovers_or_narrows_a_small_group(
     code, out = run(scenario[0], "disclosure", "audit", BEFORE, AFTER)
     assert code == 0, out
     # --by service and --by channel refused on a staff survey; the audit also reads the
-    # breakdowns by the staff form's single-choice questions (3 scopes x 2 questions, once
-    # per pair of waves), which the CLI loop above does not ask for
-    assert "30 outputs read" in out
+    # breakdowns by the staff form's single-choice questions (3 scopes x 3 questions with the
+    # follow-up-only one, once per pair of waves), which the CLI loop above does not ask for
+    assert "33 outputs read" in out
 
 
 def test_l1_linked_totals_do_not_give_a_unit_hidden_in_another_table(
