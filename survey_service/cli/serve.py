@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 #: The app factory each worker process calls.
 FACTORY = "survey_service.cli.serve:worker_app"
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+#: Seconds a worker process may take to answer the parent's health ping before it is killed
+#: and replaced. uvicorn's default (5 s) is shorter than a spawned worker's start (Python,
+#: numpy, scipy, Litestar) on a busy 2-core machine: the parent then killed every new worker
+#: before it could answer, for ever ("Child process died" in a loop; seen at load 7).
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def worker_app() -> Litestar:
@@ -138,4 +143,5 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
     # (made beside a SQLite file, or a random one for PostgreSQL without SURVEY_SECRET_KEY),
     # so that a form served by one process is accepted by another
     os.environ["SURVEY_SECRET_KEY"] = config.secret_key
-    uvicorn.run(FACTORY, factory=True, workers=processes, **options)  # type: ignore[arg-type]
+    uvicorn.run(FACTORY, factory=True, workers=processes,  # type: ignore[arg-type]
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **options)

@@ -55,3 +55,19 @@ def test_serve_defaults_to_a_process_per_cpu_on_postgresql_and_one_on_sqlite() -
     postgres = msgspec.structs.replace(sqlite, database_url="postgresql://u@h/db")
     assert default_workers(sqlite) == 1
     assert default_workers(postgres) == (os.cpu_count() or 1)
+
+
+def test_serve_gives_slow_starting_workers_time_before_replacing_them(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn kills a worker that does not answer its parent's ping within 5 s by default:
+    on a busy 2-core machine a spawned worker's start takes longer, and every new worker was
+    killed before it could answer, for ever. `serve --workers N` gives them a minute."""
+    import uvicorn
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    result = CliRunner().invoke(cli, ["serve", "--workers", "2", "--port", "9059"], env=env)
+    assert result.exit_code == 0, result.output
+    assert calls and calls[0]["workers"] == 2
+    assert int(calls[0]["timeout_worker_healthcheck"]) >= 30  # type: ignore[call-overload]
