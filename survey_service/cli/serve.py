@@ -143,5 +143,6 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
     # (made beside a SQLite file, or a random one for PostgreSQL without SURVEY_SECRET_KEY),
     # so that a form served by one process is accepted by another
     os.environ["SURVEY_SECRET_KEY"] = config.secret_key
-    uvicorn.run(FACTORY, factory=True, workers=processes,  # type: ignore[arg-type]
-                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **options)
+    uvicorn.run(FACTORY, factory=True, workers=processes,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+                **options)  # type: ignore[arg-type]
