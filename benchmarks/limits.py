@@ -37,7 +37,10 @@ RULE = Rule("bench", limit=1_000_000, window=3600.0)
 KEYS = [hashlib.blake2b(str(i).encode(), digest_size=16).digest() for i in range(300)]
 
 
-async def timed(checks: int, take: Callable[[bytes, float], Awaitable[object]]) -> tuple[float, float]:
+Take = Callable[[bytes, float], Awaitable[object]]
+
+
+async def timed(checks: int, take: Take) -> tuple[float, float]:
     """Microseconds per check: wall clock and this process's CPU."""
     for key in KEYS[:20]:  # warm up: connections, prepared statements
         await take(key, time.time())
@@ -75,8 +78,8 @@ async def main(checks: int, server: str) -> None:
     url, drop = await fresh_database(server)
     try:
         async with opened(url) as store:
-            counters = store.client_limits()
-            rows.append(("postgres", *await timed(checks, lambda k, at: counters.take(RULE, k, at))))
+            shared = store.client_limits()
+            rows.append(("postgres", *await timed(checks, lambda k, at: shared.take(RULE, k, at))))
         conn = await asyncpg.connect(url)
         try:
             async def floor(key: bytes, at: float) -> object:
