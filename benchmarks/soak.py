@@ -8,8 +8,9 @@ Traffic, all at once, on a fresh database:
 - citizens on the web (``--citizens`` clients, each: open the form, send it, 303);
 - an enrolled front-desk kiosk, sending forms one after another;
 - a clerk typing in numbered paper questionnaires;
-- an analyst opening the dashboard and an administrator downloading the wave's CSV, every
-  few seconds;
+- an analyst opening the dashboard, the report page of the closed demo waves and a closed
+  wave's CSV every few seconds, and an administrator downloading the answered wave's CSV once a
+  minute;
 - staff: every minute a new staff wave is opened, 10 staff answer it with their codes and it
   is closed with ``waves close`` (which mixes the sealed answers).
 
@@ -142,24 +143,44 @@ async def clerk(base: str, tally: Tally, stop: asyncio.Event) -> None:
                 tally.error(f"paper: {r.status_code}")
 
 
+#: What the analyst reads every few seconds: the closed demo waves never change, so their
+#: work per request stays the same minute after minute (a report page, kept once computed,
+#: and a closed wave's export).
+BASELINE, FOLLOW_UP = (f"demo-citizen-satisfaction-{p}" for p in ("baseline", "follow-up"))
+REPORT = (f"/admin/orgs/elena/reports/citizen-satisfaction?baseline={BASELINE}"
+          f"&follow_up={FOLLOW_UP}")
+CLOSED_CSV = f"/admin/orgs/elena/exports/{BASELINE}/responses.csv"
+
+
+async def fetch(client: httpx.AsyncClient, tally: Tally, kind: str, url: str) -> None:
+    try:
+        r = await client.get(url)
+    except httpx.HTTPError as exc:
+        tally.error(f"{kind}: {exc!r}")
+        return
+    if r.status_code == 200:
+        tally.done[kind] += 1
+    else:
+        tally.error(f"{kind}: {r.status_code}")
+
+
 async def analyst(base: str, tally: Tally, stop: asyncio.Event, every: float) -> None:
-    """The dashboard (an analyst) and the wave's CSV (an administrator), every few seconds."""
+    """An analyst, every few seconds: the dashboard, the closed waves' report page and a
+    closed wave's CSV; an administrator, once a minute, the CSV of the wave being answered
+    (which grows all along: every few seconds it would take an ever larger share of the
+    server, and no steady rate could be expected)."""
     async with httpx.AsyncClient(base_url=base, timeout=120) as ana, \
             httpx.AsyncClient(base_url=base, timeout=120) as root:
         await sign_in(ana, "ana")
         await sign_in(root, "root")
+        live_due = 0.0
         while not stop.is_set():
-            for kind, client, url in (("dashboard", ana, "/admin"),
-                                      ("export", root, f"/admin/exports/{WAVE}/responses.csv")):
-                try:
-                    r = await client.get(url)
-                except httpx.HTTPError as exc:
-                    tally.error(f"{kind}: {exc!r}")
-                    continue
-                if r.status_code == 200:
-                    tally.done[kind] += 1
-                else:
-                    tally.error(f"{kind}: {r.status_code}")
+            for kind, url in (("dashboard", "/admin"), ("report", REPORT),
+                              ("export", CLOSED_CSV)):
+                await fetch(ana, tally, kind, url)
+            if time.monotonic() >= live_due:
+                live_due = time.monotonic() + 60
+                await fetch(root, tally, "live export", f"/admin/exports/{WAVE}/responses.csv")
             await asyncio.sleep(every)
 
 
@@ -207,6 +228,7 @@ def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, 
            "SURVEY_DATABASE_URL": args.database or f"sqlite:///{folder / 'soak.sqlite3'}",
            "SURVEY_FORMS_DIR": str(ROOT / "forms"), "SURVEY_SUBMIT_LIMIT": "100000"}
     cli(env, "db", "migrate")
+    cli(env, "demo")  # closed waves for the analyst to read
     cli(env, "waves", "open", "citizen-satisfaction", "--id", WAVE, "--org", "elena")
     for name, role in (("root", "admin"), ("ana", "analyst"), ("clerk", "clerk")):
         cli(env, "users", "add", name, "--role", role, "--org", "elena", "--password-stdin",
@@ -237,14 +259,16 @@ async def soak(args: argparse.Namespace, folder: Path) -> bool:
         minutes: list[tuple[Counter[str], int, float]] = []
         before, cpu = Counter(tally.done), cpu_seconds(server.pid)
         print(f"minute  {'web':>6} {'kiosk':>6} {'paper':>6} {'staff':>6} {'dash':>5}"
-              f" {'csv':>5} {'errors':>6} {'RSS MB':>7} {'CPU s':>6}", flush=True)
+              f" {'report':>6} {'csv':>5} {'live':>4} {'errors':>6} {'RSS MB':>7}"
+              f" {'CPU s':>6}", flush=True)
         for minute in range(1, args.minutes + 1):
             await asyncio.sleep(60)
             now, cpu_now = Counter(tally.done), cpu_seconds(server.pid)
             delta, rss = now - before, rss_kb(server.pid)
             minutes.append((delta, rss, cpu_now - cpu))
             print(f"{minute:>6}  {delta['web']:>6} {delta['kiosk']:>6} {delta['paper']:>6}"
-                  f" {delta['staff']:>6} {delta['dashboard']:>5} {delta['export']:>5}"
+                  f" {delta['staff']:>6} {delta['dashboard']:>5} {delta['report']:>6}"
+                  f" {delta['export']:>5} {delta['live export']:>4}"
                   f" {len(tally.errors):>6} {rss / 1024:>7.1f} {cpu_now - cpu:>6.1f}",
                   flush=True)
             before, cpu = now, cpu_now
