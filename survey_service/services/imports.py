@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -276,18 +277,18 @@ def _check(path: Path, wave: Wave, survey: Survey, staff: bool, organisations: s
 def _meta(layout: _Layout, number: int, row: list[str], wave_id: str, version: str,
           bad: list[BadCell]) -> dict[str, str]:
     meta = {m: layout.cell(row, m) for m in META}
-    checks = [
+    checks: list[tuple[str, bool, Callable[[], Reason]]] = [  # why: only for a bad cell
         ("form_version", meta["form_version"] in ("", version),
-         Reason(OTHER_VERSION, {"version": version})),
+         lambda: Reason(OTHER_VERSION, {"version": version})),
         ("entry_channel", meta["entry_channel"] in ("", *CHANNELS),
-         Reason(NOT_A_CHANNEL, {"values": ", ".join(CHANNELS)})),
-        ("language", meta["language"] in ("", "bg", "en"), Reason(NOT_A_LANGUAGE)),
+         lambda: Reason(NOT_A_CHANNEL, {"values": ", ".join(CHANNELS)})),
+        ("language", meta["language"] in ("", "bg", "en"), lambda: Reason(NOT_A_LANGUAGE)),
         ("response_id", not meta["response_id"] or bool(RESPONSE_ID.fullmatch(
-            meta["response_id"])), Reason(NOT_AN_ID)),
+            meta["response_id"])), lambda: Reason(NOT_AN_ID)),
     ]
     for column, ok, why in checks:
         if not ok:
-            bad.append(BadCell(number, layout.name(column), meta[column], why))
+            bad.append(BadCell(number, layout.name(column), meta[column], why()))
     return meta
 
 
