@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the tests and benchmarks need beyond the virtualenv, on Debian. Installs only what is
 # missing: wrk (load tests), Debian's Chromium and a font with Cyrillic (browser tests and report
-# PDFs; never a browser download), poppler-utils (pdftotext reads the PDFs back), a Java runtime for the Nu Html Checker, and the npm packages of
-# package.json (axe-core, vnu-jar) into ./node_modules.
+# PDFs; never a browser download), poppler-utils (pdftotext reads the PDFs back), a Java runtime for the Nu Html Checker,
+# LibreOffice Calc without its GUI (the CSV and xlsx exports opened headless, `soffice`), and the npm
+# packages of package.json (axe-core, vnu-jar) into ./node_modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -12,6 +13,7 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # the report PDFs' text
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)  # exports opened by LibreOffice
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

@@ -51,6 +51,11 @@ DOCS: dict[str, str] = {
     "submit_limit": "Citizen submissions one client may make in `SURVEY_SUBMIT_WINDOW_SECONDS` "
     "(1 to 100000); more get 429 with the form kept. Enrolled kiosks are exempt.",
     "submit_window_seconds": "The window (10 to 86400 seconds) of `SURVEY_SUBMIT_LIMIT`.",
+    "api_key_limit": "Requests one API key may make to `/api/v1` in `SURVEY_API_WINDOW_SECONDS` "
+    "(1 to 1000000); more get 429 with `Retry-After`.",
+    "api_client_limit": "Requests one client address may make to `/api/v1` in "
+    "`SURVEY_API_WINDOW_SECONDS`, whatever its keys (1 to 1000000); more get 429.",
+    "api_window_seconds": "The window (1 to 86400 seconds) of the API's limits.",
     "min_group": "Smallest group any staff figure, breakdown or export may describe "
     "(5 to 1000).",
     "protection_level": "Width (1 to 50 points on a 0-100 scale, or that share of another "
@@ -111,6 +116,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kiosk_restart_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
     submit_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10
     submit_window_seconds: Annotated[int, msgspec.Meta(ge=10, le=24 * 3600)] = 600
+    api_key_limit: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 600
+    api_client_limit: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1200
+    api_window_seconds: Annotated[int, msgspec.Meta(ge=1, le=24 * 3600)] = 60
     wave_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 2.0
     min_group: Annotated[int, msgspec.Meta(ge=MIN_GROUP_FLOOR, le=MIN_GROUP_CEILING)] = 10
     protection_level: Annotated[float, msgspec.Meta(ge=1, le=50)] = 20.0

@@ -86,6 +86,8 @@ def settings_for(db: Path, **overrides: Any) -> Settings:
         "wave_refresh_seconds": 0.0,
         # tests submit many answers from one test client; the limiter's tests set their own
         "submit_limit": 10_000,
+        "api_key_limit": 1_000_000,  # the API's limits too (tests/web/test_api_limits.py)
+        "api_client_limit": 1_000_000,
         **overrides,
     }
     return Settings.from_env({}, **values)

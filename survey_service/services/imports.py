@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,22 +32,36 @@ from ..surveys.loader import decode_survey
 from ..surveys.model import Question, ShowIf, Structure, Survey
 from ..surveys.waves import Wave, now, today_in_sofia
 from .catalog import load, wave_structures
-from .errors import Invalid, Refused, Unavailable
+from .errors import Invalid, Unavailable
+from .import_reasons import (
+    FUTURE,
+    NO_QUESTION,
+    NO_UNITS,
+    NOT_A_CHANNEL,
+    NOT_A_DAY,
+    NOT_A_LANGUAGE,
+    NOT_A_QUESTION,
+    NOT_A_STAFF_QUESTION,
+    NOT_A_UNIT,
+    NOT_AN_ID,
+    NOT_AN_ORGANISATION,
+    NOT_ASKED,
+    OPTION_CELL,
+    OTHER_VERSION,
+    REQUIRED,
+    SAME_ID,
+    STAFF_DAY,
+    STAFF_OPEN,
+    TWICE,
+    NotNow,
+    Reason,
+    UnreadableFile,
+    field_reason,
+)
 from .waves import find_wave
 
 CHANNELS = ("web", "kiosk", "paper")
 RESPONSE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-WHY = {
-    "required": "required, but empty",
-    "required_row": "required, but empty",
-    "invalid_choice": "not one of the codes or labels of this question",
-    "too_many": "more options chosen than allowed ({max})",
-    "not_a_whole_number": "not a whole number",
-    "number_range": "outside {min}..{max}",
-    "too_long": "longer than {max} characters ({count})",
-    "invalid_date": "not a date (YYYY-MM-DD or DD.MM.YYYY)",
-    "date_range": "outside {min}..{max}",
-}
 
 
 @dataclass(frozen=True)
@@ -54,7 +69,12 @@ class BadCell:
     row: int  # as numbered in the file (the header is row 1)
     column: str
     value: str
-    why: str
+    reason: Reason
+
+    @property
+    def why(self) -> str:
+        """The reason in English (``reason.say(lang)`` in another language)."""
+        return str(self.reason)
 
 
 class ImportRefused(Invalid):
@@ -89,18 +109,17 @@ class _Layout:
             if not name:
                 continue
             if name in self.index:
-                self.problems.append(BadCell(1, name, name, "this column is there twice"))
+                self.problems.append(BadCell(1, name, name, Reason(TWICE)))
             elif name in by_name or name in self.roles:
                 self.index[self.roles.get(name, name)] = i
             elif name in META:
-                self.problems.append(BadCell(1, name, name, "citizen waves have no units"))
+                self.problems.append(BadCell(1, name, name, Reason(NO_UNITS)))
             else:
-                why = " (staff imports take no free text)" if staff else ""
-                self.problems.append(BadCell(
-                    1, name, name, f"not a question of this wave's form version{why}"))
+                why = NOT_A_STAFF_QUESTION if staff else NOT_A_QUESTION
+                self.problems.append(BadCell(1, name, name, Reason(why)))
         self.items = [c for c in columns if c.name in self.index]
         if not self.items:
-            self.problems.append(BadCell(1, "", "", "no column is a question of this wave"))
+            self.problems.append(BadCell(1, "", "", Reason(NO_QUESTION)))
         self.names = {c.item: c.name if c.option is None else f"{c.item}{OPTION_SEP}*"
                       for c in self.items}
         self.labels: dict[str, dict[str, str]] = {}
@@ -147,17 +166,13 @@ def _form(layout: _Layout, number: int, row: list[str], bad: list[BadCell]
             if value == "1":
                 chosen.append(c.option)
             elif value not in ("", "0"):
-                bad.append(BadCell(number, c.name, value, "must be 1 (chosen), 0 or empty"))
+                bad.append(BadCell(number, c.name, value, Reason(OPTION_CELL)))
         elif c.kind == "text":  # typed text keeps its inner spacing and newlines
             form[c.item] = [raw]
         else:
             value = raw.strip()
             form[c.item] = [labels.get(value.casefold(), value) if labels else value]
     return form
-
-
-def _why(error: FieldError) -> str:
-    return WHY.get(error.code, error.code).format(**error.params)
 
 
 def validate_row(survey: Survey, layout: _Layout, number: int, row: list[str]
@@ -172,7 +187,7 @@ def validate_row(survey: Survey, layout: _Layout, number: int, row: list[str]
     names = layout.names
     for e in errors:
         column = names.get(e.item, e.item)
-        bad.append(BadCell(number, column, " ".join(form.get(e.item, [])), _why(e)))
+        bad.append(BadCell(number, column, " ".join(form.get(e.item, [])), field_reason(e)))
     reported = {e.item for e in errors}
     for q, item, cond in layout.conditional(survey):
         given = [v for v in form.get(item, []) if v]
@@ -180,8 +195,8 @@ def validate_row(survey: Survey, layout: _Layout, number: int, row: list[str]
                 and cond.question not in reported and not is_visible(q, answers)):
             bad.append(BadCell(
                 number, names.get(item, item), " ".join(given),
-                f"not asked: shown only when {cond.question} is one of "
-                f"{', '.join(map(str, cond.any_of))}"))
+                Reason(NOT_ASKED, {"question": cond.question,
+                                   "codes": ", ".join(map(str, cond.any_of))})))
     return answers, bad
 
 
@@ -196,8 +211,7 @@ async def import_file(settings: Settings, store: Store, wave_id: str, path: Path
     survey = decode_survey(definition)
     staff = survey.kind in TOKEN_KINDS
     if staff and wave.state(now()) != "closed":
-        raise Refused(f"wave '{wave_id}' is open: staff answers come in sealed, one code each; "
-                      "import into it once it is closed")
+        raise NotNow(Reason(STAFF_OPEN, {"wave": wave_id}))
     catalog = load(settings)
     structures = await wave_structures(store, wave)
     count, responses = await asyncio.to_thread(
@@ -232,22 +246,19 @@ def _check(path: Path, wave: Wave, survey: Survey, staff: bool, organisations: s
             org = meta["organisation"] or (wave.organisations[0]
                                            if len(wave.organisations) == 1 else "")
             if not org:
-                bad.append(BadCell(number, "organisation", "", "required, but empty"))
+                bad.append(BadCell(number, "organisation", "", Reason(REQUIRED)))
             elif org not in organisations or not wave.covers(org):
-                bad.append(BadCell(number, "organisation", org, "not an organisation of "
-                                   "this wave"))
+                bad.append(BadCell(number, "organisation", org, Reason(NOT_AN_ORGANISATION)))
             unit = meta["unit"] or None
             if staff:
                 units = structures.get(org)
                 if unit is None or units is None or units.unit(unit) is None:
-                    bad.append(BadCell(number, "unit", unit or "",
-                                       "not a unit of this organisation in this wave"))
+                    bad.append(BadCell(number, "unit", unit or "", Reason(NOT_A_UNIT)))
             day = _day(meta["day"], staff, number, bad, today)
             key = (f"import:{wave_id}:{meta['response_id']}" if meta["response_id"]
                    else f"import:{wave_id}:{digest}:{number}")
             if key in keys:
-                bad.append(BadCell(number, "response_id", meta["response_id"],
-                                   "the same response_id is on an earlier row"))
+                bad.append(BadCell(number, "response_id", meta["response_id"], Reason(SAME_ID)))
             keys.add(key)
             problems += bad
             if not problems:
@@ -257,7 +268,7 @@ def _check(path: Path, wave: Wave, survey: Survey, staff: bool, organisations: s
                     lang=meta["language"] or "bg", day=day, answers=answers,
                     codes=encode_codes(survey, answers), unit=unit))
     except SheetError as exc:
-        raise Invalid(str(exc)) from exc
+        raise UnreadableFile(Reason(exc.message, exc.params)) from exc
     if problems:
         raise ImportRefused(problems, count)
     return count, responses
@@ -266,18 +277,18 @@ def _check(path: Path, wave: Wave, survey: Survey, staff: bool, organisations: s
 def _meta(layout: _Layout, number: int, row: list[str], wave_id: str, version: str,
           bad: list[BadCell]) -> dict[str, str]:
     meta = {m: layout.cell(row, m) for m in META}
-    checks = [
+    checks: list[tuple[str, bool, Callable[[], Reason]]] = [  # why: only for a bad cell
         ("form_version", meta["form_version"] in ("", version),
-         f"another form version (this wave's is {version})"),
+         lambda: Reason(OTHER_VERSION, {"version": version})),
         ("entry_channel", meta["entry_channel"] in ("", *CHANNELS),
-         f"not one of {', '.join(CHANNELS)}"),
-        ("language", meta["language"] in ("", "bg", "en"), "not bg or en"),
+         lambda: Reason(NOT_A_CHANNEL, {"values": ", ".join(CHANNELS)})),
+        ("language", meta["language"] in ("", "bg", "en"), lambda: Reason(NOT_A_LANGUAGE)),
         ("response_id", not meta["response_id"] or bool(RESPONSE_ID.fullmatch(
-            meta["response_id"])), "not an id (letters, digits, . _ -; at most 64)"),
+            meta["response_id"])), lambda: Reason(NOT_AN_ID)),
     ]
     for column, ok, why in checks:
         if not ok:
-            bad.append(BadCell(number, layout.name(column), meta[column], why))
+            bad.append(BadCell(number, layout.name(column), meta[column], why()))
     return meta
 
 
@@ -285,14 +296,13 @@ def _day(value: str, staff: bool, number: int, bad: list[BadCell], today: dt.dat
          ) -> dt.date | None:
     if staff:
         if value:
-            bad.append(BadCell(number, "day", value, "staff responses carry no day"))
+            bad.append(BadCell(number, "day", value, Reason(STAFF_DAY)))
         return None
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        bad.append(BadCell(number, "day", value, "not a date (YYYY-MM-DD)" if value
-                           else "required, but empty"))
+        bad.append(BadCell(number, "day", value, Reason(NOT_A_DAY if value else REQUIRED)))
         return None
     if day > today:
-        bad.append(BadCell(number, "day", value, "in the future"))
+        bad.append(BadCell(number, "day", value, Reason(FUTURE)))
     return day

@@ -1,8 +1,8 @@
 """Issue 12: the limits per client hold across processes. Four ``serve`` processes on four
 ports share one database (SQLite, then PostgreSQL); one client moves between them at every
-request. The submission limit, the staff wrong-code limit and the sign-in limit are each
-reached once for all four, a valid staff code still gets in, and no database file holds the
-client's address."""
+request. The submission limit, the staff wrong-code limit, the sign-in limit and the API's
+limits per key and per client are each reached once for all four, a valid staff code still
+gets in, and no database file holds the client's address."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ pytestmark = pytest.mark.slow
 CITIZEN, STAFF = "citizen-satisfaction", "staff-survey"
 LAST_STEP = "5"
 SUBMIT_LIMIT = 3
+API_KEY_LIMIT, API_CLIENT_LIMIT = 3, 6
 PROCESSES = 4
 PASSWORD = "the rightful password 1"
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -113,7 +114,9 @@ async def test_four_processes_enforce_each_limit_once(database: str, tmp_path: P
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")},
            "SURVEY_DATABASE_URL": database, "SURVEY_SECRET_KEY": SECRET,
            "SURVEY_FORMS_DIR": str(FORMS), "SURVEY_DB_POOL_SIZE": "4",
-           "SURVEY_SUBMIT_LIMIT": str(SUBMIT_LIMIT)}
+           "SURVEY_SUBMIT_LIMIT": str(SUBMIT_LIMIT),
+           "SURVEY_API_KEY_LIMIT": str(API_KEY_LIMIT),
+           "SURVEY_API_CLIENT_LIMIT": str(API_CLIENT_LIMIT), "SURVEY_API_WINDOW_SECONDS": "3600"}
     await command(env, "waves", "open", CITIZEN, "--id", "cs", "--org", "elena")
     await command(env, "waves", "open", STAFF, "--id", "staff", "--org", "elena")
     await command(env, "tokens", "issue", "staff", "--org", "elena", "--unit", "finance",
@@ -126,6 +129,7 @@ async def test_four_processes_enforce_each_limit_once(database: str, tmp_path: P
                          "--role", "analyst", "--org", "elena", "--password-stdin"],
         input=f"{PASSWORD}\n".encode(), env=env, capture_output=True)
     assert result.returncode == 0, result
+    api_key = (await command(env, "users", "key", "ana")).split()[0]  # then a note
 
     ports = [free_port() for _ in range(PROCESSES)]
     procs: list[tuple[subprocess.Popen[bytes], Path]] = []
@@ -159,6 +163,19 @@ async def test_four_processes_enforce_each_limit_once(database: str, tmp_path: P
                 assert failed == [400] * 5
                 assert sign_in(client, bases[2], PASSWORD) == 429
                 assert sign_in(client, bases[3], PASSWORD) == 429
+                # the API: 3 requests for the key on the four processes together, then 429
+                # with Retry-After; the address's 6th request (a bad key) is its last
+                key = {"Authorization": f"Bearer {api_key}"}
+                api = [client.get(f"{bases[n % 4]}/api/v1/surveys", headers=key)
+                       for n in range(API_KEY_LIMIT + 2)]
+                assert [r.status_code for r in api] == [200] * API_KEY_LIMIT + [429] * 2
+                assert int(api[-1].headers["retry-after"]) > 0
+                assert api[-1].json()["detail"].startswith("too many requests with this API")
+                bad = {"Authorization": "Bearer not-a-key"}
+                unknown = [client.get(f"{bases[n % 4]}/api/v1/surveys", headers=bad)
+                           for n in range(3)]
+                assert [r.status_code for r in unknown] == [401, 429, 429]
+                assert unknown[-1].json()["detail"].startswith("too many requests from this")
 
         await asyncio.to_thread(client_work)
     finally:

@@ -3,6 +3,8 @@ Cyrillic labels, formulas neutralised, staff thresholds, versions within a wave.
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import io
 import shutil
 import subprocess
@@ -192,15 +194,75 @@ def test_names_for_spss_and_stata_are_shortened_deterministically() -> None:
     assert len(stata_label("я" * 100)) == 80
 
 
+#: LibreOffice's CSV filter, with its options: separator, quote ("), UTF-8 (76), from line 1,
+#: standard cells, default language; on import, quoted fields not forced to text, no special
+#: numbers, and formulas *evaluated* (the riskiest setting: a neutralised cell must stay text);
+#: on export, every text cell quoted, cells as shown, formulas as their values, every sheet.
+LO_CSV = "Text - txt - csv (StarCalc)"
+LO_IN = LO_CSV + ":{sep},34,76,1,,0,false,false,,,false,,true"
+LO_OUT = "csv:" + LO_CSV + ":44,34,76,1,,0,true,true,true,false,false,-1"
+
+
+def _soffice(source: Path, profile: Path, separator: str | None = None) -> dict[str, list[
+        list[str]]]:
+    """``source`` opened by LibreOffice headless (its own profile, so that runs in parallel do
+    not clash) and saved as CSV: the cells of each sheet as LibreOffice shows them."""
+    out = source.parent / f"lo-{source.stem}"
+    command = ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
+               "--norestore", "--nolockcheck", "--convert-to", LO_OUT, "--outdir", str(out)]
+    if separator is not None:
+        command.append(f"--infilter={LO_IN.format(sep=ord(separator))}")
+    subprocess.run([*command, str(source)], check=True, timeout=240, capture_output=True)
+    sheets = {}
+    for path in sorted(out.glob("*.csv")):  # one file per sheet: NAME-SHEET.csv
+        name = path.stem.removeprefix(f"{source.stem}-")
+        with path.open(encoding="utf-8", newline="") as f:
+            sheets[name] = list(csv.reader(f))
+    assert sheets, f"LibreOffice wrote nothing for {source}"
+    return sheets
+
+
+def _cells(book: Path, sheet: str) -> list[list[str]]:
+    """A sheet of the exported workbook as text (as the CSV export writes the same cells)."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(book, read_only=True)
+    try:
+        rows = [["" if v is None else str(v) for v in row]
+                for row in workbook[sheet].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    return rows
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None,
-                    reason="LibreOffice (soffice) is not installed on this machine")
+                    reason="LibreOffice (soffice) is not installed: scripts/test-deps.sh")
 async def test_libreoffice_opens_csv_and_xlsx_with_the_same_cells(
-        mini: Settings, tmp_path: Path) -> None:  # pragma: no cover - needs LibreOffice
-    xlsx = await _file(mini, "xlsx", tmp_path / "x.xlsx")
-    subprocess.run(["soffice", "--headless", "--convert-to", "csv", "--outdir",
-                    str(tmp_path / "lo"), str(xlsx)], check=True, timeout=120)
-    frame = pd.read_csv(tmp_path / "lo" / "x.csv")
-    assert list(frame["visit"]) == ["desk", "online", "desk"]
+        mini: Settings, tmp_path: Path) -> None:
+    """The CSV (`,` and `;`, UTF-8 with BOM) and the xlsx, opened by LibreOffice, show the
+    same cells as the export wrote: Cyrillic labels, quoted newlines, codes, and the
+    neutralised formulas as text, even with formula evaluation on."""
+    profile = tmp_path / "lo-profile"
+    comma = tmp_path / "comma.csv"
+    comma.write_bytes(await _bytes(mini, "csv", CsvOptions(labels="bg")))
+    semicolon = tmp_path / "semicolon.csv"
+    semicolon.write_bytes(await _bytes(mini, "csv", CsvOptions(labels="bg", delimiter=";")))
+    book = await _file(mini, "xlsx", tmp_path / "book.xlsx", labels="bg")
+    with comma.open(encoding="utf-8-sig", newline="") as f:
+        source = list(csv.reader(f))
+    visit = source[0].index("visit")
+    assert [r[visit] for r in source[1:]] == ["На гише", "По интернет", "На гише"]
+    assert source[1][-1] == "'=HYPERLINK(\"http://x\";\"Кликни\")"
+    assert source[2][-1] == "Ред 1\nред 2, \"цитат\""
+
+    for path, separator in ((comma, ","), (semicolon, ";")):  # one sheet, named as the file
+        opened_csv = await asyncio.to_thread(_soffice, path, profile, separator)
+        assert list(opened_csv.values()) == [source]
+    sheets = await asyncio.to_thread(_soffice, book, profile)
+    assert sheets["responses"] == source
+    codebook = _cells(book, "codebook")
+    assert sheets["codebook"] == codebook
+    assert "Как се обърнахте към нас?" in {row[2] for row in codebook}
 
 
 async def test_versions_within_a_wave_keep_every_question(mini: Settings) -> None:

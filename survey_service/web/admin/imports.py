@@ -19,6 +19,7 @@ from litestar.params import FromPath
 
 from ...services import audit
 from ...services.errors import ServiceError
+from ...services.import_reasons import Reason
 from ...services.imports import ImportRefused, import_file
 from ..deps import SiteDep
 from ..messages import N_
@@ -83,8 +84,10 @@ class ImportController(Controller):
                             problems=exc.problems[:SHOWN], more=len(exc.problems) - SHOWN,
                             bad=len(exc.problems), file=name)
             except ServiceError as exc:
+                reason = getattr(exc, "reason", None)
                 return _page(site, request, user, 409, **context,
-                            refusal=str(exc), file=name)
+                            refusal=reason if isinstance(reason, Reason) else str(exc),
+                            file=name)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         await audit.record(site.store, user.name, "import", {
@@ -105,8 +108,13 @@ def _page(site: Any, request: Request[Any, Any, Any], user: Any, status: int = 2
     if context["problems"]:
         errors.append({"item": "problems", "message": site.renderer.gettext(lang, BAD) % {
             "n": context["bad"], "file": context["file"]}})
-    if context["refusal"]:
-        errors.append({"item": "file", "message": context["refusal"]})
+    refusal = context["refusal"]
+    if isinstance(refusal, Reason):  # said in the page's language, naming the upload
+        context["refusal"] = refusal = refusal.say(lang, file=context["file"])
+    if refusal:
+        errors.append({"item": "file", "message": refusal})
+    context["problems"] = [{"row": p.row, "column": p.column, "value": p.value,
+                            "why": p.reason.say(lang)} for p in context["problems"]]
     return page(site, request, TEMPLATE, user, status, error_list=errors, lang=lang,
                 **context)
 

@@ -1,6 +1,7 @@
 """The read-only JSON API (``/api/v1``) for analysts and administrators, with API keys.
 
 - ``access``: the ``Authorization: Bearer KEY`` guard and the organisation check;
+- ``limits``: requests per client and per key (429 with ``Retry-After``);
 - ``waves``: surveys, waves with counts, a wave's indicators, two waves compared;
 - ``exports``: a wave's exports (CSV, xlsx, SPSS, Stata, codebook, JSON pages);
 - ``schemas``: the msgspec Structs it answers with, described at ``/schema/openapi.json``.
@@ -19,6 +20,7 @@ from litestar.types import ControllerRouterHandler
 
 from .access import authorise
 from .exports import ExportsController
+from .limits import limit_client, limit_key
 from .waves import WavesController
 
 PREFIX = "/api/v1"
@@ -28,8 +30,10 @@ route_handlers: list[ControllerRouterHandler] = [WavesController, ExportsControl
 
 
 def router() -> Router:
-    """``/api/v1``: every route behind :func:`~.access.authorise`, in the OpenAPI document."""
-    return Router(PREFIX, route_handlers=route_handlers, guards=[authorise],
+    """``/api/v1``: every route behind :func:`~.access.authorise` and the limits of
+    :mod:`.limits`, in the OpenAPI document."""
+    return Router(PREFIX, route_handlers=route_handlers,
+                  guards=[limit_client, authorise, limit_key],
                   include_in_schema=True, security=[{SECURITY: []}])
 
 

@@ -25,7 +25,7 @@ from ...services.reading import MAX_PER_PAGE, responses_page, visible_wave, writ
 from ..deps import Site, SiteDep
 from ..downloads import download
 from .access import key_user, organisation, roles
-from .common import READS
+from .common import READS, ApiOperation
 from .schemas import ResponsesPage
 from .waves import Lang, Org
 
@@ -64,7 +64,7 @@ class ExportsController(Controller):
     @get("/responses.csv", operation_id="exportResponsesCsv",
          response_description="The wide CSV (UTF-8 with a BOM, RFC 4180, CRLF), as an attachment",
          opt=roles("analyst"),
-         responses=READS, media_type=MEDIA_TYPES["csv"],
+         responses=READS, operation_class=ApiOperation, media_type=MEDIA_TYPES["csv"],
          summary="The wide CSV: one row per response, one column per item")
     async def responses_csv(self, request: Request[Any, Any, Any], site: SiteDep,
                             wave_id: FromPath[str], org: Org = None, delimiter: Delimiter = ",",
@@ -76,7 +76,7 @@ class ExportsController(Controller):
     @get("/codebook.csv", operation_id="exportCodebookCsv",
          response_description="The codebook as CSV, as an attachment",
          opt=roles("analyst"),
-         responses=READS, media_type=MEDIA_TYPES["csv"],
+         responses=READS, operation_class=ApiOperation, media_type=MEDIA_TYPES["csv"],
          summary="The codebook: every column, its texts, kind, codes and labels")
     async def codebook(self, request: Request[Any, Any, Any], site: SiteDep,
                        wave_id: FromPath[str], org: Org = None, delimiter: Delimiter = ","
@@ -92,7 +92,7 @@ class ExportsController(Controller):
     @get("/responses.xlsx", operation_id="exportResponsesXlsx",
          response_description="The xlsx workbook (sheets responses and codebook), as an attachment",
          opt=roles("analyst"),
-         responses=READS, media_type=MEDIA_TYPES["xlsx"],
+         responses=READS, operation_class=ApiOperation, media_type=MEDIA_TYPES["xlsx"],
          summary="The responses and the codebook as an Excel workbook")
     async def responses_xlsx(self, request: Request[Any, Any, Any], site: SiteDep,
                              wave_id: FromPath[str], org: Org = None, labels: Labels = None
@@ -104,7 +104,7 @@ class ExportsController(Controller):
     @get("/responses.sav", operation_id="exportResponsesSav",
          response_description="The SPSS .sav file, as an attachment",
          opt=roles("analyst"),
-         responses=READS, media_type=MEDIA_TYPES["sav"],
+         responses=READS, operation_class=ApiOperation, media_type=MEDIA_TYPES["sav"],
          summary="An SPSS file with variable and value labels")
     async def responses_sav(self, request: Request[Any, Any, Any], site: SiteDep,
                             wave_id: FromPath[str], org: Org = None,
@@ -115,7 +115,7 @@ class ExportsController(Controller):
     @get("/responses.dta", operation_id="exportResponsesDta",
          response_description="The Stata .dta file, as an attachment",
          opt=roles("analyst"),
-         responses=READS, media_type=MEDIA_TYPES["dta"],
+         responses=READS, operation_class=ApiOperation, media_type=MEDIA_TYPES["dta"],
          summary="A Stata file with variable and value labels")
     async def responses_dta(self, request: Request[Any, Any, Any], site: SiteDep,
                             wave_id: FromPath[str], org: Org = None,
@@ -124,7 +124,8 @@ class ExportsController(Controller):
         return _file(await written_export(site.store, export, "dta", lang, None), export, "dta")
 
     @get("/responses.json", operation_id="listResponses", opt=roles("analyst"),
-         responses=READS, summary="A page of the wide export as JSON (codes)")
+         responses=READS, operation_class=ApiOperation,
+         summary="A page of the wide export as JSON (codes)")
     async def responses_json(
         self, request: Request[Any, Any, Any], site: SiteDep, wave_id: FromPath[str],
         org: Org = None,

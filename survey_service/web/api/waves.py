@@ -19,7 +19,7 @@ from ...services.reading import (
 from ...services.reports import compute_report
 from ..deps import Site, SiteDep
 from .access import key_user, organisation, roles
-from .common import COMMON, READS
+from .common import COMMON, READS, ApiOperation
 from .schemas import (
     IndicatorOut,
     OrganisationCounts,
@@ -63,7 +63,7 @@ class WavesController(Controller):
     tags = ("waves",)
 
     @get("/surveys", operation_id="listSurveys", opt=roles("analyst"), responses=COMMON,
-         summary="Surveys, with the waves the key may read")
+         operation_class=ApiOperation, summary="Surveys, with the waves the key may read")
     async def surveys(self, request: Request[Any, Any, Any], site: SiteDep) -> list[SurveyOut]:
         catalog = await _catalog(site)
         return [SurveyOut(id=loaded.survey.id, kind=loaded.survey.kind,
@@ -73,7 +73,7 @@ class WavesController(Controller):
                                                            key_user(request))]
 
     @get("/waves", operation_id="listWaves", opt=roles("analyst"), responses=COMMON,
-         summary="Waves the key may read, with their response counts")
+         operation_class=ApiOperation, summary="Waves the key may read, with their response counts")
     async def waves(
         self, request: Request[Any, Any, Any], site: SiteDep,
         survey: Annotated[str | None, Parameter(max_length=64,
@@ -85,7 +85,8 @@ class WavesController(Controller):
                                                           key_user(request), survey)]
 
     @get("/waves/{wave_id:str}", operation_id="getWave", opt=roles("analyst"),
-         responses=COMMON, summary="One wave with its response counts")
+         responses=COMMON, operation_class=ApiOperation,
+         summary="One wave with its response counts")
     async def wave(self, request: Request[Any, Any, Any], site: SiteDep,
                    wave_id: FromPath[str]) -> WaveOut:
         catalog = await _catalog(site)
@@ -93,6 +94,7 @@ class WavesController(Controller):
 
     @get("/waves/{wave_id:str}/indicators", operation_id="getWaveIndicators",
          opt=roles("analyst"), responses=READS,
+         operation_class=ApiOperation,
          summary="Each indicator's level in a closed wave, with its 95 % CI")
     async def indicators(self, request: Request[Any, Any, Any], site: SiteDep,
                          wave_id: FromPath[str], org: Org = None, lang: FromQuery[Lang] = "bg"
@@ -110,6 +112,7 @@ class WavesController(Controller):
                          reason=i.level.reason, note=i.level.note) for i in found])
 
     @get("/comparisons", operation_id="compareWaves", opt=roles("analyst"), responses=READS,
+         operation_class=ApiOperation,
          summary="The report comparing a baseline wave with a follow-up wave")
     async def compare(
         self, request: Request[Any, Any, Any], site: SiteDep,
