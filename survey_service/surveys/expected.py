@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from .model import ExpectedResult, ResultEntry, Survey
+from .model import ComparisonGroup, ExpectedResult, ResultEntry, Survey
 
 
 def check_results(
@@ -62,4 +62,30 @@ def _measure_problems(
     if survey.kind == "training" and target.change_at_least is not None:
         out.append(f"indicator '{result.indicator}': a training evaluation has no baseline, "
                    "so its target is a level (at_least), not a change")
+    return out
+
+
+def check_comparisons(comparisons: Sequence[ComparisonGroup], surveys: Mapping[str, Survey],
+                      organisations: Collection[str], broken: Collection[str]) -> list[str]:
+    """``[[comparisons]]``: one per survey, of a survey with a baseline, naming known
+    organisations."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for group in comparisons:
+        where = f"comparison group of '{group.survey}'"
+        if group.survey in seen:
+            out.append(f"{where}: declared twice (list every organisation in one entry)")
+        seen.add(group.survey)
+        survey = surveys.get(group.survey)
+        if survey is None and group.survey not in broken:
+            out.append(f"{where}: unknown survey '{group.survey}'")
+        elif survey is not None and survey.kind == "training":
+            out.append(f"{where}: a training survey has no baseline and follow-up to compare")
+        if not group.organisations:
+            out.append(f"{where}: name at least one organisation")
+        for org in group.organisations:
+            if org not in organisations:
+                out.append(f"{where}: unknown organisation '{org}'")
+        if len(set(group.organisations)) < len(group.organisations):
+            out.append(f"{where}: an organisation is named twice")
     return out
