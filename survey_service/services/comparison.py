@@ -25,6 +25,29 @@ def comparison_organisations(plan: AnalysisPlan, survey_id: str) -> list[str]:
     return list(plan.comparison.get(survey_id, []))
 
 
+def is_comparison_wave(wave: Wave, plan: AnalysisPlan) -> bool:
+    """Whether ``wave`` surveys only the comparison group of its survey (not the project)."""
+    orgs = set(plan.comparison.get(wave.survey_id, []))
+    return bool(orgs) and bool(wave.organisations) and set(wave.organisations) <= orgs
+
+
+def mixed_wave(survey_id: str, organisations: list[str], comparisons: dict[str, list[str]]
+               ) -> str | None:
+    """Why a new wave may not cover these organisations: the comparison group is surveyed
+    in waves of its own (else its answers would count as the project's), or None."""
+    orgs = set(comparisons.get(survey_id, []))
+    if not orgs:
+        return None
+    if not organisations:
+        return (f"'{survey_id}' has a comparison group ({', '.join(sorted(orgs))}): name the "
+                "organisations of the wave (--org), the project's or the comparison group's")
+    inside = sorted(set(organisations) & orgs)
+    if inside and len(inside) < len(set(organisations)):
+        return (f"{', '.join(inside)} is the comparison group of '{survey_id}': survey it in a "
+                "wave of its own, not with the project's organisations")
+    return None
+
+
 def _match(waves: list[Wave], like: Wave, organisations: set[str]) -> Wave | None:
     """The comparison group's wave of ``like``'s phase that starts nearest to it."""
     far = dt.datetime.max.replace(tzinfo=dt.UTC)

@@ -206,3 +206,25 @@ def test_forms_check_refuses_an_unknown_comparison_organisation(
     assert code != 0
     assert "comparison group of 'citizen-satisfaction': unknown organisation " \
         "'demo-comparison'" in out and "Traceback" not in out
+
+
+def test_the_comparison_group_is_surveyed_in_waves_of_its_own(
+    env: dict[str, str], forms_dir: Path
+) -> None:
+    """Its answers never count as the project's: a wave may not mix it with the project's
+    organisations, and the project report never takes its waves for the project's."""
+    _declare(forms_dir)
+    times = ["--starts", "2026-03-02", "--ends", "2026-03-02 18:00"]
+    code, out = run(env, "waves", "open", SURVEY, "--id", "mixed", "--org", "elena", "--org",
+                    "demo-comparison", *times)
+    assert code != 0 and "demo-comparison is the comparison group of 'citizen-satisfaction'" \
+        in out and "Traceback" not in out
+    code, out = run(env, "waves", "open", SURVEY, "--id", "everyone", *times)
+    assert code != 0 and "name the organisations of the wave (--org)" in out
+    _open_and_answer(env)  # cmp-base sorts before cs-base and starts at the same time
+    code, out = run(env, "results", "--format", "json", "--lang", "en")
+    assert code == 0, out
+    waves = {r["waves"] for r in json.loads(out)["rows"]
+             if r["survey"] == SURVEY and r["waves"]}
+    assert waves and all("cmp-" not in w for w in waves), waves
+    assert any("cs-base" in w and "cs-follow" in w for w in waves), waves
