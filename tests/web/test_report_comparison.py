@@ -151,6 +151,11 @@ def test_comparison_group_in_every_format_and_language(
     did, p = _by_hand(env, "index", _items(env, "csqi"))
     assert rows["csqi"]["change"] == pytest.approx(did, abs=1e-9)
     assert rows["csqi"]["p"] == pytest.approx(p, abs=1e-12)
+    # one of the project's organisations (here the only one): the same difference
+    code, out = _report(env, "--format", "json", "--lang", "en", "--org", "elena")
+    assert code == 0, out
+    one = {r["id"]: r for r in json.loads(out)["rows"] if r["section"] == "comparison"}
+    assert one["csqi"]["change"] == pytest.approx(did, abs=1e-9)
     # table, both languages: titled as context, never as an effect
     code, en = _report(env, "--lang", "en")
     assert code == 0, en
