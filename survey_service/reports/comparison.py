@@ -17,6 +17,7 @@ import numpy as np
 from ..i18n import N_, translations
 from ..indicators.did import DiD, difference_in_differences
 from ..indicators.result import NotComputable
+from ..surveys.model import Benchmark
 from ..surveys.versions import diff_versions
 from .comparability import Plan
 from .data import WaveMatrix
@@ -85,4 +86,31 @@ def comparison_rows(a: WaveMatrix, b: WaveMatrix, ca: WaveMatrix, cb: WaveMatrix
         result = difference_in_differences(y, wave, group, days,
                                            scale=100.0 if binary else 1.0)
         rows.append(_row(base, result, binary, lang))
+    return rows
+
+
+def benchmark_rows(benchmarks: list[Benchmark], indicator_rows: Mapping[str, Row], lang: str
+                   ) -> list[Row]:
+    """Beside each indicator with a benchmark and a change in the report: the benchmark's
+    figures, and the report's change less the benchmark's. The benchmark is taken as exact
+    (its sampling error is unknown here): the CI is the change's, shifted, and there is no
+    test of its own."""
+    _ = translations(lang).gettext
+    rows: list[Row] = []
+    for b in benchmarks:
+        base = indicator_rows.get(b.indicator)
+        if base is None or base.change is None:
+            continue
+        moved = b.follow_up - b.baseline
+        row = Row(section="comparison", id=base.id, label=base.label, kind=base.kind,
+                  baseline=b.baseline, follow_up=b.follow_up, change=base.change - moved,
+                  test=_("DiD, benchmark"))
+        if base.ci_low is not None and base.ci_high is not None:
+            row.ci_low, row.ci_high = base.ci_low - moved, base.ci_high - moved
+        row.add_note(_("project change %(project)+.1f − benchmark change %(benchmark)+.1f "
+                       "(%(source)s) = %(did)+.1f; the benchmark is taken as exact: the CI is "
+                       "the change's, shifted, with no test of its own") % {
+            "project": base.change, "benchmark": moved, "source": b.source.get(lang),
+            "did": row.change})
+        rows.append(row)
     return rows

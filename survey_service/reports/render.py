@@ -148,15 +148,18 @@ def comparison_lines(report: Report, rows: bool) -> list[str]:
     if context is None:
         return []
     _ = translations(report.lang).gettext
-    lines = [_(TITLES["comparison"]),
-             "  " + _("Comparison group: %(text)s (waves %(baseline)s, %(follow_up)s)") % {
-                 "text": context.text, "baseline": context.baseline,
-                 "follow_up": context.follow_up},
-             "  " + context.caveat]
+    lines = [_(TITLES["comparison"])]
+    if context.organisations:
+        lines.append("  " + _("Comparison group: %(text)s (waves %(baseline)s, %(follow_up)s)")
+                     % {"text": context.text, "baseline": context.baseline,
+                        "follow_up": context.follow_up})
+    lines += ["  " + _("Benchmark: %(source)s") % {"source": source}
+              for source in context.benchmarks]
+    lines.append("  " + context.caveat)
     if rows:
-        lines.append("  " + _("Baseline and follow-up: the comparison group's; change: the "
-                              "project's change less the comparison group's, with its CI and "
-                              "t test."))
+        lines.append("  " + _("Baseline and follow-up: the comparison group's (or the "
+                              "benchmark's); change: the project's change less theirs, with "
+                              "its CI and t test."))
     if context.note:
         lines.append("  " + context.note)
     return lines if rows else [*lines, ""]

@@ -93,7 +93,9 @@ class Row(msgspec.Struct, kw_only=True, omit_defaults=True):
 class ComparisonContext(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Which comparison group and waves the section uses, and why it shows nothing."""
 
-    organisations: list[str]
+    organisations: list[str] = []
+    #: external benchmarks set beside the change: their sources
+    benchmarks: list[str] = []
     baseline: str | None = None  # the comparison group's waves
     follow_up: str | None = None
     text: str | None = None  # what the comparison is, from the files

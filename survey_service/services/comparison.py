@@ -10,10 +10,10 @@ import datetime as dt
 
 from ..i18n import translations
 from ..reports.comparability import plan_indicators
-from ..reports.comparison import CAVEAT, comparison_rows
+from ..reports.comparison import CAVEAT, benchmark_rows, comparison_rows
 from ..reports.data import WaveMatrix
 from ..reports.family import AnalysisPlan
-from ..reports.rows import ComparisonContext, Report
+from ..reports.rows import ComparisonContext, Report, Row
 from ..storage.base import Store
 from ..surveys.loader import Catalog
 from ..surveys.versions import diff_versions
@@ -101,7 +101,29 @@ async def add_comparison(catalog: Catalog, store: Store, plan: AnalysisPlan, rep
     rows = comparison_rows(a, b, ca, cb, plans, shown, report.lang)
     if rows:
         rows[0].add_note(_(CAVEAT))
-    # after the adjusted change, before the items
+    _insert(report, rows)
+
+
+def _insert(report: Report, rows: list[Row]) -> None:
+    """After the adjusted change (and the comparison rows already there), before the items."""
     at = next((i for i, r in enumerate(report.rows) if r.section in ("item", "panel")),
               len(report.rows))
     report.rows[at:at] = rows
+
+
+def add_benchmarks(catalog: Catalog, report: Report) -> None:
+    """The external benchmarks of the report's survey, beside the change (none declared, or
+    none of their indicators with a change shown: nothing)."""
+    declared = [b for b in catalog.benchmarks if b.survey == report.survey]
+    shown = {r.id: r for r in report.rows if r.section == "indicator"}
+    rows = benchmark_rows(declared, shown, report.lang)
+    if not rows:
+        return
+    _ = translations(report.lang).gettext
+    sources = list(dict.fromkeys(b.source.get(report.lang) for b in declared
+                                 if b.indicator in {r.id for r in rows}))
+    if report.comparison is None:
+        report.comparison = ComparisonContext(caveat=_(CAVEAT))
+        rows[0].add_note(_(CAVEAT))
+    report.comparison.benchmarks = sources
+    _insert(report, rows)

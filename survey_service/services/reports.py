@@ -15,7 +15,7 @@ from ..storage.base import Store
 from ..surveys.loader import decode_survey
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load, wave_structures
-from .comparison import add_comparison, comparison_organisations
+from .comparison import add_benchmarks, add_comparison, comparison_organisations
 from .disclosure import disclosure_for
 from .errors import Invalid, Refused, Unavailable
 from .fieldwork import for_report as fieldwork_for_report
@@ -126,6 +126,8 @@ async def compute_report(
     built.fieldwork = await fieldwork_for_report(store, a, b, organisation, lang)
     if compared:
         await add_comparison(catalog, store, plan, built, a, b, organisation, min_group)
+    if details:
+        add_benchmarks(catalog, built)
     return built
 
 

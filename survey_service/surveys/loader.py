@@ -21,9 +21,10 @@ from .checks import (
     check_show_if_values,
     validate_question,
 )
-from .expected import check_comparisons, check_results
+from .expected import check_benchmarks, check_comparisons, check_results
 from .model import (
     LANGS,
+    Benchmark,
     ComparisonGroup,
     ExpectedResult,
     ExpectedResultsFile,
@@ -81,6 +82,8 @@ class Catalog:
     project_results: list[ProjectResult] = field(default_factory=list)
     #: comparison groups outside the project, per survey (difference-in-differences)
     comparisons: list[ComparisonGroup] = field(default_factory=list)
+    #: external figures per wave (e.g. a national survey), per survey and indicator
+    benchmarks: list[Benchmark] = field(default_factory=list)
 
 
 def survey_version(survey: Survey) -> str:
@@ -378,6 +381,7 @@ def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:
             catalog.project_results = [ProjectResult(r.id, r.text, r.expand())
                                        for r in data.results]
             catalog.comparisons = list(data.comparisons)
+            catalog.benchmarks = list(data.benchmarks)
             problems += _check_expected_results(data, catalog, broken)
     return catalog, problems
 
@@ -395,6 +399,8 @@ def _check_expected_results(
             for message in check_results(data.results, surveys, broken)]
     out += [FormProblem(EXPECTED_RESULTS_FILE, None, message) for message in
             check_comparisons(data.comparisons, surveys, set(catalog.organisations), broken)]
+    out += [FormProblem(EXPECTED_RESULTS_FILE, None, message)
+            for message in check_benchmarks(data.benchmarks, surveys, broken)]
     return out
 
 

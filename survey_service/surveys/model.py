@@ -346,6 +346,19 @@ class ComparisonGroup(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: Text | None = None
 
 
+class Benchmark(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An external figure of an indicator at the time of each wave (e.g. a national survey),
+    with its ``source``: the report shows the project's change less the benchmark's as
+    context (issue #19 §4), taking the benchmark as exact."""
+
+    survey: str
+    indicator: str
+    baseline: float
+    follow_up: float
+    source: Text
+
+
 class ExpectedResultsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     results: list[ResultEntry]
     comparisons: list[ComparisonGroup] = []
+    benchmarks: list[Benchmark] = []

@@ -233,3 +233,47 @@ def test_the_comparison_group_is_surveyed_in_waves_of_its_own(
              if r["survey"] == SURVEY and r["waves"]}
     assert waves and all("cmp-" not in w for w in waves), waves
     assert any("cs-base" in w and "cs-follow" in w for w in waves), waves
+
+
+BENCHMARK = '''
+[[benchmarks]]
+survey = "citizen-satisfaction"
+indicator = "csat"
+baseline = 61.0
+follow_up = 64.5
+source = { bg = "демонстрационна стойност, не е реално проучване", \
+en = "a demonstration figure, not a real survey" }
+'''
+
+
+def test_an_external_benchmark_beside_the_change(env: dict[str, str], forms_dir: Path) -> None:
+    """A figure per wave entered in the files with its source: the report's change less the
+    benchmark's, the CI shifted (the benchmark taken as exact), no test; alone, without a
+    comparison group."""
+    _declare(forms_dir, comparison=False)
+    with (forms_dir / "expected-results.toml").open("a", encoding="utf-8") as f:
+        f.write(BENCHMARK)
+    assert run(env, "forms", "check")[0] == 0
+    _open_and_answer(env)
+    code, out = _report(env, "--format", "json", "--lang", "en")
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["comparison"]["benchmarks"] == ["a demonstration figure, not a real survey"]
+    assert "organisations" not in report["comparison"]
+    [row] = [r for r in report["rows"] if r["section"] == "comparison"]
+    csat = next(r for r in report["rows"] if r["section"] == "indicator" and r["id"] == "csat")
+    assert (row["id"], row["baseline"], row["follow_up"]) == ("csat", 61.0, 64.5)
+    assert row["change"] == pytest.approx(csat["change"] - 3.5, abs=1e-12)
+    assert row["ci_low"] == pytest.approx(csat["ci_low"] - 3.5, abs=1e-12)
+    assert row["ci_high"] == pytest.approx(csat["ci_high"] - 3.5, abs=1e-12)
+    assert "p" not in row and "not a causal effect" in row["note"]
+    code, en = _report(env, "--lang", "en")
+    assert "Benchmark: a demonstration figure, not a real survey" in en and "Comparison group" \
+        not in en
+    code, bg = _report(env, "--lang", "bg")
+    assert "Еталон за сравнение: демонстрационна стойност" in bg and "DiD, еталон" in bg
+    bad = BENCHMARK.replace('indicator = "csat"', 'indicator = "nps"')
+    text = (forms_dir / "expected-results.toml").read_text(encoding="utf-8")
+    (forms_dir / "expected-results.toml").write_text(text.replace(BENCHMARK, bad), "utf-8")
+    code, out = run(env, "forms", "check")
+    assert code != 0 and "benchmark of 'citizen-satisfaction' / 'nps'" in out
