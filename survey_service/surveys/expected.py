@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from .model import Benchmark, ComparisonGroup, ExpectedResult, ResultEntry, Survey
+from .model import (
+    Benchmark,
+    ComparisonGroup,
+    ExpectedResult,
+    ExpectedResultsFile,
+    ResultEntry,
+    Survey,
+)
 
 
 def check_results(
@@ -121,3 +128,10 @@ def check_benchmarks(benchmarks: Sequence[Benchmark], surveys: Mapping[str, Surv
             out.append(f"{where}: a benchmark applies to {', '.join(BENCHMARK_KINDS)} "
                        f"indicators, not {indicator.kind}")
     return out
+
+
+def check_context(data: ExpectedResultsFile, surveys: Mapping[str, Survey],
+                  organisations: Collection[str], broken: Collection[str]) -> list[str]:
+    """The comparison groups and benchmarks of the file."""
+    return [*check_comparisons(data.comparisons, surveys, organisations, broken),
+            *check_benchmarks(data.benchmarks, surveys, broken)]

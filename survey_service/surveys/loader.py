@@ -21,7 +21,7 @@ from .checks import (
     check_show_if_values,
     validate_question,
 )
-from .expected import check_benchmarks, check_comparisons, check_results
+from .expected import check_context, check_results
 from .model import (
     LANGS,
     Benchmark,
@@ -80,9 +80,8 @@ class Catalog:
     expected_results: list[ExpectedResult] = field(default_factory=list)
     #: the project's expected results, each with every indicator it rests on
     project_results: list[ProjectResult] = field(default_factory=list)
-    #: comparison groups outside the project, per survey (difference-in-differences)
+    #: context for a change: comparison groups outside the project, external benchmarks
     comparisons: list[ComparisonGroup] = field(default_factory=list)
-    #: external figures per wave (e.g. a national survey), per survey and indicator
     benchmarks: list[Benchmark] = field(default_factory=list)
 
 
@@ -398,9 +397,7 @@ def _check_expected_results(
     out += [FormProblem(EXPECTED_RESULTS_FILE, None, message)
             for message in check_results(data.results, surveys, broken)]
     out += [FormProblem(EXPECTED_RESULTS_FILE, None, message) for message in
-            check_comparisons(data.comparisons, surveys, set(catalog.organisations), broken)]
-    out += [FormProblem(EXPECTED_RESULTS_FILE, None, message)
-            for message in check_benchmarks(data.benchmarks, surveys, broken)]
+            check_context(data, surveys, set(catalog.organisations), broken)]
     return out
 
 
