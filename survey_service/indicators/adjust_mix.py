@@ -291,9 +291,11 @@ def kitagawa_split(y: npt.ArrayLike, follow_up: npt.ArrayLike, cells: npt.ArrayL
     A cell present in one wave only takes that wave's mean for the other (it adds to the
     mix, not to the change within groups)."""
     values, wave = _clean(y, follow_up)
-    codes = np.unique(np.asarray(cells), return_inverse=True)[1].reshape(-1)
     ok = ~np.isnan(values)
-    values, wave, codes = values[ok], wave[ok], codes[ok]
+    values, wave = values[ok], wave[ok]
+    # cells of the respondents with a value only: a cell empty in both waves would make
+    # the split 0·NaN
+    codes = np.unique(np.asarray(cells)[ok], return_inverse=True)[1].reshape(-1)
     if not wave.any() or wave.all():
         return NotComputable("a wave has no respondents")
     k = int(codes.max()) + 1

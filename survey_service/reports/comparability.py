@@ -25,6 +25,8 @@ CHANGES: dict[Change, str] = {
     "dont_know": N_("\"don't know\" was offered in one wave only"),
     "dimension": N_("the dimension changed"),
     "show_if": N_("it was asked of different people (show_if changed)"),
+    "correct": N_("the right answer of the knowledge question changed"),
+    "then_of": N_("the then-and-now pair changed (then_of)"),
 }
 
 

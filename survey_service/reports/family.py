@@ -72,15 +72,17 @@ class PlannedResult(msgspec.Struct, frozen=True):
     confirmatory: bool
 
 
-class AnalysisPlan(msgspec.Struct, frozen=True):
+class AnalysisPlan(msgspec.Struct, frozen=True, omit_defaults=True):
     """The analysis plan frozen when the first follow-up wave opens (issue #19 §3): the
-    confirmatory family, every expected result with its target and confirmatory flag, and
-    each survey's adjustment set."""
+    confirmatory family, every expected result with its target and confirmatory flag, each
+    survey's adjustment set, and its comparison group's organisations (§4; left out of the
+    encoding when there is none, so a plan without one keeps its hash)."""
 
     family: list[Member]
     results: list[PlannedResult]
     adjust_for: dict[str, list[str]]
     shown_both_ways: dict[str, list[str]]
+    comparison: dict[str, list[str]] = {}
 
 
 def analysis_plan(catalog: Catalog) -> AnalysisPlan:
@@ -95,6 +97,7 @@ def analysis_plan(catalog: Catalog) -> AnalysisPlan:
         adjust_for={s: list(a.adjust_for) for s, a in analyses.items() if a is not None},
         shown_both_ways={s: list(a.shown_both_ways) for s, a in analyses.items()
                          if a is not None},
+        comparison={c.survey: list(c.organisations) for c in catalog.comparisons},
     )
 
 

@@ -70,6 +70,11 @@ def _outcome(m: WaveMatrix, kind: str, items: list[str]
     return share, len(items) == 1
 
 
+#: each respondent's value of an index or percent-positive indicator (the comparison group's
+#: difference-in-differences uses the same outcome)
+respondent_outcome = _outcome
+
+
 def _pool(a: WaveMatrix, b: WaveMatrix, names: list[str]
           ) -> tuple[dict[str, npt.NDArray[np.int64]], npt.NDArray[np.int64] | None, list[str]]:
     covariates: dict[str, npt.NDArray[np.int64]] = {}

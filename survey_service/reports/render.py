@@ -107,6 +107,8 @@ TITLES = {
     "expected": N_("Expected results"),
     "indicator": N_("Indicators"),
     "adjusted": N_("Change adjusted for who answered (service, municipality, mode...)"),
+    "comparison": N_("Context, not an effect: the change against a comparison group "
+                     "(difference-in-differences)"),
     "item": N_("Items (exploratory)"),
     "panel": N_("The same people in both waves (panel)"),
 }
@@ -138,6 +140,31 @@ def mix_line(mix: dict[str, float], lang: str) -> str:
              "items and the crude figures (in CSV and JSON) are not.") % {"shares": shares}
 
 
+def comparison_lines(report: Report, rows: bool) -> list[str]:
+    """The comparison group's title, what it is and its waves, and the caveat; only when
+    the report has a comparison group with waves (then its columns are the comparison
+    group's baseline and follow-up, and the change is the difference of the changes)."""
+    context = report.comparison
+    if context is None:
+        return []
+    _ = translations(report.lang).gettext
+    lines = [_(TITLES["comparison"])]
+    if context.organisations:
+        lines.append("  " + _("Comparison group: %(text)s (waves %(baseline)s, %(follow_up)s)")
+                     % {"text": context.text, "baseline": context.baseline,
+                        "follow_up": context.follow_up})
+    lines += ["  " + _("Benchmark: %(source)s") % {"source": source}
+              for source in context.benchmarks]
+    lines.append("  " + context.caveat)
+    if rows:
+        lines.append("  " + _("Baseline and follow-up: the comparison group's (or the "
+                              "benchmark's); change: the project's change less theirs, with "
+                              "its CI and t test."))
+    if context.note:
+        lines.append("  " + context.note)
+    return lines if rows else [*lines, ""]
+
+
 def _differences(title: str, differences: list[Difference], lang: str) -> list[str]:
     _ = translations(lang).gettext
     lines = [title]
@@ -158,8 +185,10 @@ def to_table(report: Report) -> str:
                                    report.plan_wave),
                          mix_line(report.mix, report.lang)) if x]
     lines += [""] if lines else []
-    for section in ("expected", "indicator", "adjusted", "item", "panel"):
+    for section in ("expected", "indicator", "adjusted", "comparison", "item", "panel"):
         rows: list[Row] = [r for r in report.rows if r.section == section]
+        if section == "comparison":
+            lines += comparison_lines(report, bool(rows))
         if not rows:
             continue
         table = [head]
@@ -174,7 +203,8 @@ def to_table(report: Report) -> str:
                 status_text(r, report.lang),
             ])
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]
-        lines.append(_(TITLES[section]))
+        if section != "comparison":  # its title and context come first
+            lines.append(_(TITLES[section]))
         for row in table:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         lines += [f"  {r.id}: {r.note}" for r in rows if r.note]

@@ -18,7 +18,7 @@ Status = Literal[
     "met with confidence", "met", "improved, below target", "no demonstrable change",
     "worsened", "below target", "clearly below target", "not computable",
 ]
-Section = Literal["expected", "indicator", "adjusted", "item", "panel"]
+Section = Literal["expected", "indicator", "adjusted", "comparison", "item", "panel"]
 
 
 class Row(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -90,6 +90,19 @@ class Row(msgspec.Struct, kw_only=True, omit_defaults=True):
         return row
 
 
+class ComparisonContext(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Which comparison group and waves the section uses, and why it shows nothing."""
+
+    organisations: list[str] = []
+    #: external benchmarks set beside the change: their sources
+    benchmarks: list[str] = []
+    baseline: str | None = None  # the comparison group's waves
+    follow_up: str | None = None
+    text: str | None = None  # what the comparison is, from the files
+    note: str | None = None
+    caveat: str = ""
+
+
 class Report(msgspec.Struct, kw_only=True):
     survey: str
     baseline: str
@@ -116,6 +129,8 @@ class Report(msgspec.Struct, kw_only=True):
     mix: dict[str, float] = {}
     #: said once: a before/after change is not an effect
     caution: str = ""
+    #: the comparison group of the "comparison" rows (difference-in-differences), if any
+    comparison: ComparisonContext | None = None
 
 
 def zero_width_notes(row: Row, _: Callable[[str], str]) -> None:

@@ -70,14 +70,19 @@ class Change(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class Choice(msgspec.Struct, kw_only=True):
     """One option of a multiple-choice question, pooled over the events: the share (%) of
-    those who answered the question that chose it (e.g. what got in the way)."""
+    those who answered the question that chose it (e.g. what got in the way), for everyone
+    (``group`` empty) and for each answer to the survey's ``role`` question (participants,
+    line managers); ``percent`` is None for a group with fewer answers than the smallest
+    group (or whose figures would reveal such a group by subtraction)."""
 
     question: str
     text: str
     option: str
     label: str
     n: int  # answered the question
-    percent: float
+    percent: float | None
+    group: str = ""  # a code of the ``role`` question; "" for everyone
+    group_label: str = ""
 
 
 class TrainingReport(msgspec.Struct, kw_only=True):
@@ -282,19 +287,46 @@ def knowledge_change(before: WaveMatrix, after: WaveMatrix, lang: str, min_group
     return out
 
 
+#: A single-choice question of this id says who is answering (the transfer survey's
+#: participants and line managers): multiple-choice questions are shown for each answer too.
+ROLE = "role"
+
+
+def _groups(survey: Survey, answers: list[Answers], lang: str
+            ) -> list[tuple[str, str, list[Answers]]]:
+    """Everyone, then the respondents of each answer to the ``role`` question (if any)."""
+    out: list[tuple[str, str, list[Answers]]] = [("", "", answers)]
+    role = survey.question(ROLE)
+    if role is not None and role.kind == "single":
+        out += [(o.code, o.label.get(lang), [a for a in answers if a.get(ROLE) == o.code])
+                for o in role.options]
+    return out
+
+
 def choices(survey: Survey, answers: list[Answers], lang: str, min_group: int) -> list[Choice]:
     """Each option of each multiple-choice question: the share of those who answered the
-    question that chose it (none shown when fewer than ``min_group`` answered it)."""
+    question that chose it, for everyone and per role (none shown when fewer than
+    ``min_group`` answered it; no role shown when any role with answers has fewer, since
+    everyone less the others would reveal it)."""
     out = []
+    groups = _groups(survey, answers, lang)
     for q in survey.questions():
         if q.kind != "multi":
             continue
-        given = [a[q.id] for a in answers if isinstance(a.get(q.id), list) and a[q.id]]
-        if len(given) < min_group:
+        given = {code: [a[q.id] for a in group if isinstance(a.get(q.id), list) and a[q.id]]
+                 for code, _label, group in groups}
+        if len(given[""]) < min_group:
             continue
-        for option in q.options:
-            chosen = sum(option.code in g for g in given)  # type: ignore[operator]
-            out.append(Choice(question=q.id, text=q.text.get(lang), option=option.code,
-                              label=option.label.get(lang), n=len(given),
-                              percent=100 * chosen / len(given)))
+        small = any(0 < len(g) < min_group for g in given.values())
+        for code, label, _group in groups:
+            if code and not given[code]:
+                continue
+            for option in q.options:
+                chosen = sum(option.code in g for g in given[code])  # type: ignore[operator]
+                n = len(given[code])
+                shown = not (code and small)
+                out.append(Choice(question=q.id, text=q.text.get(lang), option=option.code,
+                                  label=option.label.get(lang), n=n, group=code,
+                                  group_label=label,
+                                  percent=100 * chosen / n if shown else None))
     return out

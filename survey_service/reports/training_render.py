@@ -42,6 +42,38 @@ def _change(title: str, c: Change, lang: str) -> list[str]:
     return [head + text + (f" ({c.note})" if c.note else "")]
 
 
+def _choice_lines(report: TrainingReport) -> list[str]:
+    """Each multiple-choice question as a table: its options against everyone and each
+    role (participants, line managers)."""
+    _ = translations(report.lang).gettext
+    lines: list[str] = []
+    questions = list(dict.fromkeys(c.question for c in report.choices))
+    for question in questions:
+        rows = [c for c in report.choices if c.question == question]
+        groups = list(dict.fromkeys(c.group for c in rows))
+        first = {g: next(c for c in rows if c.group == g) for g in groups}
+        lines.append(_("%(text)s (every event):") % {"text": rows[0].text})
+        heads = [(_("everyone") if not g else first[g].group_label) + f" (n {first[g].n})"
+                 for g in groups]
+        options = list(dict.fromkeys(c.option for c in rows))
+        labels = {c.option: c.label for c in rows}
+        width = max(len(labels[o]) for o in options)
+        cells = {(c.option, c.group): "-" if c.percent is None else f"{c.percent:.1f} %"
+                 for c in rows}
+        widths = [max(len(h), 7) for h in heads]
+        lines.append("  " + " " * width + "".join(
+            "  " + h.rjust(w) for h, w in zip(heads, widths, strict=True)))
+        for o in options:
+            lines.append("  " + labels[o].ljust(width) + "".join(
+                "  " + cells[(o, g)].rjust(w) for g, w in zip(groups, widths, strict=True)))
+        if any(c.percent is None for c in rows):
+            lines.append("  " + _("- : a group with fewer than %(n)s answers, or one that "
+                                  "would reveal it by subtraction: not shown") % {
+                                      "n": report.min_group})
+        lines.append("")
+    return lines
+
+
 def training_table(report: TrainingReport) -> str:
     _ = translations(report.lang).gettext
     lines = [_("Training report: %(survey)s, %(n)s events pooled (no baseline needed)") % {
@@ -61,15 +93,7 @@ def training_table(report: TrainingReport) -> str:
                 "the same people (self-made panel codes)")
             lines += _change(title, c, report.lang)
         lines.append("")
-    question = None
-    for choice in report.choices:
-        if choice.question != question:
-            question = choice.question
-            lines.append(_("%(text)s (n %(n)s, every event):") % {"text": choice.text,
-                                                                  "n": choice.n})
-        lines.append(f"  {choice.label}: {choice.percent:.1f} %")
-    if report.choices:
-        lines.append("")
+    lines += _choice_lines(report)
     lines.append(_("Response rate = responses / participants. Events with fewer responses "
                    "than %(n)s show no figures of their own.") % {"n": report.min_group})
     return "\n".join(lines)

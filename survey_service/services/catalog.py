@@ -52,7 +52,7 @@ def load(settings: Settings) -> Catalog:
         _loaded[folder] = kept = (key, catalog)
     c = kept[1]
     return Catalog(dict(c.surveys), dict(c.organisations), list(c.expected_results),
-                   list(c.project_results))
+                   list(c.project_results), list(c.comparisons), list(c.benchmarks))
 
 
 def survey_kinds(catalog: Catalog) -> dict[str, str]:

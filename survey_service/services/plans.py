@@ -62,5 +62,6 @@ async def analysis(catalog: Catalog, store: Store) -> tuple[AnalysisPlan, PlanSt
     fam, frozen_family = await family(catalog, store)
     if frozen_family is not None:
         plan = AnalysisPlan(family=fam.members, results=plan.results,
-                            adjust_for=plan.adjust_for, shown_both_ways=plan.shown_both_ways)
+                            adjust_for=plan.adjust_for, shown_both_ways=plan.shown_both_ways,
+                            comparison=plan.comparison)
     return plan, PlanStamp(hash=encode_plan(plan)[1])

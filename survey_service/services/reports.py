@@ -15,6 +15,7 @@ from ..storage.base import Store
 from ..surveys.loader import decode_survey
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load, wave_structures
+from .comparison import add_benchmarks, add_comparison, comparison_organisations
 from .disclosure import disclosure_for
 from .errors import Invalid, Refused, Unavailable
 from .fieldwork import for_report as fieldwork_for_report
@@ -68,9 +69,11 @@ async def compute_report(
             f"wave '{baseline}' cannot be both the baseline and the follow-up: compare two "
             "different waves"
         )
+    plan, stamp = await analysis(catalog, store)
     # over all organisations the groups are read too: the figures are standardised to a
-    # fixed organisation mix (issue #19 §4)
-    groups = by is not None or organisation is None
+    # fixed organisation mix (issue #19 §4); and against a comparison group, the days
+    compared = by is None and details and bool(comparison_organisations(plan, survey_id))
+    groups = by is not None or organisation is None or compared
     a = await _matrix(store, survey_id, baseline, organisation, groups)
     b = await _matrix(store, survey_id, follow_up, organisation, groups)
     reason = cannot_break_down(by, a, b) if by is not None else None
@@ -101,7 +104,6 @@ async def compute_report(
             unit_mapping=mapping,
             disclosure=disclosure,
         )
-    plan, stamp = await analysis(catalog, store)
     expected, late = follow_plan(catalog.expected_results, plan)
     built = build_report(
         a,
@@ -122,6 +124,10 @@ async def compute_report(
         details=details,
     )
     built.fieldwork = await fieldwork_for_report(store, a, b, organisation, lang)
+    if compared:
+        await add_comparison(catalog, store, plan, built, a, b, organisation, min_group)
+    if details:
+        add_benchmarks(catalog, built)
     return built
 
 

@@ -31,6 +31,7 @@ from ..surveys.loader import Catalog
 from ..surveys.model import ExpectedResult
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load
+from .comparison import is_comparison_wave
 from .errors import Invalid, ServiceError
 from .levels import Level, not_ready, small_organisation, wave_levels
 from .plans import analysis, family
@@ -52,7 +53,10 @@ async def _choose(
 ) -> dict[str, _Waves]:
     """Per survey: the earliest baseline and latest follow-up wave, and every training wave,
     unless ``overrides`` (role -> wave ids) names others."""
-    waves = sorted(await store.waves(), key=lambda w: (w.starts or now(), w.id))
+    plan, _stamp = await analysis(catalog, store)
+    # a comparison group's waves are never the project's (issue #19 §4)
+    waves = sorted((w for w in await store.waves() if not is_comparison_wave(w, plan)),
+                   key=lambda w: (w.starts or now(), w.id))
     chosen = {s: _Waves() for s in catalog.surveys}
     for survey_id, ws in chosen.items():
         own = [w for w in waves if w.survey_id == survey_id]

@@ -17,10 +17,11 @@ from ..surveys.model import Survey
 from ..surveys.versions import NewVersionCheck, check_new_version
 from ..surveys.waves import SOFIA, WAVE_ID, Wave, now, overlapping
 from .catalog import find_organisation, find_survey, freeze_structures, load, survey_kinds
+from .comparison import mixed_wave
 from .errors import Invalid, NotFound, Refused
 from .keys import require_lasting_secret
 from .mixing import mix_closed
-from .plans import freeze_family
+from .plans import analysis, freeze_family
 
 PHASES = ["baseline", "follow-up", "annual", "training", "pilot"]
 #: The largest ``min_group`` a wave may ask for (more people than any administration has).
@@ -56,6 +57,11 @@ async def open_wave(
     loaded = find_survey(catalog, survey_id)
     for org in organisations:
         find_organisation(catalog, org)
+    plan, _stamp = await analysis(catalog, store)
+    declared = {c.survey: list(c.organisations) for c in catalog.comparisons}
+    for comparisons in (plan.comparison, declared):
+        if (why := mixed_wave(survey_id, organisations, comparisons)) is not None:
+            raise Invalid(why)
     if phase not in PHASES:
         raise Invalid(f"unknown phase '{phase}' (known: {', '.join(PHASES)})")
     if starts and ends and ends <= starts:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from .model import ExpectedResult, ResultEntry, Survey
+from .model import (
+    Benchmark,
+    ComparisonGroup,
+    ExpectedResult,
+    ExpectedResultsFile,
+    ResultEntry,
+    Survey,
+)
 
 
 def check_results(
@@ -63,3 +70,68 @@ def _measure_problems(
         out.append(f"indicator '{result.indicator}': a training evaluation has no baseline, "
                    "so its target is a level (at_least), not a change")
     return out
+
+
+def check_comparisons(comparisons: Sequence[ComparisonGroup], surveys: Mapping[str, Survey],
+                      organisations: Collection[str], broken: Collection[str]) -> list[str]:
+    """``[[comparisons]]``: one per survey, of a survey with a baseline, naming known
+    organisations."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for group in comparisons:
+        where = f"comparison group of '{group.survey}'"
+        if group.survey in seen:
+            out.append(f"{where}: declared twice (list every organisation in one entry)")
+        seen.add(group.survey)
+        survey = surveys.get(group.survey)
+        if survey is None and group.survey not in broken:
+            out.append(f"{where}: unknown survey '{group.survey}'")
+        elif survey is not None and survey.kind == "training":
+            out.append(f"{where}: a training survey has no baseline and follow-up to compare")
+        if not group.organisations:
+            out.append(f"{where}: name at least one organisation")
+        for org in group.organisations:
+            if org not in organisations:
+                out.append(f"{where}: unknown organisation '{org}'")
+        if len(set(group.organisations)) < len(group.organisations):
+            out.append(f"{where}: an organisation is named twice")
+    return out
+
+
+#: the indicators a benchmark can be set beside (a change in points of a mean or a share)
+BENCHMARK_KINDS = ("index", "percent_positive", "share", "mean")
+
+
+def check_benchmarks(benchmarks: Sequence[Benchmark], surveys: Mapping[str, Survey],
+                     broken: Collection[str]) -> list[str]:
+    """``[[benchmarks]]``: one per indicator of a survey with a baseline, with a source."""
+    out: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for b in benchmarks:
+        where = f"benchmark of '{b.survey}' / '{b.indicator}'"
+        if (b.survey, b.indicator) in seen:
+            out.append(f"{where}: declared twice")
+        seen.add((b.survey, b.indicator))
+        if not (b.source.bg.strip() and b.source.en.strip()):
+            out.append(f"{where}: give its source in both languages")
+        survey = surveys.get(b.survey)
+        if survey is None:
+            if b.survey not in broken:
+                out.append(f"{where}: unknown survey '{b.survey}'")
+            continue
+        if survey.kind == "training":
+            out.append(f"{where}: a training survey has no baseline and follow-up to compare")
+        indicator = next((i for i in survey.indicators if i.id == b.indicator), None)
+        if indicator is None:
+            out.append(f"{where}: survey '{b.survey}' has no indicator '{b.indicator}'")
+        elif indicator.kind not in BENCHMARK_KINDS:
+            out.append(f"{where}: a benchmark applies to {', '.join(BENCHMARK_KINDS)} "
+                       f"indicators, not {indicator.kind}")
+    return out
+
+
+def check_context(data: ExpectedResultsFile, surveys: Mapping[str, Survey],
+                  organisations: Collection[str], broken: Collection[str]) -> list[str]:
+    """The comparison groups and benchmarks of the file."""
+    return [*check_comparisons(data.comparisons, surveys, organisations, broken),
+            *check_benchmarks(data.benchmarks, surveys, broken)]

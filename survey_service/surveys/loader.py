@@ -21,9 +21,11 @@ from .checks import (
     check_show_if_values,
     validate_question,
 )
-from .expected import check_results
+from .expected import check_context, check_results
 from .model import (
     LANGS,
+    Benchmark,
+    ComparisonGroup,
     ExpectedResult,
     ExpectedResultsFile,
     Organisation,
@@ -78,6 +80,9 @@ class Catalog:
     expected_results: list[ExpectedResult] = field(default_factory=list)
     #: the project's expected results, each with every indicator it rests on
     project_results: list[ProjectResult] = field(default_factory=list)
+    #: context for a change: comparison groups outside the project, external benchmarks
+    comparisons: list[ComparisonGroup] = field(default_factory=list)
+    benchmarks: list[Benchmark] = field(default_factory=list)
 
 
 def survey_version(survey: Survey) -> str:
@@ -374,6 +379,8 @@ def check_catalog(forms_dir: Path) -> tuple[Catalog, list[FormProblem]]:
             catalog.expected_results = [m for r in data.results for m in r.expand()]
             catalog.project_results = [ProjectResult(r.id, r.text, r.expand())
                                        for r in data.results]
+            catalog.comparisons = list(data.comparisons)
+            catalog.benchmarks = list(data.benchmarks)
             problems += _check_expected_results(data, catalog, broken)
     return catalog, problems
 
@@ -389,6 +396,8 @@ def _check_expected_results(
     surveys = {k: v.survey for k, v in catalog.surveys.items()}
     out += [FormProblem(EXPECTED_RESULTS_FILE, None, message)
             for message in check_results(data.results, surveys, broken)]
+    out += [FormProblem(EXPECTED_RESULTS_FILE, None, message) for message in
+            check_context(data, surveys, set(catalog.organisations), broken)]
     return out
 
 

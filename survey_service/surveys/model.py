@@ -335,5 +335,30 @@ class ProjectResult(msgspec.Struct, frozen=True):
     measures: list[ExpectedResult]
 
 
+class ComparisonGroup(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Organisations outside the project surveyed with the same questionnaire, in waves of
+    their own, at the project's baseline and follow-up (issue #19 §4): the report shows the
+    difference of the two changes as context (difference-in-differences), never as an
+    effect. ``text`` says what the comparison is (shown beside it)."""
+
+    survey: str
+    organisations: list[str]
+    text: Text | None = None
+
+
+class Benchmark(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An external figure of an indicator at the time of each wave (e.g. a national survey),
+    with its ``source``: the report shows the project's change less the benchmark's as
+    context (issue #19 §4), taking the benchmark as exact."""
+
+    survey: str
+    indicator: str
+    baseline: float
+    follow_up: float
+    source: Text
+
+
 class ExpectedResultsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     results: list[ResultEntry]
+    comparisons: list[ComparisonGroup] = []
+    benchmarks: list[Benchmark] = []

@@ -4,8 +4,10 @@ An item (a question, or a row of a matrix) is comparable across two versions onl
 that changes its meaning changed: its kind, its text in either language (the matrix's own text
 too), its scale and the scale's labels, its options (added, removed or relabelled codes), its
 range, ``reverse``, ``dont_know``, its dimension, and the ``show_if`` that decides who was
-asked. A change of wording that the survey's author declares editorial (``corrects`` in the
-survey file, naming the earlier text) keeps the item comparable; the report says so.
+asked, and how it is scored: a knowledge question's right answer (``correct``) and the
+"then" matrix a then-and-now matrix is paired with (``then_of``). A change of wording that
+the survey's author declares editorial (``corrects`` in the survey file, naming the earlier
+text) keeps the item comparable; the report says so.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from .model import LANGS, Corrects, Option, Question, Row, Survey, Text
 
 Change = Literal[
     "added", "removed", "kind", "reworded", "rescaled", "options", "reverse", "dont_know",
-    "dimension", "show_if",
+    "dimension", "show_if", "correct", "then_of",
 ]
 #: How each kind of change is named to an operator or analyst.
 CHANGE_NAMES: dict[Change, str] = {
@@ -31,6 +33,8 @@ CHANGE_NAMES: dict[Change, str] = {
     "dont_know": "\"don't know\" offered in one version only",
     "dimension": "dimension changed",
     "show_if": "asked of different people (show_if)",
+    "correct": "right answer changed (correct)",
+    "then_of": "then-and-now pair changed (then_of)",
 }
 
 
@@ -215,6 +219,12 @@ def _compare(old_survey: Survey, new_survey: Survey, item: str, old: _Item, new:
     if dim_a != dim_b:
         changes.append("dimension")
         details.append(f"dimension changed ({dim_a} -> {dim_b})")
+    if qa.correct != qb.correct:
+        changes.append("correct")
+        details.append(f"right answer changed ({qa.correct} -> {qb.correct})")
+    if qa.then_of != qb.then_of:
+        changes.append("then_of")
+        details.append(f"then-and-now pair changed ({qa.then_of} -> {qb.then_of})")
     if _show_if(old_survey, qa) != _show_if(new_survey, qb):
         changes.append("show_if")
         details.append("asked of different people (show_if changed)")

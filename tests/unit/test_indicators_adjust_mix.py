@@ -175,6 +175,23 @@ def test_kitagawa_sums_to_the_crude_change() -> None:
     assert split.crude == pytest.approx(y[wave].mean() - y[~wave].mean(), abs=1e-12)
 
 
+def test_kitagawa_with_a_cell_whose_respondents_have_no_value() -> None:
+    """An indicator asked of some only (e.g. finished matters): a cell of the adjustment
+    variables in which nobody has a value still gives a split (it was NaN + NaN)."""
+    rng = np.random.default_rng(12)
+    n = 600
+    wave = rng.uniform(size=n) < 0.5
+    cells = rng.choice(["a", "b", "c"], n)
+    y = rng.normal(50, 20, n) + 4 * wave
+    y[cells == "a"] = np.nan  # nobody in cell a (not the last code) was asked
+    split = kitagawa_split(y, wave, cells)
+    assert not isinstance(split, NotComputable)
+    assert np.isfinite(split.mix) and np.isfinite(split.within) and split.cells == 2
+    assert split.mix + split.within == pytest.approx(split.crude, abs=1e-12)
+    ok = ~np.isnan(y)
+    assert split.crude == pytest.approx(y[wave & ok].mean() - y[~wave & ok].mean(), abs=1e-12)
+
+
 def test_small_cells_are_collapsed_and_named() -> None:
     service = np.array(["tax"] * 60 + ["civil"] * 60 + ["rare"] * 10)
     mode = np.array(["web", "paper"] * 65)

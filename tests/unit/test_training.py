@@ -229,7 +229,36 @@ def test_multiple_choices_are_shares_of_those_who_answered() -> None:
     answers: list[Answers] = [{"barriers": ["no_time"]}] * 6 + [
         {"barriers": ["no_time", "rules"]}] * 4 + [{"barriers": []}, {}]
     shares = {c.option: (c.n, c.percent) for c in choices(transfer, answers, "en", 10)
-              if c.question == "barriers"}
+              if c.question == "barriers" and not c.group}
     assert shares["no_time"] == (10, 100.0) and shares["rules"] == (10, 40.0)
     assert shares["nothing"] == (10, 0.0)
     assert choices(transfer, answers[:9], "en", 10) == []  # 9 answered: not shown
+
+
+def test_barriers_are_split_by_participants_and_line_managers() -> None:
+    """What got in the way, for everyone and for each answer to ``role``; a role under the
+    smallest group hides every role's shares (everyone less the other role reveals it)."""
+    transfer = CATALOG.surveys["training-transfer"].survey
+    participants: list[Answers] = [{"role": "participant", "barriers": ["no_time"]}] * 9 + [
+        {"role": "participant", "barriers": ["no_time", "forgotten"]}] * 3
+    managers: list[Answers] = [{"role": "manager", "barriers": ["no_support"]}] * 4 + [
+        {"role": "manager", "barriers": ["no_time", "rules"]}] * 6 + [{"role": "manager"}]
+    found = {(c.group, c.option): c for c in choices(transfer, participants + managers, "en", 10)
+             if c.question == "barriers"}
+    assert {g for g, _ in found} == {"", "participant", "manager"}
+    assert found[("participant", "no_time")].n == 12
+    assert found[("participant", "no_time")].percent == 100.0
+    assert found[("participant", "forgotten")].percent == 25.0
+    assert found[("participant", "no_time")].group_label == "a participant in the training"
+    assert found[("manager", "no_time")].n == 10 and found[("manager", "no_time")].percent == 60.0
+    assert found[("manager", "no_support")].percent == 40.0
+    assert found[("", "no_time")].n == 22
+    assert found[("", "no_time")].percent == pytest.approx(100 * 18 / 22)
+    # 9 line managers: no role is shown, everyone still is
+    few = choices(transfer, participants + managers[1:], "en", 10)
+    assert all(c.percent is None for c in few if c.group)
+    assert all(c.percent is not None for c in few if not c.group)
+    # only participants answered: their shares are everyone's, nothing is hidden
+    alone = choices(transfer, participants, "en", 10)
+    assert {c.group for c in alone} == {"", "participant"}
+    assert all(c.percent is not None for c in alone)

@@ -48,6 +48,26 @@ def test_events_pooled_and_the_knowledge_check_compared(env: dict[str, str]) -> 
                    "--lang", "en")
     assert code == 0 and "What got in the way of applying what was learned?" in en
     assert "Line managers who see the training applied" in en
+    # what got in the way, split by participants and line managers (issue #19 §5)
+    code, out = run(env, "training", "demo-training-transfer-1", "demo-training-transfer-2",
+                    "--format", "json")
+    barriers = [c for c in json.loads(out)["choices"] if c["question"] == "barriers"]
+    n = {c["group"]: c["n"] for c in barriers}
+    assert set(n) == {"", "participant", "manager"}
+    assert n["participant"] >= 10 and n["manager"] >= 10
+    assert n[""] == n["participant"] + n["manager"]  # role is required
+    for option in {c["option"] for c in barriers}:
+        share = {c["group"]: c["percent"] for c in barriers if c["option"] == option}
+        chosen = share["participant"] * n["participant"] + share["manager"] * n["manager"]
+        assert abs(chosen - share[""] * n[""]) < 1e-6
+    table = en.split("What got in the way of applying what was learned?")[1]
+    head = table.splitlines()[1]
+    assert f"everyone (n {n['']})" in head
+    assert f"a participant in the training (n {n['participant']})" in head
+    assert f"the line manager of a participant (n {n['manager']})" in head
+    assert "Nothing got in the way" in table
+    code, bg = run(env, "training", "demo-training-transfer-1", "demo-training-transfer-2")
+    assert "Какво пречеше" in bg and f"пряк ръководител на участник (n {n['manager']})" in bg
 
 
 def test_refusals_are_one_line(env: dict[str, str]) -> None:
