@@ -21,6 +21,7 @@ from .checks import (
     check_show_if_values,
     validate_question,
 )
+from .decode_errors import error_location, friendly
 from .expected import check_context, check_results
 from .model import (
     LANGS,
@@ -43,7 +44,6 @@ ORGANISATIONS_FILE = "organisations.toml"
 EXPECTED_RESULTS_FILE = "expected-results.toml"
 #: Files in forms/ that are not surveys.
 NOT_SURVEYS = {ORGANISATIONS_FILE, EXPECTED_RESULTS_FILE}
-_PATH_PART = re.compile(r"\.(\w+)|\[(\d+)\]|\[(\"[^\"]*\"|'[^']*')\]")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Catalog:
     expected_results: list[ExpectedResult] = field(default_factory=list)
     #: the project's expected results, each with every indicator it rests on
     project_results: list[ProjectResult] = field(default_factory=list)
-    #: context for a change: comparison groups outside the project, external benchmarks
+    #: context: comparison groups outside the project, external benchmarks
     comparisons: list[ComparisonGroup] = field(default_factory=list)
     benchmarks: list[Benchmark] = field(default_factory=list)
 
@@ -98,25 +98,6 @@ def decode_survey(data: bytes) -> Survey:
     return msgspec.json.decode(data, type=Survey)
 
 
-def _walk(raw: Any, path: str) -> tuple[str | None, str]:
-    """Find the innermost question/row id on a msgspec error path like ``$.sections[0]...``."""
-    node = raw
-    found: str | None = None
-    for m in _PATH_PART.finditer(path):
-        key: Any = m.group(1) or (int(m.group(2)) if m.group(2) else m.group(3)[1:-1])
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            break
-        if (
-            isinstance(node, dict)
-            and isinstance(node.get("id"), str)
-            and ("kind" in node or "text" in node)
-        ):
-            found = node["id"]
-    return found, path
-
-
 def _decode(path: Path, type_: type[Any]) -> tuple[Any, list[FormProblem]]:
     name = path.name
     try:
@@ -132,24 +113,9 @@ def _decode(path: Path, type_: type[Any]) -> tuple[Any, list[FormProblem]]:
         question = None
         if " - at `" in text:
             message, _, rest = text.rpartition(" - at `")
-            question, where = _walk(raw, rest.rstrip("`"))
-            text = f"{_friendly(message)} (at {where})"
+            question, where = error_location(raw, rest.rstrip("`"))
+            text = f"{friendly(message)} (at {where})"
         return None, [FormProblem(name, question, text)]
-
-
-def _friendly(message: str) -> str:
-    m = re.match(r"Object missing required field `(\w+)`", message)
-    if m and m.group(1) in LANGS:
-        return f"missing translation: no '{m.group(1)}' text"
-    if m:
-        return f"missing required field '{m.group(1)}'"
-    m = re.match(r"Object contains unknown field `(\w+)`", message)
-    if m:
-        return f"unknown field '{m.group(1)}'"
-    m = re.match(r"Invalid enum value '([^']*)'", message)
-    if m:
-        return f"unknown value '{m.group(1)}'"
-    return message
 
 
 def _check_texts(obj: Any, file: str, question: str | None, out: list[FormProblem]) -> None:
@@ -394,11 +360,9 @@ def _check_expected_results(
     for result in data.results:
         _check_texts(result, EXPECTED_RESULTS_FILE, None, out)
     surveys = {k: v.survey for k, v in catalog.surveys.items()}
-    out += [FormProblem(EXPECTED_RESULTS_FILE, None, message)
-            for message in check_results(data.results, surveys, broken)]
-    out += [FormProblem(EXPECTED_RESULTS_FILE, None, message) for message in
-            check_context(data, surveys, set(catalog.organisations), broken)]
-    return out
+    messages = (*check_results(data.results, surveys, broken),
+                *check_context(data, surveys, set(catalog.organisations), broken))
+    return out + [FormProblem(EXPECTED_RESULTS_FILE, None, m) for m in messages]
 
 
 def load_catalog(forms_dir: Path) -> Catalog:
