@@ -275,13 +275,13 @@ def regression_adjust(
         if beta is not None:
             ame, se, g = fit.logit_ame(found, x, values, beta, groups, g_count)
             return _result("logit", 100 * crude, 100 * ame, 100 * se, g, n1, n2)
-        beta, cov, g = fit.ols(found, x, values, groups, g_count)
-        return _result("linear probability", 100 * crude, 100 * float(beta[1]),
-                       100 * float(np.sqrt(max(cov[1, 1], 0.0))), g, n1, n2,
-                       note="the logit did not converge (a group answered all alike): "
-                            "linear probability model")
+    # a score, or a 0/1 outcome whose logit did not converge: OLS (in points for 0/1)
     beta, cov, g = fit.ols(found, x, values, groups, g_count)
-    return _result("ols", crude, float(beta[1]), float(np.sqrt(max(cov[1, 1], 0.0))), g, n1, n2)
+    scale, method, note = ((100.0, "linear probability",
+                            "the logit did not converge (a group answered all alike): "
+                            "linear probability model") if binary else (1.0, "ols", ""))
+    return _result(method, scale * crude, scale * float(beta[1]),
+                   scale * float(np.sqrt(max(cov[1, 1], 0.0))), g, n1, n2, note=note)
 
 
 def kitagawa_split(y: npt.ArrayLike, follow_up: npt.ArrayLike, cells: npt.ArrayLike

@@ -15,14 +15,14 @@ from .kinds import points_of
 from .rows import Row
 
 
-def _pairs(a: WaveMatrix, b: WaveMatrix) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Rows of the same self-made panel code in both waves (codes used twice in a wave are
-    dropped: they cannot be paired with certainty)."""
-
-    def index(m: WaveMatrix) -> dict[bytes, int]:
+def panel_pairs(before: npt.NDArray[np.object_] | None, after: npt.NDArray[np.object_] | None
+                ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Rows with the same self-made panel code before and after (a code given twice on one
+    side is left out: it cannot be paired with certainty)."""
+    def index(panels: npt.NDArray[np.object_] | None) -> dict[bytes, int]:
         seen: dict[bytes, int] = {}
         twice: set[bytes] = set()
-        for i, code in enumerate(m.panels if m.panels is not None else []):
+        for i, code in enumerate(panels if panels is not None else []):
             if code is None:
                 continue
             if code in seen:
@@ -30,12 +30,10 @@ def _pairs(a: WaveMatrix, b: WaveMatrix) -> tuple[npt.NDArray[np.intp], npt.NDAr
             seen[code] = i
         return {c: i for c, i in seen.items() if c not in twice}
 
-    ia, ib = index(a), index(b)
+    ia, ib = index(before), index(after)
     common = sorted(set(ia) & set(ib))
-    return (
-        np.asarray([ia[c] for c in common], dtype=np.intp),
-        np.asarray([ib[c] for c in common], dtype=np.intp),
-    )
+    return (np.asarray([ia[c] for c in common], dtype=np.intp),
+            np.asarray([ib[c] for c in common], dtype=np.intp))
 
 
 def panel_rows(
@@ -47,7 +45,7 @@ def panel_rows(
     if a.panels is None or b.panels is None:
         return []
     _ = translations(lang).gettext
-    ia, ib = _pairs(a, b)
+    ia, ib = panel_pairs(a.panels, b.panels)
     rows = []
     for plan in plans.values():
         definition, items = plan.definition, plan.items

@@ -25,6 +25,7 @@ from ..surveys.loader import indicator_items
 from ..surveys.model import Survey
 from .data import WaveMatrix
 from .kinds import wave_side
+from .panel import panel_pairs
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -168,27 +169,6 @@ def unpaired(before: FloatArray, after: FloatArray, lang: str, min_group: int) -
     out.ci_low, out.ci_high = float(ci.low), float(ci.high)
     out.statistic, out.p = float(test.statistic), float(test.pvalue)
     return out
-
-
-def panel_pairs(before: npt.NDArray[np.object_] | None, after: npt.NDArray[np.object_] | None
-                ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Rows with the same panel hash before and after (a hash given twice on one side is
-    left out: it cannot be paired with certainty)."""
-    def index(panels: npt.NDArray[np.object_] | None) -> dict[bytes, int]:
-        seen: dict[bytes, int] = {}
-        twice: set[bytes] = set()
-        for i, code in enumerate(panels if panels is not None else []):
-            if code is None:
-                continue
-            if code in seen:
-                twice.add(code)
-            seen[code] = i
-        return {c: i for c, i in seen.items() if c not in twice}
-
-    ia, ib = index(before), index(after)
-    common = sorted(set(ia) & set(ib))
-    return (np.asarray([ia[c] for c in common], dtype=np.intp),
-            np.asarray([ib[c] for c in common], dtype=np.intp))
 
 
 def pool(matrices: list[WaveMatrix]) -> WaveMatrix:

@@ -7,13 +7,10 @@ gets in, and no database file holds the client's address."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import os
 import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,13 +18,13 @@ import httpx
 import pytest
 
 from survey_service.surveys.tokens import new_code
-from tests.conftest import FORMS, FULL_ANSWERS, SECRET, hidden_fields
+from tests.conftest import FULL_ANSWERS, hidden_fields
 from tests.contract.pg import fresh_database
-from tests.web.test_topology import command, free_port
+from tests.web.servers import citizen_and_staff_waves, command, serve_env, serving
 
 pytestmark = pytest.mark.slow
 
-CITIZEN, STAFF = "citizen-satisfaction", "staff-survey"
+CITIZEN = "citizen-satisfaction"
 LAST_STEP = "5"
 SUBMIT_LIMIT = 3
 API_KEY_LIMIT, API_CLIENT_LIMIT = 3, 6
@@ -44,20 +41,6 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     with fresh_database() as url:
         yield url
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    """Four processes start at once on a machine that may be busy: up to 4 minutes."""
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"port {port} never ready:\n{log.read_text()}")
 
 
 def submit(client: httpx.Client, base: str, post: str) -> int:
@@ -111,19 +94,11 @@ def database_files(database: str, tmp_path: Path) -> tuple[list[Path], list[Path
 
 async def test_four_processes_enforce_each_limit_once(database: str, tmp_path: Path) -> None:
     (tmp_path / "db").mkdir()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")},
-           "SURVEY_DATABASE_URL": database, "SURVEY_SECRET_KEY": SECRET,
-           "SURVEY_FORMS_DIR": str(FORMS), "SURVEY_DB_POOL_SIZE": "4",
-           "SURVEY_SUBMIT_LIMIT": str(SUBMIT_LIMIT),
-           "SURVEY_API_KEY_LIMIT": str(API_KEY_LIMIT),
-           "SURVEY_API_CLIENT_LIMIT": str(API_CLIENT_LIMIT), "SURVEY_API_WINDOW_SECONDS": "3600"}
-    await command(env, "waves", "open", CITIZEN, "--id", "cs", "--org", "elena")
-    await command(env, "waves", "open", STAFF, "--id", "staff", "--org", "elena")
-    await command(env, "tokens", "issue", "staff", "--org", "elena", "--unit", "finance",
-                  "--count", "1", "--out", str(tmp_path / "slips"))
-    [sheet] = (tmp_path / "slips").glob("*.csv")
-    with sheet.open(encoding="utf-8-sig") as f:
-        [valid] = [row["code"] for row in csv.DictReader(f)]
+    env = serve_env(database, SURVEY_SUBMIT_LIMIT=str(SUBMIT_LIMIT),
+                    SURVEY_API_KEY_LIMIT=str(API_KEY_LIMIT),
+                    SURVEY_API_CLIENT_LIMIT=str(API_CLIENT_LIMIT),
+                    SURVEY_API_WINDOW_SECONDS="3600")
+    [valid] = await citizen_and_staff_waves(env, tmp_path, 1)
     result = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "survey_service.cli", "users", "add", "ana",
                          "--role", "analyst", "--org", "elena", "--password-stdin"],
@@ -131,20 +106,8 @@ async def test_four_processes_enforce_each_limit_once(database: str, tmp_path: P
     assert result.returncode == 0, result
     api_key = (await command(env, "users", "key", "ana")).split()[0]  # then a note
 
-    ports = [free_port() for _ in range(PROCESSES)]
-    procs: list[tuple[subprocess.Popen[bytes], Path]] = []
-    try:
-        for port in ports:
-            log = tmp_path / f"serve-{port}.log"
-            with log.open("wb") as out:
-                procs.append((subprocess.Popen(
-                    [sys.executable, "-m", "survey_service.cli", "serve", "--port", str(port),
-                     "--workers", "1"],
-                    env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                ), log))
-        for port, (proc, log) in zip(ports, procs, strict=True):
-            await asyncio.to_thread(wait_ready, port, proc, log)
-        bases = [f"http://{ADDRESS}:{p}" for p in ports]
+    async with serving(env, tmp_path, [1] * PROCESSES) as servers:
+        bases = servers.bases
 
         def client_work() -> None:
             with httpx.Client(timeout=30) as client:
@@ -178,16 +141,7 @@ async def test_four_processes_enforce_each_limit_once(database: str, tmp_path: P
                 assert unknown[-1].json()["detail"].startswith("too many requests from this")
 
         await asyncio.to_thread(client_work)
-    finally:
-        for proc, _ in procs:
-            proc.terminate()
-        for proc, _ in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    logs = [log.read_text(errors="replace") for _, log in procs]
+    logs = servers.texts()
     assert not any("Traceback" in text for text in logs), logs
     # the address is in no file of the database, as text or as its 4 bytes
     every, mine = await asyncio.to_thread(database_files, database, tmp_path)

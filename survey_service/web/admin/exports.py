@@ -17,6 +17,7 @@ from ...services import audit
 from ...services.exports import (
     MEDIA_TYPES,
     CsvOptions,
+    WaveExport,
     codebook_csv,
     long_csv,
     prepare_export,
@@ -31,21 +32,9 @@ from .common import admin_lang
 __all__ = ["FILES", "ExportController", "OrgExportController", "content_disposition"]
 
 
-async def _responses_csv(request: Request[Any, Any, Any], site: SiteDep, wave_id: str,
-                         delimiter: str, labels: str | None, org: str | None) -> Stream:
-    """The wide CSV of a wave (of one organisation's responses when ``org`` is given)."""
-    options = CsvOptions(delimiter=delimiter, labels=labels)
-    options.encoder()  # refuse bad options before the first byte is sent
-    # 404/409 before streaming
-    export = await prepare_export(site.settings, site.store, wave_id, org)
-    detail = {"wave": wave_id, "format": "csv"} | ({"organisation": org} if org else {})
-    await audit.record(site.store, signed_in(request).name, "export", detail)
-    return download(wide_csv(site.store, export, options), export.filename(),
-                    MEDIA_TYPES["csv"])
-
-
-#: The other files of a wave on the dashboard: name -> (format for the audit, kind, extension)
+#: The files of a wave on the dashboard: name -> (format for the audit, kind, extension)
 FILES = {
+    "responses.csv": ("csv", "", "csv"),
     "responses.xlsx": ("xlsx", "", "xlsx"),
     "responses.sav": ("sav", "", "sav"),
     "responses.dta": ("dta", "", "dta"),
@@ -56,9 +45,9 @@ FILES = {
 
 async def _file(request: Request[Any, Any, Any], site: SiteDep, wave_id: str, name: str,
                 delimiter: str, labels: str | None, org: str | None) -> Stream:
-    """Any other file of the wave (of one organisation's responses when ``org`` is given):
-    the xlsx workbook, SPSS or Stata file (labels in the page's language), the long CSV or
-    the codebook."""
+    """A file of the wave (of one organisation's responses when ``org`` is given): the wide
+    CSV, the xlsx workbook, SPSS or Stata file (labels in the page's language), the long CSV
+    or the codebook."""
     if name not in FILES:
         raise NotFoundException()
     fmt, kind, ext = FILES[name]
@@ -66,21 +55,36 @@ async def _file(request: Request[Any, Any, Any], site: SiteDep, wave_id: str, na
     options.encoder()  # refuse bad options before the first byte is sent
     # 404/409 before streaming
     export = await prepare_export(site.settings, site.store, wave_id, org)
-    lang = labels or admin_lang(request)
-    if fmt in ("xlsx", "sav", "dta"):
-        chunks = await written_export(site.store, export, fmt, lang, labels)
-    elif fmt == "long":
-        chunks = long_csv(site.store, export, CsvOptions(delimiter=delimiter, labels=lang))
-    else:
-        data = codebook_csv(export, options)
-        chunks = _once(data)
+    chunks = await _chunks(request, site, export, fmt, options)
     detail = {"wave": wave_id, "format": fmt} | ({"organisation": org} if org else {})
     await audit.record(site.store, signed_in(request).name, "export", detail)
     return download(chunks, export.filename(kind, ext), MEDIA_TYPES.get(ext, "text/csv"))
 
 
+async def _chunks(request: Request[Any, Any, Any], site: SiteDep, export: WaveExport,
+                  fmt: str, options: CsvOptions) -> AsyncIterator[bytes]:
+    """The bytes of the file in ``fmt`` (the wide CSV keeps the codes or labels asked)."""
+    if fmt == "csv":
+        return wide_csv(site.store, export, options)
+    lang = options.labels or admin_lang(request)
+    if fmt in ("xlsx", "sav", "dta"):
+        return await written_export(site.store, export, fmt, lang, options.labels)
+    if fmt == "long":
+        return long_csv(site.store, export, CsvOptions(delimiter=options.delimiter,
+                                                        labels=lang))
+    return _once(codebook_csv(export, options))
+
+
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+async def _organisation(site: SiteDep, org: str) -> str:
+    """``org`` when the catalogue knows it, else 404."""
+    await site.registry.refresh()
+    if org not in site.registry.catalog.organisations:
+        raise NotFoundException()
+    return org
 
 
 class ExportController(Controller):
@@ -98,7 +102,7 @@ class ExportController(Controller):
         delimiter: FromQuery[str] = ",",
         labels: FromQuery[str | None] = None,
     ) -> Stream:
-        return await _responses_csv(request, site, wave_id, delimiter, labels, None)
+        return await _file(request, site, wave_id, "responses.csv", delimiter, labels, None)
 
     @get("/{wave_id:str}/{file:str}", name="export-file", opt=roles("admin"))
     async def file(
@@ -132,10 +136,8 @@ class OrgExportController(Controller):
         delimiter: FromQuery[str] = ",",
         labels: FromQuery[str | None] = None,
     ) -> Stream:
-        await site.registry.refresh()
-        if org not in site.registry.catalog.organisations:
-            raise NotFoundException()
-        return await _responses_csv(request, site, wave_id, delimiter, labels, org)
+        return await _file(request, site, wave_id, "responses.csv", delimiter, labels,
+                           await _organisation(site, org))
 
     @get("/{wave_id:str}/{file:str}", name="export-org-file", opt=roles("analyst"))
     async def file(
@@ -149,7 +151,5 @@ class OrgExportController(Controller):
         labels: FromQuery[str | None] = None,
     ) -> Stream:
         """The workbook, SPSS, Stata, long CSV or codebook of one organisation's responses."""
-        await site.registry.refresh()
-        if org not in site.registry.catalog.organisations:
-            raise NotFoundException()
-        return await _file(request, site, wave_id, file, delimiter, labels, org)
+        return await _file(request, site, wave_id, file, delimiter, labels,
+                           await _organisation(site, org))
