@@ -68,9 +68,8 @@ async def checkpoint_once(conn: aiosqlite.Connection, path: str, idle: bool) -> 
 
 async def manage_wal(path: str, interval: float, idle: Callable[[], bool]) -> None:
     """Run :func:`checkpoint_once` every ``interval`` seconds until cancelled."""
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn = await _connect_whole(path)
     try:
-        await conn.execute("PRAGMA busy_timeout = 0")
         while True:
             await asyncio.sleep(interval)
             try:
@@ -79,6 +78,26 @@ async def manage_wal(path: str, interval: float, idle: Callable[[], bool]) -> No
                 log.debug("checkpoint skipped: %s", exc)
     finally:
         await conn.close()
+
+
+async def _connect_whole(path: str) -> aiosqlite.Connection:
+    """The checkpointer's connection. aiosqlite makes it on a thread of its own: cancelled
+    meanwhile (a store closed right after it opened), that thread would finish after the
+    event loop had gone ('Event loop is closed', and a thread left alive). So the connection is
+    always finished, then closed if the caller was cancelled meanwhile."""
+
+    async def connect() -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        await conn.execute("PRAGMA busy_timeout = 0")
+        return conn
+
+    making = asyncio.ensure_future(connect())
+    try:
+        return await asyncio.shield(making)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await (await making).close()
+        raise
 
 
 async def roll_back_shielded(conn: aiosqlite.Connection) -> None:

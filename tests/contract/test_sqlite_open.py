@@ -142,3 +142,43 @@ async def test_a_damaged_database_is_refused(tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.sqlite3"
     damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
     assert "cannot open" in await _refused(f"sqlite:///{damaged}")
+
+
+def test_a_store_closed_at_once_leaves_no_thread_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` and every command open the store, do a little and close it: on a busy machine
+    the background checkpointer was sometimes still connecting then, on a thread of its own,
+    which finished after the event loop had gone ('Event loop is closed' tracebacks when
+    `serve` started, and a thread left alive). Its connection is made slow here (as a busy
+    machine makes it) to meet that moment every time; each run has its own loop, as each
+    command does."""
+    import sqlite3
+
+    import aiosqlite
+
+    from survey_service.storage import maintenance
+
+    def slow_connect(path: str, **kwargs: object) -> aiosqlite.Connection:
+        def connector() -> sqlite3.Connection:
+            threading.Event().wait(0.2)
+            return sqlite3.connect(path, **kwargs)  # type: ignore[arg-type]
+
+        return aiosqlite.Connection(connector, 64)
+
+    monkeypatch.setattr(maintenance.aiosqlite, "connect", slow_connect)
+    errors: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", errors.append)
+    before = threading.active_count()
+    for _ in range(3):
+        async def open_and_close() -> None:
+            async with opened(f"sqlite:///{tmp_path / 'db.sqlite3'}") as store:
+                await store.waves()  # a little work: the checkpointer starts meanwhile
+
+        asyncio.run(open_and_close())
+    for _ in range(100):  # a closed connection's thread ends a moment later
+        if threading.active_count() <= before:
+            break
+        threading.Event().wait(0.02)
+    assert not errors, [str(e.exc_value) for e in errors]
+    assert threading.active_count() <= before
