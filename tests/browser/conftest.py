@@ -173,7 +173,8 @@ def _serve(
     log = open(tmp / "server.log", "wb")  # closed in the finally below
     process = subprocess.Popen(
         [_cli(), "serve", "--port", str(port),
-         *(["--workers", str(workers)] if workers else [])], env=env, stdout=log, stderr=subprocess.STDOUT
+         *(["--workers", str(workers)] if workers else [])],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
