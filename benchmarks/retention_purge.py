@@ -15,6 +15,21 @@ submissions, while ``store.purge_text`` takes the comments out of the closed wav
 Run on the code before and after a change of the purge to compare them; the script checks
 afterwards that no comment is left in the purged wave and that every acknowledged submission
 is stored.
+
+Measured 2026-11-27 (2 shared cores, load 8-12), 100,000 comments, 8 clients:
+
+=====================  ==============  ==============  ===============  ==============
+engine, purge          transactions    longest         p99 during       p99 floor
+=====================  ==============  ==============  ===============  ==============
+SQLite, one (before)   1               1,906 ms        2,508 ms         24 ms
+SQLite, chunks of 1k   103             93 ms           140 ms           32 ms
+PostgreSQL, one        1               6,599 ms        150 ms           27 ms
+PostgreSQL, chunks     102             220 ms          47 ms            36 ms
+=====================  ==============  ==============  ===============  ==============
+
+(On PostgreSQL the purge never blocked inserts; the chunks shorten its row locks, its
+snapshot and the WAL it holds back. The purge itself takes longer in chunks: SQLite 2.5 s ->
+3.4 s, PostgreSQL 7.0 s -> 9.4 s, while the submissions go on.)
 """
 
 from __future__ import annotations
