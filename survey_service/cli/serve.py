@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 #: The app factory each worker process calls.
 FACTORY = "survey_service.cli.serve:worker_app"
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+#: How long a worker process may take to start before uvicorn gives up on it.
+WORKER_STARTUP_SECONDS = 60
 
 
 def worker_app() -> Litestar:
@@ -130,6 +132,10 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
         "http": configure(config.header_timeout_seconds, config.body_timeout_seconds),
         "proxy_headers": bool(config.forwarded_allow_ips),
         "forwarded_allow_ips": config.forwarded_allow_ips or None,
+        # a worker answers uvicorn's health check only once it has imported the app, which
+        # takes longer than uvicorn's 5 s on a busy machine: it would be killed and started
+        # again for ever (seen at a load of 10 on 2 cores)
+        "timeout_worker_healthcheck": WORKER_STARTUP_SECONDS,
     }
     if processes == 1:
         uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
