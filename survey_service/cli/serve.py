@@ -135,6 +135,7 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
         "http": configure(config.header_timeout_seconds, config.body_timeout_seconds),
         "proxy_headers": bool(config.forwarded_allow_ips),
         "forwarded_allow_ips": config.forwarded_allow_ips or None,
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
     }
     if processes == 1:
         uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
@@ -143,6 +144,4 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
     # (made beside a SQLite file, or a random one for PostgreSQL without SURVEY_SECRET_KEY),
     # so that a form served by one process is accepted by another
     os.environ["SURVEY_SECRET_KEY"] = config.secret_key
-    uvicorn.run(FACTORY, factory=True, workers=processes,
-                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-                **options)  # type: ignore[arg-type]
+    uvicorn.run(FACTORY, factory=True, workers=processes, **options)  # type: ignore[arg-type]

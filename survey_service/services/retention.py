@@ -9,6 +9,11 @@ Two things are kept for a limited time, each wave with its own period (set when 
 - the list of staff invitation codes (keyed hashes, each with its "used" mark): once due, it is
   replaced by the number of codes issued and used per unit, so response rates stay.
 
+The free text goes in chunks of a bounded number of rows, one transaction each (submissions to
+other waves wait for one chunk at most), and the wave is marked purged last: a purge stopped
+half-way (a crash, the database away) is finished by the next run, whose audit entry counts
+the responses it changed itself.
+
 A staff or training wave is purged only after its sealed answers were mixed. ``survey-service
 retention run`` purges what is due, and the server does the same once a day; every purge is
 written to the audit log.

@@ -211,10 +211,12 @@ class Store(Protocol):
 
     async def purge_text(self, wave_id: str, items: dict[str, list[str]], at: dt.datetime) -> int:
         """Retention: take the answers to ``items`` (form version -> its free-text items) out of
-        every response of the wave and every paper entry waiting, and mark the wave's text
-        purged at ``at``, in one transaction; return the responses changed. Once it returns the
-        old values are gone from the engine's live files (SQLite: pages and WAL; PostgreSQL:
-        the tables, vacuumed)."""
+        every response of the wave and every paper entry waiting, in chunks of a bounded
+        number of rows (one transaction each), then mark the wave's text purged at ``at``;
+        return the responses changed. Stopped between chunks, each row is either whole or
+        purged and the wave is not marked: a new call finishes it. Once it returns the old
+        values are gone from the engine's live files (SQLite: pages and WAL; PostgreSQL: the
+        tables, vacuumed)."""
 
     async def purge_codes(self, wave_id: str, at: dt.datetime) -> int:
         """Retention: replace the wave's invitation codes by their counts per (organisation,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+import asyncpg
+
 from .base import StoreUnavailable
 from .postgres_writer import UNAVAILABLE
 
@@ -15,6 +17,10 @@ def unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` says the database cannot be used now (rather than a bug)."""
     if isinstance(exc, StoreUnavailable | sqlite3.OperationalError):
         return True
+    if isinstance(exc, asyncpg.ObjectNotInPrerequisiteStateError):
+        # SQLSTATE 55000 when connecting to a database taken out of use for a moment
+        # (ALTER DATABASE ... ALLOW_CONNECTIONS false); the same code elsewhere is a bug
+        return "not currently accepting connections" in str(exc)
     return isinstance(exc, UNAVAILABLE)
 
 

@@ -7,6 +7,9 @@ from typing import Any
 
 import msgspec
 
+#: Rows a purge of free text changes per write transaction (each engine's ``purge_chunk``).
+PURGE_CHUNK = 1000
+
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 _encode = msgspec.json.Encoder().encode
 

@@ -121,6 +121,7 @@ def _serve(
     users: Sequence[Sequence[str]] = (),
     commands: Sequence[Sequence[str]] = (),
     before: Sequence[Sequence[str]] = (),
+    workers: int | None = None,
     **settings: str,
 ) -> Iterator[Server]:
     """Open ``waves`` and issue ``tokens`` (wave, organisation, unit, count) with the CLI, then
@@ -171,7 +172,9 @@ def _serve(
                 codes.setdefault(wave, []).extend(row["code"] for row in csv.DictReader(f))
     log = open(tmp / "server.log", "wb")  # closed in the finally below
     process = subprocess.Popen(
-        [_cli(), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [_cli(), "serve", "--port", str(port),
+         *(["--workers", str(workers)] if workers else [])],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

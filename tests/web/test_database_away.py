@@ -290,3 +290,55 @@ async def test_a_staff_page_sent_while_the_database_is_away_is_kept_for_sending_
 
 async def _disk_error(*args: object) -> None:
     raise sqlite3.OperationalError("disk I/O error")
+
+
+async def test_a_database_refusing_connections_answers_503_and_keeps_the_page(
+    tmp_path: Path,
+) -> None:
+    """A PostgreSQL database taken out of use for a moment (``ALLOW_CONNECTIONS false``, its
+    connections ended: SQLSTATE 55000 at each new connection) is "away" like a stopped server:
+    the staff page sent meanwhile is kept for sending again (503, not 500), and sent again
+    once the database takes connections."""
+    from tests.contract.pg import ADMIN_URL, unreachable, with_database
+
+    reason = await asyncio.to_thread(unreachable)
+    if reason:
+        pytest.skip(reason)
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(ADMIN_URL, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    name = f"reliability_away_{os.urandom(4).hex()}"
+    url = with_database(ADMIN_URL, name)
+    await admin(f'CREATE DATABASE "{name}"')
+    try:
+        settings = settings_for(tmp_path / "unused.sqlite3", database_url=url)
+        await open_staff_wave(settings)
+        [code] = await issue(settings, 1)
+        async with AsyncTestClient(app=create_app(settings)) as client:
+            fields = {**await last_page_fields(client, code), "comments": TYPED}
+            await admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            try:
+                await admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            f" WHERE datname = '{name}'")
+                refused = await client.post("/t?lang=en", data=fields, follow_redirects=False)
+                assert refused.status_code == 503, refused.text[:500]
+                assert "Send again" in refused.text
+                kept = dict(HIDDEN.findall(refused.text))
+                assert kept == {k: html_lib.escape(v) for k, v in fields.items()}
+            finally:
+                await admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            for _ in range(50):  # the pool makes new connections at their next use
+                again = await client.post("/t", data=fields, follow_redirects=False)
+                if again.status_code != 503:
+                    break
+                await asyncio.sleep(0.1)
+            assert again.status_code == 303, again.text[:500]
+        async with opened(url) as store:
+            assert await store.pending_count("staff-2026") == 1
+    finally:
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

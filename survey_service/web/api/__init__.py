@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from litestar import Router
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
@@ -38,7 +39,10 @@ def router() -> Router:
 
 
 def openapi_config(version: str) -> OpenAPIConfig:
-    """The OpenAPI document at ``/schema/openapi.json`` (the API only: pages are not in it)."""
+    """The OpenAPI document at ``/schema/openapi.json`` (and ``/schema``), and as YAML at
+    ``/schema/openapi.yaml`` (the API only: pages are not in it). No viewer (Swagger, ReDoc,
+    ...): Litestar's need inline scripts, which the Content-Security-Policy forbids on every
+    page; any other ``/schema/...`` is a 404."""
     return OpenAPIConfig(
         title="survey-service API",
         version=version,
@@ -53,4 +57,5 @@ def openapi_config(version: str) -> OpenAPIConfig:
         }),
         use_handler_docstrings=False,
         create_examples=False,
+        render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
     )
