@@ -277,3 +277,40 @@ def test_an_external_benchmark_beside_the_change(env: dict[str, str], forms_dir:
     (forms_dir / "expected-results.toml").write_text(text.replace(BENCHMARK, bad), "utf-8")
     code, out = run(env, "forms", "check")
     assert code != 0 and "benchmark of 'citizen-satisfaction' / 'nps'" in out
+
+
+async def test_the_report_page_shows_the_comparison_as_context(
+    env: dict[str, str], forms_dir: Path
+) -> None:
+    """The admin report page gives the section the CLI gives: titled as context, the group
+    and its waves, the caveat, and the same difference-in-differences, in both languages."""
+    from urllib.parse import urlencode
+
+    from litestar.testing import AsyncTestClient
+
+    from survey_service.app import create_app
+    from survey_service.settings import Settings
+    from tests.web.admin_helpers import add_accounts, sign_in
+
+    _declare(forms_dir)
+    await asyncio.to_thread(_open_and_answer, env)
+    settings = Settings.from_env(env, wave_refresh_seconds=0.0)
+    await add_accounts(settings)
+    code, out = await asyncio.to_thread(_report, env, "--format", "json", "--lang", "en")
+    assert code == 0, out
+    did = next(r for r in json.loads(out)["rows"]
+               if r["section"] == "comparison" and r["id"] == "csqi")["change"]
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await sign_in(client, "root")
+        pages = {}
+        for lang in ("en", "bg"):
+            query = urlencode({"baseline": "cs-base", "follow_up": "cs-follow", "lang": lang})
+            page = await client.get(f"/admin/reports/{SURVEY}?{query}")
+            assert page.status_code == 200, page.text
+            pages[lang] = page.text
+    en = pages["en"].split('id="s-comparison"')[1].split("</table>")[0]
+    assert "Context, not an effect" in en and "Demonstration comparison municipality" in en
+    assert "(waves cmp-base, cmp-follow)" in en and "not a causal effect" in en
+    assert f"{did:.1f}" in en
+    bg = pages["bg"].split('id="s-comparison"')[1]
+    assert "Контекст, а не ефект" in bg and "Демонстрационна община за сравнение" in bg
