@@ -120,11 +120,16 @@ class _Reports:
         waves = sorted((w for w in await site.store.waves() if w.survey_id == survey_id
                         and (org is None or w.covers(org))),
                        key=lambda w: (w.starts or now(), w.id))
-        if fmt is not None:  # a download: refused with the service's own status
-            choice = _choice(request)
-            if not choice.waves:
-                raise NotFound("choose the waves of the report first")
-            found = await _report(site, survey_id, org, lang, choice)
+        if fmt is not None:  # a download: refused with the service's status and message
+            try:
+                choice = _choice(request)
+                if not choice.waves:
+                    raise NotFound("choose the waves of the report first")
+                found = await _report(site, survey_id, org, lang, choice)
+            except ServiceError as exc:
+                return Response(f"{exc}\n", status_code=SERVICE_STATUS.get(type(exc), 400),
+                                media_type="text/plain; charset=utf-8",
+                                headers={"Cache-Control": "no-store"})
             return await _download(request, site, found, fmt, lang, loaded.survey)
         result: PageData | None = None
         error: str | None = None
