@@ -192,7 +192,7 @@ async def test_small_groups_of_a_question_are_hidden_on_the_page(root: Client,
 
 async def test_the_form_offers_trends_and_questions_in_both_languages(root: Client) -> None:
     for lang, words in (("en", ("trend over several waves", "Broken down by")),
-                        ("bg", ("тенденция", "Разбивка"))):
+                        ("bg", ("развитие в няколко вълни", "Разбивка"))):
         page = await root.get(url(lang=lang))
         assert page.status_code == 200
         text = page.text
