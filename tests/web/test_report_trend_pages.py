@@ -10,6 +10,7 @@ import html
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -273,3 +274,18 @@ async def test_bad_choices_are_refused_with_a_clear_message(
     assert "The report cannot be shown" in text  # the page with its form, not a 500
     download = await root.get(url(fmt="json", lang="en", **query))
     assert download.status_code == status and message in download.text
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None or not Path("/usr/bin/chromium").exists(),
+                    reason="needs poppler-utils (pdftotext) and Debian's Chromium")
+async def test_the_trend_pdf_has_the_bulgarian_figures(root: Client, tmp_path: Path) -> None:
+    query = trend_query(org="elena", lang="bg")
+    pdf = await root.get(url(fmt="pdf", **query))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    (tmp_path / "t.pdf").write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "t.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "Развитие в 3 вълни" in text
+    rows = (await root.get(url(fmt="json", **query))).json()["rows"]
+    for value in _figures(rows)[:5]:
+        assert f"{value:.1f}".replace(".", ",").replace("-", "−") in text
