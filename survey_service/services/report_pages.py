@@ -1,9 +1,11 @@
 """What a report page shows, computed once for closed waves and kept in the database.
 
 A page is one wave (:func:`~..reports.one_wave.wave_report`), two waves (the report of
-:func:`.reports.compute_report`, as ``survey-service report`` prints it) or two waves broken
-down by group, for all organisations or one, plus the numbers its charts draw. Every figure
-comes through the waves' disclosure plans, exactly as in the CLI report.
+:func:`.reports.compute_report`, as ``survey-service report`` prints it), two waves broken
+down by group (:func:`.groups.compute_breakdown`, as ``report --by`` prints it) or a trend
+over N waves (:func:`.trend.compute_trend`, ``report --trend``; with ``by``, per group), for
+all organisations or one, plus the numbers its charts draw. Every figure comes through the
+waves' disclosure plans, exactly as in the CLI report.
 
 A closed wave never changes, so a page over closed waves is kept (``Store.cache_report``)
 under a key made of the waves and their form versions, the filters, the protection settings,
@@ -23,10 +25,12 @@ from typing import Literal
 import msgspec
 
 from ..anonymity import results_available
-from ..reports.breakdown import Breakdown
 from ..reports.data import WaveMatrix
+from ..reports.group_plan import CHANNEL
+from ..reports.groups import Groups
 from ..reports.one_wave import Bands, Distribution, WaveReport, chart_data, wave_report
 from ..reports.rows import Report
+from ..reports.trend import Trend
 from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import Catalog
@@ -34,9 +38,11 @@ from ..surveys.waves import Wave, now
 from .catalog import find_organisation, find_survey, load
 from .disclosure import disclosure_for
 from .errors import Invalid, NotFound, Refused
+from .groups import GROUPINGS, QUESTION, compute_breakdown, compute_groups, compute_groups_by
 from .reports import compute_report, load_matrix, population
+from .trend import MAX_WAVES, compute_trend
 
-Kind = Literal["wave", "compare", "breakdown"]
+Kind = Literal["wave", "compare", "breakdown", "trend"]
 
 
 class PageData(msgspec.Struct, kw_only=True):
@@ -49,9 +55,11 @@ class PageData(msgspec.Struct, kw_only=True):
     by: str | None
     lang: str
     computed: str  # ISO 8601, UTC
+    channel: str | None = None  # a breakdown by a question: only this contact channel
     report: Report | None = None
     wave_report: WaveReport | None = None
-    breakdown: Breakdown | None = None
+    groups: Groups | None = None  # a breakdown (two waves, or a trend's)
+    trend: Trend | None = None  # a trend without breakdown
     distributions: list[Distribution] = []
     nps: list[Bands] = []
     cached: bool = False  # served from the database (set when read, never stored as True)
@@ -73,7 +81,8 @@ def code_version() -> str:
     digest = hashlib.sha256(metadata.version("survey-service").encode())
     files = [*sorted((root / "reports").glob("*.py")), *sorted((root / "indicators").glob("*.py")),
              *(root / "services" / name for name in ("reports.py", "report_pages.py",
-                                                      "disclosure.py"))]
+                                                      "disclosure.py", "groups.py",
+                                                      "trend.py"))]
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -81,12 +90,15 @@ def code_version() -> str:
 
 
 def cache_key(settings: Settings, catalog: Catalog, waves: list[Wave], organisation: str | None,
-              by: str | None, lang: str) -> str:
+              by: str | None, lang: str, *, trend: bool = False,
+              channel: str | None = None) -> str:
+    """The key a page is kept under (the waves in their order, and every option)."""
     expected = [r for r in catalog.expected_results if r.survey == waves[0].survey_id]
     names = {o.id: o.name.get(lang) for o in catalog.organisations.values()}
     parts = {
         "waves": [(w.id, w.version, w.min_group) for w in waves],
         "organisation": organisation, "by": by, "lang": lang,
+        "trend": trend, "channel": channel,
         "min_group": settings.min_group, "protection": settings.protection_level,
         "expected": msgspec.to_builtins(expected), "names": names if by else None,
         "code": code_version(),
@@ -113,19 +125,37 @@ def _closed(waves: list[Wave], kind: str) -> bool:
     return all(w.state(moment) == "closed" and results_available(w, kind) for w in waves)
 
 
+def check_choice(waves: list[str], by: str | None, trend: bool, channel: str | None) -> None:
+    """Refuse what no page shows (before any wave is read)."""
+    if trend:
+        if not 2 <= len(waves) <= MAX_WAVES:
+            raise Invalid(f"a trend covers from 2 to {MAX_WAVES} waves ({len(waves)} chosen)")
+    elif not 1 <= len(waves) <= 2:
+        raise Invalid("a report covers one wave, or a baseline and a follow-up wave")
+    if by is not None and len(waves) < 2:
+        raise Invalid("a breakdown by group compares a baseline and a follow-up wave, or "
+                      "follows a trend")
+    if by is not None and not (by in (*GROUPINGS, CHANNEL) or (
+            by.startswith(QUESTION) and len(by) > len(QUESTION))):
+        raise Invalid(f"cannot break down by '{by}' (only by {', '.join(GROUPINGS)}, "
+                      f"{CHANNEL}, or {QUESTION}ID for a single-choice question)")
+    if channel is not None and (by is None or not by.startswith(QUESTION)):
+        raise Invalid("the contact channel filters only a breakdown by a question")
+
+
 async def report_page(settings: Settings, store: Store, catalog: Catalog, survey_id: str,
                       waves: list[str], organisation: str | None, lang: str,
-                      by: str | None = None, *, use_cache: bool = True) -> PageData:
-    """The page over one wave or two (baseline, follow-up), kept when they are closed."""
+                      by: str | None = None, *, trend: bool = False,
+                      channel: str | None = None, use_cache: bool = True) -> PageData:
+    """The page over one wave, two (baseline, follow-up) or a trend over N waves (in the
+    order given), kept when they are closed."""
     kind = find_survey(catalog, survey_id).survey.kind
     if organisation is not None:
         find_organisation(catalog, organisation)
-    if not 1 <= len(waves) <= 2:
-        raise Invalid("a report covers one wave, or a baseline and a follow-up wave")
-    if by is not None and len(waves) != 2:
-        raise Invalid("a breakdown by group compares a baseline and a follow-up wave")
+    check_choice(waves, by, trend, channel)
     found = await _waves(store, survey_id, waves)
-    key = cache_key(settings, catalog, found, organisation, by, lang)
+    key = cache_key(settings, catalog, found, organisation, by, lang, trend=trend,
+                    channel=channel)
     keep = use_cache and _closed(found, kind)
     if keep:
         if key in _READ:
@@ -139,25 +169,48 @@ async def report_page(settings: Settings, store: Store, catalog: Catalog, survey
             while len(_READ) > _READ_KEPT:
                 _READ.popitem(last=False)
             return page
-    page = await _compute(settings, store, found, organisation, lang, by)
+    page = await _compute(settings, store, found, organisation, lang, by, trend, channel)
     page.key = key
     if keep:
         await store.cache_report(key, [w.id for w in found], _encoder.encode(page))
     return page
 
 
+async def _groups(settings: Settings, store: Store, survey_id: str, ids: list[str],
+                  organisation: str | None, lang: str, by: str, trend: bool,
+                  channel: str | None) -> Groups:
+    """A breakdown as the CLI computes it: ``report --by`` over two waves, or the trend's
+    ``report --trend ... --by`` over N."""
+    if not trend:
+        return await compute_breakdown(settings, store, survey_id, ids[0], ids[1], by,
+                                       organisation, channel, lang)
+    if by.startswith(QUESTION):
+        return await compute_groups(settings, store, survey_id, ids, by[len(QUESTION):],
+                                    organisation, channel, lang)
+    return await compute_groups_by(settings, store, survey_id, ids, by, organisation, lang)
+
+
 async def _compute(settings: Settings, store: Store, waves: list[Wave],
-                   organisation: str | None, lang: str, by: str | None) -> PageData:
+                   organisation: str | None, lang: str, by: str | None, trend: bool,
+                   channel: str | None) -> PageData:
     survey_id = waves[0].survey_id
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     ids = [w.id for w in waves]
+    if by is not None:
+        groups = await _groups(settings, store, survey_id, ids, organisation, lang, by, trend,
+                               channel)
+        return PageData(kind="trend" if trend else "breakdown", survey=survey_id, waves=ids,
+                        organisation=organisation, by=by, channel=channel, lang=lang,
+                        computed=stamp, groups=groups)
+    if trend:
+        found = await compute_trend(settings, store, survey_id, ids, organisation, lang)
+        return PageData(kind="trend", survey=survey_id, waves=ids, organisation=organisation,
+                        by=None, lang=lang, computed=stamp, trend=found)
     if len(waves) == 1:
         return await _one_wave(settings, store, waves[0], organisation, lang, stamp)
     result = await compute_report(settings, store, survey_id, ids[0], ids[1], organisation,
-                                  lang, True, by)
-    if isinstance(result, Breakdown):
-        return PageData(kind="breakdown", survey=survey_id, waves=ids, organisation=organisation,
-                        by=by, lang=lang, computed=stamp, breakdown=result)
+                                  lang, True)
+    assert isinstance(result, Report)
     shown = {(r.section, r.id) for r in result.rows
              if r.baseline is not None and r.follow_up is not None}
     matrices = [await load_matrix(store, survey_id, w, organisation, False) for w in ids]
@@ -201,4 +254,5 @@ def encode(page: PageData) -> bytes:
                                                                         key="")))
 
 
-__all__ = ["PageData", "cache_key", "code_version", "encode", "forget", "load", "report_page"]
+__all__ = ["PageData", "cache_key", "check_choice", "code_version", "encode", "forget", "load",
+           "report_page"]

@@ -231,11 +231,20 @@ def server(browser_tools: None) -> Iterator[Server]:
             ],
             [["root", "--role", "admin"], ["cleo", "--role", "clerk", "--org", "elena"],
              ["ana", "--role", "analyst", "--org", "elena"]],
-            commands=[["results", "publish", "browser-closed"]],
+            commands=[["results", "publish", "browser-closed"],
+                      ["results", "publish", f"demo-{SURVEY}-baseline"],
+                      ["results", "publish", f"demo-{SURVEY}-follow-up"]],
             before=[["demo", "--survey", SURVEY, "--responses", "40", "--seed", "3"],
                     # plans the closed waves' disclosure once (pages then answer in time)
                     ["report", SURVEY, "--baseline", f"demo-{SURVEY}-baseline",
-                     "--follow-up", f"demo-{SURVEY}-follow-up", "--format", "csv"]],
+                     "--follow-up", f"demo-{SURVEY}-follow-up", "--format", "csv"],
+                    # ... and the group plans of the questions the report pages break down by
+                    ["report", SURVEY, "--trend", f"demo-{SURVEY}-baseline",
+                     f"demo-{SURVEY}-follow-up", "--by", "question:respondent_type", "--org",
+                     "elena", "--format", "csv"],
+                    ["report", SURVEY, "--baseline", f"demo-{SURVEY}-baseline", "--follow-up",
+                     f"demo-{SURVEY}-follow-up", "--by", "question:age_band", "--org",
+                     "lyaskovets", "--channel", "desk", "--format", "csv"]],
         )
 
 

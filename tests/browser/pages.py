@@ -20,6 +20,7 @@ from tests.conftest import FULL_ANSWERS, SURVEY
 SURVEY_PATH = f"/s/{SURVEY}"
 REPORT = f"/admin/reports/{SURVEY}"
 DEMO = f"demo-{SURVEY}"
+TREND = f"trend={DEMO}-baseline&trend={DEMO}-follow-up"
 FORM = f"{SURVEY_PATH}?org=elena"
 LANGS = ("bg", "en")
 ERROR_PREFIX = {"bg": "Грешка:", "en": "Error:"}
@@ -88,7 +89,9 @@ PAGES: list[Case] = [
     Case("closed-wave", f"{SURVEY_PATH}?org=lyaskovets"),
     Case("not-found", "/no-such-page", status=404),
     Case("results-index", "/results"),
-    Case("results", f"/results/{SURVEY}"),  # the closed wave, published (no answers)
+    # the demo's baseline and follow-up and a closed wave without answers, all published:
+    # before/after for Elena, a trend over three rounds for Lyaskovets, each with its charts
+    Case("results", f"/results/{SURVEY}"),
     Case("staff-entry", "/staff"),
     Case("staff-entry-errors", "/staff", (EMPTY,), **ERRORS),  # no code (a wrong one counts)
     Case("staff-form-1", "/t/{staff}", form=True),
@@ -142,6 +145,16 @@ PAGES: list[Case] = [
          f"{REPORT}?baseline={DEMO}-baseline&follow_up={DEMO}-follow-up&by=channel", user="root"),
     Case("admin-report-analyst", f"/admin/orgs/elena/reports/{SURVEY}?wave={DEMO}-follow-up",
          user="ana"),
+    Case("admin-report-trend", f"{REPORT}?{TREND}&org=elena", user="root"),
+    Case("admin-report-trend-groups",
+         f"{REPORT}?{TREND}&by=question:respondent_type&org=elena", user="root"),
+    Case("admin-report-question",
+         f"{REPORT}?baseline={DEMO}-baseline&follow_up={DEMO}-follow-up&by=question:age_band"
+         "&org=lyaskovets&channel=desk", user="root"),
+    Case("admin-report-trend-analyst", f"/admin/orgs/elena/reports/{SURVEY}?{TREND}"
+         "&by=organisation", user="ana"),
+    Case("admin-report-trend-refused", f"{REPORT}?trend={DEMO}-baseline", user="root",
+         status=400),
     Case("admin-report-refused", f"{REPORT}?baseline={DEMO}-baseline", user="root",
          status=400),
 ]

@@ -1,35 +1,74 @@
 """The report pages print cleanly (no navigation, form or links to download; nothing wider
-than the page) and their PDF download is a PDF with the page's Bulgarian text."""
+than the page) and their PDF download is a PDF with the page's Bulgarian text; a trend and a
+breakdown by a question are chosen with the plain form (no JavaScript) in both languages; the
+public results page shows each municipality's charts, each with its table."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.browser.conftest import Session
-from tests.browser.pages import PAGES, reach
+from tests.browser.pages import DEMO, LANGS, PAGES, REPORT, reach, sign_in
 
 pytestmark = pytest.mark.browser
 REPORTS = [c for c in PAGES if c.name in ("admin-report-compare", "admin-report-wave",
-                                          "admin-report-groups")]
+                                          "admin-report-groups", "admin-report-trend",
+                                          "admin-report-trend-groups", "admin-report-question")]
+CHARTED = [*REPORTS, next(c for c in PAGES if c.name == "results")]
+
+
+def _charts_have_tables(session: Session) -> int:
+    charts = session.page.locator("figure.chart")
+    for i in range(charts.count()):
+        figure = charts.nth(i)
+        assert figure.locator("svg[role=img] > title").count() == 1
+        assert figure.locator("svg[role=img] > desc").count() == 1
+        assert figure.locator("svg[role=img] text").count() >= 1  # text stays text
+        assert figure.locator("table caption").count() == 1
+    return charts.count()
 
 
 @pytest.mark.parametrize("case", REPORTS, ids=[c.name for c in REPORTS])
 def test_a_report_page_prints_cleanly(session: Session, case: object) -> None:
     page = session.page
     reach(session, case, "bg")  # type: ignore[arg-type]
-    charts = page.locator("figure.chart")
-    assert charts.count() >= 1
-    for i in range(charts.count()):
-        figure = charts.nth(i)
-        assert figure.locator("svg[role=img] > title").count() == 1
-        assert figure.locator("svg[role=img] > desc").count() == 1
-        assert figure.locator("table caption").count() == 1
+    assert _charts_have_tables(session) >= 1
     page.emulate_media(media="print")
     page.set_viewport_size({"width": 1046, "height": 740})  # A4 landscape less its margins
     for hidden in (".admin-nav", ".report-form", ".downloads", ".footer"):
         assert not page.locator(hidden).first.is_visible(), hidden
     wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert wide <= 0
+
+
+@pytest.mark.parametrize("case", CHARTED, ids=[c.name for c in CHARTED])
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_chart_has_its_table(session: Session, case: object, lang: str) -> None:
+    reach(session, case, lang)  # type: ignore[arg-type]
+    assert _charts_have_tables(session) >= 2
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_trend_by_a_question_is_chosen_with_the_form(session: Session, lang: str) -> None:
+    """Keyboard and labels only: tick the waves, choose the question, send."""
+    page = session.page
+    sign_in(session, "root")
+    page.goto(session.base + REPORT + ("?lang=en" if lang == "en" else ""))
+    for wave in (f"{DEMO}-baseline", f"{DEMO}-follow-up"):
+        page.locator(f'input[name=trend][value="{wave}"]').focus()
+        page.keyboard.press("Space")
+    by = page.get_by_label("Broken down by" if lang == "en" else "С разбивка по")
+    by.select_option("question:respondent_type")
+    page.get_by_label("Organisation" if lang == "en" else "Организация").select_option("elena")
+    with page.expect_navigation():
+        page.locator(".report-form button[type=submit]").press("Enter")
+    assert "trend=" in page.url and "by=question%3Arespondent_type" in page.url
+    heading = page.locator("#s-groups")
+    assert heading.is_visible()
+    assert _charts_have_tables(session) >= 1
+    # the form keeps the choice
+    assert page.locator(f'input[name=trend][value="{DEMO}-baseline"]').is_checked()
+    assert by.input_value() == "question:respondent_type"
 
 
 def test_the_pdf_download_is_a_pdf(session: Session) -> None:

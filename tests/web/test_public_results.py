@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import io
 import json
 import re
@@ -183,7 +184,54 @@ async def test_small_groups_are_hidden_in_every_wave(
     # plain Bulgarian: rounds by name, decimal commas, and a chart slot beside each table
     assert "Базово измерване" in page and "Последващо измерване" in page
     assert "95% ДИ" in page and re.search(r">\d+,\d<", page)
-    assert page.count('class="result-chart"') == 2 and page.count("<table") == 2
+    assert page.count('class="result-chart"') == 2
+    charts = page.count('<figure class="chart"')
+    assert charts >= 2 and page.count("<table") == 2 + charts  # each chart has its own table
+
+
+def _chart_tables(page: str, org: str) -> dict[str, list[list[str]]]:
+    """The charts of a municipality: caption -> the rows of the table beside the chart."""
+    found = {}
+    for figure in re.findall(rf'<figure class="chart" id="{org}-[^"]*-figure">(.*?)</figure>',
+                             page, re.S):
+        assert "<title" in figure and "<desc" in figure and "<text" in figure
+        caption = html.unescape(re.search(r"<caption[^>]*>(.*?)</caption>", figure).group(1))
+        body = figure.split("<tbody>", 1)[1]
+        found[caption] = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>",
+                                                                 row)]
+                          for row in re.findall(r"<tr>(.*?)</tr>", body)]
+    return found
+
+
+@pytest.mark.parametrize("waves", [(BASELINE, FOLLOW), (BASELINE, FOLLOW, "annual-small")],
+                         ids=["before-after", "trend"])
+async def test_each_municipality_has_charts_with_the_page_figures(
+        client: AsyncTestClient[Litestar], settings: Settings, waves: tuple[str, ...]) -> None:
+    """The before/after and the trend view: a chart per headline indicator, each with the
+    table of its numbers (the page's figures; hidden ones drawn as not shown)."""
+    await _publish(settings, *waves)
+    for lang in ("en", "bg"):
+        page = (await client.get(f"{PAGE}?lang={lang}")).text
+        data = (await client.get(f"{PAGE}/results.json?lang={lang}")).json()
+        for m in data["municipalities"]:
+            tables = _chart_tables(page, m["id"])
+            headline = [r for r in m["trend"]["rows"] if r["id"] in data["headline"]]
+            assert headline and all(r["label"] in tables for r in headline)
+            for row in headline:
+                lines = tables[row["label"]]
+                assert len(lines) == len(m["trend"]["waves"]) == len(row["waves"])
+                for line, v in zip(lines, row["waves"], strict=True):
+                    if "value" not in v:  # hidden in the table and in the chart
+                        assert line[1:] == ["–", "–", "–", "–"], (m["id"], row["id"])
+                        continue
+                    assert line[1] == number(v["value"], lang), (m["id"], row["id"])
+                    assert line[2] == number(v["ci_low"], lang) and line[4] == str(v["n"])
+            assert any(c.startswith(m["name"]) for c in tables)  # the profile of 0-100 ones
+        if len(waves) == 3:  # Elena's small round: drawn as not shown, never with a figure
+            elena = _chart_tables(page, "elena")
+            mine = next(m for m in data["municipalities"] if m["id"] == "elena")
+            labels = [r["label"] for r in mine["trend"]["rows"] if r["id"] in data["headline"]]
+            assert all(elena[label][2][1:] == ["–", "–", "–", "–"] for label in labels)
 
 
 async def test_an_admin_publishes_and_unpublishes_from_the_wave_page(

@@ -176,12 +176,12 @@ async def _scenario_client(settings: Settings) -> AsyncIterator[Client]:
 
 async def test_small_groups_are_hidden_exactly_as_in_the_cli_report(scenario: Settings
                                                                     ) -> None:
+    compared: set[tuple[str | None, str | None]] = set()
+    hidden_cells = 0
     async for client in _scenario_client(scenario):
         for org in (None, "elena", "lyaskovets"):
-            # breakdowns: the CLI --by now prints the trend group table (CI, change, test)
-            # while the page still shows the older breakdown; until the page follows
-            # (issue #11), only the reports without a breakdown are compared here
-            for by in (None,):
+            # the breakdowns are the CLI's group table (each group's CI, change and test)
+            for by in (None, "organisation", "unit", "question:took_training"):
                 args = [STAFF, "--baseline", BEFORE, "--follow-up", AFTER, "--format", "json",
                         "--lang", "en"]
                 args += ["--org", org] if org else []
@@ -196,7 +196,23 @@ async def test_small_groups_are_hidden_exactly_as_in_the_cli_report(scenario: Se
                     assert out.split(": ", 1)[-1].strip()[:40] in page.text
                     continue
                 assert page.status_code == 200, (org, by, page.text[:300])
-                assert page.json() == json.loads(out), (org, by)
+                expected = json.loads(out)
+                assert page.json() == expected, (org, by)
+                compared.add((org, by))
+                if by is None:
+                    continue
+                # the page itself: every hidden cell of the CLI's table says so, and only those
+                html = (await client.get(url(STAFF, **query))).text
+                notes = [v["note"] for row in expected["rows"] for v in row["waves"]
+                         if "would reveal" in v.get("note", "")]
+                assert html.count("would reveal a group") == len(notes), (org, by)
+                hidden_cells += len(notes)
+                shown = [v for row in expected["rows"] for v in row["waves"] if "value" in v]
+                for v in shown:
+                    assert f">{v['value']:.1f}<".replace("-", "−") in html, (org, by, v)
+    assert {(o, b) for o in ("elena", "lyaskovets")
+            for b in ("organisation", "unit", "question:took_training")} <= compared
+    assert hidden_cells > 0  # the scenario's small units are hidden on the page too
 
 
 async def test_a_one_wave_page_shows_only_what_the_plan_shows(scenario: Settings) -> None:

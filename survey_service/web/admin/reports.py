@@ -4,13 +4,16 @@ downloads as CSV, JSON and PDF.
 
 ``/admin/reports/{survey}``: administrators, any organisation filter (``?org=``);
 ``/admin/orgs/{org}/reports/{survey}``: the analysts of ``org`` (the guard checks it).
-The waves: ``?wave=`` (one) or ``?baseline=&follow_up=``; ``?by=`` a breakdown. Without
-waves the page shows only the form that chooses them.
+The waves: ``?wave=`` (one), ``?baseline=&follow_up=`` or ``?trend=W1&trend=W2...`` (a
+trend over N waves, in the order given); ``?by=`` a breakdown (a grouping or
+``question:ID``), ``?channel=`` only one contact channel of a breakdown by a question.
+Without waves the page shows only the form that chooses them.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -22,14 +25,14 @@ from ...rendering.pdf import PdfUnavailable, html_to_pdf
 from ...services import audit
 from ...services.errors import Invalid, NotFound, ServiceError, Unavailable
 from ...services.report_pages import PageData, report_page
-from ...services.reports import BY
+from ...surveys.model import Survey
 from ...surveys.waves import now
 from ..deps import Site, SiteDep
 from ..errors import SERVICE_STATUS
 from .access import roles, signed_in
 from .common import admin_lang, page
 from .exports import content_disposition
-from .report_view import as_csv, as_json, filename, page_charts
+from .report_view import as_csv, as_json, by_options, channel_options, filename, page_charts
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
            "pdf": "application/pdf"}
@@ -55,20 +58,50 @@ def report_body(site: Site, result: PageData, lang: str) -> Markup:
     return Markup(body)  # noqa: S704 (rendered by the templates, escaped)
 
 
-def _choice(request: Request[Any, Any, Any]) -> tuple[list[str], str | None, str | None]:
-    """The waves, organisation and breakdown asked for in the query (empty: none yet)."""
+@dataclass
+class Choice:
+    """What the query asks for (no waves: nothing yet)."""
+
+    waves: list[str] = field(default_factory=list)
+    org: str | None = None
+    by: str | None = None
+    trend: bool = False
+    channel: str | None = None
+
+
+def _choice(request: Request[Any, Any, Any]) -> Choice:
+    """The waves, organisation and breakdown asked for in the query."""
     q = request.query_params
-    wave, baseline, follow_up = (str(q.get(k) or "").strip()
-                                 for k in ("wave", "baseline", "follow_up"))
-    by = str(q.get("by") or "").strip() or None
-    org = str(q.get("org") or "").strip() or None
-    if by is not None and by not in BY:
-        raise Invalid(f"cannot break down by '{by}' (only by {', '.join(BY)})")
-    if baseline or follow_up:
+    wave, baseline, follow_up, by, org, channel = (
+        str(q.get(k) or "").strip() for k in ("wave", "baseline", "follow_up", "by", "org",
+                                              "channel"))
+    trend = [w for w in (str(v).strip() for v in q.getall("trend", [])) if w]
+    found = Choice(org=org or None, by=by or None, channel=channel or None)
+    if trend:
+        if wave or baseline or follow_up:
+            raise Invalid("choose one wave, two waves compared, or the waves of a trend, "
+                          "not several of these")
+        found.waves, found.trend = trend, True
+    elif baseline or follow_up:
         if not (baseline and follow_up):
             raise Invalid("choose both a baseline and a follow-up wave")
-        return [baseline, follow_up], org, by
-    return ([wave] if wave else []), org, by
+        found.waves = [baseline, follow_up]
+    elif wave:
+        found.waves = [wave]
+    return found
+
+
+async def _report(site: Site, survey_id: str, org: str | None, lang: str, c: Choice
+                  ) -> PageData:
+    return await report_page(site.settings, site.store, site.registry.catalog, survey_id,
+                             c.waves, org if org is not None else c.org, lang, c.by,
+                             trend=c.trend, channel=c.channel)
+
+
+def _form(survey: Survey, lang: str) -> dict[str, Any]:
+    """The choices of the form's breakdown and channel lists (labelled in ``lang``)."""
+    return {"by_options": by_options(survey, lang),
+            "channel_options": channel_options(survey, lang)}
 
 
 class _Reports:
@@ -87,29 +120,32 @@ class _Reports:
         waves = sorted((w for w in await site.store.waves() if w.survey_id == survey_id
                         and (org is None or w.covers(org))),
                        key=lambda w: (w.starts or now(), w.id))
-        if fmt is not None:  # a download: refused with the service's own status
-            chosen, asked_org, by = _choice(request)
-            if not chosen:
-                raise NotFound("choose the waves of the report first")
-            found = await report_page(site.settings, site.store, catalog, survey_id, chosen,
-                                      org if org is not None else asked_org, lang, by)
+        if fmt is not None:  # a download: refused with the service's status and message
+            try:
+                choice = _choice(request)
+                if not choice.waves:
+                    raise NotFound("choose the waves of the report first")
+                found = await _report(site, survey_id, org, lang, choice)
+            except ServiceError as exc:
+                return Response(f"{exc}\n", status_code=SERVICE_STATUS.get(type(exc), 400),
+                                media_type="text/plain; charset=utf-8",
+                                headers={"Cache-Control": "no-store"})
             return await _download(request, site, found, fmt, lang, loaded.survey)
         result: PageData | None = None
         error: str | None = None
         status = 200
+        choice = Choice(org=org)
         try:
-            chosen, asked_org, by = _choice(request)
-            organisation = org if org is not None else asked_org
-            if chosen:
-                result = await report_page(site.settings, site.store, catalog, survey_id,
-                                           chosen, organisation, lang, by)
+            choice = _choice(request)
+            if choice.waves:
+                result = await _report(site, survey_id, org, lang, choice)
         except ServiceError as exc:
             error, status = str(exc), SERVICE_STATUS.get(type(exc), 400)
-            chosen, organisation, by = [], org, None
         context: dict[str, Any] = {
             "survey": loaded.survey, "survey_id": survey_id, "waves": waves,
             "org_fixed": org, "organisations": list(catalog.organisations.values()),
-            "chosen": chosen, "organisation": organisation, "by": by, "by_options": BY,
+            "choice": choice, "organisation": org if org is not None else choice.org,
+            **_form(loaded.survey, lang),
             "result": result, "error": error, "printing": False,
             "body": report_body(site, result, lang) if result else "",
             "downloads": _links(request, org, survey_id) if result else {},
@@ -139,8 +175,10 @@ async def _download(request: Request[Any, Any, Any], site: Site, result: PageDat
         html = site.renderer.render(
             lang, "admin/report.html", user=None, csrf="", switch_url=None, printing=True,
             inline_css=css, survey=survey, survey_id=result.survey, waves=[],
-            org_fixed=None, organisations=[], chosen=result.waves,
-            organisation=result.organisation, by=result.by, by_options=BY, result=result,
+            org_fixed=None, organisations=[], choice=Choice(
+                waves=result.waves, org=result.organisation, by=result.by,
+                trend=result.kind == "trend", channel=result.channel),
+            organisation=result.organisation, **_form(survey, lang), result=result,
             error=None, body=report_body(site, result, lang), downloads={},
             url=lambda name, **params: request.app.route_reverse(name, **params))
         try:

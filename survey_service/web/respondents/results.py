@@ -21,6 +21,7 @@ from ...services.publish import (
 )
 from ..deps import Site, SiteDep
 from ..pages import html, message_page
+from .results_charts import page_charts
 from .results_text import municipality_view, wave_names
 
 #: Computed pages, keyed by survey, language and what is published (published waves are
@@ -97,7 +98,7 @@ class ResultsController(Controller):
                             results.municipalities],
             rounds=[(names[w.id], fmt_date(w.ends, lang) if w.ends else "")
                     for w in results.waves],
-            charts={},  # filled by the chart module: key -> SVG beside each table
+            charts=page_charts(results, lang, names),  # each with its table
             csv_url=site.url(request, "public-results-csv", query, survey_id=survey_id),
             json_url=site.url(request, "public-results-json", query, survey_id=survey_id),
             switch_url=site.url(request, "public-results", {"lang": other_language(lang)},
