@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -94,8 +95,9 @@ def cache_key(settings: Settings, catalog: Catalog, waves: list[Wave], organisat
     return hashlib.sha256(_encoder.encode(parts)).hexdigest()
 
 
-async def _waves(store: Store, survey_id: str, ids: list[str]) -> list[Wave]:
-    known = {w.id: w for w in await store.waves()}
+async def _waves(store: Store, survey_id: str, ids: list[str],
+                 read: Sequence[Wave] | None = None) -> list[Wave]:
+    known = {w.id: w for w in (await store.waves() if read is None else read)}
     found = []
     for wave_id in ids:
         wave = known.get(wave_id)
@@ -115,8 +117,10 @@ def _closed(waves: list[Wave], kind: str) -> bool:
 
 async def report_page(settings: Settings, store: Store, catalog: Catalog, survey_id: str,
                       waves: list[str], organisation: str | None, lang: str,
-                      by: str | None = None, *, use_cache: bool = True) -> PageData:
-    """The page over one wave or two (baseline, follow-up), kept when they are closed."""
+                      by: str | None = None, *, use_cache: bool = True,
+                      known: Sequence[Wave] | None = None) -> PageData:
+    """The page over one wave or two (baseline, follow-up), kept when they are closed;
+    ``known``: the waves as just read (e.g. by the site's registry), else read here."""
     kind = find_survey(catalog, survey_id).survey.kind
     if organisation is not None:
         find_organisation(catalog, organisation)
@@ -124,7 +128,7 @@ async def report_page(settings: Settings, store: Store, catalog: Catalog, survey
         raise Invalid("a report covers one wave, or a baseline and a follow-up wave")
     if by is not None and len(waves) != 2:
         raise Invalid("a breakdown by group compares a baseline and a follow-up wave")
-    found = await _waves(store, survey_id, waves)
+    found = await _waves(store, survey_id, waves, known)
     key = cache_key(settings, catalog, found, organisation, by, lang)
     keep = use_cache and _closed(found, kind)
     if keep:

@@ -24,11 +24,12 @@ from ...services.errors import Invalid, NotFound, ServiceError, Unavailable
 from ...services.report_pages import PageData, report_page
 from ...services.reports import BY
 from ...surveys.waves import now
-from ..deps import Site, SiteDep
+from ..deps import Site, SiteDep, csrf_token
 from ..errors import SERVICE_STATUS
 from .access import roles, signed_in
 from .common import admin_lang, page
 from .exports import content_disposition
+from .kept_pages import SKIP_COMPRESSION, kept, respond, serve
 from .report_view import as_csv, as_json, filename, page_charts
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
@@ -84,7 +85,8 @@ class _Reports:
         loaded = catalog.surveys.get(survey_id)
         if loaded is None or (org is not None and org not in catalog.organisations):
             raise NotFoundException()
-        waves = sorted((w for w in await site.store.waves() if w.survey_id == survey_id
+        known = site.registry.waves  # read at most every few seconds (refreshed above)
+        waves = sorted((w for w in known if w.survey_id == survey_id
                         and (org is None or w.covers(org))),
                        key=lambda w: (w.starts or now(), w.id))
         if fmt is not None:  # a download: refused with the service's own status
@@ -92,7 +94,8 @@ class _Reports:
             if not chosen:
                 raise NotFound("choose the waves of the report first")
             found = await report_page(site.settings, site.store, catalog, survey_id, chosen,
-                                      org if org is not None else asked_org, lang, by)
+                                      org if org is not None else asked_org, lang, by,
+                                      known=known)
             return await _download(request, site, found, fmt, lang, loaded.survey)
         result: PageData | None = None
         error: str | None = None
@@ -102,10 +105,17 @@ class _Reports:
             organisation = org if org is not None else asked_org
             if chosen:
                 result = await report_page(site.settings, site.store, catalog, survey_id,
-                                           chosen, organisation, lang, by)
+                                           chosen, organisation, lang, by, known=known)
         except ServiceError as exc:
             error, status = str(exc), SERVICE_STATUS.get(type(exc), 400)
             chosen, organisation, by = [], org, None
+        # a kept page: the same bytes for the same reader, address and waves to choose from
+        memo = None if result is None or not result.cached else (
+            result.key, result.computed, lang, user.name, user.role, tuple(user.organisations),
+            csrf_token(request), request.url.path, request.url.query,
+            tuple(w.id for w in waves), id(catalog))
+        if memo is not None and (body := kept(memo)) is not None:
+            return serve(request, body)
         context: dict[str, Any] = {
             "survey": loaded.survey, "survey_id": survey_id, "waves": waves,
             "org_fixed": org, "organisations": list(catalog.organisations.values()),
@@ -114,7 +124,8 @@ class _Reports:
             "body": report_body(site, result, lang) if result else "",
             "downloads": _links(request, org, survey_id) if result else {},
         }
-        return page(site, request, "admin/report.html", user, status, **context)
+        return respond(request, page(site, request, "admin/report.html", user, status,
+                                     **context), memo)
 
 
 def _links(request: Request[Any, Any, Any], org: str | None, survey_id: str) -> dict[str, str]:
@@ -161,7 +172,7 @@ class ReportController(Controller):
 
     path = "/reports"
 
-    @get("/{survey_id:str}", name="admin-report", opt=roles())
+    @get("/{survey_id:str}", name="admin-report", opt={**roles(), SKIP_COMPRESSION: True})
     async def show(self, request: Request[Any, Any, Any], site: SiteDep,
                    survey_id: FromPath[str]) -> Response[Any]:
         return await _Reports._page(request, site, survey_id, None, None)
@@ -187,7 +198,8 @@ class OrgReportController(Controller):
 
     path = "/orgs/{org:str}/reports"
 
-    @get("/{survey_id:str}", name="admin-org-report", opt=roles("analyst"))
+    @get("/{survey_id:str}", name="admin-org-report",
+         opt={**roles("analyst"), SKIP_COMPRESSION: True})
     async def show(self, request: Request[Any, Any, Any], site: SiteDep, org: FromPath[str],
                    survey_id: FromPath[str]) -> Response[Any]:
         return await _Reports._page(request, site, survey_id, org, None)
