@@ -83,7 +83,15 @@ def wave_figures(survey: Survey) -> list[Figure]:
 
 def atom_index(m: WaveMatrix) -> tuple[list[Atom], npt.NDArray[np.int64]]:
     """The distinct atoms of a wave (sorted) and each respondent's atom, without a Python
-    loop over respondents."""
+    loop over respondents (computed once per matrix)."""
+    found = m.memo.get("atoms")
+    if found is None:
+        found = m.memo["atoms"] = _atom_index(m)
+    atoms, inverse = found
+    return list(atoms), inverse
+
+
+def _atom_index(m: WaveMatrix) -> tuple[list[Atom], npt.NDArray[np.int64]]:
     column, spec = m.raw("service"), m.item("service")
     if column is None or spec is None:
         services = np.zeros(m.n, dtype=np.int64)
@@ -91,9 +99,9 @@ def atom_index(m: WaveMatrix) -> tuple[list[Atom], npt.NDArray[np.int64]]:
     else:
         services = np.clip(column, 0, None).astype(np.int64)
         names = np.asarray(["", *spec.options], dtype=np.str_)
-    parts = [np.unique(c, return_inverse=True) for c in (m.organisations, m.units, m.channels)]
+    parts = [m.factor(name) for name in ("organisations", "units", "channels")]
     uniques = [u for u, _ in parts] + [names]
-    codes = [np.asarray(inv, dtype=np.int64).reshape(-1) for _, inv in parts] + [services]
+    codes = [inv for _, inv in parts] + [services]
     key = np.zeros(m.n, dtype=np.int64)
     for u, c in zip(uniques, codes, strict=True):
         key = key * len(u) + c

@@ -157,14 +157,17 @@ async def _compute(settings: Settings, store: Store, waves: list[Wave],
     ids = [w.id for w in waves]
     if len(waves) == 1:
         return await _one_wave(settings, store, waves[0], organisation, lang, stamp)
+    read: list[WaveMatrix] = []
     result = await compute_report(settings, store, survey_id, ids[0], ids[1], organisation,
-                                  lang, True, by)
+                                  lang, True, by, matrices=read)
     if isinstance(result, Breakdown):
         return PageData(kind="breakdown", survey=survey_id, waves=ids, organisation=organisation,
                         by=by, lang=lang, computed=stamp, breakdown=result)
     shown = {(r.section, r.id) for r in result.rows
              if r.baseline is not None and r.follow_up is not None}
-    matrices = [await load_matrix(store, survey_id, w, organisation, False) for w in ids]
+    # the charts count codes only: the matrices the report read serve them
+    matrices = read or [await load_matrix(store, survey_id, w, organisation, False)
+                        for w in ids]
     distributions, nps = chart_data(matrices, lambda s, i: (s, i) in shown, lang)
     return PageData(kind="compare", survey=survey_id, waves=ids, organisation=organisation,
                     by=None, lang=lang, computed=stamp, report=result,

@@ -55,9 +55,11 @@ async def compute_report(
     items: bool,
     by: str | None = None,
     details: bool = True,
+    matrices: list[WaveMatrix] | None = None,
 ) -> Report | Breakdown:
     """Load two waves and build their report, or with ``by`` their breakdown by group
-    (``details=False``: without the panel, adjusted-change and composition sections)."""
+    (``details=False``: without the panel, adjusted-change and composition sections);
+    ``matrices`` (when given) receives the two waves' matrices as read, for reuse."""
     catalog = load(settings)
     if organisation is not None:
         find_organisation(catalog, organisation)
@@ -73,6 +75,8 @@ async def compute_report(
     groups = by is not None or organisation is None
     a = await _matrix(store, survey_id, baseline, organisation, groups)
     b = await _matrix(store, survey_id, follow_up, organisation, groups)
+    if matrices is not None:
+        matrices.extend((a, b))
     reason = cannot_break_down(by, a, b) if by is not None else None
     if reason is not None:
         raise Refused(reason)
@@ -86,7 +90,10 @@ async def compute_report(
                         f"(fewer than {min_group}): a report over all organisations would "
                         "reveal its answers by subtraction; report each organisation with --org"
                     )
-    disclosure = await disclosure_for(settings, store, a.wave, b.wave)
+    # over all organisations the matrices hold every response with its groups: what a
+    # wave's plan is made from, so a plan still to make reads nothing more
+    full = {m.wave.id: m for m in (a, b)} if organisation is None and groups else None
+    disclosure = await disclosure_for(settings, store, a.wave, b.wave, full)
     if by is not None:
         labels, mapping = await unit_labels(store, a.wave, b.wave, lang)
         if by == "organisation":
