@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -40,14 +41,18 @@ class WaveMatrix:
     _factors: dict[str, tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]]] = field(
         default_factory=dict, repr=False, compare=False)
     #: values derived from the matrix once (e.g. each respondent's disclosure atom)
-    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def factor(self, name: Literal["organisations", "channels", "units"]
+    def factor(self, name: Literal["organisations", "channels", "units", "days"]
                ) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]]:
-        """A group column's distinct values (sorted) and each respondent's index into them."""
+        """A group column's distinct values (sorted) and each respondent's index into them
+        (days: "" for none, and none at all when the days were not read)."""
         found = self._factors.get(name)
         if found is None:
-            values, inverse = np.unique(getattr(self, name), return_inverse=True)
+            column = getattr(self, name)
+            if column is None:
+                column = np.full(self.n, "", dtype=np.str_)
+            values, inverse = np.unique(column, return_inverse=True)
             found = values, np.asarray(inverse, dtype=np.int64).reshape(-1)
             self._factors[name] = found
         return found
@@ -112,7 +117,7 @@ def wave_matrix(wave: Wave, survey: Survey, data: WaveCodes) -> WaveMatrix:
         raise ValueError(f"wave {wave.id}: stored codes do not match its form version")
     factors = {name: _factor(values, n) for name, values in (
         ("organisations", data.organisations), ("channels", data.channels),
-        ("units", [u or "" for u in data.units]))}
+        ("units", [u or "" for u in data.units]), ("days", [d or "" for d in data.days]))}
     matrix = WaveMatrix(
         wave=wave,
         survey=survey,
@@ -125,8 +130,7 @@ def wave_matrix(wave: Wave, survey: Survey, data: WaveCodes) -> WaveMatrix:
         if wave.panel and len(data.panels) == n
         else None,
         grouped=len(data.organisations) == n,
-        days=_strings(_factor([d or "" for d in data.days], n), n)
-        if len(data.days) == n else None,
+        days=_strings(factors["days"], n) if len(data.days) == n else None,
     )
     matrix._factors.update({k: f for k, f in factors.items() if f is not None})
     return matrix

@@ -237,22 +237,38 @@ def new_plan(m: WaveMatrix, mappings: Sequence[Mapping[str, str]], min_group: in
 
 
 def _atoms_index(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]:
-    index = {a: i for i, a in enumerate(plan.atoms)}
-    atoms, inverse = atom_index(m)
-    mine = np.asarray([index[a] for a in atoms], dtype=np.int64)
-    return mine[inverse] if len(mine) else np.zeros(0, dtype=np.int64)
+    """Each respondent's atom in the plan (once per matrix and plan atoms)."""
+    key = ("plan-atoms", tuple(plan.atoms))
+    found: npt.NDArray[np.int64] | None = m.memo.get(key)
+    if found is None:
+        index = {a: i for i, a in enumerate(plan.atoms)}
+        atoms, inverse = atom_index(m)
+        mine = np.asarray([index[a] for a in atoms], dtype=np.int64)
+        found = m.memo[key] = mine[inverse] if len(mine) else np.zeros(0, dtype=np.int64)
+    return found
 
 
 def shape_of(plan: WavePlan, m: WaveMatrix, figure: Figure,
              atom: npt.NDArray[np.int64] | None = None
              ) -> tuple[Shape, npt.NDArray[np.float64]] | None:
     """The attacker's knowledge of a figure (valid answers per atom and component, bounds)
-    and the true sums per atom."""
+    and the true sums per atom (``atom``: each respondent's atom, by default its atom in
+    the plan; then computed once per matrix, plan atoms and figure)."""
+    if atom is not None:
+        return _shape_of(plan, m, figure, atom)
+    key = ("shape", figure.key, figure.kind, figure.items, tuple(plan.atoms))
+    if key not in m.memo:
+        m.memo[key] = _shape_of(plan, m, figure, _atoms_index(plan, m))
+    found: tuple[Shape, npt.NDArray[np.float64]] | None = m.memo[key]
+    return found
+
+
+def _shape_of(plan: WavePlan, m: WaveMatrix, figure: Figure, atom: npt.NDArray[np.int64]
+              ) -> tuple[Shape, npt.NDArray[np.float64]] | None:
     parts = _components(m, figure)
     if parts is None:
         return None
     shape, x, valid = parts
-    atom = _atoms_index(plan, m) if atom is None else atom
     count, c = len(plan.atoms), x.shape[1]
     weights = np.asarray(np.stack([np.bincount(atom, valid[:, j], count) for j in range(c)],
                                   axis=1), dtype=np.float64)
@@ -270,7 +286,7 @@ def add_figures(plan: WavePlan, m: WaveMatrix, figures: Sequence[Figure]) -> boo
     atom = _atoms_index(plan, m)
     respondents = np.bincount(atom, minlength=len(plan.atoms)).astype(np.int64)
     for figure in missing:
-        known = shape_of(plan, m, figure, atom)
+        known = shape_of(plan, m, figure)
         if known is None:
             plan.hidden[figure.key], plan.primary[figure.key] = [], []
             continue
