@@ -7,8 +7,10 @@ an encrypted client-side cookie would stay valid until it expires, whatever the 
 knows. The cookie holds only a random id (256 bits); the database keeps its SHA-256, so a
 copy of the database gives no live session. The cookie is ``HttpOnly``, ``SameSite=Lax``,
 limited to ``/admin``, and ``Secure`` under an https public URL. A session ends when unused
-for ``SURVEY_SESSION_IDLE_MINUTES``, ``SURVEY_SESSION_MAX_HOURS`` after sign-in, at sign-out,
-and when the user's password changes or the user is disabled (the user's ``epoch`` moves).
+for ``SURVEY_SESSION_IDLE_MINUTES`` (up to a minute less: an unchanged session's expiry is
+written back at most once a minute per process, not on every page),
+``SURVEY_SESSION_MAX_HOURS`` after sign-in, at sign-out, and when the user's password
+changes or the user is disabled (the user's ``epoch`` moves).
 Signing in always starts a new session id (no fixation). Nothing is stored for a visitor who
 has not signed in.
 
