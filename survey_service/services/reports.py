@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..anonymity import results_available
 from ..reports.breakdown import Breakdown, By, breakdown, cannot_break_down
 from ..reports.data import WaveMatrix, wave_matrix
@@ -42,6 +44,17 @@ async def _matrix(
     adjusting = survey.analysis is not None and bool(survey.analysis.adjust_for)
     data = await store.wave_codes(wave_id, organisation, groups=groups or wave.panel or adjusting)
     return wave_matrix(wave, survey, data)
+
+
+async def _organisation_counts(store: Store, m: WaveMatrix) -> dict[str, int]:
+    """Responses per organisation of a whole wave: counted in its matrix when that was read
+    with its groups (no second pass over the wave's rows), else asked of the store."""
+    if not m.grouped:
+        return await store.organisation_counts(m.wave.id)
+    values, inverse = m.factor("organisations")
+    counts = np.bincount(inverse, minlength=len(values))
+    return {str(v): int(n) for v, n in zip(values.tolist(), counts.tolist(), strict=True)
+            if n}
 
 
 async def compute_report(
@@ -83,7 +96,7 @@ async def compute_report(
     min_group = max(a.wave.min_group, b.wave.min_group, settings.min_group)
     if organisation is None:
         for m in (a, b):
-            for org, n in (await store.organisation_counts(m.wave.id)).items():
+            for org, n in (await _organisation_counts(store, m)).items():
                 if n < min_group:
                     raise Refused(
                         f"organisation '{org}' has only {n} responses in wave '{m.wave.id}' "
