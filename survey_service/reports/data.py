@@ -93,7 +93,9 @@ class WaveMatrix:
         return None if index is None else self.codes[:, index]
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> WaveMatrix:
-        return WaveMatrix(
+        """The respondents ``mask`` selects (their likert matrix cut from this one's when it
+        was made: the same values, converted once)."""
+        part = WaveMatrix(
             self.wave,
             self.survey,
             self.codes[mask],
@@ -105,6 +107,10 @@ class WaveMatrix:
             self.grouped,
             None if self.days is None else self.days[mask],
         )
+        if "likert_matrix" in self.__dict__:  # made (cached_property keeps it there)
+            part.__dict__["likert_matrix"] = self.likert_matrix[mask]
+            part._likert_columns.update(self._likert_columns)
+        return part
 
 
 def wave_matrix(wave: Wave, survey: Survey, data: WaveCodes) -> WaveMatrix:
