@@ -230,7 +230,8 @@ def new_plan(m: WaveMatrix, mappings: Sequence[Mapping[str, str]], min_group: in
              protection: float) -> WavePlan:
     """The cells of a wave (``m`` holds all its responses, with their groups); no figure yet."""
     atoms = atom_index(m)[0]
-    _, sizes = np.unique(m.organisations, return_counts=True)
+    sizes = np.bincount(m.factor("organisations")[1])
+    sizes = sizes[sizes > 0]  # each organisation of the wave's size (as np.unique counts)
     cells, labels, report = layout(atoms, mappings, pooled=bool((sizes >= min_group).all()))
     return WavePlan(wave=m.wave.id, min_group=min_group, protection=protection, atoms=atoms,
                     cells=cells, labels=labels, report_cells=report, hidden={}, primary={})
