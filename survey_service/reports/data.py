@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +36,26 @@ class WaveMatrix:
     grouped: bool = True  # whether organisations/channels/units were read
     days: npt.NDArray[np.str_] | None = None  # fieldwork day (ISO, "" for none), with groups
     _likert_columns: dict[str, int] = field(default_factory=dict, repr=False)
+    #: group column -> (sorted distinct values, each respondent's index into them), as
+    #: ``np.unique(column, return_inverse=True)`` gives them (filled when read, else on use)
+    _factors: dict[str, tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]]] = field(
+        default_factory=dict, repr=False, compare=False)
+    #: values derived from the matrix once (e.g. each respondent's disclosure atom)
+    memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def factor(self, name: Literal["organisations", "channels", "units", "days"]
+               ) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]]:
+        """A group column's distinct values (sorted) and each respondent's index into them
+        (days: "" for none, and none at all when the days were not read)."""
+        found = self._factors.get(name)
+        if found is None:
+            column = getattr(self, name)
+            if column is None:
+                column = np.full(self.n, "", dtype=np.str_)
+            values, inverse = np.unique(column, return_inverse=True)
+            found = values, np.asarray(inverse, dtype=np.int64).reshape(-1)
+            self._factors[name] = found
+        return found
 
     @cached_property
     def likert_matrix(self) -> npt.NDArray[np.int8]:
@@ -71,7 +93,9 @@ class WaveMatrix:
         return None if index is None else self.codes[:, index]
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> WaveMatrix:
-        return WaveMatrix(
+        """The respondents ``mask`` selects (their likert matrix cut from this one's when it
+        was made: the same values, converted once)."""
+        part = WaveMatrix(
             self.wave,
             self.survey,
             self.codes[mask],
@@ -83,6 +107,10 @@ class WaveMatrix:
             self.grouped,
             None if self.days is None else self.days[mask],
         )
+        if "likert_matrix" in self.__dict__:  # made (cached_property keeps it there)
+            part.__dict__["likert_matrix"] = self.likert_matrix[mask]
+            part._likert_columns.update(self._likert_columns)
+        return part
 
 
 def wave_matrix(wave: Wave, survey: Survey, data: WaveCodes) -> WaveMatrix:
@@ -93,23 +121,42 @@ def wave_matrix(wave: Wave, survey: Survey, data: WaveCodes) -> WaveMatrix:
     codes = np.frombuffer(data.codes, dtype="<i4")
     if k == 0 or codes.size != n * k:
         raise ValueError(f"wave {wave.id}: stored codes do not match its form version")
-    return WaveMatrix(
+    factors = {name: _factor(values, n) for name, values in (
+        ("organisations", data.organisations), ("channels", data.channels),
+        ("units", [u or "" for u in data.units]), ("days", [d or "" for d in data.days]))}
+    matrix = WaveMatrix(
         wave=wave,
         survey=survey,
         codes=codes.reshape(n, k),
         items={item.id: j for j, item in enumerate(items)},
-        organisations=_strings(data.organisations, n),
-        channels=_strings(data.channels, n),
-        units=_strings([u or "" for u in data.units], n),
+        organisations=_strings(factors["organisations"], n),
+        channels=_strings(factors["channels"], n),
+        units=_strings(factors["units"], n),
         panels=np.asarray(data.panels, dtype=object)
         if wave.panel and len(data.panels) == n
         else None,
         grouped=len(data.organisations) == n,
-        days=_strings([d or "" for d in data.days], n) if len(data.days) == n else None,
+        days=_strings(factors["days"], n) if len(data.days) == n else None,
     )
+    matrix._factors.update({k: f for k, f in factors.items() if f is not None})
+    return matrix
 
 
-def _strings(values: list[str], n: int) -> npt.NDArray[np.str_]:
-    if len(values) == n:
-        return np.asarray(values, dtype=np.str_)
-    return np.full(n, "", dtype=np.str_)
+def _factor(values: list[str], n: int
+            ) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]] | None:
+    """``np.unique(values, return_inverse=True)`` of a column read from storage, by hashing
+    (a few distinct values over many rows: no sort of the strings); None when not read."""
+    if len(values) != n:
+        return None
+    distinct = sorted(set(values))
+    index = {v: i for i, v in enumerate(distinct)}
+    inverse = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=n)
+    return np.asarray(distinct, dtype=np.str_), inverse
+
+
+def _strings(factor: tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]] | None, n: int
+             ) -> npt.NDArray[np.str_]:
+    if factor is None:
+        return np.full(n, "", dtype=np.str_)
+    distinct, inverse = factor
+    return distinct[inverse] if n else np.asarray([], dtype=np.str_)

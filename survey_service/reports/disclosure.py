@@ -83,7 +83,15 @@ def wave_figures(survey: Survey) -> list[Figure]:
 
 def atom_index(m: WaveMatrix) -> tuple[list[Atom], npt.NDArray[np.int64]]:
     """The distinct atoms of a wave (sorted) and each respondent's atom, without a Python
-    loop over respondents."""
+    loop over respondents (computed once per matrix)."""
+    found = m.memo.get("atoms")
+    if found is None:
+        found = m.memo["atoms"] = _atom_index(m)
+    atoms, inverse = found
+    return list(atoms), inverse
+
+
+def _atom_index(m: WaveMatrix) -> tuple[list[Atom], npt.NDArray[np.int64]]:
     column, spec = m.raw("service"), m.item("service")
     if column is None or spec is None:
         services = np.zeros(m.n, dtype=np.int64)
@@ -91,9 +99,9 @@ def atom_index(m: WaveMatrix) -> tuple[list[Atom], npt.NDArray[np.int64]]:
     else:
         services = np.clip(column, 0, None).astype(np.int64)
         names = np.asarray(["", *spec.options], dtype=np.str_)
-    parts = [np.unique(c, return_inverse=True) for c in (m.organisations, m.units, m.channels)]
+    parts = [m.factor(name) for name in ("organisations", "units", "channels")]
     uniques = [u for u, _ in parts] + [names]
-    codes = [np.asarray(inv, dtype=np.int64).reshape(-1) for _, inv in parts] + [services]
+    codes = [inv for _, inv in parts] + [services]
     key = np.zeros(m.n, dtype=np.int64)
     for u, c in zip(uniques, codes, strict=True):
         key = key * len(u) + c
@@ -222,29 +230,46 @@ def new_plan(m: WaveMatrix, mappings: Sequence[Mapping[str, str]], min_group: in
              protection: float) -> WavePlan:
     """The cells of a wave (``m`` holds all its responses, with their groups); no figure yet."""
     atoms = atom_index(m)[0]
-    _, sizes = np.unique(m.organisations, return_counts=True)
+    sizes = np.bincount(m.factor("organisations")[1])
+    sizes = sizes[sizes > 0]  # each organisation of the wave's size (as np.unique counts)
     cells, labels, report = layout(atoms, mappings, pooled=bool((sizes >= min_group).all()))
     return WavePlan(wave=m.wave.id, min_group=min_group, protection=protection, atoms=atoms,
                     cells=cells, labels=labels, report_cells=report, hidden={}, primary={})
 
 
 def _atoms_index(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]:
-    index = {a: i for i, a in enumerate(plan.atoms)}
-    atoms, inverse = atom_index(m)
-    mine = np.asarray([index[a] for a in atoms], dtype=np.int64)
-    return mine[inverse] if len(mine) else np.zeros(0, dtype=np.int64)
+    """Each respondent's atom in the plan (once per matrix and plan atoms)."""
+    key = ("plan-atoms", tuple(plan.atoms))
+    found: npt.NDArray[np.int64] | None = m.memo.get(key)
+    if found is None:
+        index = {a: i for i, a in enumerate(plan.atoms)}
+        atoms, inverse = atom_index(m)
+        mine = np.asarray([index[a] for a in atoms], dtype=np.int64)
+        found = m.memo[key] = mine[inverse] if len(mine) else np.zeros(0, dtype=np.int64)
+    return found
 
 
 def shape_of(plan: WavePlan, m: WaveMatrix, figure: Figure,
              atom: npt.NDArray[np.int64] | None = None
              ) -> tuple[Shape, npt.NDArray[np.float64]] | None:
     """The attacker's knowledge of a figure (valid answers per atom and component, bounds)
-    and the true sums per atom."""
+    and the true sums per atom (``atom``: each respondent's atom, by default its atom in
+    the plan; then computed once per matrix, plan atoms and figure)."""
+    if atom is not None:
+        return _shape_of(plan, m, figure, atom)
+    key = ("shape", figure.key, figure.kind, figure.items, tuple(plan.atoms))
+    if key not in m.memo:
+        m.memo[key] = _shape_of(plan, m, figure, _atoms_index(plan, m))
+    found: tuple[Shape, npt.NDArray[np.float64]] | None = m.memo[key]
+    return found
+
+
+def _shape_of(plan: WavePlan, m: WaveMatrix, figure: Figure, atom: npt.NDArray[np.int64]
+              ) -> tuple[Shape, npt.NDArray[np.float64]] | None:
     parts = _components(m, figure)
     if parts is None:
         return None
     shape, x, valid = parts
-    atom = _atoms_index(plan, m) if atom is None else atom
     count, c = len(plan.atoms), x.shape[1]
     weights = np.asarray(np.stack([np.bincount(atom, valid[:, j], count) for j in range(c)],
                                   axis=1), dtype=np.float64)
@@ -262,7 +287,7 @@ def add_figures(plan: WavePlan, m: WaveMatrix, figures: Sequence[Figure]) -> boo
     atom = _atoms_index(plan, m)
     respondents = np.bincount(atom, minlength=len(plan.atoms)).astype(np.int64)
     for figure in missing:
-        known = shape_of(plan, m, figure, atom)
+        known = shape_of(plan, m, figure)
         if known is None:
             plan.hidden[figure.key], plan.primary[figure.key] = [], []
             continue

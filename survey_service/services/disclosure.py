@@ -11,6 +11,8 @@ bounds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import msgspec
 
 from ..anonymity import results_available
@@ -73,9 +75,11 @@ async def _survey(store: Store, wave: Wave) -> Survey:
 
 
 async def wave_plan(settings: Settings, store: Store, wave: Wave,
-                    figures: list[Figure] | None = None) -> WavePlan:
+                    figures: list[Figure] | None = None, full: WaveMatrix | None = None
+                    ) -> WavePlan:
     """The wave's plan (the kept one once the wave is closed), covering ``figures`` too (by
-    default every figure of the wave); reads the wave's responses only when it must plan."""
+    default every figure of the wave); reads the wave's responses only when it must plan
+    (``full``: every response of the wave with its groups, already read)."""
     survey = await _survey(store, wave)
     figures = figures if figures is not None else wave_figures(survey)
     kept = _kept(wave, survey.kind)
@@ -83,7 +87,7 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
     plan = _decode.decode(saved) if saved is not None else None
     if plan is not None and all(f.key in plan.hidden for f in figures):
         return plan
-    m = await full_matrix(store, wave)
+    m = full if full is not None else await full_matrix(store, wave)
     if plan is None:
         min_group = max(wave.min_group, settings.min_group)
         plan = new_plan(m, await mappings(settings, store, wave), min_group,
@@ -96,18 +100,20 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
     return plan
 
 
-async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | None = None
-                         ) -> Disclosure:
+async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | None = None,
+                         full: Mapping[str, WaveMatrix] | None = None) -> Disclosure:
     """The plans an output about wave ``a`` (or comparing ``a`` with ``b``) must follow: the
     one function every output calls. Each wave has its own plan (two waves' respondents are
     different people, and each plan covers every grouping of its wave), so the order of the
-    waves never makes a new table."""
+    waves never makes a new table. ``full``: wave id -> every response of that wave with its
+    groups, when already read."""
     if b is None:
         return Disclosure({a.id: await wave_plan(settings, store, a)})
     first, second = await _survey(store, a), await _survey(store, b)
     plans, _ = plan_indicators(first, second, diff_versions(first, second), "en")
     items = {i: p.items for i, p in plans.items()}
     return Disclosure({
-        wave.id: await wave_plan(settings, store, wave, figures_compared(survey, items))
+        wave.id: await wave_plan(settings, store, wave, figures_compared(survey, items),
+                                 (full or {}).get(wave.id))
         for wave, survey in ((a, first), (b, second))
     })

@@ -221,8 +221,9 @@ async def for_report(store: Store, a: WaveMatrix, b: WaveMatrix, organisation: s
                 if organisation is None or d.organisation == organisation]
         first, last = wave_dates(m.wave)
         counts = await _counts(store, m.wave.id, organisation, m) if days else Counter()
+        # the distinct days of the responses (the window needs only the first and last)
         starts, ends, source = window(first, last, days, [k[2] for k in counts] or (
-            [str(d) for d in m.days] if m.days is not None else []))
+            [str(d) for d in m.factor("days")[0]] if m.days is not None else []))
         orgs = sorted({d.organisation for d in days})
         found = [rates(org, days, counts) for org in orgs]
         if len(orgs) > 1:

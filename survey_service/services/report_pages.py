@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -106,8 +107,9 @@ def cache_key(settings: Settings, catalog: Catalog, waves: list[Wave], organisat
     return hashlib.sha256(_encoder.encode(parts)).hexdigest()
 
 
-async def _waves(store: Store, survey_id: str, ids: list[str]) -> list[Wave]:
-    known = {w.id: w for w in await store.waves()}
+async def _waves(store: Store, survey_id: str, ids: list[str],
+                 read: Sequence[Wave] | None = None) -> list[Wave]:
+    known = {w.id: w for w in (await store.waves() if read is None else read)}
     found = []
     for wave_id in ids:
         wave = known.get(wave_id)
@@ -146,14 +148,16 @@ def check_choice(waves: list[str], by: str | None, trend: bool, channel: str | N
 async def report_page(settings: Settings, store: Store, catalog: Catalog, survey_id: str,
                       waves: list[str], organisation: str | None, lang: str,
                       by: str | None = None, *, trend: bool = False,
-                      channel: str | None = None, use_cache: bool = True) -> PageData:
+                      channel: str | None = None, use_cache: bool = True,
+                      known: Sequence[Wave] | None = None) -> PageData:
     """The page over one wave, two (baseline, follow-up) or a trend over N waves (in the
-    order given), kept when they are closed."""
+    order given), kept when they are closed; ``known``: the waves as just read (e.g. by the
+    site's registry), else read here."""
     kind = find_survey(catalog, survey_id).survey.kind
     if organisation is not None:
         find_organisation(catalog, organisation)
     check_choice(waves, by, trend, channel)
-    found = await _waves(store, survey_id, waves)
+    found = await _waves(store, survey_id, waves, known)
     key = cache_key(settings, catalog, found, organisation, by, lang, trend=trend,
                     channel=channel)
     keep = use_cache and _closed(found, kind)
@@ -208,12 +212,15 @@ async def _compute(settings: Settings, store: Store, waves: list[Wave],
                         by=None, lang=lang, computed=stamp, trend=found)
     if len(waves) == 1:
         return await _one_wave(settings, store, waves[0], organisation, lang, stamp)
+    read: list[WaveMatrix] = []
     result = await compute_report(settings, store, survey_id, ids[0], ids[1], organisation,
-                                  lang, True)
+                                  lang, True, matrices=read)
     assert isinstance(result, Report)
     shown = {(r.section, r.id) for r in result.rows
              if r.baseline is not None and r.follow_up is not None}
-    matrices = [await load_matrix(store, survey_id, w, organisation, False) for w in ids]
+    # the charts count codes only: the matrices the report read serve them
+    matrices = read or [await load_matrix(store, survey_id, w, organisation, False)
+                        for w in ids]
     distributions, nps = chart_data(matrices, lambda s, i: (s, i) in shown, lang)
     return PageData(kind="compare", survey=survey_id, waves=ids, organisation=organisation,
                     by=None, lang=lang, computed=stamp, report=result,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..anonymity import results_available
 from ..reports.breakdown import Breakdown, By, breakdown, cannot_break_down
 from ..reports.data import WaveMatrix, wave_matrix
@@ -45,6 +47,17 @@ async def _matrix(
     return wave_matrix(wave, survey, data)
 
 
+async def _organisation_counts(store: Store, m: WaveMatrix) -> dict[str, int]:
+    """Responses per organisation of a whole wave: counted in its matrix when that was read
+    with its groups (no second pass over the wave's rows), else asked of the store."""
+    if not m.grouped:
+        return await store.organisation_counts(m.wave.id)
+    values, inverse = m.factor("organisations")
+    counts = np.bincount(inverse, minlength=len(values))
+    return {str(v): int(n) for v, n in zip(values.tolist(), counts.tolist(), strict=True)
+            if n}
+
+
 async def compute_report(
     settings: Settings,
     store: Store,
@@ -56,9 +69,11 @@ async def compute_report(
     items: bool,
     by: str | None = None,
     details: bool = True,
+    matrices: list[WaveMatrix] | None = None,
 ) -> Report | Breakdown:
     """Load two waves and build their report, or with ``by`` their breakdown by group
-    (``details=False``: without the panel, adjusted-change and composition sections)."""
+    (``details=False``: without the panel, adjusted-change and composition sections);
+    ``matrices`` (when given) receives the two waves' matrices as read, for reuse."""
     catalog = load(settings)
     if organisation is not None:
         find_organisation(catalog, organisation)
@@ -76,20 +91,25 @@ async def compute_report(
     groups = by is not None or organisation is None or compared
     a = await _matrix(store, survey_id, baseline, organisation, groups)
     b = await _matrix(store, survey_id, follow_up, organisation, groups)
+    if matrices is not None:
+        matrices.extend((a, b))
     reason = cannot_break_down(by, a, b) if by is not None else None
     if reason is not None:
         raise Refused(reason)
     min_group = max(a.wave.min_group, b.wave.min_group, settings.min_group)
     if organisation is None:
         for m in (a, b):
-            for org, n in (await store.organisation_counts(m.wave.id)).items():
+            for org, n in (await _organisation_counts(store, m)).items():
                 if n < min_group:
                     raise Refused(
                         f"organisation '{org}' has only {n} responses in wave '{m.wave.id}' "
                         f"(fewer than {min_group}): a report over all organisations would "
                         "reveal its answers by subtraction; report each organisation with --org"
                     )
-    disclosure = await disclosure_for(settings, store, a.wave, b.wave)
+    # over all organisations the matrices hold every response with its groups: what a
+    # wave's plan is made from, so a plan still to make reads nothing more
+    full = {m.wave.id: m for m in (a, b)} if organisation is None and groups else None
+    disclosure = await disclosure_for(settings, store, a.wave, b.wave, full)
     if by is not None:
         labels, mapping = await unit_labels(store, a.wave, b.wave, lang)
         if by == "organisation":

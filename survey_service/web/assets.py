@@ -26,13 +26,20 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
 
+GZIP_LEVEL = 6
+MINIMUM_SIZE = 500
+
+
 def compression() -> CompressionConfig:
     """gzip for every page of 500 bytes or more whose client asks for it (brotli is not a
-    dependency); static files are compressed once at start instead."""
-    return CompressionConfig(backend="gzip", gzip_compress_level=6, exclude="^/static/")
+    dependency); static files are compressed once at start instead, and handlers marked
+    ``compressed_by_handler`` (kept report pages) compress their own bodies."""
+    return CompressionConfig(backend="gzip", gzip_compress_level=GZIP_LEVEL,
+                             minimum_size=MINIMUM_SIZE, exclude="^/static/",
+                             exclude_opt_key="compressed_by_handler")
 
 
-def _accepts_gzip(accept_encoding: str) -> bool:
+def accepts_gzip(accept_encoding: str) -> bool:
     """Whether ``Accept-Encoding`` allows gzip (``gzip;q=0`` refuses it, ``*`` allows it)."""
     weights: dict[str, bool] = {}
     for part in accept_encoding.lower().split(","):
@@ -59,7 +66,7 @@ async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> R
     if not hashed and f'"{asset.digest}"' in request.headers.get("if-none-match", ""):
         return Response(b"", status_code=304, headers=headers)
     body = asset.body
-    if _accepts_gzip(request.headers.get("accept-encoding", "")):
+    if accepts_gzip(request.headers.get("accept-encoding", "")):
         body = asset.gzipped
         headers["content-encoding"] = "gzip"
     if request.method == "HEAD":
@@ -68,4 +75,5 @@ async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> R
     return Response(body, media_type=asset.media_type, headers=headers)
 
 
-__all__ = ["IMMUTABLE", "STATIC", "Asset", "Assets", "compression", "static_file"]
+__all__ = ["GZIP_LEVEL", "IMMUTABLE", "MINIMUM_SIZE", "STATIC", "Asset", "Assets", "accepts_gzip",
+           "compression", "static_file"]

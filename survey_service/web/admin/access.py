@@ -7,8 +7,10 @@ an encrypted client-side cookie would stay valid until it expires, whatever the 
 knows. The cookie holds only a random id (256 bits); the database keeps its SHA-256, so a
 copy of the database gives no live session. The cookie is ``HttpOnly``, ``SameSite=Lax``,
 limited to ``/admin``, and ``Secure`` under an https public URL. A session ends when unused
-for ``SURVEY_SESSION_IDLE_MINUTES``, ``SURVEY_SESSION_MAX_HOURS`` after sign-in, at sign-out,
-and when the user's password changes or the user is disabled (the user's ``epoch`` moves).
+for ``SURVEY_SESSION_IDLE_MINUTES`` (up to a minute less: an unchanged session's expiry is
+written back at most once a minute per process, not on every page),
+``SURVEY_SESSION_MAX_HOURS`` after sign-in, at sign-out, and when the user's password
+changes or the user is disabled (the user's ``epoch`` moves).
 Signing in always starts a new session id (no fixation). Nothing is stored for a visitor who
 has not signed in.
 
@@ -25,12 +27,14 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.server_side import (
@@ -40,6 +44,7 @@ from litestar.middleware.session.server_side import (
 from litestar.response import Redirect
 from litestar.stores.base import Store as LitestarStore
 from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
 
 from ...storage.base import Store, User
 from ..deps import Site, client_address
@@ -109,9 +114,38 @@ class DatabaseSessions(LitestarStore):
         return None  # not kept apart from the data; Litestar's session middleware never asks
 
 
+#: An unchanged session is written back (its idle expiry moved on) at most this often by a
+#: process, so a reader of many pages waits for no database write per page; the idle limit
+#: then ends a session between ``RENEW_SECONDS`` before and at its full length after last use.
+RENEW_SECONDS = 60.0
+_RENEWED: OrderedDict[str, float] = OrderedDict()  # session id -> when this process wrote it
+_RENEWED_KEPT = 4096
+LOADED = "session_loaded"
+
+
 class SessionBackend(ServerSideSessionBackend):
     """Litestar's server-side sessions, but nothing stored (and no cookie) for an empty
-    session, and a fresh session id when a handler asks for one (at sign-in)."""
+    session, a fresh session id when a handler asks for one (at sign-in), and an unchanged
+    session written back only every :data:`RENEW_SECONDS`."""
+
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]
+                                   ) -> dict[str, Any]:
+        if session_id := connection.cookies.get(self.config.key):
+            store = self.config.get_store_from_app(connection.scope["app"])
+            data = await self.get(session_id, store=store)
+            if data is not None:
+                connection.scope.setdefault("state", {})[LOADED] = (session_id, data)
+                return self.deserialize_data(data)
+        return {}
+
+    def _unchanged(self, scope_session: ScopeSession, session_id: str,
+                   connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+        """Whether the database holds this very session, renewed by this process lately."""
+        state = connection.scope.get("state", {})
+        if state.get(ROTATE) or state.get(LOADED) != (
+                session_id, self.serialize_data(scope_session, connection.scope)):
+            return False
+        return time.time() - _RENEWED.get(session_id, -RENEW_SECONDS) < RENEW_SECONDS
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         state = connection.scope.setdefault("state", {})
@@ -131,7 +165,18 @@ class SessionBackend(ServerSideSessionBackend):
             if connection.cookies.get(self.config.key, "null") != "null":
                 await super().store_in_message(Empty, message, connection)  # forget it
             return
+        session_id = self.get_session_id(connection)
+        if self._unchanged(scope_session, session_id, connection):
+            params = dict(extract_dataclass_items(self.config, exclude_none=True,
+                                                  include=Cookie.__dict__.keys()))
+            MutableScopeHeaders.from_message(message).add("Set-Cookie", Cookie(
+                value=session_id, key=self.config.key, **params).to_header(header=""))
+            return
         await super().store_in_message(scope_session, message, connection)
+        _RENEWED[session_id] = time.time()
+        _RENEWED.move_to_end(session_id)
+        while len(_RENEWED) > _RENEWED_KEPT:
+            _RENEWED.popitem(last=False)
 
 
 @dataclass

@@ -13,6 +13,7 @@ Without waves the page shows only the form that chooses them.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +27,13 @@ from ...services import audit
 from ...services.errors import Invalid, NotFound, ServiceError, Unavailable
 from ...services.report_pages import PageData, report_page
 from ...surveys.model import Survey
-from ...surveys.waves import now
-from ..deps import Site, SiteDep
+from ...surveys.waves import Wave, now
+from ..deps import Site, SiteDep, csrf_token
 from ..errors import SERVICE_STATUS
 from .access import roles, signed_in
 from .common import admin_lang, page
 from .exports import content_disposition
+from .kept_pages import SKIP_COMPRESSION, kept, respond, serve
 from .report_view import as_csv, as_json, by_options, channel_options, filename, page_charts
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
@@ -91,11 +93,11 @@ def _choice(request: Request[Any, Any, Any]) -> Choice:
     return found
 
 
-async def _report(site: Site, survey_id: str, org: str | None, lang: str, c: Choice
-                  ) -> PageData:
+async def _report(site: Site, survey_id: str, org: str | None, lang: str, c: Choice,
+                  known: Sequence[Wave]) -> PageData:
     return await report_page(site.settings, site.store, site.registry.catalog, survey_id,
                              c.waves, org if org is not None else c.org, lang, c.by,
-                             trend=c.trend, channel=c.channel)
+                             trend=c.trend, channel=c.channel, known=known)
 
 
 def _form(survey: Survey, lang: str) -> dict[str, Any]:
@@ -117,7 +119,8 @@ class _Reports:
         loaded = catalog.surveys.get(survey_id)
         if loaded is None or (org is not None and org not in catalog.organisations):
             raise NotFoundException()
-        waves = sorted((w for w in await site.store.waves() if w.survey_id == survey_id
+        known = site.registry.waves  # read at most every few seconds (refreshed above)
+        waves = sorted((w for w in known if w.survey_id == survey_id
                         and (org is None or w.covers(org))),
                        key=lambda w: (w.starts or now(), w.id))
         if fmt is not None:  # a download: refused with the service's status and message
@@ -125,7 +128,7 @@ class _Reports:
                 choice = _choice(request)
                 if not choice.waves:
                     raise NotFound("choose the waves of the report first")
-                found = await _report(site, survey_id, org, lang, choice)
+                found = await _report(site, survey_id, org, lang, choice, known)
             except ServiceError as exc:
                 return Response(f"{exc}\n", status_code=SERVICE_STATUS.get(type(exc), 400),
                                 media_type="text/plain; charset=utf-8",
@@ -138,9 +141,16 @@ class _Reports:
         try:
             choice = _choice(request)
             if choice.waves:
-                result = await _report(site, survey_id, org, lang, choice)
+                result = await _report(site, survey_id, org, lang, choice, known)
         except ServiceError as exc:
             error, status = str(exc), SERVICE_STATUS.get(type(exc), 400)
+        # a kept page: the same bytes for the same reader, address and waves to choose from
+        memo = None if result is None or not result.cached else (
+            result.key, result.computed, lang, user.name, user.role, tuple(user.organisations),
+            csrf_token(request), request.url.path, request.url.query,
+            tuple(w.id for w in waves), id(catalog))
+        if memo is not None and (body := kept(memo)) is not None:
+            return serve(request, body)
         context: dict[str, Any] = {
             "survey": loaded.survey, "survey_id": survey_id, "waves": waves,
             "org_fixed": org, "organisations": list(catalog.organisations.values()),
@@ -150,7 +160,8 @@ class _Reports:
             "body": report_body(site, result, lang) if result else "",
             "downloads": _links(request, org, survey_id) if result else {},
         }
-        return page(site, request, "admin/report.html", user, status, **context)
+        return respond(request, page(site, request, "admin/report.html", user, status,
+                                     **context), memo)
 
 
 def _links(request: Request[Any, Any, Any], org: str | None, survey_id: str) -> dict[str, str]:
@@ -199,7 +210,7 @@ class ReportController(Controller):
 
     path = "/reports"
 
-    @get("/{survey_id:str}", name="admin-report", opt=roles())
+    @get("/{survey_id:str}", name="admin-report", opt={**roles(), SKIP_COMPRESSION: True})
     async def show(self, request: Request[Any, Any, Any], site: SiteDep,
                    survey_id: FromPath[str]) -> Response[Any]:
         return await _Reports._page(request, site, survey_id, None, None)
@@ -225,7 +236,8 @@ class OrgReportController(Controller):
 
     path = "/orgs/{org:str}/reports"
 
-    @get("/{survey_id:str}", name="admin-org-report", opt=roles("analyst"))
+    @get("/{survey_id:str}", name="admin-org-report",
+         opt={**roles("analyst"), SKIP_COMPRESSION: True})
     async def show(self, request: Request[Any, Any, Any], site: SiteDep, org: FromPath[str],
                    survey_id: FromPath[str]) -> Response[Any]:
         return await _Reports._page(request, site, survey_id, org, None)
