@@ -9,6 +9,7 @@ import click
 
 from ..services import audit, reports, retention
 from ..services import waves as service
+from ..services.disclosure import plan_when_closed
 from ..services.errors import Invalid
 from ..storage.base import Store
 from ..surveys.waves import Wave, now, parse_local
@@ -93,12 +94,25 @@ def waves_close(wave_id: str) -> None:
         await audit.record(store, audit.cli_actor(), "wave-close", {"wave": wave_id})
         return closed
 
+    async def plan(store: Store) -> bool:
+        return await plan_when_closed(config, store, await service.find_wave(store, wave_id))
+
     wave, mixed, elsewhere = with_store(config, work)
     click.echo(f"closed wave {wave.id}")
     for other in mixed:
         click.echo(f"mixed the answers of {other}: results may now be shown")
     if elsewhere:
         click.echo(f"the answers of {wave.id} were mixed by the running server")
+    # the disclosure plan every output follows, kept with the closed wave (issue #14): made
+    # now, once, rather than by the first report that someone waits for
+    try:
+        planned = with_store(config, plan)
+    except Exception as exc:  # the wave is closed; its first output will plan it instead
+        click.echo(f"warning: the disclosure plan of {wave.id} was not made now ({exc}); the"
+                   " first output about it will make it", err=True)
+        return
+    if planned:
+        click.echo(f"planned which small groups of {wave.id} every output hides")
 
 
 @waves.command("status")
