@@ -109,13 +109,17 @@ def joint_interval(shapes: Sequence[Shape], published: Sequence[Sequence[tuple[C
 def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                  respondents: Sequence[int], cells: Sequence[Sequence[Cell]],
                  hidden: Sequence[set[int]], primary: Sequence[set[int]],
-                 ties: Sequence[Tie], editable: set[int], protection: float) -> None:
-    """Hide more cells (in ``hidden``, per figure; only of the ``editable`` figures) until the
-    joint attacker leaves every primary cell of every figure at least ``protection``/100 of
-    its figure's range wide. ``cells[f]``: figure f's cells (indices as in ``hidden``);
-    ``respondents``: per atom. Deterministic."""
-    if not ties:
+                 ties: Sequence[Tie], editable: set[int], protection: float,
+                 fixed: Sequence[set[int]] | None = None) -> None:
+    """Hide more cells (in ``hidden``, per figure; only of the ``editable`` figures, and
+    never the ``fixed`` cells of a figure) until the joint attacker leaves every primary cell
+    of every figure at least ``protection``/100 of its figure's range wide. ``cells[f]``:
+    figure f's cells (indices as in ``hidden``); ``respondents``: per atom. With ``fixed``,
+    a primary cell that stays narrow even with every cell it may hide hidden is left as it
+    is (what is fixed narrows it, not what is planned here). Deterministic."""
+    if not ties and fixed is None:
         return
+    locked = fixed if fixed is not None else [set() for _ in shapes]
     values = [[s.value(x, c) if s.defined(c) else 0.0 for c in cs]
               for s, x, cs in zip(shapes, sums, cells, strict=True)]
 
@@ -135,10 +139,20 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         need = protection / 100.0 * (hi - lo) - 1e-9
         for t in sorted(primary[f], key=lambda i: cells[f][i]):
             target = set(cells[f][t])
+            if fixed is not None and width(f, t) < need:
+                saved = [set(h) for h in hidden]
+                for g in editable:
+                    hidden[g] |= set(range(len(cells[g]))) - locked[g]
+                hopeless = width(f, t) < need
+                for g, h in enumerate(saved):
+                    hidden[g].clear()
+                    hidden[g].update(h)
+                if hopeless:
+                    continue
             while (current := width(f, t)) < need:
                 hidden_any = {cells[g][j] for g in range(len(shapes)) for j in hidden[g]}
                 cands = [(g, j) for g in sorted(editable) for j, c in enumerate(cells[g])
-                         if j not in hidden[g] and shapes[g].defined(c)]
+                         if j not in hidden[g] and j not in locked[g] and shapes[g].defined(c)]
                 if not cands:
                     break
                 cands.sort(key=lambda gj: (cells[gj[0]][gj[1]] not in hidden_any,

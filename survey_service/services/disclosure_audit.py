@@ -38,6 +38,7 @@ from ..reports.disclosure import (
     wave_figures,
 )
 from ..reports.disclosure_links import joint_figures, ties
+from ..reports.group_joint import Published, attack_jointly
 from ..reports.group_plan import CHANNEL, answers, group_label, respondent_atoms, scope_label
 from ..reports.groups import OWN_TABLES, Groups
 from ..reports.report import Report
@@ -264,6 +265,34 @@ def attack(plan: WavePlan, m: WaveMatrix, key: str, everything: Shown, level: fl
                       lambda cell: joint_interval(shapes, together, linked, 0, cell))
 
 
+def _name(plan: WavePlan, cell: int) -> str:
+    names = sorted(name for name, j in plan.labels.items() if j == cell)
+    return names[0] if names else str(cell)
+
+
+def _with_question(plan: WavePlan, qplan: WavePlan, m: WaveMatrix, question: str,
+                   shown: Shown, by_question: QuestionShown, level: float) -> list[Interval]:
+    """Each hidden or sensitive cell of the wave's tables and of the question's, attacked
+    with everything both show of the figures linked to it."""
+    wave = m.wave.id
+    published: Published = {}
+    for (w, key), cells in shown.items():
+        if w == wave:
+            published[("wave", key)] = {c: v for c, v in cells if c is not None}
+    for (w, q, key), cells in by_question.items():
+        if w == wave and q == question:
+            published[("question", key)] = {c: v for c, v in cells if c is not None}
+    out = []
+    for f in attack_jointly(plan, qplan, m, question, published):
+        kind, cell = f.origin
+        name = _name(plan, cell) if kind == "wave" else \
+            f"{QUESTION}{question} {_name(qplan, cell)}"
+        out.append(Interval(wave=wave, figure=f.key, cell=name, n=f.n, low=f.low, high=f.high,
+                            width=f.high - f.low, published=f.published, needed=level / 100 *
+                            f.span, sensitive=f.n < plan.min_group or f.valid < plan.min_group))
+    return out
+
+
 async def audit(settings: Settings, store: Store, wave_ids: list[str]
                 ) -> tuple[list[Interval], int]:
     """The attacker's interval of every hidden or sensitive cell of the waves' figures, and
@@ -280,9 +309,12 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
                            low=value, high=value, width=0.0, sensitive=True, published=True)
                   for (w, key), cells in sorted(shown.items()) if w == wave.id
                   for cell, value in cells if cell is None]
-        for key in sorted(plan.hidden):
-            found += attack(plan, m, key, shown, settings.protection_level)
-        for question in sorted({q for w, q, _k in by_question if w == wave.id}):
+        questions = sorted({q for w, q, _k in by_question if w == wave.id})
+        if not questions:
+            for key in sorted(plan.hidden):
+                found += attack(plan, m, key, shown, settings.protection_level)
+        narrowest: dict[tuple[str, str], Interval] = {}
+        for question in questions:
             qplan = await _question_plan(settings, store, m, question, by_question)
             found += [Interval(wave=wave.id, figure=key,
                                cell=f"{QUESTION}{question} (a group outside the plan)", n=0,
@@ -290,7 +322,10 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
                                published=True)
                       for (w, q, key), cells in sorted(by_question.items())
                       if w == wave.id and q == question for cell, value in cells if cell is None]
-            for key in sorted(qplan.hidden):
-                found += attack_alone(qplan, m, key, by_question.get((wave.id, question, key), []),
-                                settings.protection_level, question)
+            for i in _with_question(plan, qplan, m, question, shown, by_question,
+                                    settings.protection_level):
+                if (i.figure, i.cell) not in narrowest or \
+                        i.width < narrowest[(i.figure, i.cell)].width:
+                    narrowest[(i.figure, i.cell)] = i
+        found += [narrowest[k] for k in sorted(narrowest)]
     return found, outputs
