@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -68,38 +69,54 @@ class _Rows:
 
 
 def joint_interval(shapes: Sequence[Shape], published: Sequence[Sequence[tuple[Cell, float]]],
-                   ties: Sequence[Tie], figure: int, target: Cell) -> tuple[float, float]:
+                   ties: Sequence[Tie], figure: int, target: Cell,
+                   memo: dict[Any, Any] | None = None) -> tuple[float, float]:
     """The narrowest interval of figure ``figure`` in cell ``target`` that an attacker can
-    prove knowing every published (cell, value) of every figure and the ``ties``."""
-    off = _offsets(shapes)
-    bounds: list[tuple[float, float]] = []
-    for s in shapes:
-        w = s.weights.reshape(-1)
-        bounds += list(zip((s.low * w).tolist(), (s.high * w).tolist(), strict=True))
-    ub, eq = _Rows(off[-1]), _Rows(off[-1])
+    prove knowing every published (cell, value) of every figure and the ``ties``. ``memo``:
+    a dict kept between calls over the same shapes and ties (their rows are built once)."""
+    memo = {} if memo is None else memo
+    if "off" not in memo:
+        off = _offsets(shapes)
+        bounds: list[tuple[float, float]] = []
+        for s in shapes:
+            w = s.weights.reshape(-1)
+            bounds += list(zip((s.low * w).tolist(), (s.high * w).tolist(), strict=True))
+        ub, eq = _Rows(off[-1]), _Rows(off[-1])
+        for f, s in enumerate(shapes):
+            if s.exclusive:
+                comps = s.components
+                for a in range(s.weights.shape[0]):
+                    ub.add(off[f] + a * comps + np.arange(comps), np.ones(comps),
+                           float(s.weights[a, 0]))
+        for tie in ties:
+            cols = np.asarray([off[f] + a * shapes[f].components + c
+                               for f, a, c, _ in tie.terms])
+            (eq if tie.equal else ub).add(cols, np.asarray([t[3] for t in tie.terms]),
+                                          tie.rhs)
+        memo.update(off=off, bounds=bounds, ub=ub, A_eq=eq.matrix(), b_eq=eq.rhs_array())
+    off = memo["off"]
+    ub = _Rows(off[-1])
+    static: _Rows = memo["ub"]
+    ub.rows, ub.cols, ub.vals, ub.rhs = (list(static.rows), list(static.cols),
+                                         list(static.vals), list(static.rhs))
     for f, (s, shown) in enumerate(zip(shapes, published, strict=True)):
         lo, hi = s.value_range()
         eps = 1e-7 * (hi - lo or 1.0)
         for cell, value in shown:
-            dense = s.functional(cell)
-            cols = np.flatnonzero(dense)
-            ub.add(off[f] + cols, dense[cols], value + eps)
-            ub.add(off[f] + cols, -dense[cols], -value + eps)
-        if s.exclusive:
-            comps = s.components
-            for a in range(s.weights.shape[0]):
-                ub.add(off[f] + a * comps + np.arange(comps), np.ones(comps),
-                       float(s.weights[a, 0]))
-    for tie in ties:
-        cols = np.asarray([off[f] + a * shapes[f].components + c for f, a, c, _ in tie.terms])
-        (eq if tie.equal else ub).add(cols, np.asarray([t[3] for t in tie.terms]), tie.rhs)
+            found = memo.get((f, cell))
+            if found is None:
+                dense = s.functional(cell)
+                cols = np.flatnonzero(dense)
+                found = memo[(f, cell)] = (off[f] + cols, dense[cols])
+            ub.add(found[0], found[1], value + eps)
+            ub.add(found[0], -found[1], -value + eps)
     goal = np.zeros(off[-1])
     goal[off[figure]:off[figure + 1]] = shapes[figure].functional(target)
-    kw = {"A_ub": ub.matrix(), "b_ub": ub.rhs_array(), "A_eq": eq.matrix(),
-          "b_eq": eq.rhs_array()}
+    kw = {"A_ub": ub.matrix(), "b_ub": ub.rhs_array(), "A_eq": memo["A_eq"],
+          "b_eq": memo["b_eq"]}
     ends = []
     for sign in (1.0, -1.0):
-        res = linprog(sign * goal, bounds=bounds, method="highs", **kw)
+        res = linprog(sign * goal, bounds=memo["bounds"], method="highs", **kw)
         if res.status != 0:  # inconsistent with the bounds: say nothing
             return shapes[figure].value_range()
         ends.append(sign * float(res.fun))
@@ -127,8 +144,10 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         return [[(cs[j], vs[j]) for j in range(len(cs)) if j not in hs and s.defined(cs[j])]
                 for s, cs, vs, hs in zip(shapes, cells, values, hidden, strict=True)]
 
+    memo: dict[Any, Any] = {}
+
     def width(f: int, t: int) -> float:
-        low, high = joint_interval(shapes, shown(), ties, f, cells[f][t])
+        low, high = joint_interval(shapes, shown(), ties, f, cells[f][t], memo)
         return high - low
 
     def size(cell: Cell) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -178,9 +179,10 @@ Published = dict[tuple[str, str], dict[int, float]]  # ("wave"|"question", figur
 
 
 def attack_jointly(wave: WavePlan, group: WavePlan, m: WaveMatrix, question: str,
-                   published: Published) -> list[Found]:
+                   published: Published, wave_hidden: bool = True) -> list[Found]:
     """Every hidden or sensitive cell of every figure of both plans, attacked with everything
-    ``published`` of the figures linked to it, in both plans' tables."""
+    ``published`` of the figures linked to it, in both plans' tables (``wave_hidden=False``:
+    of the wave's tables only the sensitive cells)."""
     fine = Fine(wave, group, m, question)
     keys = sorted(set(wave.hidden) | set(group.hidden))
     out: list[Found] = []
@@ -198,6 +200,7 @@ def attack_jointly(wave: WavePlan, group: WavePlan, m: WaveMatrix, question: str
                     values[j] = v
             where.append(values)
             shown.append([(cells[j], v) for j, v in sorted(values.items())])
+        memo: dict[Any, Any] = {}
         for g, (f, s) in enumerate(zip(p.figures, p.shapes, strict=True)):
             for j, (cell, origin) in enumerate(zip(p.cells[g], p.origins[g], strict=True)):
                 if not s.defined(cell):
@@ -205,9 +208,9 @@ def attack_jointly(wave: WavePlan, group: WavePlan, m: WaveMatrix, question: str
                 n = int(fine.respondents[list(cell)].sum())
                 valid = float(s.weights[list(cell)].sum(axis=0).min())
                 small = n < wave.min_group or valid < wave.min_group
-                if j in where[g] and not small:
+                if (j in where[g] or (origin[0] == "wave" and not wave_hidden)) and not small:
                     continue
-                low, high = joint_interval(p.shapes, shown, p.ties, g, cell)
+                low, high = joint_interval(p.shapes, shown, p.ties, g, cell, memo)
                 lo, hi = s.value_range()
                 out.append(Found(f.key, origin, n, valid, low, high, j in where[g], hi - lo))
     return out

@@ -5,7 +5,13 @@ or sensitive, the narrowest interval its figure can be proved to lie in.
 
 Breakdowns by a question of the form (``--by question:ID``, ``--by channel``, with and without
 a contact-channel filter) have their own plan per wave and question (kept in the disclosure
-plans under ``WAVE|question:ID``): their figures are attacked against that plan's cells.
+plans under ``WAVE|question:ID``): their figures are attacked together with the wave's own
+tables (the same people, the same organisation totals; :mod:`..reports.group_joint`), one
+question at a time, and each cell is listed with its narrowest interval over the questions.
+The answer distributions the one-wave report pages draw (all organisations and each) are
+read too, and every answer count of 1 or 2 is attacked with them and the item's means
+(:mod:`..reports.distribution_plan`; ``dist:ITEM=POINT``, ``n`` the count, on the 0-100
+scale of shares). Not attacked together: two questions' breakdowns with each other.
 
 The attacker knows every figure any of those outputs shows, every respondent and valid-answer
 count of every group (``waves status`` publishes the counts per unit) and the scales' bounds.
@@ -38,6 +44,7 @@ from ..reports.disclosure import (
     wave_figures,
 )
 from ..reports.disclosure_links import joint_figures, ties
+from ..reports.distribution_plan import attack_distribution, dist_key
 from ..reports.group_joint import Published, attack_jointly
 from ..reports.group_plan import CHANNEL, answers, group_label, respondent_atoms, scope_label
 from ..reports.groups import OWN_TABLES, Groups
@@ -51,6 +58,7 @@ from .catalog import load
 from .disclosure import full_matrix, wave_plan
 from .errors import ServiceError
 from .groups import GROUPINGS, QUESTION, compute_breakdown, group_plan
+from .report_pages import report_page
 from .reports import BY, compute_report, unit_labels
 from .waves import find_wave
 
@@ -271,9 +279,11 @@ def _name(plan: WavePlan, cell: int) -> str:
 
 
 def _with_question(plan: WavePlan, qplan: WavePlan, m: WaveMatrix, question: str,
-                   shown: Shown, by_question: QuestionShown, level: float) -> list[Interval]:
-    """Each hidden or sensitive cell of the wave's tables and of the question's, attacked
-    with everything both show of the figures linked to it."""
+                   shown: Shown, by_question: QuestionShown, level: float, first: bool
+                   ) -> list[Interval]:
+    """Each hidden or sensitive cell of the question's tables and of the wave's (of these
+    only the sensitive ones after the ``first`` question), attacked with everything both
+    show of the figures linked to it."""
     wave = m.wave.id
     published: Published = {}
     for (w, key), cells in shown.items():
@@ -283,7 +293,7 @@ def _with_question(plan: WavePlan, qplan: WavePlan, m: WaveMatrix, question: str
         if w == wave and q == question:
             published[("question", key)] = {c: v for c, v in cells if c is not None}
     out = []
-    for f in attack_jointly(plan, qplan, m, question, published):
+    for f in attack_jointly(plan, qplan, m, question, published, first):
         kind, cell = f.origin
         name = _name(plan, cell) if kind == "wave" else \
             f"{QUESTION}{question} {_name(qplan, cell)}"
@@ -291,6 +301,27 @@ def _with_question(plan: WavePlan, qplan: WavePlan, m: WaveMatrix, question: str
                             width=f.high - f.low, published=f.published, needed=level / 100 *
                             f.span, sensitive=f.n < plan.min_group or f.valid < plan.min_group))
     return out
+
+
+async def _distributions(settings: Settings, store: Store, wave: Wave, plan: WavePlan
+                         ) -> tuple[dict[str, dict[int, list[int]]], int]:
+    """The answer distributions the wave's report pages draw (all organisations and each):
+    item -> plan cell -> answers per point, and how many pages were read."""
+    catalog = load(settings)
+    drawn: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    pages = 0
+    for org in [None, *catalog.organisations]:
+        try:
+            page = await report_page(settings, store, catalog, wave.survey_id, [wave.id], org,
+                                     "en", use_cache=False)
+        except ServiceError:
+            continue  # refused: nothing published
+        pages += 1
+        cell = plan.labels.get(ALL if org is None else org_label(org))
+        for d in page.distributions:
+            if cell is not None and wave.id in d.counts:
+                drawn[d.id][cell] = d.counts[wave.id]
+    return drawn, pages
 
 
 async def audit(settings: Settings, store: Store, wave_ids: list[str]
@@ -323,9 +354,19 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
                       for (w, q, key), cells in sorted(by_question.items())
                       if w == wave.id and q == question for cell, value in cells if cell is None]
             for i in _with_question(plan, qplan, m, question, shown, by_question,
-                                    settings.protection_level):
+                                    settings.protection_level, question == questions[0]):
                 if (i.figure, i.cell) not in narrowest or \
                         i.width < narrowest[(i.figure, i.cell)].width:
                     narrowest[(i.figure, i.cell)] = i
         found += [narrowest[k] for k in sorted(narrowest)]
+        drawn, pages = await _distributions(settings, store, wave, plan)
+        outputs += pages
+        for item in sorted(k[len("item:"):] for k in plan.hidden if k.startswith("item:")):
+            means = {c: v for c, v in shown.get((wave.id, f"item:{item}"), []) if c is not None}
+            for cell, point, count, low, high, on in attack_distribution(
+                    plan, m, item, means, drawn.get(item, {})):
+                found.append(Interval(wave=wave.id, figure=f"{dist_key(item)}={point}",
+                                      cell=_name(plan, cell), n=count, low=low, high=high,
+                                      width=high - low, sensitive=True, published=on,
+                                      needed=settings.protection_level))
     return found, outputs
