@@ -158,7 +158,8 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         need = protection / 100.0 * (hi - lo) - 1e-9
         for t in sorted(primary[f], key=lambda i: cells[f][i]):
             target = set(cells[f][t])
-            if fixed is not None and width(f, t) < need:
+            current = width(f, t)
+            if fixed is not None and current < need:
                 saved = [set(h) for h in hidden]
                 for g in editable:
                     hidden[g] |= set(range(len(cells[g]))) - locked[g]
@@ -168,7 +169,7 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                     hidden[g].update(h)
                 if hopeless:
                     continue
-            while (current := width(f, t)) < need:
+            while current < need:
                 hidden_any = {cells[g][j] for g in range(len(shapes)) for j in hidden[g]}
                 cands = [(g, j) for g in sorted(editable) for j, c in enumerate(cells[g])
                          if j not in hidden[g] and j not in locked[g] and shapes[g].defined(c)]
@@ -188,3 +189,4 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                     if wid - current > gain + 1e-9:
                         best, gain = (g, j), wid - current
                 hidden[best[0]].add(best[1])
+                current = width(f, t)
