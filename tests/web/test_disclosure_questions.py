@@ -19,8 +19,10 @@ from click.testing import CliRunner
 
 from survey_service.cli import cli
 from survey_service.reports import groups as groups_module
-from survey_service.services import disclosure_audit
+from survey_service.services import disclosure_audit, report_pages
+from survey_service.surveys.coding import scored_items
 from tests.conftest import FORMS, SECRET, SURVEY
+from tests.unit.test_report import CITIZEN
 from tests.web.trend_data import BASELINE, FOLLOW
 
 QUESTIONS = ["respondent_type", "channel"]
@@ -82,3 +84,19 @@ def test_a_breakdown_that_ignores_its_plan_is_caught(
     code, out = run(audited[0], "disclosure", "audit", BASELINE, FOLLOW)
     assert code == 1, out
     assert "narrower than the protection level" in out and "question:" in out
+
+
+def test_pages_that_draw_every_distribution_are_caught(
+        audited: tuple[dict[str, str], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """Pages that ignore the distributions' plan show counts of 1 or 2 answers."""
+    monkeypatch.setattr(disclosure_audit, "_questions", lambda m: [])
+
+    async def every(settings: Any, store: Any, wave: Any, organisation: Any) -> set[str]:
+        return {i.id for i in scored_items(CITIZEN) if i.kind == "likert"}
+
+    monkeypatch.setattr(report_pages, "distributions_shown", every)
+    code, out = run(audited[0], "disclosure", "audit", BASELINE, FOLLOW, "--json")
+    assert code == 1
+    found = json.loads(out[:out.rindex("}") + 1])
+    assert any(i["figure"].startswith("dist:") and i["published"] for i in found["intervals"])
