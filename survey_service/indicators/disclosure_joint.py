@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -68,38 +69,54 @@ class _Rows:
 
 
 def joint_interval(shapes: Sequence[Shape], published: Sequence[Sequence[tuple[Cell, float]]],
-                   ties: Sequence[Tie], figure: int, target: Cell) -> tuple[float, float]:
+                   ties: Sequence[Tie], figure: int, target: Cell,
+                   memo: dict[Any, Any] | None = None) -> tuple[float, float]:
     """The narrowest interval of figure ``figure`` in cell ``target`` that an attacker can
-    prove knowing every published (cell, value) of every figure and the ``ties``."""
-    off = _offsets(shapes)
-    bounds: list[tuple[float, float]] = []
-    for s in shapes:
-        w = s.weights.reshape(-1)
-        bounds += list(zip((s.low * w).tolist(), (s.high * w).tolist(), strict=True))
-    ub, eq = _Rows(off[-1]), _Rows(off[-1])
+    prove knowing every published (cell, value) of every figure and the ``ties``. ``memo``:
+    a dict kept between calls over the same shapes and ties (their rows are built once)."""
+    memo = {} if memo is None else memo
+    if "off" not in memo:
+        off = _offsets(shapes)
+        bounds: list[tuple[float, float]] = []
+        for s in shapes:
+            w = s.weights.reshape(-1)
+            bounds += list(zip((s.low * w).tolist(), (s.high * w).tolist(), strict=True))
+        ub, eq = _Rows(off[-1]), _Rows(off[-1])
+        for f, s in enumerate(shapes):
+            if s.exclusive:
+                comps = s.components
+                for a in range(s.weights.shape[0]):
+                    ub.add(off[f] + a * comps + np.arange(comps), np.ones(comps),
+                           float(s.weights[a, 0]))
+        for tie in ties:
+            cols = np.asarray([off[f] + a * shapes[f].components + c
+                               for f, a, c, _ in tie.terms])
+            (eq if tie.equal else ub).add(cols, np.asarray([t[3] for t in tie.terms]),
+                                          tie.rhs)
+        memo.update(off=off, bounds=bounds, ub=ub, A_eq=eq.matrix(), b_eq=eq.rhs_array())
+    off = memo["off"]
+    ub = _Rows(off[-1])
+    static: _Rows = memo["ub"]
+    ub.rows, ub.cols, ub.vals, ub.rhs = (list(static.rows), list(static.cols),
+                                         list(static.vals), list(static.rhs))
     for f, (s, shown) in enumerate(zip(shapes, published, strict=True)):
         lo, hi = s.value_range()
         eps = 1e-7 * (hi - lo or 1.0)
         for cell, value in shown:
-            dense = s.functional(cell)
-            cols = np.flatnonzero(dense)
-            ub.add(off[f] + cols, dense[cols], value + eps)
-            ub.add(off[f] + cols, -dense[cols], -value + eps)
-        if s.exclusive:
-            comps = s.components
-            for a in range(s.weights.shape[0]):
-                ub.add(off[f] + a * comps + np.arange(comps), np.ones(comps),
-                       float(s.weights[a, 0]))
-    for tie in ties:
-        cols = np.asarray([off[f] + a * shapes[f].components + c for f, a, c, _ in tie.terms])
-        (eq if tie.equal else ub).add(cols, np.asarray([t[3] for t in tie.terms]), tie.rhs)
+            found = memo.get((f, cell))
+            if found is None:
+                dense = s.functional(cell)
+                cols = np.flatnonzero(dense)
+                found = memo[(f, cell)] = (off[f] + cols, dense[cols])
+            ub.add(found[0], found[1], value + eps)
+            ub.add(found[0], -found[1], -value + eps)
     goal = np.zeros(off[-1])
     goal[off[figure]:off[figure + 1]] = shapes[figure].functional(target)
-    kw = {"A_ub": ub.matrix(), "b_ub": ub.rhs_array(), "A_eq": eq.matrix(),
-          "b_eq": eq.rhs_array()}
+    kw = {"A_ub": ub.matrix(), "b_ub": ub.rhs_array(), "A_eq": memo["A_eq"],
+          "b_eq": memo["b_eq"]}
     ends = []
     for sign in (1.0, -1.0):
-        res = linprog(sign * goal, bounds=bounds, method="highs", **kw)
+        res = linprog(sign * goal, bounds=memo["bounds"], method="highs", **kw)
         if res.status != 0:  # inconsistent with the bounds: say nothing
             return shapes[figure].value_range()
         ends.append(sign * float(res.fun))
@@ -109,13 +126,17 @@ def joint_interval(shapes: Sequence[Shape], published: Sequence[Sequence[tuple[C
 def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                  respondents: Sequence[int], cells: Sequence[Sequence[Cell]],
                  hidden: Sequence[set[int]], primary: Sequence[set[int]],
-                 ties: Sequence[Tie], editable: set[int], protection: float) -> None:
-    """Hide more cells (in ``hidden``, per figure; only of the ``editable`` figures) until the
-    joint attacker leaves every primary cell of every figure at least ``protection``/100 of
-    its figure's range wide. ``cells[f]``: figure f's cells (indices as in ``hidden``);
-    ``respondents``: per atom. Deterministic."""
-    if not ties:
+                 ties: Sequence[Tie], editable: set[int], protection: float,
+                 fixed: Sequence[set[int]] | None = None) -> None:
+    """Hide more cells (in ``hidden``, per figure; only of the ``editable`` figures, and
+    never the ``fixed`` cells of a figure) until the joint attacker leaves every primary cell
+    of every figure at least ``protection``/100 of its figure's range wide. ``cells[f]``:
+    figure f's cells (indices as in ``hidden``); ``respondents``: per atom. With ``fixed``,
+    a primary cell that stays narrow even with every cell it may hide hidden is left as it
+    is (what is fixed narrows it, not what is planned here). Deterministic."""
+    if not ties and fixed is None:
         return
+    locked = fixed if fixed is not None else [set() for _ in shapes]
     values = [[s.value(x, c) if s.defined(c) else 0.0 for c in cs]
               for s, x, cs in zip(shapes, sums, cells, strict=True)]
 
@@ -123,8 +144,10 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         return [[(cs[j], vs[j]) for j in range(len(cs)) if j not in hs and s.defined(cs[j])]
                 for s, cs, vs, hs in zip(shapes, cells, values, hidden, strict=True)]
 
+    memo: dict[Any, Any] = {}
+
     def width(f: int, t: int) -> float:
-        low, high = joint_interval(shapes, shown(), ties, f, cells[f][t])
+        low, high = joint_interval(shapes, shown(), ties, f, cells[f][t], memo)
         return high - low
 
     def size(cell: Cell) -> int:
@@ -135,10 +158,21 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         need = protection / 100.0 * (hi - lo) - 1e-9
         for t in sorted(primary[f], key=lambda i: cells[f][i]):
             target = set(cells[f][t])
-            while (current := width(f, t)) < need:
+            current = width(f, t)
+            if fixed is not None and current < need:
+                saved = [set(h) for h in hidden]
+                for g in editable:
+                    hidden[g] |= set(range(len(cells[g]))) - locked[g]
+                hopeless = width(f, t) < need
+                for g, h in enumerate(saved):
+                    hidden[g].clear()
+                    hidden[g].update(h)
+                if hopeless:
+                    continue
+            while current < need:
                 hidden_any = {cells[g][j] for g in range(len(shapes)) for j in hidden[g]}
                 cands = [(g, j) for g in sorted(editable) for j, c in enumerate(cells[g])
-                         if j not in hidden[g] and shapes[g].defined(c)]
+                         if j not in hidden[g] and j not in locked[g] and shapes[g].defined(c)]
                 if not cands:
                     break
                 cands.sort(key=lambda gj: (cells[gj[0]][gj[1]] not in hidden_any,
@@ -155,3 +189,4 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                     if wid - current > gain + 1e-9:
                         best, gain = (g, j), wid - current
                 hidden[best[0]].add(best[1])
+                current = width(f, t)

@@ -97,8 +97,11 @@ def new_group_plan(m: WaveMatrix, question: str, min_group: int, protection: flo
 
 
 def add_group_figures(plan: WavePlan, m: WaveMatrix, question: str,
-                      figures: Sequence[Figure]) -> bool:
-    """Plan the figures the plan lacks; True when it changed."""
+                      figures: Sequence[Figure], *, joint: bool = False) -> bool:
+    """Plan the figures the plan lacks, each alone; True when it changed. ``joint``: the
+    plan is then checked with the wave's own tables (:func:`.group_joint.plan_with_wave`),
+    which settles the totals; otherwise a figure whose plan here had to hide a total the
+    wave's plan shows is hidden for every group."""
     missing = [f for f in figures if f.key not in plan.hidden and f.kind != "item"]
     if not missing:
         return False
@@ -117,7 +120,7 @@ def add_group_figures(plan: WavePlan, m: WaveMatrix, question: str,
         result = plan_cells(shape, sums, respondents, cells, k=plan.min_group,
                             protection=plan.protection)
         hidden = sorted(result.hidden)
-        if (set(hidden) - result.primary) & set(plan.report_cells):
+        if not joint and (set(hidden) - result.primary) & set(plan.report_cells):
             hidden = list(range(len(cells)))  # a complement the wave's own plan shows
         plan.hidden[figure.key] = hidden
         plan.primary[figure.key] = sorted(result.primary)

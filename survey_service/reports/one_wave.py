@@ -176,16 +176,19 @@ def bands(m: WaveMatrix, item: str) -> tuple[float, float, float] | None:
             100 * int(np.count_nonzero(valid >= 9)) / n)
 
 
-def chart_data(matrices: list[WaveMatrix], shown: Callable[[str, str], bool], lang: str
+def chart_data(matrices: list[WaveMatrix], shown: Callable[[str, str], bool], lang: str,
+               drawn: Callable[[str, str], bool] | None = None
                ) -> tuple[list[Distribution], list[Bands]]:
     """The distributions of every likert item and the bands of every NPS indicator, for each
-    wave where ``shown(section, id)`` says the report shows that figure."""
+    wave where ``shown(section, id)`` says the report shows that figure; a distribution only
+    in the waves where ``drawn(wave, item)`` says its plan shows it."""
     last = matrices[-1].survey
     distributions: list[Distribution] = []
     for spec in scored_items(last):
         if spec.kind != "likert" or not shown("item", spec.id):
             continue
-        found = {m.wave.id: c for m in matrices if (c := counts(m, spec.id)) is not None}
+        found = {m.wave.id: c for m in matrices if (c := counts(m, spec.id)) is not None
+                 and (drawn is None or drawn(m.wave.id, spec.id))}
         if found and len({len(c) for c in found.values()}) == 1:
             distributions.append(Distribution(
                 id=spec.id, label=item_label(last, spec.id, lang),

@@ -5,7 +5,13 @@ or sensitive, the narrowest interval its figure can be proved to lie in.
 
 Breakdowns by a question of the form (``--by question:ID``, ``--by channel``, with and without
 a contact-channel filter) have their own plan per wave and question (kept in the disclosure
-plans under ``WAVE|question:ID``): their figures are attacked against that plan's cells.
+plans under ``WAVE|question:ID``): their figures are attacked together with the wave's own
+tables (the same people, the same organisation totals; :mod:`..reports.group_joint`), one
+question at a time, and each cell is listed with its narrowest interval over the questions.
+The answer distributions the one-wave report pages draw (all organisations and each) are
+read too, and every answer count of 1 or 2 is attacked with them and the item's means
+(:mod:`..reports.distribution_plan`; ``dist:ITEM=POINT``, ``n`` the count, on the 0-100
+scale of shares). Not attacked together: two questions' breakdowns with each other.
 
 The attacker knows every figure any of those outputs shows, every respondent and valid-answer
 count of every group (``waves status`` publishes the counts per unit) and the scales' bounds.
@@ -38,6 +44,8 @@ from ..reports.disclosure import (
     wave_figures,
 )
 from ..reports.disclosure_links import joint_figures, ties
+from ..reports.distribution_plan import attack_distribution, dist_key
+from ..reports.group_joint import Published, attack_jointly
 from ..reports.group_plan import CHANNEL, answers, group_label, respondent_atoms, scope_label
 from ..reports.groups import OWN_TABLES, Groups
 from ..reports.report import Report
@@ -50,6 +58,7 @@ from .catalog import load
 from .disclosure import full_matrix, wave_plan
 from .errors import ServiceError
 from .groups import GROUPINGS, QUESTION, compute_breakdown, group_plan
+from .report_pages import report_page
 from .reports import BY, compute_report, unit_labels
 from .waves import find_wave
 
@@ -264,6 +273,57 @@ def attack(plan: WavePlan, m: WaveMatrix, key: str, everything: Shown, level: fl
                       lambda cell: joint_interval(shapes, together, linked, 0, cell))
 
 
+def _name(plan: WavePlan, cell: int) -> str:
+    names = sorted(name for name, j in plan.labels.items() if j == cell)
+    return names[0] if names else str(cell)
+
+
+def _with_question(plan: WavePlan, qplan: WavePlan, m: WaveMatrix, question: str,
+                   shown: Shown, by_question: QuestionShown, level: float, first: bool
+                   ) -> list[Interval]:
+    """Each hidden or sensitive cell of the question's tables and of the wave's (of these
+    only the sensitive ones after the ``first`` question), attacked with everything both
+    show of the figures linked to it."""
+    wave = m.wave.id
+    published: Published = {}
+    for (w, key), cells in shown.items():
+        if w == wave:
+            published[("wave", key)] = {c: v for c, v in cells if c is not None}
+    for (w, q, key), cells in by_question.items():
+        if w == wave and q == question:
+            published[("question", key)] = {c: v for c, v in cells if c is not None}
+    out = []
+    for f in attack_jointly(plan, qplan, m, question, published, first):
+        kind, cell = f.origin
+        name = _name(plan, cell) if kind == "wave" else \
+            f"{QUESTION}{question} {_name(qplan, cell)}"
+        out.append(Interval(wave=wave, figure=f.key, cell=name, n=f.n, low=f.low, high=f.high,
+                            width=f.high - f.low, published=f.published, needed=level / 100 *
+                            f.span, sensitive=f.n < plan.min_group or f.valid < plan.min_group))
+    return out
+
+
+async def _distributions(settings: Settings, store: Store, wave: Wave, plan: WavePlan
+                         ) -> tuple[dict[str, dict[int, list[int]]], int]:
+    """The answer distributions the wave's report pages draw (all organisations and each):
+    item -> plan cell -> answers per point, and how many pages were read."""
+    catalog = load(settings)
+    drawn: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    pages = 0
+    for org in [None, *catalog.organisations]:
+        try:
+            page = await report_page(settings, store, catalog, wave.survey_id, [wave.id], org,
+                                     "en", use_cache=False)
+        except ServiceError:
+            continue  # refused: nothing published
+        pages += 1
+        cell = plan.labels.get(ALL if org is None else org_label(org))
+        for d in page.distributions:
+            if cell is not None and wave.id in d.counts:
+                drawn[d.id][cell] = d.counts[wave.id]
+    return drawn, pages
+
+
 async def audit(settings: Settings, store: Store, wave_ids: list[str]
                 ) -> tuple[list[Interval], int]:
     """The attacker's interval of every hidden or sensitive cell of the waves' figures, and
@@ -280,9 +340,12 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
                            low=value, high=value, width=0.0, sensitive=True, published=True)
                   for (w, key), cells in sorted(shown.items()) if w == wave.id
                   for cell, value in cells if cell is None]
-        for key in sorted(plan.hidden):
-            found += attack(plan, m, key, shown, settings.protection_level)
-        for question in sorted({q for w, q, _k in by_question if w == wave.id}):
+        questions = sorted({q for w, q, _k in by_question if w == wave.id})
+        if not questions:
+            for key in sorted(plan.hidden):
+                found += attack(plan, m, key, shown, settings.protection_level)
+        narrowest: dict[tuple[str, str], Interval] = {}
+        for question in questions:
             qplan = await _question_plan(settings, store, m, question, by_question)
             found += [Interval(wave=wave.id, figure=key,
                                cell=f"{QUESTION}{question} (a group outside the plan)", n=0,
@@ -290,7 +353,20 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
                                published=True)
                       for (w, q, key), cells in sorted(by_question.items())
                       if w == wave.id and q == question for cell, value in cells if cell is None]
-            for key in sorted(qplan.hidden):
-                found += attack_alone(qplan, m, key, by_question.get((wave.id, question, key), []),
-                                settings.protection_level, question)
+            for i in _with_question(plan, qplan, m, question, shown, by_question,
+                                    settings.protection_level, question == questions[0]):
+                if (i.figure, i.cell) not in narrowest or \
+                        i.width < narrowest[(i.figure, i.cell)].width:
+                    narrowest[(i.figure, i.cell)] = i
+        found += [narrowest[k] for k in sorted(narrowest)]
+        drawn, pages = await _distributions(settings, store, wave, plan)
+        outputs += pages
+        for item in sorted(k[len("item:"):] for k in plan.hidden if k.startswith("item:")):
+            means = {c: v for c, v in shown.get((wave.id, f"item:{item}"), []) if c is not None}
+            for cell, point, count, low, high, on in attack_distribution(
+                    plan, m, item, means, drawn.get(item, {})):
+                found.append(Interval(wave=wave.id, figure=f"{dist_key(item)}={point}",
+                                      cell=_name(plan, cell), n=count, low=low, high=high,
+                                      width=high - low, sensitive=True, published=on,
+                                      needed=settings.protection_level))
     return found, outputs

@@ -14,7 +14,8 @@ from ..anonymity import results_available
 from ..i18n import translations
 from ..reports.breakdown import BY_NAMES, cannot_break_down, group_labels, groups_of
 from ..reports.data import WaveMatrix
-from ..reports.disclosure import Figure, WavePlan, figures_compared
+from ..reports.disclosure import Figure, WavePlan, figures_compared, wave_figures
+from ..reports.group_joint import plan_with_wave
 from ..reports.group_plan import CHANNEL, add_group_figures, new_group_plan
 from ..reports.groups import QUESTION, Grouping, Groups, build_groups, cannot_group
 from ..reports.trend import common_plans
@@ -22,7 +23,7 @@ from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.waves import now
 from .catalog import find_organisation, load
-from .disclosure import full_matrix
+from .disclosure import full_matrix, wave_plan
 from .errors import Invalid, Refused
 from .reports import load_matrix, unit_labels
 from .trend import refuse_small_organisations, trend_disclosure, trend_matrices
@@ -49,14 +50,25 @@ async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: 
     wanted = [f for f in figures if f.kind != "item"]
     if plan is not None and all(f.key in plan.hidden for f in wanted):
         return plan
+    own = await wave_plan(settings, store, m.wave, _with_items(m, figures))
     full = await full_matrix(store, m.wave)
     if plan is None:
         min_group = max(m.wave.min_group, settings.min_group)
         plan = new_group_plan(full, question, min_group, settings.protection_level)
-    add_group_figures(plan, full, question, wanted)
+    missing = [f.key for f in wanted if f.key not in plan.hidden]
+    add_group_figures(plan, full, question, wanted, joint=True)
+    plan_with_wave(plan, own, full, question, missing)  # with the wave's own tables
     if kept:
         await store.save_disclosure_plan(key, msgspec.json.encode(plan))
     return plan
+
+
+def _with_items(m: WaveMatrix, figures: Sequence[Figure]) -> list[Figure]:
+    """The figures and every figure of the wave (its items among them): the wave's plan
+    must have each figure the question's tables are planned with."""
+    found = {f.key: f for f in wave_figures(m.survey)}
+    found.update({f.key: f for f in figures})
+    return [found[k] for k in sorted(found)]
 
 
 async def compute_groups(settings: Settings, store: Store, survey_id: str,

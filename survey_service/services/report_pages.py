@@ -38,6 +38,7 @@ from ..surveys.loader import Catalog
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, find_survey, load
 from .disclosure import disclosure_for
+from .distributions import distributions_shown
 from .errors import Invalid, NotFound, Refused
 from .groups import GROUPINGS, QUESTION, compute_breakdown, compute_groups, compute_groups_by
 from .reports import compute_report, load_matrix, population
@@ -82,8 +83,8 @@ def code_version() -> str:
     digest = hashlib.sha256(metadata.version("survey-service").encode())
     files = [*sorted((root / "reports").glob("*.py")), *sorted((root / "indicators").glob("*.py")),
              *(root / "services" / name for name in ("reports.py", "report_pages.py",
-                                                      "disclosure.py", "groups.py",
-                                                      "trend.py"))]
+                                                      "disclosure.py", "distributions.py",
+                                                      "groups.py", "trend.py"))]
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -221,7 +222,9 @@ async def _compute(settings: Settings, store: Store, waves: list[Wave],
     # the charts count codes only: the matrices the report read serve them
     matrices = read or [await load_matrix(store, survey_id, w, organisation, False)
                         for w in ids]
-    distributions, nps = chart_data(matrices, lambda s, i: (s, i) in shown, lang)
+    drawn = {w.id: await distributions_shown(settings, store, w, organisation) for w in waves}
+    distributions, nps = chart_data(matrices, lambda s, i: (s, i) in shown, lang,
+                                    lambda w, i: i in drawn[w])
     return PageData(kind="compare", survey=survey_id, waves=ids, organisation=organisation,
                     by=None, lang=lang, computed=stamp, report=result,
                     distributions=distributions, nps=nps)
@@ -243,7 +246,9 @@ async def _one_wave(settings: Settings, store: Store, wave: Wave, organisation: 
                          disclosure=disclosure,
                          population=await population(store, wave, organisation))
     shown = {(r.section, r.id) for r in result.rows if r.value is not None}
-    distributions, nps = chart_data([m], lambda s, i: (s, i) in shown, lang)
+    drawn = await distributions_shown(settings, store, wave, organisation)
+    distributions, nps = chart_data([m], lambda s, i: (s, i) in shown, lang,
+                                    lambda _w, i: i in drawn)
     return PageData(kind="wave", survey=wave.survey_id, waves=[wave.id],
                     organisation=organisation, by=None, lang=lang, computed=stamp,
                     wave_report=result, distributions=distributions, nps=nps)

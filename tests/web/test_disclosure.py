@@ -157,8 +157,9 @@ def test_no_output_recovers_or_narrows_a_small_group(
     assert code == 0, out
     # --by service and --by channel refused on a staff survey; the audit also reads the
     # breakdowns by the staff form's single-choice questions (3 scopes x 3 questions with the
-    # follow-up-only one, once per pair of waves), which the CLI loop above does not ask for
-    assert "33 outputs read" in out
+    # follow-up-only one, once per pair of waves), which the CLI loop above does not ask for,
+    # and each wave's report pages (3 scopes x 2 waves) for their answer distributions
+    assert "39 outputs read" in out
 
 
 def test_l1_linked_totals_do_not_give_a_unit_hidden_in_another_table(

@@ -1,0 +1,53 @@
+"""Which answer distributions the report pages may draw: each wave's plan of them
+(:mod:`..reports.distribution_plan`), kept beside the wave's own plan once the wave is closed
+(under ``WAVE|distributions``), so that every page hides the same ones."""
+
+from __future__ import annotations
+
+import msgspec
+
+from ..anonymity import results_available
+from ..reports.disclosure import ALL, WavePlan, org_label
+from ..reports.distribution_plan import dist_key, plan_distributions
+from ..settings import Settings
+from ..storage.base import Store
+from ..surveys.loader import decode_survey
+from ..surveys.waves import Wave, now
+from .disclosure import full_matrix, wave_plan
+
+_decode = msgspec.json.Decoder(WavePlan)
+
+
+def plan_key(wave_id: str) -> str:
+    return f"{wave_id}|distributions"
+
+
+async def distribution_plan(settings: Settings, store: Store, wave: Wave) -> WavePlan:
+    """The wave's plan of the distributions of every likert item."""
+    own = await wave_plan(settings, store, wave)
+    items = sorted(k[len("item:"):] for k in own.hidden if k.startswith("item:"))
+    definition = await store.form_version(wave.version)
+    kind = decode_survey(definition).kind if definition is not None else ""
+    kept = wave.state(now()) == "closed" and results_available(wave, kind)
+    saved = await store.disclosure_plan(plan_key(wave.id)) if kept else None
+    plan = _decode.decode(saved) if saved is not None else None
+    if plan is not None and all(dist_key(i) in plan.hidden for i in items):
+        return plan
+    if plan is None:
+        plan = WavePlan(wave=wave.id, min_group=own.min_group, protection=own.protection,
+                        atoms=own.atoms, cells=own.cells, labels=own.labels,
+                        report_cells=own.report_cells)
+    plan_distributions(plan, own, await full_matrix(store, wave), items)
+    if kept:
+        await store.save_disclosure_plan(plan_key(wave.id), msgspec.json.encode(plan))
+    return plan
+
+
+async def distributions_shown(settings: Settings, store: Store, wave: Wave,
+                              organisation: str | None) -> set[str]:
+    """The likert items whose distribution a page of ``wave`` (all organisations, or one)
+    may draw."""
+    plan = await distribution_plan(settings, store, wave)
+    cell = plan.labels.get(ALL if organisation is None else org_label(organisation))
+    return {k[len(dist_key("")):] for k, hidden in plan.hidden.items()
+            if k.startswith(dist_key("")) and cell is not None and cell not in hidden}
