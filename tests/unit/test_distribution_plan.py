@@ -33,7 +33,7 @@ def scenario() -> WaveMatrix:
     orgs = ["elena"] * 20 + ["lyaskovets"] * 20
     return dataclasses.replace(m, codes=codes, organisations=np.asarray(orgs, dtype=np.str_),
                                channels=np.asarray(["web"] * 40, dtype=np.str_),
-                               _likert_columns={})
+                               _likert_columns={}, _factors={}, memo={})
 
 
 def _shown(wave: WavePlan, m: WaveMatrix, hidden: list[int]) -> tuple[dict[int, float],

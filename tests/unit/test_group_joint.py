@@ -48,7 +48,7 @@ def scenario() -> WaveMatrix:
     return dataclasses.replace(
         m, codes=codes, organisations=np.asarray(["elena"] * n, dtype=np.str_),
         channels=np.asarray(["web"] * n, dtype=np.str_), units=np.asarray(units, dtype=np.str_),
-        _likert_columns={})
+        _likert_columns={}, _factors={}, memo={})
 
 
 def _published(wave: WavePlan, group: WavePlan, m: WaveMatrix) -> Published:
