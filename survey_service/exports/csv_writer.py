@@ -45,7 +45,7 @@ class CsvEncoder:
                  decimal_comma: bool = False) -> None:
         if decimal_comma and delimiter == ",":
             raise ValueError("a decimal comma needs another delimiter than ','")
-        self.bom, self.decimal_comma = bom, decimal_comma
+        self.bom, self.decimal_comma, self.delimiter = bom, decimal_comma, delimiter
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator="\r\n")
 
@@ -80,6 +80,22 @@ class CsvEncoder:
         )
         return self._take()
 
+    def columns(self, cells: list[list[Cell]], inert: Sequence[bool]) -> bytes:
+        """Rows given column by column (equal lists, one per column); ``inert`` as the
+        ``numeric`` of :meth:`rows`: only the other columns are looked at, cell by cell."""
+        if self.decimal_comma:
+            return self.rows(zip(*cells, strict=True))
+        starts, fmt = _STARTS, format_cell
+        for i, skip in enumerate(inert):
+            if not skip:
+                cells[i] = [v if v is None or (v.__class__ is str and v[:1] not in starts)
+                            else fmt(v) for v in cells[i]]
+        text = _joined(cells, self.delimiter)
+        if text is not None:
+            return text.encode()
+        self._writer.writerows(zip(*cells, strict=True))
+        return self._take()
+
     def _rows_checking(self, rows: Iterable[Sequence[Cell]], text: list[int]) -> bytes:
         starts, fmt = _STARTS, format_cell
         out: list[Sequence[Cell]] = []
@@ -94,6 +110,41 @@ class CsvEncoder:
             out.append(row if copy is None else copy)
         self._writer.writerows(out)
         return self._take()
+
+
+#: The text of small whole numbers (codes, counts), shared rather than made cell by cell.
+_NUMBERS: dict[object, str] = {None: "", **{i: str(i) for i in range(-1000, 10_000)}}
+_INT_CELLS = frozenset({int, type(None)})
+_TEXT_CELLS = frozenset({str, type(None)})
+_EMPTY: dict[object, str] = {None: ""}
+
+
+def _joined(cells: list[list[Cell]], delimiter: str) -> str | None:
+    """The CSV text of rows given column by column, joined without ``csv.writer`` where that
+    gives the same text: every column holds only ints and empty cells, or only text and
+    empty cells, and no cell holds the delimiter, a quote, CR or LF (checked on the whole
+    text: then no cell needs quoting). None where ``csv.writer`` must do it."""
+    texts: list[list[str]] = []
+    for column in cells:
+        kinds = set(map(type, column))
+        if kinds <= _INT_CELLS:
+            try:
+                texts.append(list(map(_NUMBERS.__getitem__, column)))
+            except KeyError:  # a larger number
+                texts.append(["" if v is None else str(v) for v in column])
+        elif kinds <= _TEXT_CELLS:
+            texts.append(list(map(_EMPTY.get, column, column))  # type: ignore[arg-type]
+                         if type(None) in kinds else column)
+        else:
+            return None
+    rows = len(cells[0]) if cells else 0
+    if not rows:
+        return ""
+    text = "\r\n".join(map(delimiter.join, zip(*texts, strict=True))) + "\r\n"
+    if ('"' in text or text.count("\n") != rows or text.count("\r") != rows
+            or text.count(delimiter) != rows * (len(cells) - 1)):
+        return None
+    return text
 
 
 def iter_csv(table: Table, *, delimiter: str = ",", bom: bool = True,

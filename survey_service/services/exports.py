@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from ..anonymity import TOKEN_KINDS, results_available
 from ..exports.codebook import codebook_table, long_maker
-from ..exports.columns import Column, meta_columns, plan_columns, raw_rows_maker, row_maker
+from ..exports.columns import Column, meta_columns, plan_columns, raw_columns_maker, row_maker
 from ..exports.csv_writer import CsvEncoder
 from ..exports.table import Cell
 from ..reports.disclosure import WavePlan
@@ -109,14 +109,14 @@ class WaveExport:
 
         return row_maker(self.columns, labels, self.staff, shown if self.staff else None)
 
-    def raw_rows(self, labels: str | None = None) -> Callable[[Any], list[list[Cell]]]:
-        """:meth:`rows` for a batch of ``Store.stream_response_rows``."""
+    def raw_columns(self, labels: str | None = None) -> Callable[[Any], list[list[Cell]]]:
+        """:meth:`rows` for a batch of ``Store.stream_response_rows``, column by column."""
         hidden = self.hidden_units
 
         def shown(organisation: str, unit: str | None) -> str | None:
             return None if (organisation, unit or "") in hidden else unit
 
-        return raw_rows_maker(self.columns, labels, self.staff,
+        return raw_columns_maker(self.columns, labels, self.staff,
                               shown if self.staff else None)
 
 
@@ -232,11 +232,11 @@ async def wide_csv(store: Store, export: WaveExport, options: CsvOptions,
                    counted: list[int] | None = None) -> AsyncIterator[bytes]:
     """The wide CSV in chunks of UTF-8 (one per batch), in constant memory."""
     encoder = options.encoder()
-    make, inert = export.raw_rows(options.labels), export.inert(options.labels)
+    make, inert = export.raw_columns(options.labels), export.inert(options.labels)
     yield encoder.header([*export.meta, *(c.name for c in export.columns)])
     async for batch in response_batches(store, export.wave.id, counted, export.organisation,
                                         raw=True):
-        yield encoder.rows(make(batch), inert)
+        yield encoder.columns(make(batch), inert)
 
 
 async def long_csv(store: Store, export: WaveExport, options: CsvOptions,

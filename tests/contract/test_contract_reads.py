@@ -175,3 +175,19 @@ async def test_the_undecoded_stream_gives_the_same_responses(store: Store) -> No
     assert [b async for b in store.stream_response_rows("none", 10)] == []
     with pytest.raises(ValueError):
         [b async for b in store.stream_response_rows("w", 0)]
+
+
+async def test_a_bulk_import_keeps_the_first_of_a_key_given_twice_and_every_other_row(
+        store: Store) -> None:
+    await add_wave(store, "w")
+    pairs = [(response(f"twice-{n:02d}-xxxxxxxxxxxxxxx", answers={"first": n}),
+              response(f"twice-{n:02d}-xxxxxxxxxxxxxxx", answers={"again": n}))
+             for n in range(20)]
+    await store.import_responses([r for pair in pairs for r in pair])
+    assert sorted(r.answers.get("first", -1) for r in await store.responses("w")) == [
+        *range(20)]
+    # distinct keys (inserted in the order of their random ids on SQLite): every row stored
+    await store.import_responses([response(f"many-{n:05d}-xxxxxxxxxxxx", answers={"n": n})
+                                  for n in range(300)])
+    stored = await store.responses("w")
+    assert sorted(r.answers.get("n", -1) for r in stored) == [*[-1] * 20, *range(300)]
