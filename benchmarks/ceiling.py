@@ -100,6 +100,9 @@ class NullStore:
     async def disclosure_plan(self, key: str) -> bytes | None:
         return None
 
+    async def plan(self, name: str) -> None:
+        return None  # no analysis plan frozen: opening a wave reads the files' own
+
     async def submit_sealed(self, code_hash: bytes, wave_id: str, sealed: bytes) -> bool:
         return False
 
