@@ -9,7 +9,7 @@ import click
 
 from ..services import audit, reports, retention
 from ..services import waves as service
-from ..services.disclosure import plan_when_closed
+from ..services.distributions import plan_when_closed
 from ..services.errors import Invalid
 from ..storage.base import Store
 from ..surveys.waves import Wave, now, parse_local

@@ -100,17 +100,6 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
     return plan
 
 
-async def plan_when_closed(settings: Settings, store: Store, wave: Wave) -> bool:
-    """Make and keep the plan of a wave that has just closed (``waves close``), so that the
-    first output about it does not wait for it; False when the wave's data can still change
-    (a staff wave not mixed yet: its plan is made by its first output)."""
-    survey = await _survey(store, wave)
-    if not _kept(wave, survey.kind):
-        return False
-    await wave_plan(settings, store, wave)
-    return True
-
-
 async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | None = None,
                          full: Mapping[str, WaveMatrix] | None = None) -> Disclosure:
     """The plans an output about wave ``a`` (or comparing ``a`` with ``b``) must follow: the

@@ -51,3 +51,15 @@ async def distributions_shown(settings: Settings, store: Store, wave: Wave,
     cell = plan.labels.get(ALL if organisation is None else org_label(organisation))
     return {k[len(dist_key("")):] for k, hidden in plan.hidden.items()
             if k.startswith(dist_key("")) and cell is not None and cell not in hidden}
+
+
+async def plan_when_closed(settings: Settings, store: Store, wave: Wave) -> bool:
+    """Make and keep the plans of a wave that has just closed (``waves close``): its own and
+    its distributions', so that the first output about it does not wait for them; False when
+    the wave's data can still change (a staff wave not mixed yet: its first output plans it)."""
+    definition = await store.form_version(wave.version)
+    kind = decode_survey(definition).kind if definition is not None else ""
+    if not (wave.state(now()) == "closed" and results_available(wave, kind)):
+        return False
+    await distribution_plan(settings, store, wave)  # makes the wave's own plan first
+    return True

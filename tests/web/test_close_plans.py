@@ -45,7 +45,11 @@ def test_closing_a_wave_keeps_its_plan_for_every_output(env: dict[str, str]) -> 
     assert "planned which small groups of cs-base every output hides" in out
     plan = asyncio.run(_kept_plan(url, "cs-base"))
     assert plan is not None
+    # ... and the plan of its answer distributions, which the report pages draw
+    distributions = asyncio.run(_kept_plan(url, "cs-base|distributions"))
+    assert distributions is not None
     # every output follows that plan (the audit attacks what they publish): none changes it
     code, out = run(env, "disclosure", "audit", "cs-base")
     assert code == 0, out
     assert asyncio.run(_kept_plan(url, "cs-base")) == plan
+    assert asyncio.run(_kept_plan(url, "cs-base|distributions")) == distributions
