@@ -19,6 +19,12 @@ from ..surveys.model import IndicatorDef
 from ..surveys.share import share_rule
 from .data import WaveMatrix
 
+#: The scale each kind of figure lives on (the axis of its charts): ``None`` for no bound.
+SCALE_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "index": (0.0, 100.0), "percent_positive": (0.0, 100.0), "share": (0.0, 100.0),
+    "nps": (-100.0, 100.0), "mean": (1.0, None),
+}
+
 Figure = Estimate | ind.NPSResult | ind.ThemeScore | NotComputable
 
 

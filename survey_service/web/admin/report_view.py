@@ -23,16 +23,14 @@ from ...reports import groups_render, trend_render
 from ...reports.breakdown import BY_NAMES
 from ...reports.group_plan import CHANNEL
 from ...reports.groups import OWN_TABLES, QUESTION
+from ...reports.kinds import SCALE_BOUNDS
 from ...reports.render import to_csv, to_json
 from ...services.report_pages import PageData
 from ...services.reports import BY
 from ...surveys.model import Survey
 
 #: The axis of each indicator kind (None: from the data, e.g. a mean on its own scale).
-BOUNDS: dict[str, tuple[float | None, float | None]] = {
-    "index": (0.0, 100.0), "percent_positive": (0.0, 100.0), "share": (0.0, 100.0),
-    "nps": (-100.0, 100.0), "mean": (1.0, None),
-}
+BOUNDS = SCALE_BOUNDS
 WAVE_COLUMNS = ["section", "id", "label", "kind", "value", "ci_low", "ci_high", "n", "alpha",
                 "note"]
 

@@ -9,8 +9,8 @@ from markupsafe import Markup
 
 from ...i18n import translations
 from ...rendering.charts import Chart, Point, profile_chart, trend_chart
+from ...reports.kinds import SCALE_BOUNDS as BOUNDS
 from ...services.publish import Municipality, PublicResults
-from ..admin.report_view import BOUNDS
 
 SCALE_0_100 = ("index", "percent_positive")
 
