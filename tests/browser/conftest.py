@@ -239,6 +239,9 @@ def server(browser_tools: None) -> Iterator[Server]:
                     ["report", SURVEY, "--baseline", f"demo-{SURVEY}-baseline",
                      "--follow-up", f"demo-{SURVEY}-follow-up", "--format", "csv"],
                     # ... and the group plans of the questions the report pages break down by
+                    ["report", SURVEY, "--baseline", f"demo-{SURVEY}-baseline",
+                     "--follow-up", f"demo-{SURVEY}-follow-up", "--by", "channel",
+                     "--format", "csv"],
                     ["report", SURVEY, "--trend", f"demo-{SURVEY}-baseline",
                      f"demo-{SURVEY}-follow-up", "--by", "question:respondent_type", "--org",
                      "elena", "--format", "csv"],
