@@ -105,6 +105,7 @@ def waves_close(wave_id: str) -> None:
         click.echo(f"the answers of {wave.id} were mixed by the running server")
     # the disclosure plan every output follows, kept with the closed wave (issue #14): made
     # now, once, rather than by the first report that someone waits for
+    click.echo(f"planning which small groups of {wave.id} every output hides ...")
     try:
         planned = with_store(config, plan)
     except Exception as exc:  # the wave is closed; its first output will plan it instead
@@ -113,6 +114,9 @@ def waves_close(wave_id: str) -> None:
         return
     if planned:
         click.echo(f"planned which small groups of {wave.id} every output hides")
+    else:
+        click.echo(f"not planned now: the answers of {wave.id} are not mixed yet; its first"
+                   " output will plan it")
 
 
 @waves.command("status")
