@@ -17,11 +17,18 @@ form: an index or a mean (one component), a theme (one component per item, coef 
 counts), every published value, and that each answer lies in [low, high]; for a hidden cell it
 minimises and maximises its value over all ``x`` consistent with that: the interval the cell
 can still lie in. The relaxation ignores that counts are integers (as tau-ARGUS does).
+
+A published figure may also be a **weighted sum of cells' values** (a :data:`Combo`): the
+figure over all organisations standardised to a fixed organisation mix is
+Σ_o s_o · value(organisation o), with shares s_o the attacker can compute from the published
+counts (and the report prints). It is one more linear equation, with other weights than the
+pooled value of the same people; beside the pooled value it gives the organisations' values
+away (exactly, with two organisations).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +37,8 @@ from scipy.optimize import linprog
 
 FloatArray = npt.NDArray[np.float64]
 Cell = tuple[int, ...]  # sorted atom indices
+Combo = tuple[tuple[Cell, float], ...]  # Σ weight · value(cell): a standardised figure
+Published = Cell | Combo
 DEFAULT_PROTECTION = 20.0  # points on a 0-100 scale
 MAX_TRIALS = 12
 
@@ -74,18 +83,27 @@ class Shape:
     def value(self, sums: FloatArray, cell: Cell) -> float:
         return float(self.functional(cell) @ sums.reshape(-1))
 
+    def functional_of(self, what: Published) -> FloatArray:
+        """Coefficients of a published figure: one cell's value, or a :data:`Combo`."""
+        if what and isinstance(what[0], tuple):
+            row = np.zeros(self.weights.size)
+            for cell, weight in what:
+                row += weight * self.functional(cell)
+            return row
+        return self.functional(what)  # type: ignore[arg-type]
+
 
 def interval(
-    shape: Shape, published: Sequence[tuple[Cell, float]], target: Cell
+    shape: Shape, published: Sequence[tuple[Published, float]], target: Cell
 ) -> tuple[float, float]:
     """The narrowest interval the attacker can prove for ``target``'s value, given the
-    published (cell, value) pairs (two linear programs, HiGHS)."""
+    published (cell or combo, value) pairs (two linear programs, HiGHS)."""
     w = shape.weights.reshape(-1)
     bounds = list(zip((shape.low * w).tolist(), (shape.high * w).tolist(), strict=True))
     eps = 1e-7 * (shape.value_range()[1] - shape.value_range()[0] or 1.0)
     rows, rhs = [], []
     for cell, value in published:
-        f = shape.functional(cell)
+        f = shape.functional_of(cell)
         rows += [f, -f]
         rhs += [value + eps, -value + eps]
     if shape.exclusive:  # x_a0 + x_a1 <= w_a (promoters and detractors of the same answers)
@@ -124,11 +142,23 @@ def plan_cells(
     *,
     k: int,
     protection: float = DEFAULT_PROTECTION,
+    implied: Mapping[int, Sequence[int]] | None = None,
 ) -> Plan:
     """Hide the sensitive cells, then complementary cells (cheapest first, among the cells
     linked to the one still exposed) until the attacker's interval of every sensitive cell is
     at least ``protection``/100 of the figure's range wide. Deterministic: the same input
-    always gives the same plan."""
+    always gives the same plan.
+
+    ``implied``: cell i -> cells whose values cell i's output gives away whenever it is shown
+    (the figure over all organisations, standardised to a fixed organisation mix, gives the
+    organisations' values: exactly with two organisations, and with any number of them once
+    outputs over other sets of waves publish it on other mixes). A cell in it is hidden only
+    with i: hiding it alone would hide nothing."""
+    ties = {j: i for i, js in (implied or {}).items() for j in js}
+
+    def closed(hidden: set[int]) -> set[int]:
+        return hidden | {ties[j] for j in hidden if j in ties}
+
     n = [int(respondents[list(c)].sum()) for c in cells]
     valid = [float(shape.weights[list(c)].sum(axis=0).min()) if c else 0.0 for c in cells]
     defined = [shape.defined(c) for c in cells]
@@ -138,6 +168,7 @@ def plan_cells(
             plan.hidden.add(i)
             if defined[i]:
                 plan.primary.add(i)
+    plan.hidden = closed(plan.hidden)
     lo, hi = shape.value_range()
     need = protection / 100.0 * (hi - lo) - 1e-9
     values = [shape.value(sums, c) if d else 0.0 for c, d in zip(cells, defined, strict=True)]
@@ -178,18 +209,18 @@ def plan_cells(
                                       n[j], cells[j]))
             best, gain = cands[0], 0.0
             for j in cands[:MAX_TRIALS]:
-                wid = width(t, plan.hidden | {j})
+                wid = width(t, closed(plan.hidden | {j}))
                 if wid >= need:
                     best, gain = j, wid
                     break
                 if wid - current > gain + 1e-9:
                     best, gain = j, wid - current
-            plan.hidden.add(best)
+            plan.hidden = closed(plan.hidden | {best})
     return plan
 
 
 def audit(
-    shape: Shape, published: Sequence[tuple[Cell, float]], targets: Sequence[Cell]
+    shape: Shape, published: Sequence[tuple[Published, float]], targets: Sequence[Cell]
 ) -> list[tuple[Cell, float, float]]:
     """Each target's interval given everything published: (cell, low, high)."""
     return [(t, *interval(shape, published, t)) for t in targets]

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-from .disclosure import MAX_TRIALS, Cell, FloatArray, Shape
+from .disclosure import MAX_TRIALS, Cell, FloatArray, Published, Shape
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ class _Rows:
         return np.asarray(self.rhs, dtype=np.float64) if self.rhs else None
 
 
-def joint_interval(shapes: Sequence[Shape], published: Sequence[Sequence[tuple[Cell, float]]],
+def joint_interval(shapes: Sequence[Shape],
+                   published: Sequence[Sequence[tuple[Published, float]]],
                    ties: Sequence[Tie], figure: int, target: Cell,
                    memo: dict[Any, Any] | None = None) -> tuple[float, float]:
     """The narrowest interval of figure ``figure`` in cell ``target`` that an attacker can
@@ -105,7 +106,7 @@ def joint_interval(shapes: Sequence[Shape], published: Sequence[Sequence[tuple[C
         for cell, value in shown:
             found = memo.get((f, cell))
             if found is None:
-                dense = s.functional(cell)
+                dense = s.functional_of(cell)
                 cols = np.flatnonzero(dense)
                 found = memo[(f, cell)] = (off[f] + cols, dense[cols])
             ub.add(found[0], found[1], value + eps)

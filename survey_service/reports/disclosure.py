@@ -294,11 +294,36 @@ def add_figures(plan: WavePlan, m: WaveMatrix, figures: Sequence[Figure]) -> boo
         shape, sums = known
         chosen = plan.report_cells if figure.kind == "item" else list(range(len(plan.cells)))
         cells: list[Cell] = [tuple(plan.cells[i]) for i in chosen]
+        implied = {chosen.index(i): [chosen.index(j) for j in js]
+                   for i, js in standardised_ties(plan, figure.key).items()}
         result = plan_cells(shape, sums, respondents, cells, k=plan.min_group,
-                            protection=plan.protection)
+                            protection=plan.protection, implied=implied)
         plan.hidden[figure.key] = sorted(chosen[i] for i in result.hidden)
         plan.primary[figure.key] = sorted(chosen[i] for i in result.primary)
     return True
+
+
+def standardised_ties(plan: WavePlan, key: str) -> dict[int, list[int]]:
+    """The cell over all organisations -> the organisations' cells, for a figure that the
+    report standardises to a fixed organisation mix (every indicator, not single items):
+    shown over all organisations, it gives the organisations' values away, whatever the mix
+    (:func:`..indicators.disclosure.plan_cells`' ``implied``)."""
+    whole = plan.labels.get(ALL)
+    orgs = sorted({j for name, j in plan.labels.items()
+                   if name.startswith("organisation:") and "|" not in name} - {whole})
+    if key.startswith("item:") or whole is None or len(orgs) < 2:
+        return {}
+    return {whole: orgs}
+
+
+def close_standardised(plan: WavePlan, keys: Iterable[str]) -> None:
+    """Hide the cell over all organisations of each figure of ``keys`` that hides an
+    organisation's cell (after a pass that hid cells without knowing the standardisation)."""
+    for key in keys:
+        for whole, orgs in standardised_ties(plan, key).items():
+            hidden = plan.hidden.get(key)
+            if hidden is not None and whole not in hidden and set(orgs) & set(hidden):
+                plan.hidden[key] = sorted({*hidden, whole})
 
 
 def figure_of(survey: Survey, key: str) -> Figure | None:

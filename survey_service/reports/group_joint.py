@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..indicators.disclosure import Cell, FloatArray, Shape
+from ..indicators.disclosure import Published as Published_
 from ..indicators.disclosure_joint import Tie, joint_interval, plan_jointly
 from .data import WaveMatrix
 from .disclosure import Figure, WavePlan, atom_index, figure_of, shape_of
@@ -175,7 +176,8 @@ class Found:
     span: float  # the figure's range (high - low of its scale)
 
 
-Published = dict[tuple[str, str], dict[int, float]]  # ("wave"|"question", figure) -> cells
+#: ("wave"|"question", figure) -> cell (or a weighted sum of the wave's cells) -> value
+Published = dict[tuple[str, str], dict[int | tuple[tuple[int, float], ...], float]]
 
 
 def attack_jointly(wave: WavePlan, group: WavePlan, m: WaveMatrix, question: str,
@@ -187,19 +189,25 @@ def attack_jointly(wave: WavePlan, group: WavePlan, m: WaveMatrix, question: str
     keys = sorted(set(wave.hidden) | set(group.hidden))
     out: list[Found] = []
     for p in problems(fine, wave, group, m, keys):
-        shown: list[list[tuple[Cell, float]]] = []
+        shown: list[list[tuple[Published_, float]]] = []
         where: list[dict[int, float]] = []
         for f, cells, origins, same in zip(p.figures, p.cells, p.origins, p.same, strict=True):
             index = {o: j for j, o in enumerate(origins)}
             values = {index[("wave", i)]: v
                       for i, v in published.get(("wave", f.key), {}).items()
-                      if ("wave", i) in index}
+                      if isinstance(i, int) and ("wave", i) in index}
             for i, v in published.get(("question", f.key), {}).items():
+                if not isinstance(i, int):
+                    continue
                 j = index.get(("wave", same[i])) if i in same else index.get(("question", i))
                 if j is not None:
                     values[j] = v
             where.append(values)
-            shown.append([(cells[j], v) for j, v in sorted(values.items())])
+            combos: list[tuple[Published_, float]] = [  # the standardised figures
+                (tuple((cells[index[("wave", c)]], w) for c, w in i), v)
+                for i, v in published.get(("wave", f.key), {}).items()
+                if not isinstance(i, int) and all(("wave", c) in index for c, _ in i)]
+            shown.append([(cells[j], v) for j, v in sorted(values.items())] + combos)
         memo: dict[Any, Any] = {}
         for g, (f, s) in enumerate(zip(p.figures, p.shapes, strict=True)):
             for j, (cell, origin) in enumerate(zip(p.cells[g], p.origins[g], strict=True)):

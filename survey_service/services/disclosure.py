@@ -23,6 +23,7 @@ from ..reports.disclosure import (
     Figure,
     WavePlan,
     add_figures,
+    close_standardised,
     figures_compared,
     new_plan,
     wave_figures,
@@ -95,6 +96,7 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
     missing = [f.key for f in figures if f.key not in plan.hidden]
     add_figures(plan, m, figures)
     plan_linked(plan, m, missing)  # a theme and its items, attacked together
+    close_standardised(plan, missing)  # what the joint pass hid, with the standardised figure
     if kept:
         await store.save_disclosure_plan(wave.id, msgspec.json.encode(plan))
     return plan

@@ -28,6 +28,7 @@ import msgspec
 import numpy as np
 
 from ..indicators.disclosure import Cell, interval
+from ..indicators.disclosure import Published as Attacked
 from ..indicators.disclosure_joint import joint_interval
 from ..reports.breakdown import groups_of
 from ..reports.comparability import plan_indicators
@@ -62,9 +63,12 @@ from .report_pages import report_page
 from .reports import BY, compute_report, unit_labels
 from .waves import find_wave
 
-Shown = dict[tuple[str, str], list[tuple[int | None, float]]]  # (wave, figure) -> cells
+#: what a figure shows: a cell of the plan, a weighted sum of cells (the standardised figure
+#: over all organisations), or None (a group the plan does not have)
+Where = int | tuple[tuple[int, float], ...] | None
+Shown = dict[tuple[str, str], list[tuple[Where, float]]]  # (wave, figure) -> cells
 #: (wave, question, figure) -> the group plan's cells shown
-QuestionShown = dict[tuple[str, str, str], list[tuple[int | None, float]]]
+QuestionShown = dict[tuple[str, str, str], list[tuple[Where, float]]]
 
 
 class Interval(msgspec.Struct, kw_only=True):
@@ -93,12 +97,19 @@ def _record(shown: Shown, plan: WavePlan, m: WaveMatrix, keys: dict[str, str], s
             ) -> None:
     if isinstance(output, Report):
         cell = plan.labels.get(ALL if org is None else org_label(org))
+        shares = [(plan.labels.get(org_label(o)), s) for o, s in sorted(output.mix.items())]
+        mix = None if any(c is None for c, _ in shares) else tuple(
+            (c, s) for c, s in shares if c is not None)
         for row in output.rows:
             value = getattr(row, side)
             if value is None or row.section not in ("indicator", "item"):
                 continue
             key = keys.get(row.id, row.id) if row.section == "indicator" else f"item:{row.id}"
-            shown[(m.wave.id, key)].append((cell, float(value)))
+            crude = getattr(row, f"crude_{side}")
+            if crude is not None:  # standardised: Σ share · organisation's value, and crude
+                shown[(m.wave.id, key)] += [(cell, float(crude)), (mix, float(value))]
+            else:
+                shown[(m.wave.id, key)].append((cell, float(value)))
         return
     k = output.waves.index(m.wave.id)
     scope = m if org is None else m.subset(m.organisations == org)
@@ -207,8 +218,15 @@ async def _plan(settings: Settings, store: Store, m: WaveMatrix, shown: Shown) -
     return await wave_plan(settings, store, m.wave, figures)
 
 
+def _cell(plan: WavePlan, where: Where) -> Attacked:
+    """A shown figure's cell (or weighted sum of cells) as the attacker's atoms."""
+    if isinstance(where, int):
+        return tuple(plan.cells[where])
+    return tuple((tuple(plan.cells[c]), w) for c, w in where or ())
+
+
 def _intervals(plan: WavePlan, key: str, kind: str, shape: Any, counts: np.ndarray,
-               on: set[int | None], level: float, bound: Callable[[Cell], tuple[float, float]],
+               on: set[Where], level: float, bound: Callable[[Cell], tuple[float, float]],
                question: str | None = None) -> list[Interval]:
     """The interval ``bound`` leaves each sensitive or hidden cell of one figure."""
     lo, hi = shape.value_range()
@@ -233,7 +251,7 @@ def _intervals(plan: WavePlan, key: str, kind: str, shape: Any, counts: np.ndarr
 
 
 def attack_alone(plan: WavePlan, m: WaveMatrix, key: str,
-                 shown: list[tuple[int | None, float]], level: float,
+                 shown: list[tuple[Where, float]], level: float,
                  question: str | None = None) -> list[Interval]:
     """Each cell of one figure that is sensitive or hidden: its interval given ``shown`` alone
     (``question``: the plan is that question's group plan, whose figures are attacked one at a
@@ -248,7 +266,7 @@ def attack_alone(plan: WavePlan, m: WaveMatrix, key: str,
         return []
     shape = known[0]
     counts = np.bincount(atom, minlength=len(plan.atoms))
-    published = [(tuple(plan.cells[c]), v) for c, v in shown if c is not None]
+    published = [(_cell(plan, c), v) for c, v in shown if c is not None]
     return _intervals(plan, key, figure.kind, shape, counts, {c for c, _ in shown}, level,
                       lambda cell: interval(shape, published, cell), question)
 
@@ -262,7 +280,7 @@ def attack(plan: WavePlan, m: WaveMatrix, key: str, everything: Shown, level: fl
         return []
     figure, shape = figures[0], shapes[0]
     shown = everything.get((m.wave.id, key), [])
-    together = [[(tuple(plan.cells[c]), v) for c, v in everything.get((m.wave.id, f.key), [])
+    together = [[(_cell(plan, c), v) for c, v in everything.get((m.wave.id, f.key), [])
                  if c is not None] for f in figures]
     index = {a: i for i, a in enumerate(plan.atoms)}
     present, inverse = atom_index(m)
@@ -362,7 +380,8 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
         drawn, pages = await _distributions(settings, store, wave, plan)
         outputs += pages
         for item in sorted(k[len("item:"):] for k in plan.hidden if k.startswith("item:")):
-            means = {c: v for c, v in shown.get((wave.id, f"item:{item}"), []) if c is not None}
+            means = {c: v for c, v in shown.get((wave.id, f"item:{item}"), [])
+                     if isinstance(c, int)}
             for cell, point, count, low, high, on in attack_distribution(
                     plan, m, item, means, drawn.get(item, {})):
                 found.append(Interval(wave=wave.id, figure=f"{dist_key(item)}={point}",
