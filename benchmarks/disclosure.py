@@ -1,6 +1,8 @@
 """How long a wave's disclosure plan takes: 2 organisations x 20 units (sizes 3 to 30, the
 small units answering all 1s), every staff indicator and item, units mapped into a later
-structure that merges them in pairs; prints the time and what the plan costs."""
+structure that merges them in pairs; prints the time and what the plan costs. Then the same
+plan once more, side by side, without the standardised figure over all organisations in the
+planner (the floor: what that part of the plan costs in time and hidden cells)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from survey_service.reports.data import wave_matrix
-from survey_service.reports.disclosure import add_figures, new_plan, wave_figures
+from survey_service.reports import disclosure
+from survey_service.reports.disclosure import (
+    add_figures,
+    close_standardised,
+    new_plan,
+    wave_figures,
+)
 from survey_service.reports.disclosure_links import plan_linked
 from survey_service.storage.base import WaveCodes
 from survey_service.surveys.coding import encode_codes, scored_items
@@ -20,7 +28,7 @@ from survey_service.surveys.waves import Wave
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 
 
-def main(units: int = 20) -> None:
+def main(units: int = 20) -> float:
     survey = load_catalog(FORMS).surveys["staff-survey"].survey
     likert = [i.id for i in scored_items(survey) if i.kind == "likert"]
     rng = np.random.default_rng(14)
@@ -46,6 +54,7 @@ def main(units: int = 20) -> None:
     add_figures(plan, m, figures)
     alone = time.perf_counter() - start
     plan_linked(plan, m, [f.key for f in figures])
+    close_standardised(plan, [f.key for f in figures])
     seconds = time.perf_counter() - start
     indicators = [f.key for f in figures if not f.key.startswith("item:")]
     primary = sum(len(plan.primary[k]) for k in indicators)
@@ -56,7 +65,16 @@ def main(units: int = 20) -> None:
           f"(of {len(plan.cells) * len(indicators)} indicator cells)")
     print(f"plan computed in {seconds:.1f} s ({alone:.1f} s figure by figure, then "
           f"{seconds - alone:.1f} s for themes and items together)")
+    return seconds
 
 
 if __name__ == "__main__":
-    main()
+    with_standardised = main()
+    print("-- floor: without the standardised figure in the planner")
+    keep = disclosure.standardised_ties
+    disclosure.standardised_ties = lambda plan, key: {}  # type: ignore[assignment]
+    try:
+        floor = main()
+    finally:
+        disclosure.standardised_ties = keep  # type: ignore[assignment]
+    print(f"ratio with / without: {with_standardised / floor:.2f}")
