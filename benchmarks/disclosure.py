@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from survey_service.reports.data import wave_matrix
 from survey_service.reports import disclosure
+from survey_service.reports.data import wave_matrix
 from survey_service.reports.disclosure import (
     add_figures,
     close_standardised,

@@ -17,13 +17,13 @@ protected against the distributions too. Deterministic; kept with the closed wav
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ..indicators.disclosure import Cell, FloatArray, Shape
+from ..indicators.disclosure import Cell, FloatArray, Published, Shape
 from ..indicators.disclosure_joint import Tie, joint_interval, plan_jointly
 from .data import WaveMatrix
 from .disclosure import Figure, WavePlan, atom_index, shape_of
@@ -31,13 +31,15 @@ from .disclosure import Figure, WavePlan, atom_index, shape_of
 #: Answer counts from 1 to this minus 1 are sensitive (the frequency-table threshold rule).
 MIN_ANSWERS = 3
 DIST = "dist:"
+Where = int | tuple[tuple[int, float], ...]  # a plan cell, or a weighted sum of them
 
 
 def dist_key(item: str) -> str:
     return f"{DIST}{item}"
 
 
-def _atoms(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]:
+def plan_atoms(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]:
+    """Each respondent's atom in ``plan``."""
     index = {a: i for i, a in enumerate(plan.atoms)}
     atoms, inverse = atom_index(m)
     mine = np.asarray([index[a] for a in atoms], dtype=np.int64)
@@ -62,7 +64,7 @@ def problem(plan: WavePlan, m: WaveMatrix, item: str) -> Problem | None:
     known = shape_of(plan, m, Figure(f"item:{item}", "item", (item,)))
     if spec is None or column is None or known is None:
         return None
-    k, atom = spec.points, _atoms(plan, m)
+    k, atom = spec.points, plan_atoms(plan, m)
     ok = (column >= 1) & (column <= k)
     point = np.where(spec.reverse, k + 1 - column, column).astype(np.int64) - 1
     size = len(plan.atoms)
@@ -95,44 +97,55 @@ def plan_distributions(plan: WavePlan, wave: WavePlan, m: WaveMatrix,
     shown). True when the plan changed."""
     missing = [i for i in items if dist_key(i) not in plan.hidden]
     for item in missing:
-        p = problem(wave, m, item)
-        key = f"item:{item}"
-        if p is None or key not in wave.hidden:
-            plan.hidden[dist_key(item)] = list(wave.report_cells)
-            plan.primary[dist_key(item)] = []
-            continue
-        report = wave.report_cells
-        off = {j for j, i in enumerate(report) if i in wave.hidden[key]}
-        n_small = small(p.counts)
-        k = p.counts.shape[1]
-        sensitive = {j for j in range(len(report)) if n_small[j].any()}
-        few = {j for j, c in enumerate(p.cells)
-               if p.shapes[0].weights[list(c)].sum() < wave.min_group}
-        hidden = [off] + [off | sensitive | few for _ in range(k)]
-        primary = [{j for j, i in enumerate(report) if i in wave.primary[key]}] + [
-            {j for j in range(len(report)) if n_small[j, q]} for q in range(k)]
-        fixed = [set(range(len(report)))] + [off for _ in range(k)]
-        people = np.bincount(_atoms(wave, m), minlength=len(wave.atoms)).tolist()
-        plan_jointly(p.shapes, p.sums, people, [p.cells] * (k + 1), hidden,
-                     primary, p.ties, set(range(1, k + 1)), wave.protection, fixed=fixed)
-        plan.hidden[dist_key(item)] = sorted({report[j] for h in hidden[1:] for j in h})
-        plan.primary[dist_key(item)] = sorted(report[j] for j in sensitive)
+        plan_one(plan, wave, m, problem(wave, m, item), f"item:{item}", dist_key(item))
     return bool(missing)
 
 
+def plan_one(plan: WavePlan, wave: WavePlan, m: WaveMatrix, p: Problem | None, figure: str,
+             key: str) -> None:
+    """Plan one problem's shares (under ``key``) with ``figure`` (its figure 0) fixed as the
+    wave's plan has it: not shown where that figure is hidden."""
+    if p is None or figure not in wave.hidden:
+        plan.hidden[key] = list(wave.report_cells)
+        plan.primary[key] = []
+        return
+    report = wave.report_cells
+    off = {j for j, i in enumerate(report) if i in wave.hidden[figure]}
+    n_small = small(p.counts)
+    k = p.counts.shape[1]
+    sensitive = {j for j in range(len(report)) if n_small[j].any()}
+    few = {j for j, c in enumerate(p.cells)
+           if p.shapes[0].weights[list(c)].sum(axis=0).min() < wave.min_group}
+    hidden = [off] + [off | sensitive | few for _ in range(k)]
+    primary = [{j for j, i in enumerate(report) if i in wave.primary[figure]}] + [
+        {j for j in range(len(report)) if n_small[j, q]} for q in range(k)]
+    fixed = [set(range(len(report)))] + [off for _ in range(k)]
+    people = np.bincount(plan_atoms(wave, m), minlength=len(wave.atoms)).tolist()
+    plan_jointly(p.shapes, p.sums, people, [p.cells] * (k + 1), hidden,
+                 primary, p.ties, set(range(1, k + 1)), wave.protection, fixed=fixed)
+    plan.hidden[key] = sorted({report[j] for h in hidden[1:] for j in h})
+    plan.primary[key] = sorted(report[j] for j in sensitive)
+
+
 def attack_distribution(wave: WavePlan, m: WaveMatrix, item: str,
-                        means: dict[int, float], shown: dict[int, list[int]]
+                        means: Mapping[Where, float], shown: dict[int, list[float]],
+                        p: Problem | None = None
                         ) -> list[tuple[int, int, int, float, float, bool]]:
     """Each small count of the item's distributions (report cell, point, count, low and high
     of its share, whether some output showed it), attacked with the ``means`` shown of the
-    item and the distributions ``shown`` (plan cell -> counts), all cells of the wave."""
-    p = problem(wave, m, item)
+    item (or of ``p``'s figure 0; a key may be a weighted sum of cells: a standardised
+    figure) and the distributions ``shown`` (plan cell -> counts or shares), all cells of the
+    wave."""
+    p = problem(wave, m, item) if p is None else p
     if p is None:
         return []
     k = p.counts.shape[1]
     report = wave.report_cells
-    published: list[list[tuple[Cell, float]]] = [
-        [(p.cells[j], means[i]) for j, i in enumerate(report) if i in means]]
+    at = {i: j for j, i in enumerate(report)}
+    published: list[list[tuple[Published, float]]] = [
+        [(p.cells[at[i]], v) for i, v in means.items() if isinstance(i, int) and i in at]
+        + [(tuple((p.cells[at[c]], w) for c, w in i), v) for i, v in means.items()
+           if not isinstance(i, int) and all(c in at for c, _ in i)]]
     for q in range(k):
         published.append([(p.cells[j], 100.0 * shown[i][q] / max(sum(shown[i]), 1))
                           for j, i in enumerate(report) if i in shown])

@@ -181,7 +181,8 @@ def chart_data(matrices: list[WaveMatrix], shown: Callable[[str, str], bool], la
                ) -> tuple[list[Distribution], list[Bands]]:
     """The distributions of every likert item and the bands of every NPS indicator, for each
     wave where ``shown(section, id)`` says the report shows that figure; a distribution only
-    in the waves where ``drawn(wave, item)`` says its plan shows it."""
+    in the waves where ``drawn(wave, item)`` says its plan shows it, NPS bands only where
+    ``drawn(wave, "bands:ID")`` does."""
     last = matrices[-1].survey
     distributions: list[Distribution] = []
     for spec in scored_items(last):
@@ -198,7 +199,8 @@ def chart_data(matrices: list[WaveMatrix], shown: Callable[[str, str], bool], la
         if d.kind != "nps" or not shown("indicator", d.id):
             continue
         item = indicator_items(last, d.id)[0]
-        shares = {m.wave.id: b for m in matrices if (b := bands(m, item)) is not None}
+        shares = {m.wave.id: b for m in matrices if (b := bands(m, item)) is not None
+                  and (drawn is None or drawn(m.wave.id, f"bands:{d.id}"))}
         if shares:
             nps.append(Bands(id=d.id, label=d.label.get(lang), shares=shares))
     return distributions, nps

@@ -8,10 +8,11 @@ a contact-channel filter) have their own plan per wave and question (kept in the
 plans under ``WAVE|question:ID``): their figures are attacked together with the wave's own
 tables (the same people, the same organisation totals; :mod:`..reports.group_joint`), one
 question at a time, and each cell is listed with its narrowest interval over the questions.
-The answer distributions the one-wave report pages draw (all organisations and each) are
-read too, and every answer count of 1 or 2 is attacked with them and the item's means
-(:mod:`..reports.distribution_plan`; ``dist:ITEM=POINT``, ``n`` the count, on the 0-100
-scale of shares). Not attacked together: two questions' breakdowns with each other.
+The answer distributions and NPS bands the one-wave report pages draw (all organisations
+and each) are read too, and every answer count of 1 or 2 is attacked with them and the item's
+means or the NPS (:mod:`..reports.distribution_plan`, :mod:`..reports.band_plan`;
+``dist:ITEM=POINT``, ``bands:ID=BAND``, ``n`` the count, on the 0-100 scale of shares).
+Not attacked together: two questions' breakdowns with each other.
 
 The attacker knows every figure any of those outputs shows, every respondent and valid-answer
 count of every group (``waves status`` publishes the counts per unit) and the scales' bounds.
@@ -30,6 +31,7 @@ import numpy as np
 from ..indicators.disclosure import Cell, interval
 from ..indicators.disclosure import Published as Attacked
 from ..indicators.disclosure_joint import joint_interval
+from ..reports.band_plan import BANDS, band_problem, bands_key, nps_indicators
 from ..reports.breakdown import groups_of
 from ..reports.comparability import plan_indicators
 from ..reports.data import WaveMatrix
@@ -322,11 +324,11 @@ def _with_question(plan: WavePlan, qplan: WavePlan, m: WaveMatrix, question: str
 
 
 async def _distributions(settings: Settings, store: Store, wave: Wave, plan: WavePlan
-                         ) -> tuple[dict[str, dict[int, list[int]]], int]:
+                         ) -> tuple[dict[str, dict[int, list[float]]], int]:
     """The answer distributions the wave's report pages draw (all organisations and each):
     item -> plan cell -> answers per point, and how many pages were read."""
     catalog = load(settings)
-    drawn: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    drawn: dict[str, dict[int, list[float]]] = defaultdict(dict)
     pages = 0
     for org in [None, *catalog.organisations]:
         try:
@@ -338,7 +340,10 @@ async def _distributions(settings: Settings, store: Store, wave: Wave, plan: Wav
         cell = plan.labels.get(ALL if org is None else org_label(org))
         for d in page.distributions:
             if cell is not None and wave.id in d.counts:
-                drawn[d.id][cell] = d.counts[wave.id]
+                drawn[d.id][cell] = [float(c) for c in d.counts[wave.id]]
+        for b in page.nps:  # NPS bands: shares of detractors, passives, promoters
+            if cell is not None and wave.id in b.shares:
+                drawn[bands_key(b.id)][cell] = list(b.shares[wave.id])
     return drawn, pages
 
 
@@ -379,12 +384,16 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
         found += [narrowest[k] for k in sorted(narrowest)]
         drawn, pages = await _distributions(settings, store, wave, plan)
         outputs += pages
-        for item in sorted(k[len("item:"):] for k in plan.hidden if k.startswith("item:")):
-            means = {c: v for c, v in shown.get((wave.id, f"item:{item}"), [])
-                     if isinstance(c, int)}
+        nps = nps_indicators(plan, m)
+        for item in [*sorted(k[len("item:"):] for k in plan.hidden if k.startswith("item:")),
+                     *(bands_key(i) for i in nps)]:
+            key = item[len(BANDS):] if item.startswith(BANDS) else f"item:{item}"
+            means = {c: v for c, v in shown.get((wave.id, key), []) if c is not None}
             for cell, point, count, low, high, on in attack_distribution(
-                    plan, m, item, means, drawn.get(item, {})):
-                found.append(Interval(wave=wave.id, figure=f"{dist_key(item)}={point}",
+                    plan, m, item, means, drawn.get(item, {}), band_problem(plan, m, key)
+                    if key in nps else None):
+                name = item if key in nps else dist_key(item)
+                found.append(Interval(wave=wave.id, figure=f"{name}={point}",
                                       cell=_name(plan, cell), n=count, low=low, high=high,
                                       width=high - low, sensitive=True, published=on,
                                       needed=settings.protection_level))

@@ -7,8 +7,9 @@ from __future__ import annotations
 import msgspec
 
 from ..anonymity import results_available
+from ..reports.band_plan import BANDS, bands_key, plan_bands
 from ..reports.disclosure import ALL, WavePlan, org_label
-from ..reports.distribution_plan import dist_key, plan_distributions
+from ..reports.distribution_plan import DIST, dist_key, plan_distributions
 from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import decode_survey
@@ -27,17 +28,23 @@ async def distribution_plan(settings: Settings, store: Store, wave: Wave) -> Wav
     own = await wave_plan(settings, store, wave)
     items = sorted(k[len("item:"):] for k in own.hidden if k.startswith("item:"))
     definition = await store.form_version(wave.version)
-    kind = decode_survey(definition).kind if definition is not None else ""
+    survey = decode_survey(definition) if definition is not None else None
+    kind = survey.kind if survey is not None else ""
     kept = wave.state(now()) == "closed" and results_available(wave, kind)
     saved = await store.disclosure_plan(plan_key(wave.id)) if kept else None
     plan = _decode.decode(saved) if saved is not None else None
-    if plan is not None and all(dist_key(i) in plan.hidden for i in items):
+    nps = [d.id for d in survey.indicators if d.kind == "nps" and d.id in own.hidden
+           ] if survey is not None else []
+    if plan is not None and all(dist_key(i) in plan.hidden for i in items) and all(
+            bands_key(i) in plan.hidden for i in nps):
         return plan
     if plan is None:
         plan = WavePlan(wave=wave.id, min_group=own.min_group, protection=own.protection,
                         atoms=own.atoms, cells=own.cells, labels=own.labels,
                         report_cells=own.report_cells)
-    plan_distributions(plan, own, await full_matrix(store, wave), items)
+    m = await full_matrix(store, wave)
+    plan_distributions(plan, own, m, items)
+    plan_bands(plan, own, m)
     if kept:
         await store.save_disclosure_plan(plan_key(wave.id), msgspec.json.encode(plan))
     return plan
@@ -46,11 +53,11 @@ async def distribution_plan(settings: Settings, store: Store, wave: Wave) -> Wav
 async def distributions_shown(settings: Settings, store: Store, wave: Wave,
                               organisation: str | None) -> set[str]:
     """The likert items whose distribution a page of ``wave`` (all organisations, or one)
-    may draw."""
+    may draw, and the NPS indicators whose bands it may draw (as ``bands:ID``)."""
     plan = await distribution_plan(settings, store, wave)
     cell = plan.labels.get(ALL if organisation is None else org_label(organisation))
-    return {k[len(dist_key("")):] for k, hidden in plan.hidden.items()
-            if k.startswith(dist_key("")) and cell is not None and cell not in hidden}
+    return {k[len(DIST):] if k.startswith(DIST) else k for k, hidden in plan.hidden.items()
+            if k.startswith((DIST, BANDS)) and cell is not None and cell not in hidden}
 
 
 async def plan_when_closed(settings: Settings, store: Store, wave: Wave) -> bool:
