@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
+from scipy import sparse, special
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -145,7 +145,9 @@ def ols(p: Patterns, x: FloatArray, y: FloatArray, groups: IntArray, g_count: in
 
 
 def _expit(eta: FloatArray) -> FloatArray:
-    return np.asarray(1 / (1 + np.exp(-eta)))
+    """1/(1 + e^−η) without overflowing for a large −η (a group that answered all alike
+    drives the logit's η far out: 1/(1 + inf) is 0, but numpy warns)."""
+    return np.asarray(special.expit(eta), dtype=np.float64)
 
 
 def logit(p: Patterns, x: FloatArray, y: FloatArray) -> FloatArray | None:
