@@ -3,7 +3,8 @@ each wave's group plan kept beside the wave's own disclosure plan once the wave 
 the key ``WAVE|question:ID``; while it is open, for its responses as they are), so that every
 output hides the same cells. Each question's plan is made with the wave's own plan and the
 plans of the wave's other questions made before it (fixed): the order in which they were
-first asked for decides which of two linked breakdowns hides more."""
+first asked for decides which of two linked breakdowns hides more, unless ``waves close
+--breakdowns`` planned them all at the close in the form's order."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from ..reports.groups import (
 from ..reports.trend import common_plans
 from ..settings import Settings
 from ..storage.base import Store
-from ..surveys.waves import now
+from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load
 from .disclosure import full_matrix, wave_plan
 from .errors import Invalid, Refused
@@ -40,7 +41,7 @@ from .reports import load_matrix, unit_labels
 from .trend import refuse_small_organisations, trend_disclosure, trend_matrices
 
 __all__ = ["GROUPINGS", "QUESTION", "breakdown_questions", "compute_breakdown", "compute_groups",
-           "compute_groups_by", "group_plan"]
+           "compute_groups_by", "group_plan", "plan_breakdowns"]
 #: The groupings the wave's own disclosure plan has tables of (the contact channel is a
 #: question: ``question:channel``).
 GROUPINGS = ("organisation", "unit", "mode", "service")
@@ -95,6 +96,22 @@ async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: 
         await store.save_disclosure_plan(plan_key(m.wave.id, question),
                                          msgspec.json.encode(plan))
     return plan
+
+
+async def plan_breakdowns(settings: Settings, store: Store, wave: Wave) -> list[str]:
+    """Plan the breakdowns of a closed wave by every question of its form, one after the
+    other in the form's order, each with the ones before it (``waves close --breakdowns``):
+    which of two linked breakdowns hides more then follows the form, not the order in which
+    someone first asked for them. Returns the questions planned (none while the wave's data
+    can still change)."""
+    full = await full_matrix(store, wave)
+    if not (wave.state(now()) == "closed" and results_available(wave, full.survey.kind)):
+        return []
+    figures = wave_figures(full.survey)
+    questions = breakdown_questions(full)
+    for question in questions:
+        await group_plan(settings, store, full, question, figures)
+    return questions
 
 
 def _with_items(m: WaveMatrix, figures: Sequence[Figure]) -> list[Figure]:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
 from survey_service.app import create_app
+from survey_service.reports.disclosure import WavePlan
 from survey_service.services import disclosure_audit
+from survey_service.services.groups import compute_groups, plan_key
 from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
 from survey_service.storage import opened
@@ -55,8 +59,8 @@ async def submit(client: Any, fields: dict[str, str]) -> None:
     raise AssertionError("the form never ended")
 
 
-async def _build(settings: Settings) -> None:
-    for i, wave in enumerate(WAVES):
+async def _build(settings: Settings, waves: tuple[str, ...] = WAVES, *close: str) -> None:
+    for i, wave in enumerate(waves):
         async with opened(settings.database_url) as store:
             await open_wave(settings, store, SURVEY, wave, "baseline" if i == 0 else "follow-up",
                             [], None, None)
@@ -64,17 +68,20 @@ async def _build(settings: Settings) -> None:
             for people, values, kind, age in GROUPS:
                 for _ in range(people):
                     await submit(client, answers(values, kind, age))
-        code, out = await asyncio.to_thread(run, settings, "waves", "close", wave)
+        code, out = await asyncio.to_thread(run, settings, "waves", "close", wave, *close)
         assert code == 0, out
+
+
+def _settings(folder: Path) -> Settings:
+    shutil.copytree(FORMS, folder / "forms")
+    return Settings.from_env({}, database_url=f"sqlite:///{folder / 'db.sqlite3'}",
+                             forms_dir=str(folder / "forms"), secret_key=SECRET,
+                             wave_refresh_seconds=0.0, submit_limit=10_000)
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    folder = tmp_path_factory.mktemp("two-questions")
-    shutil.copytree(FORMS, folder / "forms")
-    found = Settings.from_env({}, database_url=f"sqlite:///{folder / 'db.sqlite3'}",
-                              forms_dir=str(folder / "forms"), secret_key=SECRET,
-                              wave_refresh_seconds=0.0, submit_limit=10_000)
+    found = _settings(tmp_path_factory.mktemp("two-questions"))
     asyncio.run(_build(found))
     return found
 
@@ -93,3 +100,36 @@ def test_two_breakdowns_together_narrow_no_small_group(settings: Settings) -> No
     assert not narrowed, sorted({(i["figure"], i["cell"], round(i["low"], 1),
                                   round(i["high"], 1)) for i in narrowed})
     assert code == 0, out[-500:]
+
+
+async def _ask_then_read(settings: Settings, wave: str, asked: list[str]) -> dict[str, WavePlan]:
+    """Ask for the breakdowns by ``asked`` in that order; every question's kept plan."""
+    async with opened(settings.database_url) as store:
+        for question in asked:
+            await compute_groups(settings, store, SURVEY, [wave], question, None, None, "en")
+        found = {q: await store.disclosure_plan(plan_key(wave, q)) for q in QUESTIONS}
+    return {q: msgspec.json.decode(p, type=WavePlan) for q, p in found.items() if p}
+
+
+def _hidden(plan: WavePlan, key: str = "driver_timeliness") -> set[str]:
+    return {label.split("q:")[1] for label, cell in plan.labels.items()
+            if label.startswith("organisation:elena|q:") and cell in plan.hidden[key]}
+
+
+def test_closing_with_breakdowns_plans_them_in_the_form_order(tmp_path: Path) -> None:
+    """Asked for by age band first, the breakdown by age band shows both age bands (the
+    youngest are the businesses) and the one by respondent type, planned second, hides the 4
+    with the citizens; closed with --breakdowns, the
+    form's order holds whatever is asked first: respondent type (asked of everyone before the
+    age band) hides the 4 and the businesses, and the age band hides both its groups."""
+    asked = ["age_band", "respondent_type"]
+    late = _settings(tmp_path / "late")
+    asyncio.run(_build(late, ("cq-late",)))
+    plans = asyncio.run(_ask_then_read(late, "cq-late", asked))
+    assert _hidden(plans["age_band"]) == set()
+    assert _hidden(plans["respondent_type"]) == {"citizen", "other_person"}
+    early = _settings(tmp_path / "early")
+    asyncio.run(_build(early, ("cq-early",), "--breakdowns"))
+    plans = asyncio.run(_ask_then_read(early, "cq-early", asked))
+    assert _hidden(plans["respondent_type"]) == {"other_person", "business"}
+    assert _hidden(plans["age_band"]) == {"age_18_29", "age_45_64"}
