@@ -34,7 +34,7 @@ from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load
-from .disclosure import full_matrix, wave_plan
+from .disclosure import full_matrix, mappings, wave_plan
 from .errors import Invalid, Refused
 from .open_plans import data_marker, keep_open_plan, open_plan
 from .reports import load_matrix, unit_labels
@@ -67,7 +67,8 @@ async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: 
     is open, for its responses as they are (:mod:`.open_plans`)."""
     kept = m.wave.state(now()) == "closed" and results_available(m.wave, m.survey.kind)
     full = None if kept else await full_matrix(store, m.wave)
-    marker = None if full is None else data_marker(settings, full)
+    marker = None if full is None else data_marker(  # the wave's plan depends on the mappings
+        settings, full, await mappings(settings, store, m.wave))
 
     async def find(q: str) -> WavePlan | None:
         key = plan_key(m.wave.id, q)
