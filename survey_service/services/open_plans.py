@@ -8,13 +8,16 @@ is not that of the wave's responses now is never used, and is replaced by the ne
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import msgspec
 
 from ..reports.data import WaveMatrix
 from ..reports.disclosure import WavePlan
 from ..settings import Settings
-from ..storage.base import Store
+from ..storage.base import Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class OpenPlan(msgspec.Struct):
@@ -52,4 +55,10 @@ async def open_plan(store: Store, key: str, marker: str) -> WavePlan | None:
 
 
 async def keep_open_plan(store: Store, key: str, marker: str, plan: WavePlan) -> None:
-    await store.save_disclosure_plan(open_key(key), msgspec.json.encode(OpenPlan(marker, plan)))
+    """Keep the plan for these data; a database that cannot take the write now (locked, full,
+    read-only) only costs the next request planning again."""
+    try:
+        await store.save_disclosure_plan(open_key(key),
+                                         msgspec.json.encode(OpenPlan(marker, plan)))
+    except StoreUnavailable as exc:
+        log.warning("the disclosure plan %s of an open wave was not kept: %s", key, exc)
