@@ -11,6 +11,7 @@ from ..services import audit, reports, retention
 from ..services import waves as service
 from ..services.distributions import plan_when_closed
 from ..services.errors import Invalid
+from ..services.groups import plan_breakdowns
 from ..storage.base import Store
 from ..surveys.waves import Wave, now, parse_local
 from .base import cell, echo_json, echo_table, settings, with_store
@@ -85,7 +86,11 @@ def waves_open(
 
 @waves.command("close")
 @click.argument("wave_id")
-def waves_close(wave_id: str) -> None:
+@click.option("--breakdowns", is_flag=True,
+              help="Also plan now the breakdowns by every question of the form, in the "
+                   "form's order (slower; otherwise each is planned when first asked for, "
+                   "and the order of those requests decides which breakdown hides more).")
+def waves_close(wave_id: str, breakdowns: bool) -> None:
     """Close a wave now."""
     config = settings()
 
@@ -112,6 +117,15 @@ def waves_close(wave_id: str) -> None:
         click.echo(f"warning: the disclosure plan of {wave.id} was not made now ({exc}); the"
                    " first output about it will make it", err=True)
         return
+    if planned and breakdowns:
+        click.echo(f"planning the breakdowns of {wave.id} by each question of the form ...")
+        try:
+            questions = with_store(config, lambda store: plan_breakdowns(config, store, wave))
+        except Exception as exc:  # each is planned when first asked for instead
+            click.echo(f"warning: the breakdowns of {wave.id} were not planned now ({exc});"
+                       " each will be planned when first asked for", err=True)
+        else:
+            click.echo(f"planned the breakdowns of {wave.id} by {', '.join(questions)}")
     if planned:
         click.echo(f"planned which small groups of {wave.id} every output hides")
     else:

@@ -1,24 +1,28 @@
-"""A question's breakdown tables and the wave's own tables (units, modes, services, the
-organisations and all of them), planned and attacked together.
+"""The breakdowns by questions of the form (respondent type, age band...) and the wave's own
+tables (units, modes, services, the organisations and all of them), planned and attacked
+together.
 
-The same respondents are in an organisation's unit table and in its breakdown by age band, and
-both print the organisation's total: an attacker combines them. So the breakdown's plan is
-checked against the wave's plan as one problem, over **fine atoms** (each distinct pair of the
-wave plan's atom and the question plan's atom: organisation × unit × mode × service × contact
-channel × answer), where both plans' cells are sets of fine atoms. Each figure appears once
-with the cells of both plans (the wave plan's hidden cells fixed: it is planned first and kept
-with the closed wave), tied to the figures that share its items (a theme and its items,
-:mod:`.disclosure_links`), and the planner of :mod:`..indicators.disclosure_joint` hides more
-cells of the question's tables until no sensitive cell of either plan is narrowed below the
-protection level. A cell of the question's tables holding exactly the people of a cell of the
-wave's tables (a scope's total) is that cell: shown or hidden as the wave's plan says.
+The same respondents are in an organisation's unit table, in its breakdown by age band and in
+its breakdown by respondent type, and every one of them prints the organisation's total: an
+attacker combines them (the people of "business" and of "age 65 or over" overlap). So a
+question's plan is checked against the wave's plan and against the plan of every other
+question already made for the wave as one problem, over **fine atoms** (each distinct tuple of
+the wave plan's atom and each question plan's atom: organisation × unit × mode × service ×
+contact channel × each question's answer), where every plan's cells are sets of fine atoms.
+Each figure appears once with the cells of all the plans (the wave plan's and the other
+questions' fixed: those were made first and are kept), tied to the figures that share its
+items (a theme and its items, :mod:`.disclosure_links`), and the planner of
+:mod:`..indicators.disclosure_joint` hides more cells of the question's tables until no
+sensitive cell of any plan is narrowed below the protection level. A cell holding exactly the
+people of a cell met before (the wave's tables first, then the questions in the order given) is
+that cell: shown when any fixed plan shows it, and the question's plan follows it.
 Deterministic: the same wave and plans always give the same plan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,7 +36,9 @@ from .disclosure import Figure, WavePlan, atom_index, figure_of, shape_of
 from .disclosure_links import linked, ties
 from .group_plan import respondent_atoms
 
-Origin = tuple[str, int]  # ("wave", cell of the wave plan) or ("question", cell of its plan)
+#: ("wave", cell of the wave plan) or (question id, cell of that question's plan)
+Origin = tuple[str, int]
+WAVE = "wave"
 
 
 def _per_respondent(plan: WavePlan, atoms: list[tuple[str, str, str, str]],
@@ -43,24 +49,24 @@ def _per_respondent(plan: WavePlan, atoms: list[tuple[str, str, str, str]],
 
 
 class Fine:
-    """The fine atoms of a wave for one question, and each respondent's."""
+    """The fine atoms of a wave for some questions' plans, and each respondent's."""
 
-    def __init__(self, wave: WavePlan, group: WavePlan, m: WaveMatrix, question: str) -> None:
-        w = _per_respondent(wave, *atom_index(m))
-        g = _per_respondent(group, *respondent_atoms(m, question))
-        found, inverse = np.unique(w * len(group.atoms) + g, return_inverse=True)
+    def __init__(self, wave: WavePlan, groups: Mapping[str, WavePlan], m: WaveMatrix) -> None:
+        columns = [_per_respondent(wave, *atom_index(m))]
+        columns += [_per_respondent(plan, *respondent_atoms(m, q)) for q, plan in groups.items()]
+        found, inverse = np.unique(np.stack(columns, axis=1).reshape(m.n, len(columns)),
+                                   axis=0, return_inverse=True)
         self.atom = np.asarray(inverse, dtype=np.int64).reshape(-1)
-        self.wave_atom = found // len(group.atoms)
-        self.group_atom = found % len(group.atoms)
+        self.of = {name: found[:, k] for k, name in enumerate([WAVE, *groups])}
         self.size = len(found)
         self.respondents = np.bincount(self.atom, minlength=self.size).astype(np.int64)
         self._plan = WavePlan(wave=wave.wave, min_group=wave.min_group,
                               protection=wave.protection, atoms=[("", "", "", "")] * self.size,
                               cells=[], labels={}, report_cells=[])
 
-    def cell(self, plan_atoms: Sequence[int], of_wave: bool) -> Cell:
-        mine = self.wave_atom if of_wave else self.group_atom
-        return tuple(np.flatnonzero(np.isin(mine, np.asarray(plan_atoms))).tolist())
+    def cell(self, plan_atoms: Sequence[int], source: str) -> Cell:
+        """The fine atoms of a cell of the plan ``source`` ("wave" or a question)."""
+        return tuple(np.flatnonzero(np.isin(self.of[source], np.asarray(plan_atoms))).tolist())
 
     def shape(self, m: WaveMatrix, figure: Figure) -> tuple[Shape, FloatArray] | None:
         return shape_of(self._plan, m, figure, self.atom)
@@ -68,16 +74,35 @@ class Fine:
 
 @dataclass
 class Problem:
-    """Linked figures over fine atoms: each figure's cells (the wave plan's, then the
-    question plan's that are not the same people as one of those) and where each comes from."""
+    """Linked figures over fine atoms: each figure's cells (the wave plan's, then each
+    question plan's that are not the same people as a cell before) and where each comes
+    from (``origins``: the first plan that has it; ``also``: the plans whose cell is the
+    same people, per cell)."""
 
-    figures: list[Figure]
-    shapes: list[Shape]
-    sums: list[FloatArray]
-    cells: list[list[Cell]]
-    origins: list[list[Origin]]
-    same: list[dict[int, int]]  # per figure: question cell -> the wave cell of its people
-    ties: list[Tie]
+    figures: list[Figure] = field(default_factory=list)
+    shapes: list[Shape] = field(default_factory=list)
+    sums: list[FloatArray] = field(default_factory=list)
+    cells: list[list[Cell]] = field(default_factory=list)
+    origins: list[list[Origin]] = field(default_factory=list)
+    also: list[list[list[Origin]]] = field(default_factory=list)
+    ties: list[Tie] = field(default_factory=list)
+
+    def hidden(self, plans: Mapping[str, WavePlan], g: int, editing: str | None = None
+               ) -> set[int]:
+        """Figure g's cells hidden in every plan that has them; a cell that a fixed plan
+        has too (any but ``editing``) is as the fixed plans have it."""
+        key = self.figures[g].key
+        out = set()
+        for j, sources in enumerate(self.also[g]):
+            fixed = [(s, i) for s, i in sources if s != editing]
+            if all(i in plans[s].hidden[key] for s, i in fixed or sources):
+                out.add(j)
+        return out
+
+    def primary(self, plans: Mapping[str, WavePlan], g: int) -> set[int]:
+        key = self.figures[g].key
+        return {j for j, sources in enumerate(self.also[g])
+                if any(i in plans[s].primary[key] for s, i in sources)}
 
 
 def _wave_cells(plan: WavePlan, figure: Figure) -> list[int]:
@@ -86,12 +111,12 @@ def _wave_cells(plan: WavePlan, figure: Figure) -> list[int]:
     return plan.report_cells if figure.kind == "item" else list(range(len(plan.cells)))
 
 
-def problems(fine: Fine, wave: WavePlan, group: WavePlan, m: WaveMatrix,
+def problems(fine: Fine, plans: Mapping[str, WavePlan], m: WaveMatrix,
              keys: Sequence[str]) -> list[Problem]:
-    """One problem per group of figures linked to ``keys`` through their items."""
-    every = [f for f in (figure_of(m.survey, k) for k in sorted(set(wave.hidden) |
-                                                                 set(group.hidden)))
-             if f is not None]
+    """One problem per group of figures linked to ``keys`` through their items (``plans``:
+    "wave" first, then each question's plan in order)."""
+    every = [f for f in (figure_of(m.survey, k) for k in sorted(
+        {k for p in plans.values() for k in p.hidden})) if f is not None]
     done: set[int] = set()
     out = []
     for key in keys:
@@ -100,26 +125,31 @@ def problems(fine: Fine, wave: WavePlan, group: WavePlan, m: WaveMatrix,
             continue
         members = linked(every, start)
         done |= set(members)
-        problem = Problem([], [], [], [], [], [], [])
+        problem = Problem()
         for figure in (every[i] for i in members):
             known = fine.shape(m, figure)
             if known is None:
                 continue
             cells: list[Cell] = []
             origins: list[Origin] = []
-            for i in _wave_cells(wave, figure):
-                cells.append(fine.cell(wave.cells[i], True))
-                origins.append(("wave", i))
-            where = {c: j for j, c in enumerate(cells)}
-            same: dict[int, int] = {}
-            if figure.kind != "item" and figure.key in group.hidden:
-                for i, atoms in enumerate(group.cells):
-                    cell = fine.cell(atoms, False)
+            also: list[list[Origin]] = []
+            where: dict[Cell, int] = {}
+            for source, plan in plans.items():
+                if source == WAVE:
+                    mine = _wave_cells(plan, figure)
+                elif figure.kind != "item" and figure.key in plan.hidden:
+                    mine = list(range(len(plan.cells)))
+                else:
+                    continue
+                for i in mine:
+                    cell = fine.cell(plan.cells[i], source)
                     if cell in where:
-                        same[i] = origins[where[cell]][1]
+                        also[where[cell]].append((source, i))
                         continue
+                    where[cell] = len(cells)
                     cells.append(cell)
-                    origins.append(("question", i))
+                    origins.append((source, i))
+                    also.append([(source, i)])
             if not cells:
                 continue
             problem.figures.append(figure)
@@ -127,7 +157,7 @@ def problems(fine: Fine, wave: WavePlan, group: WavePlan, m: WaveMatrix,
             problem.sums.append(known[1])
             problem.cells.append(cells)
             problem.origins.append(origins)
-            problem.same.append(same)
+            problem.also.append(also)
         if problem.figures:
             problem.ties = ties(m, problem.figures, problem.shapes, fine.respondents)
             out.append(problem)
@@ -135,31 +165,28 @@ def problems(fine: Fine, wave: WavePlan, group: WavePlan, m: WaveMatrix,
 
 
 def plan_with_wave(group: WavePlan, wave: WavePlan, m: WaveMatrix, question: str,
-                   keys: Sequence[str]) -> None:
+                   keys: Sequence[str], others: Mapping[str, WavePlan] | None = None) -> None:
     """After each figure of ``keys`` was planned alone in ``group`` (the question's plan):
-    hide more cells of the question's tables until the joint attacker, who knows both plans'
-    published cells of every linked figure, narrows no sensitive cell of either below the
-    protection level; a question cell of the same people as a wave cell follows the wave."""
-    fine = Fine(wave, group, m, question)
-    for p in problems(fine, wave, group, m, keys):
-        hidden, primary, fixed = [], [], []
-        for f, origins in zip(p.figures, p.origins, strict=True):
-            plans = {"wave": wave, "question": group}
-            hidden.append({j for j, (kind, i) in enumerate(origins)
-                           if i in plans[kind].hidden[f.key]})
-            primary.append({j for j, (kind, i) in enumerate(origins)
-                            if i in plans[kind].primary[f.key]})
-            fixed.append({j for j, (kind, _) in enumerate(origins) if kind == "wave"})
+    hide more cells of the question's tables until the joint attacker, who knows every
+    published cell of every linked figure in the wave's tables, in ``others`` (the plans of
+    the wave's other questions, fixed) and in these, narrows no sensitive cell of any below
+    the protection level. A cell of the same people as a cell of a fixed plan follows it."""
+    plans: dict[str, WavePlan] = {WAVE: wave, **{q: p for q, p in (others or {}).items()
+                                                  if q != question}, question: group}
+    fine = Fine(wave, {q: p for q, p in plans.items() if q != WAVE}, m)
+    for p in problems(fine, plans, m, keys):
+        hidden = [p.hidden(plans, g, question) for g in range(len(p.figures))]
+        primary = [p.primary(plans, g) for g in range(len(p.figures))]
+        fixed = [{j for j, (source, _) in enumerate(origins) if source != question}
+                 for origins in p.origins]
         editable = {i for i, f in enumerate(p.figures) if f.key in keys and f.kind != "item"}
         plan_jointly(p.shapes, p.sums, fine.respondents.tolist(), p.cells, hidden, primary,
                      p.ties, editable, group.protection, fixed=fixed)
-        for f, origins, h, same in zip(p.figures, p.origins, hidden, p.same, strict=True):
+        for g, f in enumerate(p.figures):
             if f.key not in keys or f.kind == "item":
                 continue
-            found = {origins[j][1] for j in h if origins[j][0] == "question"}
-            found |= {i for i in group.hidden[f.key] if i not in same}
-            found |= {i for i, w in same.items() if w in wave.hidden[f.key]}
-            group.hidden[f.key] = sorted(found)
+            group.hidden[f.key] = sorted(i for j, sources in enumerate(p.also[g])
+                                         if j in hidden[g] for s, i in sources if s == question)
 
 
 @dataclass(frozen=True)
@@ -176,37 +203,35 @@ class Found:
     span: float  # the figure's range (high - low of its scale)
 
 
-#: ("wave"|"question", figure) -> cell (or a weighted sum of the wave's cells) -> value
+#: ("wave" or a question id, figure) -> published cells of that plan (or, of the wave's, a
+#: weighted sum of its cells: the standardised figures) and their values
 Published = dict[tuple[str, str], dict[int | tuple[tuple[int, float], ...], float]]
 
 
-def attack_jointly(wave: WavePlan, group: WavePlan, m: WaveMatrix, question: str,
-                   published: Published, wave_hidden: bool = True) -> list[Found]:
-    """Every hidden or sensitive cell of every figure of both plans, attacked with everything
-    ``published`` of the figures linked to it, in both plans' tables (``wave_hidden=False``:
-    of the wave's tables only the sensitive cells)."""
-    fine = Fine(wave, group, m, question)
-    keys = sorted(set(wave.hidden) | set(group.hidden))
+def attack_jointly(wave: WavePlan, groups: Mapping[str, WavePlan], m: WaveMatrix,
+                   published: Published) -> list[Found]:
+    """Every hidden or sensitive cell of every figure of all the plans (the wave's and each
+    question's of ``groups``), attacked with everything ``published`` of the figures linked
+    to it in all their tables at once."""
+    plans: dict[str, WavePlan] = {WAVE: wave, **groups}
+    fine = Fine(wave, groups, m)
+    keys = sorted({k for p in plans.values() for k in p.hidden})
     out: list[Found] = []
-    for p in problems(fine, wave, group, m, keys):
+    for p in problems(fine, plans, m, keys):
         shown: list[list[tuple[Published_, float]]] = []
         where: list[dict[int, float]] = []
-        for f, cells, origins, same in zip(p.figures, p.cells, p.origins, p.same, strict=True):
-            index = {o: j for j, o in enumerate(origins)}
-            values = {index[("wave", i)]: v
-                      for i, v in published.get(("wave", f.key), {}).items()
-                      if isinstance(i, int) and ("wave", i) in index}
-            for i, v in published.get(("question", f.key), {}).items():
-                if not isinstance(i, int):
-                    continue
-                j = index.get(("wave", same[i])) if i in same else index.get(("question", i))
-                if j is not None:
-                    values[j] = v
+        for f, cells, also in zip(p.figures, p.cells, p.also, strict=True):
+            index = {o: j for j, sources in enumerate(also) for o in sources}
+            values: dict[int, float] = {}
+            for source in plans:
+                for i, v in published.get((source, f.key), {}).items():
+                    if isinstance(i, int) and (source, i) in index:
+                        values.setdefault(index[(source, i)], v)
             where.append(values)
             combos: list[tuple[Published_, float]] = [  # the standardised figures
-                (tuple((cells[index[("wave", c)]], w) for c, w in i), v)
-                for i, v in published.get(("wave", f.key), {}).items()
-                if not isinstance(i, int) and all(("wave", c) in index for c, _ in i)]
+                (tuple((cells[index[(WAVE, c)]], w) for c, w in i), v)
+                for i, v in published.get((WAVE, f.key), {}).items()
+                if not isinstance(i, int) and all((WAVE, c) in index for c, _ in i)]
             shown.append([(cells[j], v) for j, v in sorted(values.items())] + combos)
         memo: dict[Any, Any] = {}
         for g, (f, s) in enumerate(zip(p.figures, p.shapes, strict=True)):
@@ -216,7 +241,7 @@ def attack_jointly(wave: WavePlan, group: WavePlan, m: WaveMatrix, question: str
                 n = int(fine.respondents[list(cell)].sum())
                 valid = float(s.weights[list(cell)].sum(axis=0).min())
                 small = n < wave.min_group or valid < wave.min_group
-                if (j in where[g] or (origin[0] == "wave" and not wave_hidden)) and not small:
+                if j in where[g] and not small:
                     continue
                 low, high = joint_interval(p.shapes, shown, p.ties, g, cell, memo)
                 lo, hi = s.value_range()

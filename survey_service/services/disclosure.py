@@ -37,6 +37,7 @@ from ..surveys.versions import diff_versions
 from ..surveys.waves import Wave, now
 from .catalog import load, wave_structures
 from .errors import Unavailable
+from .open_plans import data_marker, keep_open_plan, open_plan
 
 _decode = msgspec.json.Decoder(WavePlan)
 
@@ -78,14 +79,22 @@ async def _survey(store: Store, wave: Wave) -> Survey:
 async def wave_plan(settings: Settings, store: Store, wave: Wave,
                     figures: list[Figure] | None = None, full: WaveMatrix | None = None
                     ) -> WavePlan:
-    """The wave's plan (the kept one once the wave is closed), covering ``figures`` too (by
-    default every figure of the wave); reads the wave's responses only when it must plan
+    """The wave's plan (the kept one once the wave is closed; while it is open, the one kept
+    for its responses as they are: :mod:`.open_plans`), covering ``figures`` too (by default
+    every figure of the wave); reads a closed wave's responses only when it must plan
     (``full``: every response of the wave with its groups, already read)."""
     survey = await _survey(store, wave)
     figures = figures if figures is not None else wave_figures(survey)
     kept = _kept(wave, survey.kind)
-    saved = await store.disclosure_plan(wave.id) if kept else None
-    plan = _decode.decode(saved) if saved is not None else None
+    marker = None
+    if kept:
+        saved = await store.disclosure_plan(wave.id)
+        plan = _decode.decode(saved) if saved is not None else None
+    else:  # an open wave's plan, kept for the responses it was made from
+        full = full if full is not None else await full_matrix(store, wave)
+        maps = await mappings(settings, store, wave)
+        marker = data_marker(settings, full, maps)
+        plan = await open_plan(store, wave.id, marker)
     if plan is not None and all(f.key in plan.hidden for f in figures):
         return plan
     m = full if full is not None else await full_matrix(store, wave)
@@ -99,6 +108,8 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
     close_standardised(plan, missing)  # what the joint pass hid, with the standardised figure
     if kept:
         await store.save_disclosure_plan(wave.id, msgspec.json.encode(plan))
+    elif marker is not None:
+        await keep_open_plan(store, wave.id, marker, plan)
     return plan
 
 

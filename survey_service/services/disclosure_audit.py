@@ -6,13 +6,12 @@ or sensitive, the narrowest interval its figure can be proved to lie in.
 Breakdowns by a question of the form (``--by question:ID``, ``--by channel``, with and without
 a contact-channel filter) have their own plan per wave and question (kept in the disclosure
 plans under ``WAVE|question:ID``): their figures are attacked together with the wave's own
-tables (the same people, the same organisation totals; :mod:`..reports.group_joint`), one
-question at a time, and each cell is listed with its narrowest interval over the questions.
+tables and with every other question's (the same people, the same organisation totals;
+:mod:`..reports.group_joint`), all at once.
 The answer distributions and NPS bands the one-wave report pages draw (all organisations
 and each) are read too, and every answer count of 1 or 2 is attacked with them and the item's
 means or the NPS (:mod:`..reports.distribution_plan`, :mod:`..reports.band_plan`;
 ``dist:ITEM=POINT``, ``bands:ID=BAND``, ``n`` the count, on the 0-100 scale of shares).
-Not attacked together: two questions' breakdowns with each other.
 
 The attacker knows every figure any of those outputs shows, every respondent and valid-answer
 count of every group (``waves status`` publishes the counts per unit) and the scales' bounds.
@@ -298,25 +297,23 @@ def _name(plan: WavePlan, cell: int) -> str:
     return names[0] if names else str(cell)
 
 
-def _with_question(plan: WavePlan, qplan: WavePlan, m: WaveMatrix, question: str,
-                   shown: Shown, by_question: QuestionShown, level: float, first: bool
-                   ) -> list[Interval]:
-    """Each hidden or sensitive cell of the question's tables and of the wave's (of these
-    only the sensitive ones after the ``first`` question), attacked with everything both
-    show of the figures linked to it."""
+def _with_questions(plan: WavePlan, qplans: dict[str, WavePlan], m: WaveMatrix,
+                    shown: Shown, by_question: QuestionShown, level: float) -> list[Interval]:
+    """Each hidden or sensitive cell of every question's tables and of the wave's, attacked
+    with everything they all show of the figures linked to it."""
     wave = m.wave.id
     published: Published = {}
     for (w, key), cells in shown.items():
         if w == wave:
             published[("wave", key)] = {c: v for c, v in cells if c is not None}
     for (w, q, key), cells in by_question.items():
-        if w == wave and q == question:
-            published[("question", key)] = {c: v for c, v in cells if c is not None}
+        if w == wave and q in qplans:
+            published[(q, key)] = {c: v for c, v in cells if c is not None}
     out = []
-    for f in attack_jointly(plan, qplan, m, question, published, first):
-        kind, cell = f.origin
-        name = _name(plan, cell) if kind == "wave" else \
-            f"{QUESTION}{question} {_name(qplan, cell)}"
+    for f in attack_jointly(plan, qplans, m, published):
+        source, cell = f.origin
+        name = _name(plan, cell) if source == "wave" else \
+            f"{QUESTION}{source} {_name(qplans[source], cell)}"
         out.append(Interval(wave=wave, figure=f.key, cell=name, n=f.n, low=f.low, high=f.high,
                             width=f.high - f.low, published=f.published, needed=level / 100 *
                             f.span, sensitive=f.n < plan.min_group or f.valid < plan.min_group))
@@ -367,21 +364,19 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
         if not questions:
             for key in sorted(plan.hidden):
                 found += attack(plan, m, key, shown, settings.protection_level)
-        narrowest: dict[tuple[str, str], Interval] = {}
+        qplans: dict[str, WavePlan] = {}
         for question in questions:
-            qplan = await _question_plan(settings, store, m, question, by_question)
+            qplans[question] = await _question_plan(settings, store, m, question, by_question)
             found += [Interval(wave=wave.id, figure=key,
                                cell=f"{QUESTION}{question} (a group outside the plan)", n=0,
                                low=value, high=value, width=0.0, sensitive=True,
                                published=True)
                       for (w, q, key), cells in sorted(by_question.items())
                       if w == wave.id and q == question for cell, value in cells if cell is None]
-            for i in _with_question(plan, qplan, m, question, shown, by_question,
-                                    settings.protection_level, question == questions[0]):
-                if (i.figure, i.cell) not in narrowest or \
-                        i.width < narrowest[(i.figure, i.cell)].width:
-                    narrowest[(i.figure, i.cell)] = i
-        found += [narrowest[k] for k in sorted(narrowest)]
+        if qplans:
+            found += sorted(_with_questions(plan, qplans, m, shown, by_question,
+                                            settings.protection_level),
+                            key=lambda i: (i.figure, i.cell))
         drawn, pages = await _distributions(settings, store, wave, plan)
         outputs += pages
         nps = nps_indicators(plan, m)

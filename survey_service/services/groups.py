@@ -1,6 +1,10 @@
 """Breakdowns by a single-choice question of the form (``report --by question:ID``), with
 each wave's group plan kept beside the wave's own disclosure plan once the wave is closed (under
-the key ``WAVE|question:ID``), so that every output hides the same cells."""
+the key ``WAVE|question:ID``; while it is open, for its responses as they are), so that every
+output hides the same cells. Each question's plan is made with the wave's own plan and the
+plans of the wave's other questions made before it (fixed): the order in which they were
+first asked for decides which of two linked breakdowns hides more, unless ``waves close
+--breakdowns`` planned them all at the close in the form's order."""
 
 from __future__ import annotations
 
@@ -17,19 +21,27 @@ from ..reports.data import WaveMatrix
 from ..reports.disclosure import Figure, WavePlan, figures_compared, wave_figures
 from ..reports.group_joint import plan_with_wave
 from ..reports.group_plan import CHANNEL, add_group_figures, new_group_plan
-from ..reports.groups import QUESTION, Grouping, Groups, build_groups, cannot_group
+from ..reports.groups import (
+    OWN_TABLES,
+    QUESTION,
+    Grouping,
+    Groups,
+    build_groups,
+    cannot_group,
+)
 from ..reports.trend import common_plans
 from ..settings import Settings
 from ..storage.base import Store
-from ..surveys.waves import now
+from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load
-from .disclosure import full_matrix, wave_plan
+from .disclosure import full_matrix, mappings, wave_plan
 from .errors import Invalid, Refused
+from .open_plans import data_marker, keep_open_plan, open_plan
 from .reports import load_matrix, unit_labels
 from .trend import refuse_small_organisations, trend_disclosure, trend_matrices
 
-__all__ = ["GROUPINGS", "QUESTION", "compute_breakdown", "compute_groups", "compute_groups_by",
-           "group_plan"]
+__all__ = ["GROUPINGS", "QUESTION", "breakdown_questions", "compute_breakdown", "compute_groups",
+           "compute_groups_by", "group_plan", "plan_breakdowns"]
 #: The groupings the wave's own disclosure plan has tables of (the contact channel is a
 #: question: ``question:channel``).
 GROUPINGS = ("organisation", "unit", "mode", "service")
@@ -40,27 +52,67 @@ def plan_key(wave_id: str, question: str) -> str:
     return f"{wave_id}|question:{question}"
 
 
+def breakdown_questions(m: WaveMatrix) -> list[str]:
+    """The single-choice questions a wave can be broken down by, in the form's order
+    (``service`` has its groups in the wave's own plan)."""
+    return [i for i in m.items if (spec := m.item(i)) is not None and spec.kind == "single"
+            and i not in OWN_TABLES]
+
+
 async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: str,
                      figures: Sequence[Figure]) -> WavePlan:
-    """The wave's plan of the tables by ``question``, covering ``figures``."""
+    """The wave's plan of the tables by ``question``, covering ``figures``: planned with the
+    wave's own tables and every other question's plan of the wave already kept (fixed), so
+    that no set of breakdowns narrows a small group; kept with the closed wave, or while it
+    is open, for its responses as they are (:mod:`.open_plans`)."""
     kept = m.wave.state(now()) == "closed" and results_available(m.wave, m.survey.kind)
-    key = plan_key(m.wave.id, question)
-    saved = await store.disclosure_plan(key) if kept else None
-    plan = _decode.decode(saved) if saved is not None else None
+    full = None if kept else await full_matrix(store, m.wave)
+    marker = None if full is None else data_marker(  # the wave's plan depends on the mappings
+        settings, full, await mappings(settings, store, m.wave))
+
+    async def find(q: str) -> WavePlan | None:
+        key = plan_key(m.wave.id, q)
+        if marker is not None:
+            return await open_plan(store, key, marker)
+        saved = await store.disclosure_plan(key)
+        return _decode.decode(saved) if saved is not None else None
+
+    plan = await find(question)
     wanted = [f for f in figures if f.kind != "item"]
     if plan is not None and all(f.key in plan.hidden for f in wanted):
         return plan
-    own = await wave_plan(settings, store, m.wave, _with_items(m, figures))
-    full = await full_matrix(store, m.wave)
+    full = full if full is not None else await full_matrix(store, m.wave)
+    own = await wave_plan(settings, store, m.wave, _with_items(m, figures), full)
+    others = {q: p for q in breakdown_questions(full) if q != question
+              and (p := await find(q)) is not None}
     if plan is None:
         min_group = max(m.wave.min_group, settings.min_group)
         plan = new_group_plan(full, question, min_group, settings.protection_level)
     missing = [f.key for f in wanted if f.key not in plan.hidden]
     add_group_figures(plan, full, question, wanted, joint=True)
-    plan_with_wave(plan, own, full, question, missing)  # with the wave's own tables
-    if kept:
-        await store.save_disclosure_plan(key, msgspec.json.encode(plan))
+    plan_with_wave(plan, own, full, question, missing, others)  # with all the wave's tables
+    if marker is not None:
+        await keep_open_plan(store, plan_key(m.wave.id, question), marker, plan)
+    else:
+        await store.save_disclosure_plan(plan_key(m.wave.id, question),
+                                         msgspec.json.encode(plan))
     return plan
+
+
+async def plan_breakdowns(settings: Settings, store: Store, wave: Wave) -> list[str]:
+    """Plan the breakdowns of a closed wave by every question of its form, one after the
+    other in the form's order, each with the ones before it (``waves close --breakdowns``):
+    which of two linked breakdowns hides more then follows the form, not the order in which
+    someone first asked for them. Returns the questions planned (none while the wave's data
+    can still change)."""
+    full = await full_matrix(store, wave)
+    if not (wave.state(now()) == "closed" and results_available(wave, full.survey.kind)):
+        return []
+    figures = wave_figures(full.survey)
+    questions = breakdown_questions(full)
+    for question in questions:
+        await group_plan(settings, store, full, question, figures)
+    return questions
 
 
 def _with_items(m: WaveMatrix, figures: Sequence[Figure]) -> list[Figure]:

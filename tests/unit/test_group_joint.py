@@ -59,7 +59,7 @@ def _published(wave: WavePlan, group: WavePlan, m: WaveMatrix) -> Published:
     atom = np.asarray([index[a] for a in atoms])[inverse]
     out: Published = {}
     for kind, plan, known in (("wave", wave, shape_of(wave, m, figure)),
-                              ("question", group, shape_of(group, m, figure, atom))):
+                              (Q, group, shape_of(group, m, figure, atom))):
         assert known is not None
         shape, sums = known
         out[(kind, KEY)] = {i: shape.value(sums, tuple(c)) for i, c in enumerate(plan.cells)
@@ -68,7 +68,7 @@ def _published(wave: WavePlan, group: WavePlan, m: WaveMatrix) -> Published:
 
 
 def _narrowed(wave: WavePlan, group: WavePlan, m: WaveMatrix) -> list[str]:
-    found = attack_jointly(wave, group, m, Q, _published(wave, group, m))
+    found = attack_jointly(wave, {Q: group}, m, _published(wave, group, m))
     assert found
     return [f"{f.origin} {f.low:.1f}-{f.high:.1f}" for f in found
             if f.n < 10 and f.high - f.low < 0.2 * f.span - 1e-6]
