@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exports.columns import Column
-from ..surveys.answers import Answer, Answers, FieldError, is_visible, validate_question
+from ..surveys.answers import Answers, FieldError, is_visible, validate_question
 from ..surveys.model import Question, Survey
 from .import_reasons import OPTION_CELL, Reason
 
@@ -82,17 +82,17 @@ class _Question:
         self.empty: Any = ("",) * len(places) if len(places) > 1 else ""
         self.conditional = question.show_if is not None
         self.lists = question.kind == "multi"
-        #: cells -> the clean answers (item, value) in the check's order, or None (refused)
-        self.seen: dict[Any, tuple[tuple[str, Answer], ...] | None] = {}
+        #: cells -> the clean answers in the check's order, or None (refused)
+        self.seen: dict[Any, Answers | None] = {}
 
-    def judge(self, row: Sequence[str], cells: Any) -> tuple[tuple[str, Answer], ...] | None:
+    def judge(self, row: Sequence[str], cells: Any) -> Answers | None:
         """What the web form's check makes of these cells (remembered)."""
         bad: list[BadCell] = []
         form = read_form(self.plan, 0, row, bad)
         out: Answers = {}
         errors: list[FieldError] = []
         validate_question(self.survey, self.question, form, out, errors)
-        verdict = None if bad or errors else tuple(out.items())
+        verdict = None if bad or errors else out
         if len(self.seen) < MAX_REMEMBERED:
             self.seen[cells] = verdict
         return verdict
@@ -123,13 +123,14 @@ class RowAnswers:
                     if cells != q.empty:  # an answer where the question was not asked
                         return None
                     continue
-                verdict = q.seen.get(cells, False)
-                if verdict is False:
+                try:
+                    verdict = q.seen[cells]
+                except KeyError:
                     verdict = q.judge(row, cells)
                 if verdict is None:
                     return None
-                if q.lists:
-                    for item, value in verdict:
+                if q.lists:  # a list of each row's own
+                    for item, value in verdict.items():
                         answers[item] = list(value) if isinstance(value, list) else value
                 else:
                     answers.update(verdict)
