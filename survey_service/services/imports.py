@@ -17,7 +17,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +103,8 @@ class _Layout:
             else:
                 why = NOT_A_STAFF_QUESTION if staff else NOT_A_QUESTION
                 self.problems.append(BadCell(1, name, name, Reason(why)))
+        #: each metadata role and its place in a row (None: no such column)
+        self.meta_places = [(m, self.index.get(m)) for m in META]
         self.items = [c for c in columns if c.name in self.index]
         if not self.items:
             self.problems.append(BadCell(1, "", "", Reason(NO_QUESTION)))
@@ -136,9 +137,6 @@ class _Layout:
         """The column name of a metadata role (as the export names it)."""
         return next((n for n, r in self.roles.items() if r == role), role)
 
-    def cell(self, row: list[str], name: str) -> str:
-        i = self.index.get(name)
-        return row[i].strip() if i is not None and i < len(row) else ""
 
 
 def validate_row(survey: Survey, layout: _Layout, number: int, row: list[str]
@@ -248,19 +246,21 @@ def _check(path: Path, wave: Wave, survey: Survey, staff: bool, organisations: s
 
 def _meta(layout: _Layout, number: int, row: list[str], wave_id: str, version: str,
           bad: list[BadCell]) -> dict[str, str]:
-    meta = {m: layout.cell(row, m) for m in META}
-    checks: list[tuple[str, bool, Callable[[], Reason]]] = [  # why: only for a bad cell
-        ("form_version", meta["form_version"] in ("", version),
-         lambda: Reason(OTHER_VERSION, {"version": version})),
-        ("entry_channel", meta["entry_channel"] in ("", *CHANNELS),
-         lambda: Reason(NOT_A_CHANNEL, {"values": ", ".join(CHANNELS)})),
-        ("language", meta["language"] in ("", "bg", "en"), lambda: Reason(NOT_A_LANGUAGE)),
-        ("response_id", not meta["response_id"] or bool(RESPONSE_ID.fullmatch(
-            meta["response_id"])), lambda: Reason(NOT_AN_ID)),
-    ]
-    for column, ok, why in checks:
-        if not ok:
-            bad.append(BadCell(number, layout.name(column), meta[column], why()))
+    width = len(row)
+    meta = {m: row[i].strip() if i is not None and i < width else ""
+            for m, i in layout.meta_places}
+    if meta["form_version"] not in ("", version):
+        bad.append(BadCell(number, layout.name("form_version"), meta["form_version"],
+                           Reason(OTHER_VERSION, {"version": version})))
+    if meta["entry_channel"] not in ("", *CHANNELS):
+        bad.append(BadCell(number, layout.name("entry_channel"), meta["entry_channel"],
+                           Reason(NOT_A_CHANNEL, {"values": ", ".join(CHANNELS)})))
+    if meta["language"] not in ("", "bg", "en"):
+        bad.append(BadCell(number, layout.name("language"), meta["language"],
+                           Reason(NOT_A_LANGUAGE)))
+    if meta["response_id"] and not RESPONSE_ID.fullmatch(meta["response_id"]):
+        bad.append(BadCell(number, layout.name("response_id"), meta["response_id"],
+                           Reason(NOT_AN_ID)))
     return meta
 
 

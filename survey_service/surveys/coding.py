@@ -101,18 +101,10 @@ def codes_encoder(survey: Survey) -> Callable[[Answers], bytes]:
     pack = struct.Struct(f"<{len(plan)}i").pack
 
     def encode(answers: Answers) -> bytes:
-        codes: list[int] = []
-        for item, positions in plan:
-            value = answers.get(item)
-            if value is None or isinstance(value, list):
-                codes.append(MISSING)
-            elif positions is not None:
-                codes.append(positions.get(value, MISSING) if isinstance(value, str)
-                             else MISSING)
-            elif isinstance(value, int):
-                codes.append(value)
-            else:
-                codes.append(MISSING)
-        return pack(*codes)
+        get = answers.get
+        return pack(*[
+            (value if isinstance(value, int) else MISSING) if positions is None
+            else positions.get(value, MISSING) if isinstance(value, str) else MISSING
+            for item, positions in plan for value in (get(item),)])
 
     return encode
