@@ -106,32 +106,74 @@ class RowAnswers:
         by_question: dict[str, Plan] = {}
         for entry in plan:
             by_question.setdefault(entry[1].question, []).append(entry)
-        self.sections = [[_Question(survey, q, by_question.get(q.id, [])) for q in s.questions]
-                         for s in survey.sections]
         self.width = max((i + 1 for i, _, _ in plan), default=0)
+        #: in the form's order: runs of plain questions (one column each, always shown, one
+        #: answer that is no list) read with one getter, or a page read question by question
+        self.steps: list[tuple[Callable[[Sequence[str]], Any] | None, list[_Question]]] = []
+        run: list[_Question] = []
+        for section in survey.sections:
+            questions = [_Question(survey, q, by_question.get(q.id, []))
+                         for q in section.questions]
+            if any(q.conditional for q in questions):
+                self._close(run)
+                self.steps.append((None, questions))
+                continue
+            for q in questions:
+                if len(q.plan) == 1 and not q.lists:
+                    run.append(q)
+                else:
+                    self._close(run)
+                    self.steps.append((None, [q]))
+        self._close(run)
+
+    def _close(self, run: list[_Question]) -> None:
+        if len(run) > 1:
+            self.steps.append((operator.itemgetter(*(q.plan[0][0] for q in run)), list(run)))
+        elif run:
+            self.steps.append((None, list(run)))
+        run.clear()
 
     def __call__(self, row: Sequence[str]) -> Answers | None:
         if len(row) < self.width:  # a short row: its missing cells are empty
             row = [*row, *[""] * (self.width - len(row))]
         answers: Answers = {}
-        for section in self.sections:
-            # which questions are shown is decided before any of the page is read
-            shown = [not q.conditional or is_visible(q.question, answers) for q in section]
-            for q, visible in zip(section, shown, strict=True):
-                cells = q.cells(row)
-                if not visible:
-                    if cells != q.empty:  # an answer where the question was not asked
-                        return None
-                    continue
+        update = answers.update
+        for cells_of, questions in self.steps:
+            if cells_of is None:
+                if not _page(questions, row, answers):
+                    return None
+                continue
+            for q, cells in zip(questions, cells_of(row), strict=True):
                 try:
                     verdict = q.seen[cells]
                 except KeyError:
                     verdict = q.judge(row, cells)
                 if verdict is None:
                     return None
-                if q.lists:  # a list of each row's own
-                    for item, value in verdict.items():
-                        answers[item] = list(value) if isinstance(value, list) else value
-                else:
-                    answers.update(verdict)
+                update(verdict)
         return answers
+
+
+def _page(questions: list[_Question], row: Sequence[str], answers: Answers) -> bool:
+    """Read some questions of one page into ``answers``; False if the row must be judged
+    cell by cell."""
+    # which questions are shown is decided before any of the page is read
+    shown = [not q.conditional or is_visible(q.question, answers) for q in questions]
+    for q, visible in zip(questions, shown, strict=True):
+        cells = q.cells(row)
+        if not visible:
+            if cells != q.empty:  # an answer where the question was not asked
+                return False
+            continue
+        try:
+            verdict = q.seen[cells]
+        except KeyError:
+            verdict = q.judge(row, cells)
+        if verdict is None:
+            return False
+        if q.lists:  # a list of each row's own
+            for item, value in verdict.items():
+                answers[item] = list(value) if isinstance(value, list) else value
+        else:
+            answers.update(verdict)
+    return True
