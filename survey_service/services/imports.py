@@ -9,6 +9,10 @@ twice stores it once. The ``wave`` column is not read (a wave's export may go in
 wave of the same form version, e.g. in a new database); ``form_version`` must be the wave's.
 Answers may be codes, or labels in either language. Staff and training
 waves take imports only once closed (while open, answers are sealed as they come).
+
+Most rows are clean and repeat the same few values: ``import_rows.RowAnswers`` judges each
+question's distinct cells once (by the same check) and hands any row with something refused
+or unusual to :func:`validate_row`, which says every reason.
 """
 
 from __future__ import annotations
@@ -136,7 +140,6 @@ class _Layout:
     def name(self, role: str) -> str:
         """The column name of a metadata role (as the export names it)."""
         return next((n for n, r in self.roles.items() if r == role), role)
-
 
 
 def validate_row(survey: Survey, layout: _Layout, number: int, row: list[str]
