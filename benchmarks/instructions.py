@@ -52,6 +52,19 @@ from journey_lib import (
 )
 
 KINDS = ("GET form", "POST answers", "GET thank-you")
+#: Runs a script (argv[2:]) under cProfile counting the CPU time of the event loop's thread
+#: (not the time a coroutine waits), stats written to argv[1] when the server stops.
+PROFILE = """
+import cProfile, runpy, sys, time
+out, sys.argv = sys.argv[1], sys.argv[2:]
+profile = cProfile.Profile(time.thread_time)
+profile.enable()
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    profile.disable()
+    profile.dump_stats(out)
+"""
 
 
 class Client:
@@ -147,8 +160,8 @@ def main() -> int:
     parser.add_argument("--annotate", type=int, default=0, metavar="N")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--cprofile", type=Path, metavar="FILE",
-                        help="instead of callgrind: run the server under cProfile, send"
-                        " --requests journeys and write its stats to FILE (for pstats)")
+                        help="instead of callgrind: run the server under cProfile (CPU time of"
+                        " its thread), send --requests journeys, write the stats to FILE")
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("error: valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
@@ -175,7 +188,7 @@ def main() -> int:
     valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
                 f"--callgrind-out-file={out}", "--trace-children=no"]
     if args.cprofile:
-        valgrind = [sys.executable, "-m", "cProfile", "-o", str(args.cprofile.resolve())]
+        valgrind = [sys.executable, "-c", PROFILE, str(args.cprofile.resolve())]
         cmd = cmd[1:] if cmd[0] == sys.executable else cmd
     proc = subprocess.Popen(valgrind + cmd, env=env, cwd=ROOT, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
