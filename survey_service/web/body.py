@@ -28,6 +28,20 @@ class ParsedForm(dict[str, Any]):
     """A form parsed here: strings only (no files), so nothing to close afterwards."""
 
 
+#: Where a handler that took a ``ParsedForm`` out of Litestar's connection state leaves it
+#: (the request's ``state``), for the error pages that read it after the handler.
+TAKEN = "survey_form"
+
+
+def sent_form(scope: Scope) -> dict[str, Any] | None:
+    """The urlencoded form this request sent, if it was parsed (by Litestar or here)."""
+    form = ScopeState.from_scope(scope).form
+    if isinstance(form, dict):
+        return form
+    taken = scope.get("state", {}).get(TAKEN)
+    return taken if isinstance(taken, dict) else None
+
+
 def unquote_value(value: str) -> str:
     """``unquote_plus(value)``, the same result, faster for a long escaped value (a comment in
     Cyrillic is all ``%XX``; ``unquote_plus`` decodes it escape by escape in Python, ~24 µs

@@ -29,7 +29,7 @@ from ..surveys.answers import (
 from ..surveys.model import Organisation, Survey
 from ..surveys.phases import for_phase
 from ..surveys.progress import progress
-from .body import ParsedForm
+from .body import TAKEN, ParsedForm
 from .messages import label_of, message_id
 from .pages import NO_STORE, html
 
@@ -54,14 +54,16 @@ async def read_form(
     parsed = state.form
     if isinstance(parsed, ParsedForm):
         # an urlencoded body parsed by ``FormBody`` (strings only, no files): read as it is,
-        # and forgotten, so that Litestar does not build a multi-dict of it again only to
-        # close the files it could hold (``request.form()`` would parse the body again)
+        # and taken out of Litestar's state, so that Litestar does not build a multi-dict of
+        # it again only to close the files it could hold (``request.form()`` would parse the
+        # body again)
         pairs: Iterable[tuple[str, Any]] = (
             (name, value)
             for name, values in parsed.items()
             for value in (values if isinstance(values, list) else (values,))
         )
         state.form = Empty
+        request.scope["state"][TAKEN] = parsed  # for the error pages (body.sent_form)
     else:
         pairs = (await request.form()).multi_items()
     raw: dict[str, list[str]] = {}

@@ -18,7 +18,6 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
 from ...i18n import normalise, other_language
 from ...registry import Registry, WaveChoice
@@ -35,6 +34,7 @@ from ..flow import ALTERED, STEP, StepView, advance, read_form
 from ..limits import SubmissionLimiter
 from ..messages import N_
 from ..pages import NO_STORE, html, message_page
+from ..sent import no_store_page, see_other
 from ..unavailable import unavailable_page
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -230,7 +230,7 @@ class CitizenController(Controller):
                 0, {}, {}, [], CSRF_SLOT, KEY_SLOT
             ),
         )
-        return html(fill(parts, csrf_token(request), secrets.token_urlsafe(16)), headers=NO_STORE)
+        return no_store_page(fill(parts, csrf_token(request), secrets.token_urlsafe(16)))
 
     @post("/{survey_id:str}", name="survey-submit")
     async def submit(
@@ -274,7 +274,7 @@ class CitizenController(Controller):
             if await _sent_already(store, key):
                 # A page of a form already sent, sent again (Back and Reload at a kiosk): its
                 # answers are never shown again. (Sending the last page again stores nothing.)
-                return Redirect(thanks, status_code=303)
+                return see_other(thanks)
             return answers
         if not kiosk:
             wait = await site.submissions.take(client_address(request))
@@ -295,7 +295,7 @@ class CitizenController(Controller):
             await store.submit(response)
         except StoreUnavailable as exc:
             return unavailable_page(view, step, answers, raw, csrf_token(request), key, exc)
-        return Redirect(thanks, status_code=303)
+        return see_other(thanks)
 
     @get("/{survey_id:str}/thanks", name="survey-thanks")
     async def thanks(
@@ -327,7 +327,7 @@ class CitizenController(Controller):
                 else site.url(request, "survey-thanks", other, survey_id=survey_id),
             },
         )
-        return html(parts[0] if len(parts) == 1 else b"".join(parts), headers=NO_STORE)
+        return no_store_page(parts[0] if len(parts) == 1 else b"".join(parts))
 
     @get("/{survey_id:str}/paper", name="survey-paper")
     async def paper(
