@@ -29,7 +29,7 @@ from ...surveys.coding import encode_codes
 from ...surveys.loader import LoadedSurvey
 from ...surveys.model import Organisation, Survey
 from ...surveys.waves import SOFIA, today_in_sofia
-from ..deps import Site, SiteDep, client_address, csrf_token
+from ..deps import Site, SiteDep, client_address, csrf_token, site_of
 from ..flow import ALTERED, STEP, StepView, advance, read_form
 from ..limits import SubmissionLimiter
 from ..messages import N_
@@ -177,7 +177,6 @@ class CitizenController(Controller):
     async def form(
         self,
         request: Request[Any, Any, Any],
-        site: SiteDep,
         survey_id: FromPath[str],
         org: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
@@ -185,6 +184,7 @@ class CitizenController(Controller):
     ) -> Response[bytes]:
         """Show the first page of a survey for an organisation (or the choice of
         organisation)."""
+        site = site_of(request)  # not injected: see deps.site_of
         registry, renderer = site.registry, site.renderer
         lang = normalise(lang)
         if not public_survey(registry, survey_id):
@@ -236,10 +236,10 @@ class CitizenController(Controller):
     async def submit(
         self,
         request: Request[Any, Any, Any],
-        site: SiteDep,
         survey_id: FromPath[str],
     ) -> Response[Any]:
         """Validate a page; show the next page, the same page with errors, or store and 303."""
+        site = site_of(request)  # not injected: see deps.site_of
         registry, store = site.registry, site.store
         if not public_survey(registry, survey_id):
             raise NotFoundException()
@@ -301,12 +301,12 @@ class CitizenController(Controller):
     async def thanks(
         self,
         request: Request[Any, Any, Any],
-        site: SiteDep,
         survey_id: FromPath[str],
         org: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """The thank-you page (the kiosk's returns to a fresh form by itself)."""
+        site = site_of(request)  # not injected: see deps.site_of
         registry, renderer = site.registry, site.renderer
         lang = normalise(lang)
         loaded, organisation = public_page_of(registry, survey_id, org)
