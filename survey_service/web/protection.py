@@ -35,6 +35,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from .errors import loggable
+from .sent import GZIP_OK
 
 SECURITY_HEADERS = [
     (
@@ -127,7 +128,8 @@ class CSRFGuard(CSRFMiddleware):
 
 class Gzip(CompressionMiddleware):
     """Litestar's compression middleware, passing a request that accepts no compression on
-    without parsing its headers or wrapping ``send``."""
+    without parsing its headers or wrapping ``send``; for one that accepts gzip, it marks the
+    request (``sent.GZIP_OK``) and passes a response already compressed as it is."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         accept = b""
@@ -138,10 +140,27 @@ class Gzip(CompressionMiddleware):
         config = self.config
         encoding = config.compression_facade.encoding
         if accept and encoding.encode() in accept:
-            send = self.create_compression_send_wrapper(send, encoding, scope)
+            send = self._unless_compressed(send, encoding, scope)
         elif accept and config.gzip_fallback and b"gzip" in accept:
-            send = self.create_compression_send_wrapper(send, CompressionEncoding.GZIP, scope)
+            send = self._unless_compressed(send, CompressionEncoding.GZIP, scope)
         await self.app(scope, receive, send)
+
+    def _unless_compressed(self, send: Send, encoding: str, scope: Scope) -> Send:
+        if encoding == CompressionEncoding.GZIP:
+            scope["state"][GZIP_OK] = True
+        compress: Send | None = None
+
+        async def either(message: Message) -> None:
+            nonlocal compress
+            if compress is None:  # the response's start: compressed already, or not
+                if message["type"] == "http.response.start" and any(
+                        name == b"content-encoding" for name, _ in message.get("headers", ())):
+                    compress = send
+                else:
+                    compress = self.create_compression_send_wrapper(send, encoding, scope)
+            await compress(message)
+
+        return either
 
 
 def gzip_config(level: int, minimum_size: int, exclude: str, opt_key: str) -> CompressionConfig:

@@ -21,7 +21,7 @@ from litestar.params import FromPath, FromQuery
 
 from ...i18n import normalise, other_language
 from ...registry import Registry, WaveChoice
-from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
+from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, long_date, show_if_labels
 from ...storage.base import NewResponse, Store, StoreUnavailable
 from ...storage.faults import unavailable
 from ...surveys.answers import Answers
@@ -34,10 +34,11 @@ from ..flow import ALTERED, STEP, StepView, advance, read_form
 from ..limits import SubmissionLimiter
 from ..messages import N_
 from ..pages import NO_STORE, html, message_page
-from ..sent import no_store_page, see_other
+from ..sent import see_other, slotted_page
 from ..unavailable import unavailable_page
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+CSRF_BYTES, KEY_BYTES = CSRF_SLOT.encode(), KEY_SLOT.encode()
 TOO_MANY = N_(
     "Too many surveys were sent from this connection. Your answers have not been sent yet; "
     "they are kept on this page. Please press “Send answers” again in %(minutes)s min."
@@ -230,7 +231,9 @@ class CitizenController(Controller):
                 0, {}, {}, [], CSRF_SLOT, KEY_SLOT
             ),
         )
-        return no_store_page(fill(parts, csrf_token(request), secrets.token_urlsafe(16)))
+        slots = {CSRF_BYTES: csrf_token(request).encode(),
+                 KEY_BYTES: secrets.token_urlsafe(16).encode()}
+        return slotted_page(parts, slots)
 
     @post("/{survey_id:str}", name="survey-submit")
     async def submit(
@@ -327,7 +330,7 @@ class CitizenController(Controller):
                 else site.url(request, "survey-thanks", other, survey_id=survey_id),
             },
         )
-        return no_store_page(parts[0] if len(parts) == 1 else b"".join(parts))
+        return slotted_page(parts)
 
     @get("/{survey_id:str}/paper", name="survey-paper")
     async def paper(
