@@ -149,18 +149,30 @@ class Gzip(CompressionMiddleware):
         if encoding == CompressionEncoding.GZIP:
             scope["state"][GZIP_OK] = True
         compress: Send | None = None
+        minimum = self.config.minimum_size
 
         async def either(message: Message) -> None:
             nonlocal compress
-            if compress is None:  # the response's start: compressed already, or not
-                if message["type"] == "http.response.start" and any(
-                        name == b"content-encoding" for name, _ in message.get("headers", ())):
+            if compress is None:  # the response's start: compressed already, too small, or not
+                if message["type"] == "http.response.start" and _as_it_is(
+                        message.get("headers", ()), minimum):
                     compress = send
                 else:
                     compress = self.create_compression_send_wrapper(send, encoding, scope)
             await compress(message)
 
         return either
+
+
+def _as_it_is(headers: Any, minimum: int) -> bool:
+    """Whether a response goes out uncompressed: compressed already, or of a known length
+    below the minimum (a 303's empty body: no gzip stream made for nothing)."""
+    for name, value in headers:
+        if name == b"content-encoding":
+            return True
+        if name == b"content-length" and value.isdigit() and int(value) < minimum:
+            return True
+    return False
 
 
 def gzip_config(level: int, minimum_size: int, exclude: str, opt_key: str) -> CompressionConfig:
