@@ -22,6 +22,7 @@ from survey_service.storage.base import NewResponse, StoredResponse, TokenState,
 from survey_service.storage.limits import MemoryLimits
 from survey_service.surveys.loader import load_catalog
 from survey_service.surveys.waves import Wave
+from survey_service.web.slow_clients import configure
 
 
 class NullStore:
@@ -173,7 +174,9 @@ def main() -> None:
     host, port = args.host or settings.host, args.port or settings.port
     print(f"ceiling (no database) serving on http://{host}:{port}/", flush=True)
     uvicorn.run(app, host=host, port=port, access_log=settings.access_log,
-                log_config=log_config, server_header=False, proxy_headers=False)
+                log_config=log_config, server_header=False, proxy_headers=False, ws="none",
+                # serve's protocol: uvicorn's httptools one, with the arrival deadlines
+                http=configure(settings.header_timeout_seconds, settings.body_timeout_seconds))
 
 
 if __name__ == "__main__":

@@ -48,8 +48,9 @@ def is_visible(question: Question, answers: Answers) -> bool:
     value = answers.get(cond.question)
     if value is None:
         return False
-    values = value if isinstance(value, list) else [value]
-    return any(v in cond.any_of for v in values)
+    if isinstance(value, list):
+        return any(v in cond.any_of for v in value)
+    return value in cond.any_of
 
 
 def visible_questions(section: Section, answers: Answers) -> list[Question]:

@@ -21,6 +21,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from ..rendering.assets import STATIC, Asset, Assets
+from .protection import gzip_config
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -34,9 +35,7 @@ def compression() -> CompressionConfig:
     """gzip for every page of 500 bytes or more whose client asks for it (brotli is not a
     dependency); static files are compressed once at start instead, and handlers marked
     ``compressed_by_handler`` (kept report pages) compress their own bodies."""
-    return CompressionConfig(backend="gzip", gzip_compress_level=GZIP_LEVEL,
-                             minimum_size=MINIMUM_SIZE, exclude="^/static/",
-                             exclude_opt_key="compressed_by_handler")
+    return gzip_config(GZIP_LEVEL, MINIMUM_SIZE, "^/static/", "compressed_by_handler")
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

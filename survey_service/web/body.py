@@ -24,6 +24,39 @@ from litestar.utils.scope.state import ScopeState
 URLENCODED = b"application/x-www-form-urlencoded"
 
 
+class ParsedForm(dict[str, Any]):
+    """A form parsed here: strings only (no files), so nothing to close afterwards."""
+
+
+#: Where a handler that took a ``ParsedForm`` out of Litestar's connection state leaves it
+#: (the request's ``state``), for the error pages that read it after the handler.
+TAKEN = "survey_form"
+
+
+def sent_form(scope: Scope) -> dict[str, Any] | None:
+    """The urlencoded form this request sent, if it was parsed (by Litestar or here)."""
+    form = ScopeState.from_scope(scope).form
+    if isinstance(form, dict):
+        return form
+    taken = scope.get("state", {}).get(TAKEN)
+    return taken if isinstance(taken, dict) else None
+
+
+def unquote_value(value: str) -> str:
+    """``unquote_plus(value)``, the same result, faster for a long escaped value (a comment in
+    Cyrillic is all ``%XX``; ``unquote_plus`` decodes it escape by escape in Python, ~24 µs
+    for a 70-letter comment): the escapes are handed to the C codec ``unicode_escape`` as
+    ``\\xXX`` (every backslash of the value escaped first), giving the bytes, then UTF-8."""
+    if not value.isascii():
+        return unquote_plus(value)
+    escaped = value.replace("\\", "%5C").replace("+", " ").replace("%", "\\x")
+    try:
+        raw = escaped.encode("ascii").decode("unicode_escape")
+    except UnicodeDecodeError:  # a '%' not followed by two hex digits: kept as it is
+        return unquote_plus(value)
+    return raw.encode("latin-1").decode("utf-8", "replace")
+
+
 def parse_form(body: bytes) -> dict[str, Any]:
     """Litestar's form of an urlencoded body: a name -> its value, or its values if several."""
     out: dict[str, Any] = {}
@@ -32,9 +65,9 @@ def parse_form(body: bytes) -> dict[str, Any]:
             continue
         name, _, value = pair.partition("=")
         if "%" in name or "+" in name:
-            name = unquote_plus(name)
+            name = unquote_value(name)
         if "%" in value or "+" in value:
-            value = unquote_plus(value)
+            value = unquote_value(value)
         seen = out.get(name)
         if seen is None:
             out[name] = value
@@ -94,5 +127,5 @@ class FormBody:
         body = b"".join(chunks)
         state = ScopeState.from_scope(scope)
         state.body = body
-        state.form = dict(parse_form(body))
+        state.form = ParsedForm(parse_form(body))
         await self.app(scope, _replay(messages, receive), send)

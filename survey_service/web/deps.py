@@ -1,5 +1,6 @@
 """What handlers share: the ``site`` dependency (Litestar ``Provide``, one object for the
-app's life, so asking for it costs nothing), named-route URLs, and per-request helpers.
+app's life; the citizen journey's handlers read it with :func:`site_of`, cheaper still),
+named-route URLs, and per-request helpers.
 
 The CSRF token is read with :func:`csrf_token` rather than injected: a per-request
 dependency that takes the request cost about 80 µs per request (measured on the form page,
@@ -62,6 +63,14 @@ class Site:
 
 #: The handler parameter type of the dependency: ``site: SiteDep``.
 SiteDep = NamedDependency[Site]
+
+
+def site_of(request: Request[Any, Any, Any]) -> Site:
+    """The site, read from the app's state rather than injected: resolving even this cached
+    dependency costs a handler ~13,000 instructions per request (``benchmarks/
+    instructions.py``), so the citizen journey's handlers take it here."""
+    site: Site = request.app.state.site
+    return site
 
 
 def csrf_token(request: Request[Any, Any, Any]) -> str:

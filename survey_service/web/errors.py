@@ -12,12 +12,12 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, InternalServerException, ValidationException
-from litestar.utils.scope.state import ScopeState
 
 from ..i18n import normalise
 from ..rendering import Renderer
 from ..services.errors import Invalid, NotFound, Refused, ServiceError, Unavailable
 from ..storage.faults import one_line, unavailable
+from .body import sent_form
 from .messages import N_
 from .pages import html
 
@@ -97,8 +97,8 @@ def request_language(request: Request[Any, Any, Any]) -> str:
     refused CSRF token, an altered form), its ``_lang`` field; Bulgarian otherwise."""
     lang = request.query_params.get("lang")
     if lang is None:
-        form = ScopeState.from_scope(request.scope).form
-        if isinstance(form, dict):
+        form = sent_form(request.scope)
+        if form is not None:
             value = form.get("_lang")
             lang = value if isinstance(value, str) else None
     return normalise(lang)
@@ -185,8 +185,8 @@ def resend_page(
     """For a respondent's form sent while the database was away: 503 with every field sent kept
     (hidden) and a button that sends them again; ``None`` for any other request."""
     path = request.url.path
-    form = ScopeState.from_scope(request.scope).form
-    if request.method != "POST" or not isinstance(form, dict) or not (
+    form = sent_form(request.scope)
+    if request.method != "POST" or form is None or not (
         path in RESEND_PATHS or path.startswith(RESEND_PREFIXES)
     ):
         return None

@@ -8,11 +8,13 @@ is stored until the last page is valid; then the caller stores the response and 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from ..rendering import Renderer
 from ..settings import Settings
@@ -27,6 +29,7 @@ from ..surveys.answers import (
 from ..surveys.model import Organisation, Survey
 from ..surveys.phases import for_phase
 from ..surveys.progress import progress
+from .body import TAKEN, ParsedForm
 from .messages import label_of, message_id
 from .pages import NO_STORE, html
 
@@ -47,9 +50,24 @@ async def read_form(
     """A survey page's fields (name -> every value sent, as multi-choice questions send
     several), and a reader of the single-valued control fields (``_step``, ``_key``, ...) that
     gives "" for a missing or repeated one."""
-    form = await request.form()
+    state = ScopeState.from_scope(request.scope)
+    parsed = state.form
+    if isinstance(parsed, ParsedForm):
+        # an urlencoded body parsed by ``FormBody`` (strings only, no files): read as it is,
+        # and taken out of Litestar's state, so that Litestar does not build a multi-dict of
+        # it again only to close the files it could hold (``request.form()`` would parse the
+        # body again)
+        pairs: Iterable[tuple[str, Any]] = (
+            (name, value)
+            for name, values in parsed.items()
+            for value in (values if isinstance(values, list) else (values,))
+        )
+        state.form = Empty
+        request.scope["state"][TAKEN] = parsed  # for the error pages (body.sent_form)
+    else:
+        pairs = (await request.form()).multi_items()
     raw: dict[str, list[str]] = {}
-    for count, (name, value) in enumerate(form.multi_items()):
+    for count, (name, value) in enumerate(pairs):
         if count == MAX_FIELDS:  # no page of ours has that many: refused before any work
             raise HTTPException(status_code=413, detail="too many fields")
         raw.setdefault(name, []).append(str(value))

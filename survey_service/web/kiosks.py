@@ -25,6 +25,7 @@ class KioskBook:
         self.refresh_seconds = settings.wave_refresh_seconds
         self.secure = settings.public_url.startswith("https://")
         self.cookie = f"__Host-{service.COOKIE}" if self.secure else service.COOKIE
+        self._cookie_bytes = self.cookie.encode()
         self._active: dict[str, Kiosk] = {}
         self._read_at = -1e18
         self._lock = asyncio.Lock()
@@ -41,6 +42,9 @@ class KioskBook:
     async def device(self, request: Request[Any, Any, Any]) -> Kiosk | None:
         """The kiosk this device was enrolled as, if its cookie is genuine and the kiosk is
         still in use; otherwise None (the device is an ordinary web browser)."""
+        # most requests carry no kiosk cookie: seen in the raw header without parsing cookies
+        if not any(n == b"cookie" and self._cookie_bytes in v for n, v in request.scope["headers"]):
+            return None
         value = request.cookies.get(self.cookie)
         if not value:
             return None

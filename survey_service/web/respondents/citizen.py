@@ -18,11 +18,10 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
 from ...i18n import normalise, other_language
 from ...registry import Registry, WaveChoice
-from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, fill, long_date, show_if_labels
+from ...rendering import CSRF_SLOT, KEY_SLOT, Renderer, long_date, show_if_labels
 from ...storage.base import NewResponse, Store, StoreUnavailable
 from ...storage.faults import unavailable
 from ...surveys.answers import Answers
@@ -30,14 +29,16 @@ from ...surveys.coding import encode_codes
 from ...surveys.loader import LoadedSurvey
 from ...surveys.model import Organisation, Survey
 from ...surveys.waves import SOFIA, today_in_sofia
-from ..deps import Site, SiteDep, client_address, csrf_token
+from ..deps import Site, SiteDep, client_address, csrf_token, site_of
 from ..flow import ALTERED, STEP, StepView, advance, read_form
 from ..limits import SubmissionLimiter
 from ..messages import N_
 from ..pages import NO_STORE, html, message_page
+from ..sent import see_other, slotted_page
 from ..unavailable import unavailable_page
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+CSRF_BYTES, KEY_BYTES = CSRF_SLOT.encode(), KEY_SLOT.encode()
 TOO_MANY = N_(
     "Too many surveys were sent from this connection. Your answers have not been sent yet; "
     "they are kept on this page. Please press “Send answers” again in %(minutes)s min."
@@ -177,7 +178,6 @@ class CitizenController(Controller):
     async def form(
         self,
         request: Request[Any, Any, Any],
-        site: SiteDep,
         survey_id: FromPath[str],
         org: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
@@ -185,6 +185,7 @@ class CitizenController(Controller):
     ) -> Response[bytes]:
         """Show the first page of a survey for an organisation (or the choice of
         organisation)."""
+        site = site_of(request)  # not injected: see deps.site_of
         registry, renderer = site.registry, site.renderer
         lang = normalise(lang)
         if not public_survey(registry, survey_id):
@@ -230,16 +231,18 @@ class CitizenController(Controller):
                 0, {}, {}, [], CSRF_SLOT, KEY_SLOT
             ),
         )
-        return html(fill(parts, csrf_token(request), secrets.token_urlsafe(16)), headers=NO_STORE)
+        slots = {CSRF_BYTES: csrf_token(request).encode(),
+                 KEY_BYTES: secrets.token_urlsafe(16).encode()}
+        return slotted_page(parts, slots)
 
     @post("/{survey_id:str}", name="survey-submit")
     async def submit(
         self,
         request: Request[Any, Any, Any],
-        site: SiteDep,
         survey_id: FromPath[str],
     ) -> Response[Any]:
         """Validate a page; show the next page, the same page with errors, or store and 303."""
+        site = site_of(request)  # not injected: see deps.site_of
         registry, store = site.registry, site.store
         if not public_survey(registry, survey_id):
             raise NotFoundException()
@@ -274,7 +277,7 @@ class CitizenController(Controller):
             if await _sent_already(store, key):
                 # A page of a form already sent, sent again (Back and Reload at a kiosk): its
                 # answers are never shown again. (Sending the last page again stores nothing.)
-                return Redirect(thanks, status_code=303)
+                return see_other(thanks)
             return answers
         if not kiosk:
             wait = await site.submissions.take(client_address(request))
@@ -295,18 +298,18 @@ class CitizenController(Controller):
             await store.submit(response)
         except StoreUnavailable as exc:
             return unavailable_page(view, step, answers, raw, csrf_token(request), key, exc)
-        return Redirect(thanks, status_code=303)
+        return see_other(thanks)
 
     @get("/{survey_id:str}/thanks", name="survey-thanks")
     async def thanks(
         self,
         request: Request[Any, Any, Any],
-        site: SiteDep,
         survey_id: FromPath[str],
         org: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """The thank-you page (the kiosk's returns to a fresh form by itself)."""
+        site = site_of(request)  # not injected: see deps.site_of
         registry, renderer = site.registry, site.renderer
         lang = normalise(lang)
         loaded, organisation = public_page_of(registry, survey_id, org)
@@ -327,7 +330,7 @@ class CitizenController(Controller):
                 else site.url(request, "survey-thanks", other, survey_id=survey_id),
             },
         )
-        return html(parts[0] if len(parts) == 1 else b"".join(parts), headers=NO_STORE)
+        return slotted_page(parts)
 
     @get("/{survey_id:str}/paper", name="survey-paper")
     async def paper(
