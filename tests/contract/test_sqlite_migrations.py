@@ -180,7 +180,8 @@ async def test_a_database_locked_by_another_program_is_refused_in_time(
         assert await store.structure("s1") == STRUCTURE
 
 
-READ_GROUPS = "SELECT codes, organisation, channel, unit, panel, day FROM responses WHERE wave_id = ?"
+READ_GROUPS = ("SELECT codes, organisation, channel, unit, panel, day FROM responses"
+               " WHERE wave_id = ?")
 
 
 async def test_a_database_of_migration_15_gets_the_wave_codes_index(tmp_path: Path) -> None:
