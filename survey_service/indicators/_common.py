@@ -190,6 +190,26 @@ def validated_counts(arr: CodeArray, points: int, dont_know: int | None) -> IntA
     return counts
 
 
+def validate_codes(arr: CodeArray, points: int, dont_know: int | None) -> None:
+    """Check every code is allowed, as :func:`validated_counts` does (same error, naming the
+    smallest code not allowed), without counting them: two comparisons over the codes in
+    their own dtype instead of a ``bincount`` that widens them to 64 bits first."""
+    if not arr.size:
+        return
+    top = max(points, dont_know if dont_know is not None else 0)
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi > top:
+        bad = lo if lo < 0 else hi
+        raise ValueError(f"code {bad} is not 0 (missing), 1..{points} or don't know")
+    if hi > points:
+        wrong = arr > points
+        if dont_know is not None:
+            wrong &= arr != dont_know
+        if wrong.any():
+            bad = int(arr[wrong].min())
+            raise ValueError(f"code {bad} is not 0 (missing), 1..{points} or don't know")
+
+
 def required_items(k: int, min_share: float) -> int:
     """ceil(min_share·k) without floating-point surprises (0.6·10 is 6, not 7)."""
     if not 0 < min_share <= 1:

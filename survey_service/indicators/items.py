@@ -38,7 +38,7 @@ from ._common import (
     count_codes,
     required_items,
     reverse_flags,
-    validated_counts,
+    validate_codes,
 )
 from ._common import CodeCounts as CodeCounts
 from .precision import mean_estimate
@@ -84,7 +84,7 @@ def valid_values(
     check_points(points)
     check_dont_know(points, dont_know)
     arr = as_codes(codes)
-    validated_counts(arr, points, dont_know)
+    validate_codes(arr, points, dont_know)
     vals = arr[(arr >= 1) & (arr <= points)]
     return (points + 1 - vals) if reverse else vals
 
@@ -203,7 +203,7 @@ def composite_scores(
         raise ValueError("a composite needs at least one item")
     flags = reverse_flags(reverse, k)
     need = required_items(k, min_share)
-    validated_counts(np.ravel(m, order="K"), points, dont_know)  # every code, once
+    validate_codes(np.ravel(m, order="K"), points, dont_know)  # every code, once
     top = max(points, dont_know or 0)
     ok_lut = np.zeros(top + 1, dtype=np.int32)
     ok_lut[1 : points + 1] = 1

@@ -20,7 +20,7 @@ from ._common import (
     check_dont_know,
     check_points,
     reverse_flags,
-    validated_counts,
+    validate_codes,
 )
 from .result import NotComputable, Reliability
 
@@ -48,7 +48,7 @@ def cronbach_alpha(
     complete = np.ones(n, dtype=bool)
     for j in range(k):
         col = m[:, j]
-        validated_counts(np.ascontiguousarray(col), points, dont_know)
+        validate_codes(col, points, dont_know)
         complete &= (col >= 1) & (col <= points)
     n_complete = int(complete.sum())
     if n_complete < 2:

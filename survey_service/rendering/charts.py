@@ -10,6 +10,8 @@ turns text into paths unless told otherwise, and costs tens of milliseconds per 
 
 Every function is pure: plain numbers and labels in (already translated by the caller),
 markup out (:class:`Chart`: the SVG and its table). The public results page reuses them.
+The trend of a figure over waves is in :mod:`.trend_chart`, the parts they share in
+:mod:`.chart_base`.
 Colours: each fill has at least 4.5:1 contrast with white (the page, the gaps between
 segments and the white labels printed on it); negative answers are hatched, neutral ones
 dotted, positive ones plain, and every segment large enough carries its number.
@@ -18,183 +20,34 @@ dotted, positive ones plain, and every segment large enough carries its number.
 from __future__ import annotations
 
 import math
-import re
-import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-from markupsafe import Markup, escape
 
 from ..i18n import translations
+from .chart_base import (
+    FONT,
+    GRID,
+    INK,
+    NEGATIVE,
+    NEUTRAL,
+    POSITIVE,
+    SERIES,
+    WIDTH,
+    Chart,
+    Point,
+    contrast,
+    fmt,
+    luminance,
+    slug,
+)
+from .chart_base import axis_ticks as _ticks
+from .chart_base import numbers_table as _table
+from .chart_base import svg_root as _svg
+from .chart_base import svg_text as _text
+from .trend_chart import trend_chart
 
-#: From the most negative answer to the least negative, and from the least positive to the
-#: most positive (all at least 4.5:1 against white).
-NEGATIVE = ("#7f0000", "#a31515", "#b03a2e")
-NEUTRAL = "#595959"
-POSITIVE = ("#1f5f99", "#154a7a", "#0b3d6e")
-SERIES = ("#0b3d6e", "#a31515", "#2e6b30", "#5b2c83")
-INK = "#1a1a1a"
-GRID = "#767676"
-WIDTH = 640
-FONT = 'font-family="inherit" font-size="13"'
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One chart: its SVG and the table of its numbers (both safe markup)."""
-
-    id: str
-    svg: Markup
-    table: Markup
-
-    def __html__(self) -> str:
-        return str(self.html)
-
-    @property
-    def html(self) -> Markup:
-        """The chart and its table side by side, in one ``<figure>``."""
-        return Markup('<figure class="chart" id="{0}-figure">{1}{2}</figure>').format(
-            self.id, self.svg, self.table)
-
-
-@dataclass(frozen=True)
-class Point:
-    """A value with its 95 % CI (either may be missing)."""
-
-    label: str
-    value: float | None
-    low: float | None = None
-    high: float | None = None
-    n: int | None = None
-
-
-def fmt(value: float | None, lang: str, digits: int = 1) -> str:
-    """A number as people read it in ``lang`` (decimal comma in Bulgarian); "–" for none."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    text = f"{value:.{digits}f}"
-    if text.startswith("-"):
-        text = "−" + text[1:]
-    return text.replace(".", ",") if lang == "bg" else text
-
-
-def luminance(colour: str) -> float:
-    """WCAG relative luminance of ``#rrggbb``."""
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
-def slug(text: str) -> str:
-    """An id usable in HTML and SVG (letters, digits, ``-``), unique for distinct inputs."""
-    cleaned = re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-") or "chart"
-    return cleaned if cleaned == text else f"{cleaned}-{zlib.crc32(text.encode()):08x}"
-
-
-def _svg(chart_id: str, title: str, desc: str, height: int, body: Sequence[str],
-         defs: str = "") -> Markup:
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" role="img" '
-            f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
-            f'aria-labelledby="{chart_id}-title {chart_id}-desc" {FONT}>'
-            f'<title id="{chart_id}-title">{escape(title)}</title>'
-            f'<desc id="{chart_id}-desc">{escape(desc)}</desc>')
-    return Markup(head + (f"<defs>{defs}</defs>" if defs else "") + "".join(body) + "</svg>")  # noqa: S704 (escaped)
-
-
-def _text(x: float, y: float, text: str, *, anchor: str = "start", fill: str = INK,
-          weight: str = "normal", size: int | None = None) -> str:
-    extra = f' font-size="{size}"' if size else ""
-    bold = ' font-weight="bold"' if weight == "bold" else ""
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}"{bold}{extra}>'
-            f"{escape(text)}</text>")
-
-
-def _table(chart_id: str, caption: str, head: Sequence[str], rows: Sequence[Sequence[str]]
-           ) -> Markup:
-    """The chart's numbers: first column row headers, a caption naming the chart."""
-    cells = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
-    body = "".join(
-        "<tr>" + f'<th scope="row">{escape(r[0])}</th>'
-        + "".join(f"<td>{escape(c)}</td>" for c in r[1:]) + "</tr>" for r in rows)
-    return Markup(  # noqa: S704 (every text escaped)
-        f'<div class="table-wrap chart-table" tabindex="0" role="region" '
-        f'aria-labelledby="{chart_id}-caption"><table class="table">'
-        f'<caption id="{chart_id}-caption">{escape(caption)}</caption>'
-        f"<thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></div>")
-
-
-def _scale(values: Sequence[float | None], low: float | None, high: float | None
-           ) -> tuple[float, float]:
-    """The axis: the given bounds, or the data's range padded to round numbers."""
-    known = [v for v in values if v is not None and not math.isnan(v)]
-    lo = low if low is not None else (min([*known, 0.0]) if known else 0.0)
-    hi = high if high is not None else (math.ceil(max(known)) if known else 1.0)
-    if hi <= lo:
-        hi = lo + 1.0
-    return lo, hi
-
-
-def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    step = (hi - lo) / (count - 1)
-    return [lo + i * step for i in range(count)]
-
-
-def trend_chart(chart_id: str, title: str, points: Sequence[Point], *, lang: str,
-                low: float | None = None, high: float | None = None, unit: str = ""
-                ) -> Chart:
-    """An indicator's value per wave with its 95 % CI (dot, whiskers, line, value labels)."""
-    _ = translations(lang).gettext
-    chart_id = slug(chart_id)
-    height, left, right, top, bottom = 260, 56, 24, 24, 48
-    bounds = [v for p in points for v in (p.value, p.low, p.high)]
-    lo, hi = _scale(bounds, low, high)
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
-
-    def y(v: float) -> float:
-        return top + plot_h * (1 - (v - lo) / (hi - lo))
-
-    body = []
-    ticks = _ticks(lo, hi)
-    digits = 0 if all(float(t).is_integer() for t in ticks) else 1
-    for tick in ticks:
-        body.append(f'<line x1="{left}" x2="{WIDTH - right}" y1="{y(tick):.1f}" '
-                    f'y2="{y(tick):.1f}" stroke="{GRID}" stroke-width="0.5" '
-                    f'stroke-dasharray="2 3"/>')
-        body.append(_text(left - 6, y(tick) + 4, fmt(tick, lang, digits), anchor="end"))
-    step = plot_w / max(len(points), 1)
-    xs = [left + step * (i + 0.5) for i in range(len(points))]
-    line = [(x, p.value) for x, p in zip(xs, points, strict=True) if p.value is not None]
-    if len(line) > 1:
-        path = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in line)
-        body.append(f'<polyline points="{path}" fill="none" stroke="{SERIES[0]}" '
-                    f'stroke-width="2"/>')
-    for x, p in zip(xs, points, strict=True):
-        body.append(_text(x, height - bottom + 20, p.label, anchor="middle"))
-        if p.low is not None and p.high is not None:
-            body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y(p.low):.1f}" '
-                        f'y2="{y(p.high):.1f}" stroke="{INK}" stroke-width="1.5"/>')
-            for end in (p.low, p.high):
-                body.append(f'<line x1="{x - 6:.1f}" x2="{x + 6:.1f}" y1="{y(end):.1f}" '
-                            f'y2="{y(end):.1f}" stroke="{INK}" stroke-width="1.5"/>')
-        if p.value is None:
-            body.append(_text(x, top + plot_h / 2, _("not shown"), anchor="middle"))
-            continue
-        body.append(f'<circle cx="{x:.1f}" cy="{y(p.value):.1f}" r="5" fill="{SERIES[0]}"/>')
-        body.append(_text(x + 10, y(p.value) - 8, fmt(p.value, lang) + unit, weight="bold"))
-    described = "; ".join(
-        f"{p.label}: {fmt(p.value, lang)}{unit}"
-        + (f" ({_('95% CI')} {fmt(p.low, lang)}–{fmt(p.high, lang)})"
-           if p.low is not None and p.high is not None else "") for p in points)
-    svg = _svg(chart_id, title, described, height, body)
-    rows = [[p.label, fmt(p.value, lang), fmt(p.low, lang), fmt(p.high, lang),
-             "–" if p.n is None else str(p.n)] for p in points]
-    table = _table(chart_id, title, ["", _("value"), _("CI low"), _("CI high"), "n"], rows)
-    return Chart(chart_id, svg, table)
+__all__ = ["FONT", "GRID", "INK", "NEGATIVE", "NEUTRAL", "POSITIVE", "SERIES", "WIDTH", "Chart",
+           "Point", "contrast", "diverging_chart", "fmt", "luminance", "nps_chart",
+           "profile_chart", "slug", "trend_chart"]
 
 
 def _patterns(chart_id: str) -> str:

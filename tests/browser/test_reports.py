@@ -21,11 +21,42 @@ def _charts_have_tables(session: Session) -> int:
     charts = session.page.locator("figure.chart")
     for i in range(charts.count()):
         figure = charts.nth(i)
-        assert figure.locator("svg[role=img] > title").count() == 1
-        assert figure.locator("svg[role=img] > desc").count() == 1
-        assert figure.locator("svg[role=img] text").count() >= 1  # text stays text
+        svg = figure.locator("svg[role=img]:visible")  # a trend also has its narrow layout
+        assert svg.count() == 1
+        assert svg.locator("> title").count() == 1
+        assert svg.locator("> desc").count() == 1
+        assert svg.locator("text").count() >= 1  # text stays text
         assert figure.locator("table caption").count() == 1
     return charts.count()
+
+
+#: Per chart shown: the size its text is drawn at (px), and how many pairs of its wave
+#: names and values touch, as the browser laid them out in the page's own font (each label's
+#: box in its own frame, turned with it onto the page; two boxes touch unless an edge of one
+#: of them separates them).
+LABELS_JS = """() => {
+  const corners = t => {
+    const b = t.getBBox(), m = t.getScreenCTM();
+    return [[b.x, b.y], [b.x + b.width, b.y], [b.x + b.width, b.y + b.height],
+            [b.x, b.y + b.height]].map(([x, y]) => [m.a * x + m.c * y + m.e,
+                                                    m.b * x + m.d * y + m.f]);
+  };
+  const apart = (p, q) => [p, q].some(poly => poly.some((a, i) => {
+    const b = poly[(i + 1) % 4], nx = b[1] - a[1], ny = a[0] - b[0];
+    const on = s => s.map(([x, y]) => nx * x + ny * y);
+    const sp = on(p), sq = on(q);
+    return Math.max(...sp) <= Math.min(...sq) + 0.5 || Math.max(...sq) <= Math.min(...sp) + 0.5;
+  }));
+  return [...document.querySelectorAll('svg.chart-svg')]
+    .filter(svg => svg.getBoundingClientRect().width > 0)
+    .map(svg => {
+      const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+      const boxes = [...svg.querySelectorAll('text.x-label, text.value-label')].map(corners);
+      let touching = 0;
+      boxes.forEach((p, i) => boxes.slice(0, i).forEach(q => { if (!apart(p, q)) touching++; }));
+      return [13 * scale, touching, boxes.length];
+    });
+}"""
 
 
 @pytest.mark.parametrize("case", REPORTS, ids=[c.name for c in REPORTS])
@@ -69,6 +100,21 @@ def test_a_trend_by_a_question_is_chosen_with_the_form(session: Session, lang: s
     # the form keeps the choice
     assert page.locator(f'input[name=trend][value="{DEMO}-baseline"]').is_checked()
     assert by.input_value() == "question:respondent_type"
+
+
+@pytest.mark.parametrize(("name", "width"), [("admin-report-trend", 320),
+                                             ("admin-report-trend", 1280), ("results", 320)])
+def test_the_trend_charts_are_legible_on_a_phone_and_a_desktop(session: Session, name: str,
+                                                               width: int) -> None:
+    """The trend's charts show the layout made for the screen's width: text at 11 px or
+    more, no two wave names or values touching (12 waves: tests/unit/test_charts.py)."""
+    session.page.set_viewport_size({"width": width, "height": 800})
+    reach(session, next(c for c in PAGES if c.name == name), "bg")
+    charts = session.page.evaluate(LABELS_JS)
+    trends = [c for c in charts if c[2]]
+    assert trends, charts
+    for size, touching, _ in trends:
+        assert size >= 11 and touching == 0, (width, size, touching)
 
 
 def test_the_pdf_download_is_a_pdf(session: Session) -> None:

@@ -69,7 +69,7 @@ ALL = [(m.number, m.name) for m in known_migrations()]
 
 def test_migrations_are_numbered_without_gaps() -> None:
     assert [n for n, _ in ALL] == list(range(1, len(ALL) + 1))
-    assert ALL[-1] == (15, "publications")
+    assert ALL[-1] == (16, "wave_codes")
 
 
 async def test_migrate_returns_the_numbers_it_applied(tmp_path: Path) -> None:
@@ -178,3 +178,48 @@ async def test_a_database_locked_by_another_program_is_refused_in_time(
         holder.close()
     async with opened(f"sqlite:///{db}") as store:  # once it is free, all is well
         assert await store.structure("s1") == STRUCTURE
+
+
+READ_GROUPS = ("SELECT codes, organisation, channel, unit, panel, day FROM responses"
+               " WHERE wave_id = ?")
+
+
+async def test_a_database_of_migration_15_gets_the_wave_codes_index(tmp_path: Path) -> None:
+    """Migration 16 on a database with responses: the rows are kept, in the same order, and a
+    wave's codes are then read from the covering index (its pages contiguous), not looked up
+    row by row in the table ordered by random ids."""
+    db = tmp_path / "old.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY,"
+                     " name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        for migration in known_migrations():
+            if migration.number <= 15:
+                for statement in migration.statements():
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, '2026-11-01')",
+                             (migration.number, migration.name))
+        conn.execute("INSERT INTO form_versions (version, survey_id, definition, first_seen)"
+                     " VALUES ('v1', 's', x'7b7d', '2026-01-05')")
+        for wave in ("a", "b"):
+            conn.execute("INSERT INTO waves (id, survey_id, version, phase, organisations)"
+                         " VALUES (?, 's', 'v1', 'baseline', '[]')", (wave,))
+        rows = [(bytes([(37 * i) % 256, i]), f"k{i}", "ab"[i % 2], "v1", f"org{i % 3}", "web",
+                 "bg", "2026-02-01", b"{}", (i).to_bytes(4, "little") * 2) for i in range(60)]
+        conn.executemany("INSERT INTO responses (id, submission_key, wave_id, version,"
+                         " organisation, channel, lang, day, answers, codes)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + READ_GROUPS, "a"))
+        assert "COVERING" not in plan  # before: the wave's index, then each row by its id
+    conn.close()
+    async with opened(f"sqlite:///{db}") as store:
+        codes = await store.wave_codes("a", groups=True)
+    wave_a = sorted((r for r in rows if r[2] == "a"), key=lambda r: r[0])  # by random id
+    assert codes.count == 30 and codes.codes == b"".join(r[9] for r in wave_a)
+    assert codes.organisations == [r[4] for r in wave_a]
+    assert _recorded(db) == ALL
+    with sqlite3.connect(db) as conn:
+        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + READ_GROUPS, "a"))
+        assert conn.execute("SELECT COUNT(*) FROM responses").fetchone() == (60,)
+    conn.close()
+    assert "USING COVERING INDEX responses_wave_codes" in plan

@@ -21,7 +21,8 @@ from survey_service.indicators import (
     theme_percent_positive,
     valid_values,
 )
-from survey_service.indicators._common import required_items
+from survey_service.indicators._common import required_items, validate_codes, validated_counts
+from survey_service.indicators.reliability import cronbach_alpha
 
 TOL = 1e-9
 
@@ -276,3 +277,30 @@ def test_ten_point_scale_without_dont_know() -> None:
     assert isinstance(st, ItemStats)
     assert st.n_valid == 3 and st.mean == pytest.approx(20 / 3)
     assert DONT_KNOW == 9
+
+
+@pytest.mark.parametrize("dont_know", [DONT_KNOW, None])
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64])
+def test_codes_are_checked_without_counting_them_as_with_counting(dont_know: int | None,
+                                                                 dtype: type) -> None:
+    """The check of a composite's or α's codes (no counts wanted) refuses exactly what the
+    counting check refuses, with the same message (the smallest code not allowed)."""
+    rng = np.random.default_rng(11)
+    for bad in (None, -3, 6, 7, 8, 9, 10, 12):
+        arr = rng.integers(0, 6, 500).astype(dtype)
+        if bad is not None:
+            arr[rng.integers(0, 500, 3)] = bad
+            arr[17] = 7 if bad > 7 else arr[17]  # a smaller wrong code beside it
+        outcomes = []
+        for check in (validated_counts, validate_codes):
+            try:
+                check(arr[::2], 5, dont_know)  # a strided column, as cut from a matrix
+                outcomes.append("ok")
+            except ValueError as error:
+                outcomes.append(str(error))
+        assert outcomes[0] == outcomes[1], (bad, outcomes)
+    matrix = np.ones((40, 3), dtype=np.int8)
+    matrix[5, 1] = 7
+    for compute in (composite_scores, cronbach_alpha):
+        with pytest.raises(ValueError, match="code 7 is not"):
+            compute(matrix, 5)
