@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import logging
 import os
-import re
+import pstats
 import secrets
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -46,7 +48,9 @@ from survey_service.storage import open_store  # noqa: E402
 from survey_service.storage.base import NewResponse, Store  # noqa: E402
 
 SECRET = secrets.token_urlsafe(32)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 BATCH = 10_000
+ROUNDS = 3
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
@@ -85,6 +89,26 @@ async def prefill(store: Store, model: NewResponse, size: int) -> None:
         ])
 
 
+async def settle(url: str) -> None:
+    """The prefill's work done before measuring: SQLite's WAL copied into the database (the
+    store's checkpointer would do it during the first measured requests), PostgreSQL's table
+    vacuumed and analysed (as autovacuum would after so many inserts)."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            conn.close()
+        return
+    import asyncpg
+
+    pg = await asyncpg.connect(url)
+    try:
+        await pg.execute("VACUUM ANALYZE responses")
+    finally:
+        await pg.close()
+
+
 async def signed_in(client: httpx.AsyncClient, name: str) -> None:
     page = await client.get("/admin/login")
     r = await client.post("/admin/login", data={"_csrf_token": CSRF.findall(page.text)[0],
@@ -92,16 +116,59 @@ async def signed_in(client: httpx.AsyncClient, name: str) -> None:
     assert r.status_code == 303, (name, r.status_code)
 
 
-async def cost(n: int, one: Callable[[int], Awaitable[None]]) -> float:
-    """CPU milliseconds of this process (every thread) per call of ``one``."""
+def proc_cpu(pid: int) -> float:
+    """CPU seconds of a process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+async def backends_cpu(url: str) -> float:
+    """CPU seconds of the PostgreSQL server processes serving the database of ``url`` (0 for
+    SQLite, whose work is done inside this process)."""
+    if not url.startswith("postgres"):
+        return 0.0
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        pids = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname ="
+                                " current_database() AND pid <> pg_backend_pid()")
+    finally:
+        await conn.close()
+    return sum(proc_cpu(r[0]) for r in pids)
+
+
+async def cost(url: str, n: int, one: Callable[[int], Awaitable[None]], profile: bool = False
+               ) -> tuple[float, float]:
+    """CPU milliseconds per call of ``one``: of this process (every thread), and of the
+    database's server processes (PostgreSQL), each the least of ``ROUNDS`` rounds of ``n``
+    calls (other sessions' load on a shared machine only ever adds); with ``profile``,
+    cProfile's top functions of the event loop's thread in the last round printed too."""
     await one(-1)  # warm: caches and first-use work are not what is measured
-    cpu = time.process_time()
-    for i in range(n):
-        await one(i)
-    return (time.process_time() - cpu) * 1e3 / n
+    best = (float("inf"), float("inf"))
+    for round_ in range(ROUNDS):
+        profiler = cProfile.Profile(time.thread_time) if profile else None
+        db = await backends_cpu(url)
+        cpu = time.process_time()
+        if profiler:
+            profiler.enable()
+        for i in range(n):
+            await one(round_ * n + i)
+        if profiler:
+            profiler.disable()
+        spent = (time.process_time() - cpu) * 1e3 / n
+        db = (await backends_cpu(url) - db) * 1e3 / n
+        best = (min(best[0], spent), min(best[1], db))
+    if profiler:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    return best
 
 
-async def measure(url: str, size: int, requests: int) -> dict[str, float]:
+async def measure(url: str, size: int, requests: int, profile: str | None = None
+                  ) -> dict[str, tuple[float, float]]:
     settings = Settings.from_env({**os.environ, "SURVEY_DATABASE_URL": url,
                                   "SURVEY_SECRET_KEY": SECRET,
                                   "SURVEY_FORMS_DIR": str(ROOT / "forms"),
@@ -138,6 +205,7 @@ async def measure(url: str, size: int, requests: int) -> dict[str, float]:
         started = time.perf_counter()
         await prefill(store, seen[0], size)
         filled = time.perf_counter() - started
+        await settle(url)
         await signed_in(ana, "ana")
         await signed_in(root, "root")
 
@@ -147,31 +215,36 @@ async def measure(url: str, size: int, requests: int) -> dict[str, float]:
                 assert r.status_code == 200, (path, r.status_code)
             return one
 
-        few = max(requests // 10, 3)
-        costs = {
-            "form GET": await cost(requests, get(citizen, FORM_PATH)),
-            "POST": await cost(requests, post),
-            "thank-you": await cost(requests, get(citizen, THANKS_PATH)),
-            "dashboard": await cost(few, get(ana, "/admin")),
-            "report": await cost(few, get(ana, REPORT)),
-            "closed CSV": await cost(few, get(ana, CLOSED_CSV)),
-            "live CSV": await cost(2, get(root, f"/admin/exports/{WAVE}/responses.csv")),
+        few = max(requests // 10, 2)
+        kinds: dict[str, tuple[int, Callable[[int], Awaitable[None]]]] = {
+            "form GET": (requests, get(citizen, FORM_PATH)),
+            "POST": (requests, post),
+            "thank-you": (requests, get(citizen, THANKS_PATH)),
+            "dashboard": (few, get(ana, "/admin")),
+            "report": (few, get(ana, REPORT)),
+            "closed CSV": (few, get(ana, CLOSED_CSV)),
+            "live CSV": (1, get(root, f"/admin/exports/{WAVE}/responses.csv")),
         }
+        costs = {kind: await cost(url, n, one, kind == profile)
+                 for kind, (n, one) in kinds.items()}
         print(f"  {size:>7,} responses (prefilled in {filled:.0f} s): "
-              + ", ".join(f"{k} {v:.2f}" for k, v in costs.items()), flush=True)
+              + ", ".join(f"{k} {v:.2f}+{db:.2f}" for k, (v, db) in costs.items()), flush=True)
         return costs
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="0,100000,200000")
-    parser.add_argument("--requests", type=int, default=300, help="per citizen request kind")
+    parser.add_argument("--requests", type=int, default=200,
+                        help="per round of a citizen request kind (a tenth for the analyst's)")
     parser.add_argument("--database", default=None,
                         help="a PostgreSQL URL: fresh databases are made beside it")
+    parser.add_argument("--profile", metavar="KIND", default=None,
+                        help="cProfile this request kind (e.g. 'live CSV') at every size")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     sizes = [int(s) for s in args.sizes.split(",")]
-    results: dict[int, dict[str, float]] = {}
+    results: dict[int, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="wave-growth-") as tmp:
         for size in sizes:
             async with database(args.database, Path(tmp), size) as url:
@@ -185,15 +258,19 @@ async def main() -> int:
                     await asyncio.to_thread(cli, env, "users", "add", name, "--role", role,
                                             "--org", "elena", "--password-stdin",
                                             stdin=PASSWORD + "\n")
-                results[size] = await measure(url, size, args.requests)
+                results[size] = await measure(url, size, args.requests, args.profile)
     kinds = list(results[sizes[0]])
-    print(f"\nCPU ms per request ({'SQLite' if args.database is None else 'PostgreSQL'}; "
-          "this process, client included)")
-    print(f"{'kind':<12}" + "".join(f"{s:>10,}" for s in sizes) + f"{'ratio':>8}")
-    for kind in kinds:
-        row = [results[s][kind] for s in sizes]
-        ratio = row[-1] / row[0] if row[0] else float("nan")
-        print(f"{kind:<12}" + "".join(f"{v:>10.2f}" for v in row) + f"{ratio:>8.2f}")
+    tables = [("this process, client included", 0)]
+    if args.database:
+        tables.append(("PostgreSQL's server processes", 1))
+    for title, column in tables:
+        print(f"\nCPU ms per request ({'SQLite' if args.database is None else 'PostgreSQL'}; "
+              f"{title})")
+        print(f"{'kind':<12}" + "".join(f"{s:>10,}" for s in sizes) + f"{'ratio':>8}")
+        for kind in kinds:
+            row = [results[s][kind][column] for s in sizes]
+            ratio = row[-1] / row[0] if row[0] else float("nan")
+            print(f"{kind:<12}" + "".join(f"{v:>10.2f}" for v in row) + f"{ratio:>8.2f}")
     return 0
 
 
