@@ -15,9 +15,11 @@ Traffic, all at once, on a fresh database:
   is closed with ``waves close`` (which mixes the sealed answers).
 
 Printed per minute: completed journeys per channel, errors, the server's resident memory
-(VmRSS) and CPU. Goal (README "Benchmarks"): after the first minute (warm-up) memory grows
-less than 10 %, there is no error, and the journeys per minute stay within 10 % of their
-median. Exit status 0 when the goal is met.
+(VmRSS) and CPU, the journeys per second of that CPU (less sensitive than the rate itself to
+other programs' load on a shared machine) and, on PostgreSQL, its server processes' CPU.
+Goal (README "Benchmarks"): after the first minute (warm-up) memory grows less than 10 %,
+there is no error, and the journeys per minute stay within 10 % of their median. Exit status
+0 when the goal is met.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 LINK = re.compile(r"https?://[^/\s]+(/kiosk/enrol/[A-Za-z0-9_-]+)")
 WAVE, PASSWORD = "soak-cs", "soak password long enough"
+JOURNEYS = ("web", "kiosk", "paper")  # the journeys whose rate must stay steady
 
 
 class Tally:
@@ -78,8 +81,35 @@ def rss_kb(pid: int) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Backends:
+    """CPU seconds of PostgreSQL's processes serving the soak's database (each connection's
+    own, summed; those of connections closed meanwhile are lost, e.g. the CLI's)."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.seen: dict[int, float] = {}
+
+    async def cpu(self) -> float:
+        if self.url is None:
+            return 0.0
+        import asyncpg
+
+        conn = await asyncpg.connect(self.url)
+        try:
+            pids = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname ="
+                                    " current_database() AND pid <> pg_backend_pid()")
+        finally:
+            await conn.close()
+        for (pid,) in pids:
+            self.seen[pid] = max(self.seen.get(pid, 0.0), cpu_seconds(pid))
+        return sum(self.seen.values())
 
 
 async def citizen(base: str, tally: Tally, stop: asyncio.Event, kind: str = "web",
@@ -257,21 +287,26 @@ async def soak(args: argparse.Namespace, folder: Path) -> bool:
                   asyncio.create_task(analyst(base, tally, stop, args.analyst_every)),
                   asyncio.create_task(staff(base, env, tally, stop, folder))]
         minutes: list[tuple[Counter[str], int, float]] = []
-        before, cpu = Counter(tally.done), cpu_seconds(server.pid)
+        backends = Backends(args.database)
+        before, cpu, db = Counter(tally.done), cpu_seconds(server.pid), await backends.cpu()
         print(f"minute  {'web':>6} {'kiosk':>6} {'paper':>6} {'staff':>6} {'dash':>5}"
               f" {'report':>6} {'csv':>5} {'live':>4} {'errors':>6} {'RSS MB':>7}"
-              f" {'CPU s':>6}", flush=True)
+              f" {'CPU s':>6} {'j/CPUs':>6}" + (f" {'PG CPU s':>8}" if args.database else ""),
+              flush=True)
         for minute in range(1, args.minutes + 1):
             await asyncio.sleep(60)
-            now, cpu_now = Counter(tally.done), cpu_seconds(server.pid)
+            now, cpu_now, db_now = Counter(tally.done), cpu_seconds(server.pid), \
+                await backends.cpu()
             delta, rss = now - before, rss_kb(server.pid)
             minutes.append((delta, rss, cpu_now - cpu))
+            done = sum(delta[k] for k in JOURNEYS)
             print(f"{minute:>6}  {delta['web']:>6} {delta['kiosk']:>6} {delta['paper']:>6}"
                   f" {delta['staff']:>6} {delta['dashboard']:>5} {delta['report']:>6}"
                   f" {delta['export']:>5} {delta['live export']:>4}"
-                  f" {len(tally.errors):>6} {rss / 1024:>7.1f} {cpu_now - cpu:>6.1f}",
-                  flush=True)
-            before, cpu = now, cpu_now
+                  f" {len(tally.errors):>6} {rss / 1024:>7.1f} {cpu_now - cpu:>6.1f}"
+                  f" {done / max(cpu_now - cpu, 1e-9):>6.0f}"
+                  + (f" {db_now - db:>8.1f}" if args.database else ""), flush=True)
+            before, cpu, db = now, cpu_now, db_now
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 300)
     finally:
@@ -282,7 +317,7 @@ async def soak(args: argparse.Namespace, folder: Path) -> bool:
 
 def verdict(minutes: list[tuple[Counter[str], int, float]], tally: Tally) -> bool:
     steady = minutes[1:] or minutes
-    journeys = [sum(d[k] for k in ("web", "kiosk", "paper")) for d, _, _ in steady]
+    journeys = [sum(d[k] for k in JOURNEYS) for d, _, _ in steady]
     median = statistics.median(journeys)
     spread = max(abs(j - median) / median for j in journeys) if median else 1.0
     # on a shared machine the server's CPU share moves the rate: journeys per CPU second too

@@ -62,7 +62,7 @@ def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
 async def database(base: str | None, folder: Path, size: int) -> AsyncIterator[str]:
     """A fresh database's URL: a new SQLite file, or a PostgreSQL database made and dropped."""
     if base is None:
-        yield f"sqlite:///{folder / f'growth-{size}.sqlite3'}"
+        yield f"sqlite:///{folder / f'growth-{size}-{secrets.token_hex(3)}.sqlite3'}"
         return
     import asyncpg
 
@@ -176,7 +176,7 @@ async def measure(url: str, size: int, requests: int, profile: str | None = None
                                   "SURVEY_SUBMIT_WINDOW_SECONDS": "10"})
     store = open_store(url)
     app = create_app(settings, store=store)
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     base = "http://127.0.0.1"
     async with app.lifespan(), \
             httpx.AsyncClient(transport=transport, base_url=base) as citizen, \
