@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/soak.py                # 10 minutes
     .venv/bin/python benchmarks/soak.py --minutes 5    # shorter
     .venv/bin/python benchmarks/soak.py --database postgresql://postgres@127.0.0.1/soak
+    .venv/bin/python benchmarks/soak.py --minutes 3 --prefill 200000  # as a long soak ends
 
 Traffic, all at once, on a fresh database:
 - citizens on the web (``--citizens`` clients, each: open the form, send it, 303);
@@ -251,6 +252,30 @@ def read_codes(folder: Path) -> list[str]:
     return codes
 
 
+def prefill(env: dict[str, str], count: int, folder: Path) -> None:
+    """``count`` responses in the answered wave before the soak starts, as of today (where a
+    long soak would be): Elena's answers of the demo's baseline wave over and over, through
+    ``export`` and ``import``."""
+    from survey_service.surveys.waves import today_in_sofia
+
+    baseline, fill = folder / "baseline.csv", folder / "prefill.csv"
+    cli(env, "export", BASELINE, "--out", str(baseline))
+    with open(baseline, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        head = next(reader)
+        org = head.index("organisation")
+        rows = [r for r in reader if r[org] == "elena"]
+    key, wave, day = (head.index(c) for c in ("response_id", "wave", "day"))
+    with open(fill, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(head)
+        for i in range(count):
+            row = list(rows[i % len(rows)])
+            row[key], row[wave], row[day] = secrets.token_hex(16), WAVE, str(today_in_sofia())
+            out.writerow(row)
+    cli(env, "import", WAVE, str(fill))
+
+
 def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, str,
                                                            subprocess.Popen[bytes]]:
     """A fresh database with the citizen wave, three accounts and a kiosk link; the server."""
@@ -260,6 +285,8 @@ def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, 
     cli(env, "db", "migrate")
     cli(env, "demo")  # closed waves for the analyst to read
     cli(env, "waves", "open", "citizen-satisfaction", "--id", WAVE, "--org", "elena")
+    if args.prefill:
+        prefill(env, args.prefill, folder)
     for name, role in (("root", "admin"), ("ana", "analyst"), ("clerk", "clerk")):
         cli(env, "users", "add", name, "--role", role, "--org", "elena", "--password-stdin",
             stdin=PASSWORD + "\n")
@@ -342,6 +369,8 @@ def main() -> int:
     parser.add_argument("--analyst-every", type=float, default=5.0, metavar="SECONDS")
     parser.add_argument("--database", default=None,
                         help="a PostgreSQL URL of an empty database (default: a new SQLite file)")
+    parser.add_argument("--prefill", type=int, default=0, metavar="N",
+                        help="start with N responses in the answered wave (as after a long soak)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         return 0 if asyncio.run(soak(args, Path(tmp))) else 1
