@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/soak.py                # 10 minutes
     .venv/bin/python benchmarks/soak.py --minutes 5    # shorter
     .venv/bin/python benchmarks/soak.py --database postgresql://postgres@127.0.0.1/soak
+    .venv/bin/python benchmarks/soak.py --minutes 3 --prefill 200000  # as a long soak ends
 
 Traffic, all at once, on a fresh database:
 - citizens on the web (``--citizens`` clients, each: open the form, send it, 303);
@@ -15,9 +16,11 @@ Traffic, all at once, on a fresh database:
   is closed with ``waves close`` (which mixes the sealed answers).
 
 Printed per minute: completed journeys per channel, errors, the server's resident memory
-(VmRSS) and CPU. Goal (README "Benchmarks"): after the first minute (warm-up) memory grows
-less than 10 %, there is no error, and the journeys per minute stay within 10 % of their
-median. Exit status 0 when the goal is met.
+(VmRSS) and CPU, the journeys per second of that CPU (less sensitive than the rate itself to
+other programs' load on a shared machine) and, on PostgreSQL, its server processes' CPU.
+Goal (README "Benchmarks"): after the first minute (warm-up) memory grows less than 10 %,
+there is no error, and the journeys per minute stay within 10 % of their median. Exit status
+0 when the goal is met.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import csv
 import os
 import re
 import secrets
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -49,6 +53,7 @@ HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 LINK = re.compile(r"https?://[^/\s]+(/kiosk/enrol/[A-Za-z0-9_-]+)")
 WAVE, PASSWORD = "soak-cs", "soak password long enough"
+JOURNEYS = ("web", "kiosk", "paper")  # the journeys whose rate must stay steady
 
 
 class Tally:
@@ -78,8 +83,35 @@ def rss_kb(pid: int) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Backends:
+    """CPU seconds of PostgreSQL's processes serving the soak's database (each connection's
+    own, summed; those of connections closed meanwhile are lost, e.g. the CLI's)."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.seen: dict[int, float] = {}
+
+    async def cpu(self) -> float:
+        if self.url is None:
+            return 0.0
+        import asyncpg
+
+        conn = await asyncpg.connect(self.url)
+        try:
+            pids = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname ="
+                                    " current_database() AND pid <> pg_backend_pid()")
+        finally:
+            await conn.close()
+        for (pid,) in pids:
+            self.seen[pid] = max(self.seen.get(pid, 0.0), cpu_seconds(pid))
+        return sum(self.seen.values())
 
 
 async def citizen(base: str, tally: Tally, stop: asyncio.Event, kind: str = "web",
@@ -221,6 +253,39 @@ def read_codes(folder: Path) -> list[str]:
     return codes
 
 
+def prefill(env: dict[str, str], count: int, folder: Path) -> None:
+    """``count`` responses in the answered wave before the soak starts, as of today (where a
+    long soak would be): Elena's answers of the demo's baseline wave over and over, through
+    ``export`` and ``import``."""
+    from survey_service.surveys.waves import today_in_sofia
+
+    baseline, fill = folder / "baseline.csv", folder / "prefill.csv"
+    cli(env, "export", BASELINE, "--out", str(baseline))
+    with open(baseline, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        head = next(reader)
+        org = head.index("organisation")
+        rows = [r for r in reader if r[org] == "elena"]
+    key, wave, day = (head.index(c) for c in ("response_id", "wave", "day"))
+    with open(fill, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(head)
+        for i in range(count):
+            row = list(rows[i % len(rows)])
+            row[key], row[wave], row[day] = secrets.token_hex(16), WAVE, str(today_in_sofia())
+            out.writerow(row)
+    cli(env, "import", WAVE, str(fill))
+    url = env["SURVEY_DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        # the import's WAL copied into the database now, not by the server's checkpointer
+        # during the first minutes (it would count as the server's CPU)
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            conn.close()
+
+
 def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, str,
                                                            subprocess.Popen[bytes]]:
     """A fresh database with the citizen wave, three accounts and a kiosk link; the server."""
@@ -230,6 +295,8 @@ def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, 
     cli(env, "db", "migrate")
     cli(env, "demo")  # closed waves for the analyst to read
     cli(env, "waves", "open", "citizen-satisfaction", "--id", WAVE, "--org", "elena")
+    if args.prefill:
+        prefill(env, args.prefill, folder)
     for name, role in (("root", "admin"), ("ana", "analyst"), ("clerk", "clerk")):
         cli(env, "users", "add", name, "--role", role, "--org", "elena", "--password-stdin",
             stdin=PASSWORD + "\n")
@@ -257,21 +324,26 @@ async def soak(args: argparse.Namespace, folder: Path) -> bool:
                   asyncio.create_task(analyst(base, tally, stop, args.analyst_every)),
                   asyncio.create_task(staff(base, env, tally, stop, folder))]
         minutes: list[tuple[Counter[str], int, float]] = []
-        before, cpu = Counter(tally.done), cpu_seconds(server.pid)
+        backends = Backends(args.database)
+        before, cpu, db = Counter(tally.done), cpu_seconds(server.pid), await backends.cpu()
         print(f"minute  {'web':>6} {'kiosk':>6} {'paper':>6} {'staff':>6} {'dash':>5}"
               f" {'report':>6} {'csv':>5} {'live':>4} {'errors':>6} {'RSS MB':>7}"
-              f" {'CPU s':>6}", flush=True)
+              f" {'CPU s':>6} {'j/CPUs':>6}" + (f" {'PG CPU s':>8}" if args.database else ""),
+              flush=True)
         for minute in range(1, args.minutes + 1):
             await asyncio.sleep(60)
-            now, cpu_now = Counter(tally.done), cpu_seconds(server.pid)
+            now, cpu_now, db_now = Counter(tally.done), cpu_seconds(server.pid), \
+                await backends.cpu()
             delta, rss = now - before, rss_kb(server.pid)
             minutes.append((delta, rss, cpu_now - cpu))
+            done = sum(delta[k] for k in JOURNEYS)
             print(f"{minute:>6}  {delta['web']:>6} {delta['kiosk']:>6} {delta['paper']:>6}"
                   f" {delta['staff']:>6} {delta['dashboard']:>5} {delta['report']:>6}"
                   f" {delta['export']:>5} {delta['live export']:>4}"
-                  f" {len(tally.errors):>6} {rss / 1024:>7.1f} {cpu_now - cpu:>6.1f}",
-                  flush=True)
-            before, cpu = now, cpu_now
+                  f" {len(tally.errors):>6} {rss / 1024:>7.1f} {cpu_now - cpu:>6.1f}"
+                  f" {done / max(cpu_now - cpu, 1e-9):>6.0f}"
+                  + (f" {db_now - db:>8.1f}" if args.database else ""), flush=True)
+            before, cpu, db = now, cpu_now, db_now
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 300)
     finally:
@@ -282,7 +354,7 @@ async def soak(args: argparse.Namespace, folder: Path) -> bool:
 
 def verdict(minutes: list[tuple[Counter[str], int, float]], tally: Tally) -> bool:
     steady = minutes[1:] or minutes
-    journeys = [sum(d[k] for k in ("web", "kiosk", "paper")) for d, _, _ in steady]
+    journeys = [sum(d[k] for k in JOURNEYS) for d, _, _ in steady]
     median = statistics.median(journeys)
     spread = max(abs(j - median) / median for j in journeys) if median else 1.0
     # on a shared machine the server's CPU share moves the rate: journeys per CPU second too
@@ -307,6 +379,8 @@ def main() -> int:
     parser.add_argument("--analyst-every", type=float, default=5.0, metavar="SECONDS")
     parser.add_argument("--database", default=None,
                         help="a PostgreSQL URL of an empty database (default: a new SQLite file)")
+    parser.add_argument("--prefill", type=int, default=0, metavar="N",
+                        help="start with N responses in the answered wave (as after a long soak)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         return 0 if asyncio.run(soak(args, Path(tmp))) else 1

@@ -33,6 +33,12 @@ USER_COLUMNS = "name, role, organisations, password_hash, key_hash, disabled, ep
 AUDIT_COLUMNS = "seq, at, actor, action, detail, prev, hash"
 #: Key of the advisory lock that serialises audit appends ("survey a" in ASCII).
 AUDIT_LOCK = 0x7375727665792D61
+#: The dashboard's counts (every few seconds): read from the index responses_wave_day alone
+#: (migration 0017), in its order, never from the rows of the wave.
+RESPONSE_DAYS = (
+    "SELECT organisation, day, COUNT(*) FROM responses WHERE wave_id = $1"
+    " GROUP BY organisation, day"
+)
 INSERT_PAPER = (
     "INSERT INTO responses (id, submission_key, wave_id, version, organisation, channel, lang,"
     " day, answers, codes, unit, panel, paper_number)"
@@ -238,9 +244,5 @@ class AccountsMixin:
         )
 
     async def response_days(self, wave_id: str) -> dict[tuple[str, dt.date | None], int]:
-        rows = await self._b.fetch(
-            "SELECT organisation, day, COUNT(*) FROM responses WHERE wave_id = $1"
-            " GROUP BY organisation, day",
-            wave_id,
-        )
+        rows = await self._b.fetch(RESPONSE_DAYS, wave_id)
         return {(r[0], r[1]): int(r[2]) for r in rows}

@@ -69,7 +69,7 @@ ALL = [(m.number, m.name) for m in known_migrations()]
 
 def test_migrations_are_numbered_without_gaps() -> None:
     assert [n for n, _ in ALL] == list(range(1, len(ALL) + 1))
-    assert ALL[-1] == (16, "wave_codes")
+    assert ALL[-1] == (17, "response_days")
 
 
 async def test_migrate_returns_the_numbers_it_applied(tmp_path: Path) -> None:
