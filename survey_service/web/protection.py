@@ -28,7 +28,6 @@ from typing import Any
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.enums import CompressionEncoding, ScopeType
-from litestar.middleware._utils import should_bypass_middleware
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, CSRFMiddleware, generate_csrf_token
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -84,13 +83,20 @@ class CSRFGuard(CSRFMiddleware):
         expected = hmac.digest(self._secret, secret.encode(), "sha256").hex()
         return secret if hmac.compare_digest(signature, expected) else None
 
+    def _excluded(self, scope: Scope) -> bool:
+        """Whether the route opts out (``exclude_from_csrf``) or its path is excluded (the
+        config's ``exclude``), as Litestar's CSRF middleware decides it."""
+        handler = scope.get("route_handler")
+        if handler is not None and handler.opt.get(self.config.exclude_from_csrf_key):
+            return True
+        if self.exclude is None:
+            return False
+        path = scope["raw_path"].decode() if getattr(handler, "is_mount", False) \
+            else scope["path"]
+        return bool(self.exclude.findall(path))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or should_bypass_middleware(
-            scope=scope,
-            scopes=self.scopes,
-            exclude_opt_key=self.config.exclude_from_csrf_key,
-            exclude_path_pattern=self.exclude,
-        ):
+        if scope["type"] != ScopeType.HTTP or self._excluded(scope):
             await self.app(scope, receive, send)
             return
         cookie: bytes | None = None

@@ -80,4 +80,5 @@ def test_app_imports_only_the_audiences_and_shared_pieces() -> None:
             if m.startswith("survey_service.web")}
     assert used <= {"survey_service.web", "survey_service.web.deps", "survey_service.web.errors",
                     "survey_service.web.limits", "survey_service.web.assets",
-                    "survey_service.web.kiosks", "survey_service.web.body"}
+                    "survey_service.web.kiosks", "survey_service.web.body",
+                    "survey_service.web.protection"}
