@@ -43,7 +43,7 @@ from .chart_base import axis_ticks as _ticks
 from .chart_base import numbers_table as _table
 from .chart_base import svg_root as _svg
 from .chart_base import svg_text as _text
-from .trend_chart import trend_chart
+from .trend_chart import shared_part_removed, trend_chart
 
 __all__ = ["FONT", "GRID", "INK", "NEGATIVE", "NEUTRAL", "POSITIVE", "SERIES", "WIDTH", "Chart",
            "Point", "contrast", "diverging_chart", "fmt", "luminance", "nps_chart",
@@ -64,9 +64,13 @@ def profile_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequ
                   values: Sequence[Sequence[float | None]], *, lang: str, low: float = 0.0,
                   high: float = 100.0, unit: str = "") -> Chart:
     """A dimension profile: one horizontal bar per dimension and series (e.g. per wave), each
-    series in its own colour and, after the first, hatched; every bar labelled."""
+    series in its own colour and, after the first, hatched; every bar labelled. With more
+    series than colours (a trend of up to 12 waves) the colours repeat, so every bar's label
+    also names its series (without the part all the names share), never only its colour."""
     _ = translations(lang).gettext
     chart_id = slug(chart_id)
+    named = len(series) > len(SERIES)
+    short = shared_part_removed(series) if named else []
     left, right, bar, gap = 250, 56, 16, 14
     group = bar * len(series) + gap
     top = 28 + 18 * len(series)
@@ -102,7 +106,14 @@ def profile_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequ
             if i:
                 body.append(f'<rect x="{left}" y="{yb}" width="{w:.1f}" height="{bar - 2}" '
                             f'fill="url(#{chart_id}-hatch)"/>')
-            body.append(_text(left + w + 4, yb + bar - 4, fmt(v, lang) + unit, size=11))
+            text = fmt(v, lang) + unit
+            if named:
+                text = f"{_short(short[i], 16)}: {text}"
+            if not named or left + w + 4 + len(text) * 11 * 0.62 <= WIDTH:
+                body.append(_text(left + w + 4, yb + bar - 4, text, size=11))
+            else:  # no room after the bar: inside it, white on its dark fill
+                body.append(_text(left + w - 4, yb + bar - 4, text, anchor="end",
+                                  fill="#ffffff", size=11))
     desc = "; ".join(
         f"{label}: " + ", ".join(f"{s} {fmt(values[i][j], lang)}{unit}"
                                  for i, s in enumerate(series))

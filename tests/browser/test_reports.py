@@ -54,7 +54,7 @@ LABELS_JS = """() => {
       const boxes = [...svg.querySelectorAll('text.x-label, text.value-label')].map(corners);
       let touching = 0;
       boxes.forEach((p, i) => boxes.slice(0, i).forEach(q => { if (!apart(p, q)) touching++; }));
-      return [13 * scale, touching, boxes.length];
+      return [13 * scale, touching, boxes.length, svg.id || svg.querySelector('title').id];
     });
 }"""
 
@@ -113,8 +113,30 @@ def test_the_trend_charts_are_legible_on_a_phone_and_a_desktop(session: Session,
     charts = session.page.evaluate(LABELS_JS)
     trends = [c for c in charts if c[2]]
     assert trends, charts
-    for size, touching, _ in trends:
+    for size, touching, *_ in trends:
         assert size >= 11 and touching == 0, (width, size, touching)
+
+
+@pytest.mark.parametrize("case", CHARTED, ids=[c.name for c in CHARTED])
+def test_every_chart_is_legible_on_a_phone(session: Session, case: object) -> None:
+    """At 320 px each chart is drawn for the width (the trend's) or keeps its size in a box
+    that scrolls sideways by keyboard: text at 11 px or more, the page itself not wider."""
+    page = session.page
+    page.set_viewport_size({"width": 320, "height": 800})
+    reach(session, case, "bg")  # type: ignore[arg-type]
+    charts = page.evaluate(LABELS_JS)
+    assert charts
+    assert all(c[0] >= 11 for c in charts), [c for c in charts if c[0] < 11]
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    boxes = page.locator(".chart-scroll")
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        if not box.is_visible():
+            continue
+        assert box.evaluate("b => b.scrollWidth > b.clientWidth")
+        box.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("b => b.scrollLeft > 0", arg=box.element_handle())
 
 
 def test_the_pdf_download_is_a_pdf(session: Session) -> None:

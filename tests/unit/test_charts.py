@@ -162,3 +162,25 @@ def test_a_short_trend_keeps_its_labels_as_they_are() -> None:
     assert all("transform" not in t.attrib for t in texts)
     values, _ = _labels(str(chart.svg), "value-label")
     assert [v.text for v in values] == ["60.0", "70.0"]
+
+
+def test_a_profile_of_more_waves_than_colours_names_the_wave_on_every_bar() -> None:
+    """The four colours repeat from the fifth wave on, so a bar is never told by its colour
+    alone: each value says its wave (without the part all the names share), and stays
+    inside the drawing when the bar is long."""
+    waves = [f"citizen-{year}-annual" for year in range(2015, 2027)]
+    values = [[40.0 + 5 * i, 100.0 if i == 11 else None] for i in range(12)]
+    chart = profile_chart("profile", "Profile", ["Access", "Staff"], waves, values, lang="en")
+    root = ET.fromstring(str(chart.svg))
+    width = float(root.get("viewBox", "0 0 640 0").split()[2])
+    drawn = [t for t in root.iter(f"{SVG}text") if t.text and ": " in t.text]
+    assert [t.text for t in drawn] == [f"{2015 + i}: {40.0 + 5 * i:.1f}" for i in range(12)] \
+        + ["2026: 100.0"]
+    for t in drawn:
+        x, size = float(t.get("x", "0")), float(t.get("font-size", "13"))
+        extent = len(t.text or "") * size * 0.62
+        start = x - extent if t.get("text-anchor") == "end" else x
+        assert 0 <= start and start + extent <= width, t.text
+    few = profile_chart("p2", "P", ["Access"], waves[:4], [[50.0]] * 4, lang="en")
+    assert not [t for t in ET.fromstring(str(few.svg)).iter(f"{SVG}text")
+                if t.text and ": " in t.text]  # up to four waves: colours and legend suffice
