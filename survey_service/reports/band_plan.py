@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..indicators.disclosure import Shape
 from ..indicators.disclosure_joint import Tie
 from ..surveys.loader import indicator_items
 from .data import WaveMatrix
 from .disclosure import WavePlan, figure_of, shape_of
-from .distribution_plan import Problem, plan_atoms, plan_one
+from .distribution_plan import Problem, counts_problem, plan_atoms, plan_one
 
 BANDS = "bands:"
 #: the bands' answers: detractors, passives, promoters
@@ -51,21 +50,9 @@ def band_problem(plan: WavePlan, m: WaveMatrix, indicator: str) -> Problem | Non
     for b, (low, high) in enumerate(EDGES):
         hit = (column >= low) & (column <= high)
         per[:, b] = np.bincount(atom[hit], minlength=size)
-    valid = per.sum(axis=1).astype(np.float64)[:, None]
-    shapes, sums = [known[0]], [known[1]]
-    for b in range(len(EDGES)):
-        shapes.append(Shape(valid, 0.0, 1.0, 100.0))
-        sums.append(per[:, b:b + 1].astype(np.float64))
-    cells = [tuple(plan.cells[i]) for i in plan.report_cells]
-    counts = np.asarray([per[list(c)].sum(axis=0) for c in cells], dtype=np.int64)
-    ties: list[Tie] = []
-    for a in range(size):
-        if valid[a, 0] > 0:
-            ties.append(Tie(tuple((b + 1, a, 0, 1.0) for b in range(len(EDGES))),
-                            float(valid[a, 0])))
-            ties.append(Tie(((0, a, 0, 1.0), (3, a, 0, -1.0)), 0.0))  # promoters
-            ties.append(Tie(((0, a, 1, 1.0), (1, a, 0, -1.0)), 0.0))  # detractors
-    return Problem(indicator, shapes, sums, cells, counts, ties)
+    return counts_problem(indicator, plan, known, per, lambda a: [
+        Tie(((0, a, 0, 1.0), (3, a, 0, -1.0)), 0.0),  # promoters
+        Tie(((0, a, 1, 1.0), (1, a, 0, -1.0)), 0.0)])  # detractors
 
 
 def plan_bands(plan: WavePlan, wave: WavePlan, m: WaveMatrix) -> bool:

@@ -17,7 +17,7 @@ protected against the distributions too. Deterministic; kept with the closed wav
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,20 +69,30 @@ def problem(plan: WavePlan, m: WaveMatrix, item: str) -> Problem | None:
     point = np.where(spec.reverse, k + 1 - column, column).astype(np.int64) - 1
     size = len(plan.atoms)
     per = np.bincount(atom[ok] * k + point[ok], minlength=size * k).reshape(size, k)
+    return counts_problem(item, plan, known, per, lambda a: [
+        Tie(((0, a, 0, 1.0), *((p + 1, a, 0, -(p + 1.0)) for p in range(k))), 0.0)])
+
+
+def counts_problem(key: str, plan: WavePlan, known: tuple[Shape, FloatArray],
+                   per: npt.NDArray[np.int64],
+                   linked: Callable[[int], list[Tie]]) -> Problem:
+    """Figure 0 (``known``) and the share of each column of ``per`` (answers per atom and
+    point or band, figures 1..) over the plan's report cells; each atom's shares sum to its
+    valid answers, and ``linked(atom)`` ties them to figure 0."""
     valid = per.sum(axis=1).astype(np.float64)[:, None]
     shapes, sums = [known[0]], [known[1]]
-    for p in range(k):
+    for p in range(per.shape[1]):
         shapes.append(Shape(valid, 0.0, 1.0, 100.0))
         sums.append(per[:, p:p + 1].astype(np.float64))
     cells = [tuple(plan.cells[i]) for i in plan.report_cells]
     counts = np.asarray([per[list(c)].sum(axis=0) for c in cells], dtype=np.int64)
     ties: list[Tie] = []
-    for a in range(size):
+    for a in range(len(valid)):
         if valid[a, 0] > 0:
-            ties.append(Tie(tuple((p + 1, a, 0, 1.0) for p in range(k)), float(valid[a, 0])))
-            ties.append(Tie(((0, a, 0, 1.0), *((p + 1, a, 0, -(p + 1.0)) for p in range(k))),
-                            0.0))
-    return Problem(item, shapes, sums, cells, counts, ties)
+            ties.append(Tie(tuple((p + 1, a, 0, 1.0) for p in range(per.shape[1])),
+                            float(valid[a, 0])))
+            ties += linked(a)
+    return Problem(key, shapes, sums, cells, counts, ties)
 
 
 def small(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
