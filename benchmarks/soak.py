@@ -275,15 +275,29 @@ def prefill(env: dict[str, str], count: int, folder: Path) -> None:
             row[key], row[wave], row[day] = secrets.token_hex(16), WAVE, str(today_in_sofia())
             out.writerow(row)
     cli(env, "import", WAVE, str(fill))
-    url = env["SURVEY_DATABASE_URL"]
+    # the import's work done now, not during the first minutes (it would count as the
+    # server's CPU)
+    asyncio.run(settle(env["SURVEY_DATABASE_URL"]))
+
+
+async def settle(url: str) -> None:
+    """The prefill's work done before measuring: SQLite's WAL copied into the database (the
+    store's checkpointer would do it during the first measured requests), PostgreSQL's table
+    vacuumed and analysed (as autovacuum would after so many inserts)."""
     if url.startswith("sqlite:///"):
-        # the import's WAL copied into the database now, not by the server's checkpointer
-        # during the first minutes (it would count as the server's CPU)
         conn = sqlite3.connect(url.removeprefix("sqlite:///"))
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         finally:
             conn.close()
+        return
+    import asyncpg
+
+    pg = await asyncpg.connect(url)
+    try:
+        await pg.execute("VACUUM ANALYZE responses")
+    finally:
+        await pg.close()
 
 
 def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, str,

@@ -23,7 +23,6 @@ import logging
 import os
 import pstats
 import secrets
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 from journey_lib import ANSWERS, FORM_PATH, HIDDEN, POST_PATH, THANKS_PATH  # noqa: E402
-from soak import CLOSED_CSV, CSRF, PASSWORD, REPORT, WAVE  # noqa: E402
+from soak import CLOSED_CSV, CSRF, PASSWORD, REPORT, WAVE, settle  # noqa: E402
 
 from survey_service.app import create_app  # noqa: E402
 from survey_service.settings import Settings  # noqa: E402
@@ -87,26 +86,6 @@ async def prefill(store: Store, model: NewResponse, size: int) -> None:
                            "submission_key": f"prefill-{tag}-{i}"})
             for i in range(min(BATCH, size - start))
         ])
-
-
-async def settle(url: str) -> None:
-    """The prefill's work done before measuring: SQLite's WAL copied into the database (the
-    store's checkpointer would do it during the first measured requests), PostgreSQL's table
-    vacuumed and analysed (as autovacuum would after so many inserts)."""
-    if url.startswith("sqlite:///"):
-        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
-        try:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        finally:
-            conn.close()
-        return
-    import asyncpg
-
-    pg = await asyncpg.connect(url)
-    try:
-        await pg.execute("VACUUM ANALYZE responses")
-    finally:
-        await pg.close()
 
 
 async def signed_in(client: httpx.AsyncClient, name: str) -> None:
