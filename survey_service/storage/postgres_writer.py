@@ -2,7 +2,10 @@
 them in batches (a mix-in of :class:`~.postgres.PostgresStore`).
 
 The writer takes everything queued (at most :data:`MAX_BATCH`), inserts it with one statement,
-so one transaction and one WAL flush, then wakes every waiting request. A batch whose
+so one transaction and one WAL flush, then wakes every waiting request. Rows go in in the
+order of their one-time keys: two batches (of two writers or two processes) holding the same
+keys then wait for each other in one order and never deadlock; one that still is chosen as a
+deadlock victim is sent again (at most :data:`RETRIES` times). A batch whose
 connection is lost mid-statement is sent once more on a new connection; a batch that breaks a
 constraint is split, so that one bad submission fails only itself.
 """
@@ -22,6 +25,7 @@ from .postgres_rows import INSERT_RESPONSES, columns
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000  # submissions per commit at most, so that one commit stays short
+RETRIES = 3  # times a batch rolled back by the server (a deadlock victim) is sent again
 
 Row = tuple[Any, ...]
 #: Errors after which a connection is gone, whether or not its last statement committed.
@@ -34,6 +38,7 @@ UNAVAILABLE = (
     OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError, asyncpg.ReadOnlySQLTransactionError,
     asyncpg.InsufficientResourcesError, asyncpg.CannotConnectNowError,
+    asyncpg.TransactionRollbackError,  # still a deadlock victim after every retry
 )
 
 
@@ -90,14 +95,22 @@ class GroupCommit:
         safe even if the first COMMIT went through, as every row's one-time key is already
         there then and stores nothing. If it fails and holds more than one submission, each
         is tried alone, so that one bad submission fails only itself."""
-        values = columns([row for row, _ in batch])
+        values = columns(sorted((row for row, _ in batch), key=_submission_key))
         try:
-            try:
-                await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
-            except LOST as exc:
-                log.warning("writer connection lost, sending the batch again: %s", exc)
-                self._writer_conns[n].terminate()
-                await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
+            for attempt in range(RETRIES + 1):
+                try:
+                    await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
+                    break
+                except LOST as exc:
+                    log.warning("writer connection lost, sending the batch again: %s", exc)
+                    self._writer_conns[n].terminate()
+                    await (await self._writer(n)).execute(INSERT_RESPONSES, *values)
+                    break
+                except asyncpg.TransactionRollbackError as exc:
+                    if attempt == RETRIES:
+                        raise
+                    log.warning("batch rolled back by the server, sending it again: %s",
+                                one_line(exc))
         except Exception as exc:
             if len(batch) > 1 and isinstance(exc, asyncpg.IntegrityConstraintViolationError):
                 for one in batch:
@@ -119,3 +132,9 @@ class GroupCommit:
         if conn.is_closed():
             conn = self._writer_conns[n] = await self._connect()
         return conn
+
+
+def _submission_key(row: Row) -> str:
+    """The one-time key of a row of :func:`~.postgres_rows.response_row` (its second value)."""
+    key: str = row[1]
+    return key

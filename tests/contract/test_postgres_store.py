@@ -191,6 +191,40 @@ async def test_a_batch_survives_its_connection_being_killed_mid_statement(pg_url
         assert await store.count_responses("w") == 11
 
 
+async def test_two_processes_sending_the_same_keys_in_opposite_orders_do_not_deadlock(
+    pg_url: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two app processes commit one batch each holding the same one-time keys (a respondent's
+    resend reaching both), queued in opposite orders and let go at the same moment: each
+    batch takes its keys in one order, so neither is rolled back as a deadlock victim."""
+    keys = [f"both-{n:04d}-xxxxxxxxxxxxxx" for n in range(1000)]  # one batch each (MAX_BATCH)
+    async with opened(pg_url) as one, opened(pg_url) as two:
+        await add_wave(one)
+        su = await asyncpg.connect(pg_url)
+        try:
+            lock = su.transaction()
+            await lock.start()
+            await su.execute("LOCK TABLE responses IN EXCLUSIVE MODE")  # both writers wait
+            pending = [asyncio.create_task(one.submit(response(k))) for k in keys]
+            pending += [asyncio.create_task(two.submit(response(k))) for k in reversed(keys)]
+            for _ in range(200):
+                waiting = await su.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database() AND query LIKE 'INSERT INTO responses%'")
+                if waiting == 2:
+                    break
+                await asyncio.sleep(0.02)
+            assert waiting == 2
+            await lock.rollback()  # both batches go at once
+        finally:
+            await su.close()
+        async with asyncio.timeout(30):
+            await asyncio.gather(*pending)
+        assert await one.count_responses("w") == len(keys)
+        assert (one.commits, two.commits) == (1, 1)
+    assert "rolled back" not in caplog.text
+
+
 async def _reconnect_all(su: asyncpg.Connection) -> None:
     """End every other session of the database: the store's next ones get its new settings."""
     await su.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
