@@ -30,7 +30,8 @@ RETRIES = 3  # times a batch rolled back by the server (a deadlock victim) is se
 Row = tuple[Any, ...]
 #: Errors after which a connection is gone, whether or not its last statement committed.
 LOST = (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError,  # terminated
-         asyncpg.InterfaceError, ConnectionError)  # "connection is closed", a reset socket
+         asyncpg.InterfaceError, ConnectionError,  # "connection is closed", a reset socket
+         asyncpg.InternalClientError)  # "cannot switch to state 12": a session ended mid-query
 #: Errors after which a write cannot be done now (the server or the connection is gone, the
 #: database is read-only: a replica, ``default_transaction_read_only``; a full disk, too many
 #: connections): the respondent is asked to send the same form again.
@@ -39,6 +40,7 @@ UNAVAILABLE = (
     asyncpg.OperatorInterventionError, asyncpg.ReadOnlySQLTransactionError,
     asyncpg.InsufficientResourcesError, asyncpg.CannotConnectNowError,
     asyncpg.TransactionRollbackError,  # still a deadlock victim after every retry
+    asyncpg.InternalClientError,  # a connection confused by its session ending mid-query
 )
 
 

@@ -222,6 +222,57 @@ async def test_postgresql_stopped_while_the_server_runs(
     assert await count(pg_settings.database_url) == acknowledged + 1
 
 
+class _Confused:
+    """A writer connection left by asyncpg in a state it cannot leave (a session the server
+    ended mid-statement; seen once while the database was taken away): its next statement
+    fails with ``InternalClientError`` although the connection does not say it is closed."""
+
+    def __init__(self, real: asyncpg.Connection) -> None:
+        self.real = real
+
+    async def execute(self, *args: object) -> str:
+        raise asyncpg.InternalClientError(
+            "cannot switch to state 12; another operation (2) is in progress")
+
+    def is_closed(self) -> bool:
+        return self.real.is_closed()
+
+    def terminate(self) -> None:
+        self.real.terminate()
+
+
+async def test_a_connection_confused_by_a_session_ended_mid_query_is_dropped_not_a_500(
+    pg_settings: Settings, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confused connection is treated as lost: a page of the form goes on to the next
+    (its "sent already?" read failed), the last page's batch is sent again on a new
+    connection and acknowledged, and the log has no traceback."""
+    from survey_service.storage import open_store
+    from survey_service.storage.postgres import PostgresStore
+
+    await seed_wave(pg_settings)
+    store = open_store(pg_settings.database_url, pool_size=pg_settings.db_pool_size)
+    assert isinstance(store, PostgresStore)
+
+    async def confused_read(self: PostgresStore, key: str) -> bool:
+        await _Confused(None).execute()  # type: ignore[arg-type]
+        return False
+
+    app = app_logging(create_app(pg_settings, store=store), caplog)
+    async with AsyncTestClient(app=app) as client:
+        data = await form_data(client)
+        first = {**data, "_step": "0"}
+        with monkeypatch.context() as away:
+            away.setattr(PostgresStore, "submitted", confused_read)
+            page = await client.post(f"/s/{SURVEY}", data=first, follow_redirects=False)
+        assert page.status_code == 200, page.text[:300]
+        store._writer_conns[0] = _Confused(store._writer_conns[0])  # type: ignore[call-overload]
+        assert await send(client, data) == 303
+        assert not any(r.exc_info for r in caplog.records)
+        assert any("writer connection lost" in r.getMessage() for r in caplog.records)
+    assert await count(pg_settings.database_url) == 1
+
+
 async def test_sqlite_full_then_read_only_then_back(
     settings: Settings, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
