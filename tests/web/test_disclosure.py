@@ -158,8 +158,9 @@ def test_no_output_recovers_or_narrows_a_small_group(
     # --by service and --by channel refused on a staff survey; the audit also reads the
     # breakdowns by the staff form's single-choice questions (3 scopes x 3 questions with the
     # follow-up-only one, once per pair of waves), which the CLI loop above does not ask for,
-    # and each wave's report pages (3 scopes x 2 waves) for their answer distributions
-    assert "39 outputs read" in out
+    # and each wave's report pages (3 scopes x 2 waves) for their answer distributions, and
+    # the trend over both waves (3 scopes)
+    assert "42 outputs read" in out
 
 
 def test_l1_linked_totals_do_not_give_a_unit_hidden_in_another_table(
@@ -253,3 +254,29 @@ def test_the_audit_fails_when_an_output_ignores_the_plan(
     code, out = run(scenario[0], "disclosure", "audit", BEFORE)
     assert code == 1, out
     assert "narrower than the protection level" in out and "Traceback" not in out
+
+
+def test_the_audit_reads_trends_and_fails_when_one_ignores_the_plan(
+    scenario: tuple[Any, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trends are outputs too: one drawn without the waves' plans (the report and the
+    breakdowns still following them) is caught by the audit alone."""
+    import survey_service.services.trend as trend_service
+
+    real = trend_service.build_trend
+    monkeypatch.setattr(trend_service, "build_trend",
+                        lambda *a, **k: real(*a, **{**k, "disclosure": None}))
+    code, out = run(scenario[0], "disclosure", "audit", BEFORE)
+    assert code == 1, out
+    assert "narrower than the protection level" in out and "Traceback" not in out
+
+
+def test_trend_sets_cover_every_set_holding_an_audited_wave() -> None:
+    from survey_service.services.disclosure_audit import TREND_WAVES, trend_sets
+
+    assert list(trend_sets(["a", "b", "c"], {"b"})) == [
+        ["a", "b"], ["b", "c"], ["a", "b", "c"]]
+    many = [f"w{n:02d}" for n in range(TREND_WAVES + 2)]
+    runs = list(trend_sets(many, {"w00"}))
+    assert runs and all(r[0] == "w00" for r in runs)  # consecutive runs from the audited wave
+    assert max(len(r) for r in runs) == len(many)
