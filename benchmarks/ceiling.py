@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from survey_service.app import create_app
+from survey_service.cli.serve import served
 from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
 from survey_service.storage.base import NewResponse, StoredResponse, TokenState, WaveCodes
@@ -163,7 +164,7 @@ def main() -> None:
     settings = Settings.from_env()
     catalog = load_catalog(Path(settings.forms_dir))
     store = seeded_store(settings, args.survey, args.wave)
-    app = create_app(settings, store=store, catalog=catalog)
+    app = served(create_app(settings, store=store, catalog=catalog))  # as serve runs it
     # the same uvicorn options as ``survey-service serve``
     log_config = uvicorn.config.LOGGING_CONFIG | {}
     log_config["formatters"] = dict(log_config["formatters"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
 import socket
@@ -32,6 +33,22 @@ LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 WORKER_HEALTHCHECK_SECONDS = 60
 
 
+async def _freeze_startup_objects(app: Litestar) -> None:
+    """Once the app has started (forms, templates, translations, the libraries' modules
+    loaded): everything alive now lives as long as the process, so the cyclic garbage
+    collector stops walking it (``gc.freeze``). A full collection then looks only at what
+    requests made since, instead of every long-lived object: a pause of tens of
+    milliseconds in the middle of some request, the 99th percentile's latency."""
+    gc.collect()
+    gc.freeze()
+
+
+def served(app: Litestar) -> Litestar:
+    """The app as ``serve`` runs it (not the tests, which make many apps in one process)."""
+    app.on_startup.append(_freeze_startup_objects)
+    return app
+
+
 def worker_app() -> Litestar:
     """The app of one of several worker processes: the settings from the environment, and the
     same log lines as a single process (a spawned worker starts with logging unconfigured)."""
@@ -42,7 +59,7 @@ def worker_app() -> Litestar:
     app = create_app()
     config = app.state.site.settings
     configure(config.header_timeout_seconds, config.body_timeout_seconds)
-    return app
+    return served(app)
 
 
 def default_workers(config: Settings) -> int:
@@ -138,7 +155,7 @@ def serve(host: str | None, port: int | None, workers: int | None, demo_waves: b
         "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
     }
     if processes == 1:
-        uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
+        uvicorn.run(served(create_app(config)), **options)  # type: ignore[arg-type]
         return
     # every worker builds its own app from the environment: give them this process's key
     # (made beside a SQLite file, or a random one for PostgreSQL without SURVEY_SECRET_KEY),

@@ -71,3 +71,26 @@ def test_serve_gives_slow_starting_workers_time_before_replacing_them(
     assert result.exit_code == 0, result.output
     assert calls and calls[0]["workers"] == 2
     assert int(calls[0]["timeout_worker_healthcheck"]) >= 30  # type: ignore[call-overload]
+
+
+def test_serve_keeps_the_collector_off_what_startup_made(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` (one process, and each worker's app) freezes what the app's start made, so a
+    full collection walks only what requests made since (the journeys' 99th percentile)."""
+    import gc
+
+    import uvicorn
+    from litestar import Litestar
+    from litestar.testing import TestClient
+
+    apps: list[Litestar] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: apps.append(app))
+    result = CliRunner().invoke(cli, ["serve", "--port", "9058"], env=env)
+    assert result.exit_code == 0, result.output
+    gc.unfreeze()
+    try:
+        with TestClient(app=apps[0]):
+            assert gc.get_freeze_count() > 50_000  # numpy, scipy, the forms, the templates
+    finally:
+        gc.unfreeze()
