@@ -58,6 +58,26 @@ def test_several_app_processes_behind_the_proxy_only() -> None:
     assert "health_uri /readyz" in caddy
 
 
+def test_every_replica_fits_in_the_servers_connections() -> None:
+    """Each app process keeps SURVEY_DB_POOL_SIZE connections: the replicas' processes (a
+    fixed number each: serve's default, one per CPU of whatever host, could outrun the
+    server), the migration and two operators' CLI pools fit in max_connections, less the
+    superuser's reserved ones."""
+    import msgspec
+
+    from survey_service.settings import Settings
+
+    default = next(f.default for f in msgspec.structs.fields(Settings) if f.name == "db_pool_size")
+    app = SERVICES["app"]
+    workers = int(app["command"][app["command"].index("--workers") + 1])
+    pool = int(app["environment"].get("SURVEY_DB_POOL_SIZE", default))
+    command = SERVICES["db"]["command"]
+    limit = int(next(c.split("=")[1] for c in command if c.startswith("max_connections=")))
+    replicas = app["deploy"]["replicas"]
+    assert (replicas * workers + 1 + 2) * pool <= limit - 3
+    assert (10 * workers + 1 + 2) * pool <= limit - 3  # scaled out to 10, as the file says
+
+
 def test_the_commands_it_runs_exist() -> None:
     for name in ("migrate", "app"):
         assert _command_exists(SERVICES[name]["command"]), name
