@@ -13,11 +13,8 @@ and each) are read too, and every answer count of 1 or 2 is attacked with them a
 means or the NPS (:mod:`..reports.distribution_plan`, :mod:`..reports.band_plan`;
 ``dist:ITEM=POINT``, ``bands:ID=BAND``, ``n`` the count, on the 0-100 scale of shares).
 
-Trends (``report --trend``, the trend page, the public page) over every set of at least two of
-a survey's waves that holds an audited wave (up to :data:`TREND_WAVES` waves; beyond, the
-survey's waves taken together and each consecutive run of them), over all organisations and
-each, are read too: each wave's figure as the trend shows it (over the items common to the
-set; over all organisations, standardised to the trend's published organisation mix).
+Trends (``report --trend``, the trend page, the public page) holding an audited wave are read
+too (:mod:`.audit_trends`: which sets of waves, and how their figures are recorded).
 
 The attacker knows every figure any of those outputs shows, every respondent and valid-answer
 count of every group (``waves status`` publishes the counts per unit) and the scales' bounds.
@@ -27,8 +24,7 @@ The outputs are read as they are produced, so an output that ignored the plan is
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from itertools import combinations
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -50,7 +46,6 @@ from ..reports.disclosure import (
     figure_of,
     org_label,
     shape_of,
-    wave_figures,
 )
 from ..reports.disclosure_links import joint_figures, ties
 from ..reports.distribution_plan import attack_distribution, dist_key
@@ -58,30 +53,20 @@ from ..reports.group_joint import Published, attack_jointly
 from ..reports.group_plan import CHANNEL, answers, group_label, respondent_atoms, scope_label
 from ..reports.groups import OWN_TABLES, Groups
 from ..reports.report import Report
-from ..reports.trend import Trend, common_plans
 from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import indicator_items
 from ..surveys.versions import diff_versions
 from ..surveys.waves import Wave
+from .audit_shown import QuestionShown, Shown, Where, plan_with_shown
+from .audit_trends import audit_trends
 from .catalog import load
-from .disclosure import full_matrix, wave_plan
+from .disclosure import full_matrix
 from .errors import ServiceError
 from .groups import GROUPINGS, QUESTION, compute_breakdown, group_plan
 from .report_pages import report_page
 from .reports import BY, compute_report, unit_labels
-from .trend import MAX_WAVES, compute_trend
 from .waves import find_wave
-
-#: a survey with at most this many waves has its trends over every set of them audited
-TREND_WAVES = 6
-
-#: what a figure shows: a cell of the plan, a weighted sum of cells (the standardised figure
-#: over all organisations), or None (a group the plan does not have)
-Where = int | tuple[tuple[int, float], ...] | None
-Shown = dict[tuple[str, str], list[tuple[Where, float]]]  # (wave, figure) -> cells
-#: (wave, question, figure) -> the group plan's cells shown
-QuestionShown = dict[tuple[str, str, str], list[tuple[Where, float]]]
 
 
 class Interval(msgspec.Struct, kw_only=True):
@@ -202,68 +187,10 @@ async def collect(settings: Settings, store: Store, waves: list[Wave]
                                                     by_question)
                         _record_question(by_question, plan, m, keys[side], out)
                         continue
-                    plan = await _plan(settings, store, m, shown)
+                    plan = await plan_with_shown(settings, store, m, shown)
                     _record(shown, plan, m, keys[side], side, out, org, maps)
-    outputs += await _trends(settings, store, waves, everything, orgs, shown, matrices)
+    outputs += await audit_trends(settings, store, waves, everything, orgs, shown, matrices)
     return shown, by_question, matrices, outputs
-
-
-def trend_sets(members: list[str], audited: set[str]) -> Iterator[list[str]]:
-    """The sets of waves (in the order given) whose trends are read: every set of two or more
-    holding an audited wave; with more than :data:`TREND_WAVES` waves, all of them (at most
-    :data:`~.trend.MAX_WAVES`, the latest) and each run of consecutive ones instead."""
-    if len(members) <= TREND_WAVES:
-        for size in range(2, len(members) + 1):
-            for chosen in combinations(members, size):
-                if audited.intersection(chosen):
-                    yield list(chosen)
-        return
-    for start in range(len(members)):
-        for end in range(start + 2, min(len(members), start + MAX_WAVES) + 1):
-            if audited.intersection(members[start:end]):
-                yield members[start:end]
-
-
-async def _trends(settings: Settings, store: Store, waves: list[Wave], everything: list[Wave],
-                  orgs: list[str | None], shown: Shown, matrices: dict[str, WaveMatrix]
-                  ) -> int:
-    """Record what every trend over the audited waves' surveys shows; how many were read."""
-    outputs = 0
-    audited = {w.id for w in waves}
-    for survey_id in dict.fromkeys(w.survey_id for w in waves):
-        members = [w for w in everything if w.survey_id == survey_id]
-        for chosen in trend_sets([w.id for w in members], audited):
-            for org in orgs:
-                try:
-                    trend = await compute_trend(settings, store, survey_id, chosen, org, "en")
-                except ServiceError:
-                    continue  # refused: nothing published
-                outputs += 1
-                for wave_id in chosen:
-                    if wave_id not in matrices:
-                        matrices[wave_id] = await full_matrix(
-                            store, next(w for w in members if w.id == wave_id))
-                await _record_trend(settings, store, [matrices[w] for w in chosen], trend,
-                                    org, shown)
-    return outputs
-
-
-async def _record_trend(settings: Settings, store: Store, ms: list[WaveMatrix], trend: Trend,
-                        org: str | None, shown: Shown) -> None:
-    plans, _ = common_plans(ms, "en")
-    for k, m in enumerate(ms):
-        plan = await _plan(settings, store, m, shown)
-        cell = plan.labels.get(ALL if org is None else org_label(org))
-        shares = [(plan.labels.get(org_label(o)), s) for o, s in sorted(trend.mix.items())]
-        mix = None if any(c is None for c, _ in shares) else tuple(
-            (c, s) for c, s in shares if c is not None)
-        for row in trend.rows:
-            value = row.waves[k].value
-            if value is None or row.id not in plans:
-                continue
-            key = figure_key(row.id, plans[row.id].items, indicator_items(m.survey, row.id))
-            standardised = bool(trend.mix) and row.note is None  # else the crude figure
-            shown[(m.wave.id, key)].append((mix if standardised else cell, float(value)))
 
 
 async def _report(settings: Settings, store: Store, a: Wave, b: Wave, org: str | None
@@ -280,14 +207,6 @@ async def _question_plan(settings: Settings, store: Store, m: WaveMatrix, questi
     keys = sorted({key for wave, q, key in shown if wave == m.wave.id and q == question})
     figures = [f for f in (figure_of(m.survey, k) for k in keys) if f is not None]
     return await group_plan(settings, store, m, question, figures)
-
-
-async def _plan(settings: Settings, store: Store, m: WaveMatrix, shown: Shown) -> WavePlan:
-    """The wave's plan, with every figure the outputs showed of it."""
-    figures = wave_figures(m.survey)
-    extra = {key for wave, key in shown if wave == m.wave.id}
-    figures += [f for f in (figure_of(m.survey, k) for k in sorted(extra)) if f is not None]
-    return await wave_plan(settings, store, m.wave, figures)
 
 
 def _cell(plan: WavePlan, where: Where) -> Attacked:
@@ -426,7 +345,7 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
         if wave.id not in matrices:
             continue
         m = matrices[wave.id]
-        plan = await _plan(settings, store, m, shown)
+        plan = await plan_with_shown(settings, store, m, shown)
         found += [Interval(wave=wave.id, figure=key, cell="(a group outside the plan)", n=0,
                            low=value, high=value, width=0.0, sensitive=True, published=True)
                   for (w, key), cells in sorted(shown.items()) if w == wave.id

@@ -272,7 +272,7 @@ def test_the_audit_reads_trends_and_fails_when_one_ignores_the_plan(
 
 
 def test_trend_sets_cover_every_set_holding_an_audited_wave() -> None:
-    from survey_service.services.disclosure_audit import TREND_WAVES, trend_sets
+    from survey_service.services.audit_trends import TREND_WAVES, trend_sets
 
     assert list(trend_sets(["a", "b", "c"], {"b"})) == [
         ["a", "b"], ["b", "c"], ["a", "b", "c"]]

@@ -1,0 +1,26 @@
+"""What the outputs a disclosure audit reads show (:mod:`.disclosure_audit`): each figure's
+cells, and the wave's plan covering every figure shown of it."""
+
+from __future__ import annotations
+
+from ..reports.data import WaveMatrix
+from ..reports.disclosure import WavePlan, figure_of, wave_figures
+from ..settings import Settings
+from ..storage.base import Store
+from .disclosure import wave_plan
+
+#: what a figure shows: a cell of the plan, a weighted sum of cells (the standardised figure
+#: over all organisations), or None (a group the plan does not have)
+Where = int | tuple[tuple[int, float], ...] | None
+Shown = dict[tuple[str, str], list[tuple[Where, float]]]  # (wave, figure) -> cells
+#: (wave, question, figure) -> the group plan's cells shown
+QuestionShown = dict[tuple[str, str, str], list[tuple[Where, float]]]
+
+
+async def plan_with_shown(settings: Settings, store: Store, m: WaveMatrix, shown: Shown
+                          ) -> WavePlan:
+    """The wave's plan, with every figure the outputs showed of it."""
+    figures = wave_figures(m.survey)
+    extra = {key for wave, key in shown if wave == m.wave.id}
+    figures += [f for f in (figure_of(m.survey, k) for k in sorted(extra)) if f is not None]
+    return await wave_plan(settings, store, m.wave, figures)
