@@ -110,3 +110,21 @@ async def test_four_processes_enforce_one_limit_together(url: str) -> None:
     # a share (60 s) after the limit, one more submission (for one of the four)
     assert not any(r["blocked after a share"] for r in got)
     assert [r["submit after a share"] for r in got].count(0.0) == 1, got
+
+
+async def test_checks_sent_at_once_are_allowed_up_to_the_limit_exactly(store: Store) -> None:
+    """Many requests of one client check its limit at the same moment (PostgreSQL takes them
+    in one statement): exactly the limit's number is allowed, and every other one is told the
+    same wait as when they are taken one after another."""
+    shared, memory = store.client_limits(), MemoryLimits()
+    try:
+        for counters in (shared, memory):
+            waits = await asyncio.gather(*(counters.take(RULE, A, T) for _ in range(9)),
+                                         *(counters.take(RULE, B, T) for _ in range(3)))
+            assert sorted(waits[:9]) == [0.0] * 4 + [15.0] * 5, counters
+            assert waits[9:] == [0.0] * 3
+            assert await counters.wait(RULE, A, T) == 15.0  # four counted, not nine
+            assert await counters.take(RULE, B, T) == 0.0  # the fourth of B
+            assert await counters.take(RULE, B, T) == 15.0
+    finally:
+        await shared.close()
