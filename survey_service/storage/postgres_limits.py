@@ -12,7 +12,8 @@ rule allows all ``m`` (``max(tat, at) + m * interval - window <= at``: exactly w
 allowed has them taken one by one, as before. One statement per batch holds one connection
 of the pool, however many requests check their limit at once: taken one by one, every check
 held one of the pool's few connections until a saturated event loop read its reply, and the
-submissions waited for a connection (p99 145 ms on one process in ``benchmarks/journeys.py``).
+submissions waited for a connection (p99 of one process in ``benchmarks/journeys.py`` 138-147
+ms before, 28-30 ms after).
 Checks of one batch are decided at the latest of their times when those lie within
 :data:`TOGETHER` seconds of each other; checks further apart go in separate statements, in
 order.
