@@ -25,8 +25,8 @@ TREND_WAVES = 6
 
 def trend_sets(members: list[str], audited: set[str]) -> Iterator[list[str]]:
     """The sets of waves (in the order given) whose trends are read: every set of two or more
-    holding an audited wave; with more than :data:`TREND_WAVES` waves, all of them (at most
-    :data:`~.trend.MAX_WAVES`, the latest) and each run of consecutive ones instead."""
+    holding an audited wave; with more than :data:`TREND_WAVES` waves, each run of 2 to
+    :data:`~.trend.MAX_WAVES` consecutive ones holding an audited wave instead."""
     if len(members) <= TREND_WAVES:
         for size in range(2, len(members) + 1):
             for chosen in combinations(members, size):
@@ -39,9 +39,9 @@ def trend_sets(members: list[str], audited: set[str]) -> Iterator[list[str]]:
                 yield members[start:end]
 
 
-async def audit_trends(settings: Settings, store: Store, waves: list[Wave], everything: list[Wave],
-                  orgs: list[str | None], shown: Shown, matrices: dict[str, WaveMatrix]
-                  ) -> int:
+async def audit_trends(settings: Settings, store: Store, waves: list[Wave],
+                       everything: list[Wave], orgs: list[str | None], shown: Shown,
+                       matrices: dict[str, WaveMatrix]) -> int:
     """Record what every trend over the audited waves' surveys shows; how many were read."""
     outputs = 0
     audited = {w.id for w in waves}

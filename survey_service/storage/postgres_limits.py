@@ -134,13 +134,17 @@ class PostgresLimits:
         if got is None:
             return [0.0] * len(group)  # not enforced now (said in the log)
         allowed = {bytes(k) for k in got if isinstance(k, bytes | memoryview)}
+        full: dict[bytes, float] = {}  # refused keys: their wait, read once per key
         out = []
         for _, key, _, _ in group:
             if key in allowed:
                 out.append(0.0)
-            elif counts[key] == 1:
-                out.append(await self.wait(rule, key, at))
-            else:  # not all of this key's checks are allowed: one by one
+                continue
+            if key not in full:
+                full[key] = await self.wait(rule, key, at)
+            if full[key] or counts[key] == 1:
+                out.append(full[key])  # no room for one more: all refused, nothing written
+            else:  # room for some of this key's checks but not all: one by one
                 out.append(await self._take_one(rule, key, at))
         return out
 

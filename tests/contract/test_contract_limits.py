@@ -126,5 +126,9 @@ async def test_checks_sent_at_once_are_allowed_up_to_the_limit_exactly(store: St
             assert await counters.wait(RULE, A, T) == 15.0  # four counted, not nine
             assert await counters.take(RULE, B, T) == 0.0  # the fourth of B
             assert await counters.take(RULE, B, T) == 15.0
+            # a client already at its limit: every check refused, each told the same wait
+            again = await asyncio.gather(*(counters.take(RULE, A, T + 1) for _ in range(6)))
+            assert again == [14.0] * 6
+            assert await counters.wait(RULE, A, T + 1) == 14.0  # nothing more counted
     finally:
         await shared.close()
