@@ -11,7 +11,7 @@ with one unit) are one cell with one decision. Planning is pure and deterministi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -237,7 +237,7 @@ def new_plan(m: WaveMatrix, mappings: Sequence[Mapping[str, str]], min_group: in
                     cells=cells, labels=labels, report_cells=report, hidden={}, primary={})
 
 
-def _atoms_index(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]:
+def plan_atoms(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]:
     """Each respondent's atom in the plan (once per matrix and plan atoms)."""
     key = ("plan-atoms", tuple(plan.atoms))
     found: npt.NDArray[np.int64] | None = m.memo.get(key)
@@ -259,7 +259,7 @@ def shape_of(plan: WavePlan, m: WaveMatrix, figure: Figure,
         return _shape_of(plan, m, figure, atom)
     key = ("shape", figure.key, figure.kind, figure.items, tuple(plan.atoms))
     if key not in m.memo:
-        m.memo[key] = _shape_of(plan, m, figure, _atoms_index(plan, m))
+        m.memo[key] = _shape_of(plan, m, figure, plan_atoms(plan, m))
     found: tuple[Shape, npt.NDArray[np.float64]] | None = m.memo[key]
     return found
 
@@ -284,7 +284,7 @@ def add_figures(plan: WavePlan, m: WaveMatrix, figures: Sequence[Figure]) -> boo
     missing = [f for f in figures if f.key not in plan.hidden]
     if not missing:
         return False
-    atom = _atoms_index(plan, m)
+    atom = plan_atoms(plan, m)
     respondents = np.bincount(atom, minlength=len(plan.atoms)).astype(np.int64)
     for figure in missing:
         known = shape_of(plan, m, figure)
@@ -358,6 +358,9 @@ class Disclosure:
     """The plans of the waves an output shows; every figure it prints asks here first."""
 
     plans: dict[str, WavePlan]
+    #: wave id -> every response of the wave with its groups (what the adjusted-change
+    #: section's guard attacks; :mod:`.adjusted_plan`)
+    full: dict[str, WaveMatrix] = field(default_factory=dict)
 
     def cell(self, m: WaveMatrix, part: WaveMatrix) -> int | None:
         """The plan's cell holding exactly the respondents of ``part`` (None: no such cell)."""

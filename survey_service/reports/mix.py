@@ -29,6 +29,7 @@ from ..indicators.adjust_mix import (
 from ..indicators.composition import Composition, composition
 from ..indicators.result import NotComputable
 from ..surveys.coding import MISSING
+from .adjusted_plan import Guard
 from .comparability import Plan
 from .data import WaveMatrix
 from .kinds import points_of
@@ -75,7 +76,7 @@ def _outcome(m: WaveMatrix, kind: str, items: list[str]
 respondent_outcome = _outcome
 
 
-def _pool(a: WaveMatrix, b: WaveMatrix, names: list[str]
+def pool_groups(a: WaveMatrix, b: WaveMatrix, names: list[str]
           ) -> tuple[dict[str, npt.NDArray[np.int64]], npt.NDArray[np.int64] | None, list[str]]:
     covariates: dict[str, npt.NDArray[np.int64]] = {}
     missing: list[str] = []
@@ -123,15 +124,18 @@ def _row(base: Row, result: AdjustedChange | NotComputable, test: str, scale: fl
 
 
 def adjusted_rows(a: WaveMatrix, b: WaveMatrix, plans: Mapping[str, Plan],
-                  indicator_rows: Mapping[str, Row], lang: str) -> list[Row]:
-    """The section's rows (none when the survey declares no adjustment set)."""
+                  indicator_rows: Mapping[str, Row], lang: str, guard: Guard | None = None,
+                  min_group: int = 10) -> list[Row]:
+    """The section's rows (none when the survey declares no adjustment set); with a
+    ``guard``, an indicator's rows that would narrow a small group are shown without figures
+    (:mod:`.adjusted_plan`)."""
     analysis = b.survey.analysis
     if analysis is None or not analysis.adjust_for:
         return []
     _: Callable[[str], str] = translations(lang).gettext
     names = list(analysis.adjust_for)
     both = [n for n in analysis.shown_both_ways if n not in names]
-    covariates, days, missing = _pool(a, b, [*names, *both])
+    covariates, days, missing = pool_groups(a, b, [*names, *both])
     declared = {k: v for k, v in covariates.items() if k in names}
     wave = np.concatenate([np.zeros(a.n, dtype=bool), np.ones(b.n, dtype=bool)])
     rows: list[Row] = []
@@ -148,9 +152,21 @@ def adjusted_rows(a: WaveMatrix, b: WaveMatrix, plans: Mapping[str, Plan],
         scale = 1.0 if plan.definition.kind == "index" else 100.0
         st = standardise(y, wave, declared, days)
         st_row = _row(base, st, _("standardised"), scale, _)
-        if isinstance(st, AdjustedChange):
-            if kitagawa_cells is None:
-                kitagawa_cells = collapse_cells(declared, wave).codes
+        if isinstance(st, AdjustedChange) and kitagawa_cells is None:
+            kitagawa_cells = collapse_cells(declared, wave).codes
+        withheld = _("not shown: it would reveal a group of fewer than %(n)s people") % {
+            "n": min_group}
+        if guard is not None and not guard.allows(
+                indicator, plan.definition.kind, plan.items, y, binary, declared,
+                kitagawa_cells if isinstance(st, AdjustedChange) else None):
+            regression = Row(section="adjusted", id=base.id, label=base.label, kind=base.kind,
+                             test=_("logit AME") if binary else _("regression"))
+            for row in (st_row, regression):
+                bare = row.without_figures(withheld)
+                bare.test = row.test
+                rows.append(bare)
+            continue
+        if isinstance(st, AdjustedChange) and kitagawa_cells is not None:
             split = kitagawa_split(y, wave, kitagawa_cells)
             if not isinstance(split, NotComputable):
                 st_row.add_note(_("crude change %(crude)+.1f = change in mix %(mix)+.1f + change "
@@ -164,8 +180,12 @@ def adjusted_rows(a: WaveMatrix, b: WaveMatrix, plans: Mapping[str, Plan],
                          method, points, _))
         if both and all(n in covariates for n in both):
             wider = {**declared, **{n: covariates[n] for n in both}}
-            rows.append(_row(base, regression_adjust(y, wave, wider, days, binary=binary),
-                             f"{method} + {', '.join(both)}", points, _))
+            row = _row(base, regression_adjust(y, wave, wider, days, binary=binary),
+                       f"{method} + {', '.join(both)}", points, _)
+            if guard is not None and not guard.quiet(indicator, plan.items):
+                bare = row.without_figures(withheld)  # not in the attacker's model
+                bare.test, row = row.test, bare
+            rows.append(row)
     if rows:
         note = _("adjusted for %(names)s; standard errors clustered by fieldwork day") % {
             "names": ", ".join(declared)}

@@ -25,6 +25,7 @@ from ..i18n import N_, translations
 from ..indicators.result import Comparison, NotComputable
 from ..surveys.model import ExpectedResult
 from ..surveys.versions import FormDiff, diff_versions
+from .adjusted_plan import guard_for
 from .comparability import Difference, Plan, item_difference, plan_indicators, wordings
 from .data import WaveMatrix
 from .disclosure import ALL, Disclosure, org_label
@@ -362,7 +363,8 @@ def build_report(
     ])
     skip = too_small or not details
     panel = [] if skip else panel_rows(a, b, plans, lang, min_group)
-    adjusted = [] if skip else adjusted_rows(a, b, plans, indicator_rows, lang)
+    adjusted = [] if skip else adjusted_rows(a, b, plans, indicator_rows, lang,
+                                             guard_for(c.disclosure, a, b), min_group)
     indicator_rows = {i: _hide_small(r, c, _withheld(c, organisation, plans[i]))
                       for i, r in indicator_rows.items()}
     item_rows = {i: _hide_small(r, c, _withheld(c, organisation, item=i))

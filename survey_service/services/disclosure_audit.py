@@ -58,6 +58,7 @@ from ..storage.base import Store
 from ..surveys.loader import indicator_items
 from ..surveys.versions import diff_versions
 from ..surveys.waves import Wave
+from .audit_adjusted import Produced, adjusted_found
 from .audit_shown import QuestionShown, Shown, Where, plan_with_shown
 from .audit_trends import audit_trends
 from .catalog import load
@@ -139,7 +140,8 @@ def _questions(m: WaveMatrix) -> list[str]:
             and i not in OWN_TABLES]
 
 
-async def collect(settings: Settings, store: Store, waves: list[Wave]
+async def collect(settings: Settings, store: Store, waves: list[Wave],
+                  produced: Produced | None = None
                   ) -> tuple[Shown, QuestionShown, dict[str, WaveMatrix], int]:
     """Every figure every output shows about ``waves`` (and the waves they are compared
     with), by the wave's own plan and by each question's group plan, each wave's responses,
@@ -180,6 +182,8 @@ async def collect(settings: Settings, store: Store, waves: list[Wave]
                 except ServiceError:
                     continue  # refused: nothing published
                 outputs += 1
+                if isinstance(out, Report) and produced is not None:
+                    produced.append((out, a.id, b.id, org))
                 for side, m, maps in (("baseline", ma, mapping), ("follow_up", mb, None)):
                     matrices[m.wave.id] = m
                     if isinstance(out, Groups) and out.question not in GROUPINGS:
@@ -339,8 +343,12 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
     """The attacker's interval of every hidden or sensitive cell of the waves' figures, and
     how many outputs were read."""
     waves = [await find_wave(store, w) for w in dict.fromkeys(wave_ids)]
-    shown, by_question, matrices, outputs = await collect(settings, store, waves)
-    found: list[Interval] = []
+    produced: Produced = []
+    shown, by_question, matrices, outputs = await collect(settings, store, waves, produced)
+    found = [Interval(wave=f.wave, figure=f.figure, cell=f.cell, n=f.n, low=f.low,
+                      high=f.high, width=f.high - f.low, sensitive=True, published=f.unread,
+                      needed=f.needed)
+             for f in await adjusted_found(settings, store, produced, matrices, shown)]
     for wave in waves:
         if wave.id not in matrices:
             continue

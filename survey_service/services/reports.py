@@ -18,7 +18,7 @@ from ..surveys.loader import decode_survey
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load, wave_structures
 from .comparison import add_benchmarks, add_comparison, comparison_organisations
-from .disclosure import disclosure_for
+from .disclosure import disclosure_for, full_matrix
 from .errors import Invalid, Refused, Unavailable
 from .fieldwork import for_report as fieldwork_for_report
 from .plans import analysis
@@ -124,6 +124,10 @@ async def compute_report(
             unit_mapping=mapping,
             disclosure=disclosure,
         )
+    if details and b.survey.analysis is not None and b.survey.analysis.adjust_for:
+        # the adjusted-change section is checked against everything published of the waves
+        disclosure.full = dict(full) if full is not None else {
+            w.id: await full_matrix(store, w) for w in (a.wave, b.wave)}
     expected, late = follow_plan(catalog.expected_results, plan)
     built = build_report(
         a,

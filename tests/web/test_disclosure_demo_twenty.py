@@ -84,3 +84,14 @@ def test_pages_that_draw_every_nps_band_are_caught(
     found = json.loads(out[:out.rindex("}") + 1])
     assert any(i["figure"].startswith("bands:nps=") and i["published"]
                for i in found["intervals"])
+
+
+
+def test_the_audit_reads_the_adjusted_change(
+        audited: tuple[int, dict[str, Any], Env]) -> None:
+    """The reports' adjusted-change section (standardised to the pooled mix of service,
+    organisation and answering mode) is attacked with both waves; here it narrows no one
+    (:mod:`.test_disclosure_adjusted` has a section that would)."""
+    adjusted = [i for i in audited[1]["intervals"] if "(adjusted change" in i["figure"]]
+    assert adjusted and all(i["width"] >= i["needed"] - 1e-6 for i in adjusted)
+    assert {i["figure"].split()[0] for i in adjusted} >= {"csqi", "csat"}
