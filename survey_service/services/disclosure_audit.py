@@ -14,7 +14,8 @@ means or the NPS (:mod:`..reports.distribution_plan`, :mod:`..reports.band_plan`
 ``dist:ITEM=POINT``, ``bands:ID=BAND``, ``n`` the count, on the 0-100 scale of shares).
 
 Trends (``report --trend``, the trend page, the public page) holding an audited wave are read
-too (:mod:`.audit_trends`: which sets of waves, and how their figures are recorded).
+too (:mod:`.audit_trends`: which sets of waves, and how their figures are recorded), and each
+report's adjusted-change section, attacked with both waves (:mod:`.audit_adjusted`).
 
 The attacker knows every figure any of those outputs shows, every respondent and valid-answer
 count of every group (``waves status`` publishes the counts per unit) and the scales' bounds.

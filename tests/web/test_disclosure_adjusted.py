@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import json
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
