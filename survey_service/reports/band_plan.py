@@ -19,8 +19,8 @@ import numpy as np
 from ..indicators.disclosure_joint import Tie
 from ..surveys.loader import indicator_items
 from .data import WaveMatrix
-from .disclosure import WavePlan, figure_of, shape_of
-from .distribution_plan import Problem, counts_problem, plan_atoms, plan_one
+from .disclosure import WavePlan, figure_of, plan_atoms, shape_of
+from .distribution_plan import Problem, counts_problem, plan_one
 
 BANDS = "bands:"
 #: the bands' answers: detractors, passives, promoters

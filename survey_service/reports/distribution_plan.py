@@ -26,7 +26,7 @@ import numpy.typing as npt
 from ..indicators.disclosure import Cell, FloatArray, Published, Shape
 from ..indicators.disclosure_joint import Tie, joint_interval, plan_jointly
 from .data import WaveMatrix
-from .disclosure import Figure, WavePlan, atom_index, shape_of
+from .disclosure import Figure, WavePlan, plan_atoms, shape_of
 
 #: Answer counts from 1 to this minus 1 are sensitive (the frequency-table threshold rule).
 MIN_ANSWERS = 3
@@ -36,14 +36,6 @@ Where = int | tuple[tuple[int, float], ...]  # a plan cell, or a weighted sum of
 
 def dist_key(item: str) -> str:
     return f"{DIST}{item}"
-
-
-def plan_atoms(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]:
-    """Each respondent's atom in ``plan``."""
-    index = {a: i for i, a in enumerate(plan.atoms)}
-    atoms, inverse = atom_index(m)
-    mine = np.asarray([index[a] for a in atoms], dtype=np.int64)
-    return mine[inverse] if len(mine) else np.zeros(0, dtype=np.int64)
 
 
 @dataclass

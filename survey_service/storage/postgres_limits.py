@@ -82,7 +82,7 @@ class PostgresLimits:
 
     async def _run(self, sql: str, args: tuple[object, ...], at: float) -> list[object] | None:
         try:
-            pool = self.pool_groups()
+            pool = self._pool()
             if at - self._purged > PURGE_EVERY:
                 self._purged = at
                 await pool.execute(_PURGE, at)
@@ -164,7 +164,7 @@ class PostgresLimits:
 
     async def purge(self, at: float) -> int:
         self._purged = at
-        status = await self.pool_groups().execute(_PURGE, at)
+        status = await self._pool().execute(_PURGE, at)
         return int(status.split()[-1])
 
     async def close(self) -> None:
