@@ -28,7 +28,7 @@ away (exactly, with two organisations).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,6 +143,7 @@ def plan_cells(
     k: int,
     protection: float = DEFAULT_PROTECTION,
     implied: Mapping[int, Sequence[int]] | None = None,
+    sensitive: Collection[int] = (),
 ) -> Plan:
     """Hide the sensitive cells, then complementary cells (cheapest first, among the cells
     linked to the one still exposed) until the attacker's interval of every sensitive cell is
@@ -153,7 +154,9 @@ def plan_cells(
     (the figure over all organisations, standardised to a fixed organisation mix, gives the
     organisations' values: exactly with two organisations, and with any number of them once
     outputs over other sets of waves publish it on other mixes). A cell in it is hidden only
-    with i: hiding it alone would hide nothing."""
+    with i: hiding it alone would hide nothing. ``sensitive``: cells that are sensitive for
+    another reason (a value that alone tells what few people answered), hidden like small
+    ones."""
     ties = {j: i for i, js in (implied or {}).items() for j in js}
 
     def closed(hidden: set[int]) -> set[int]:
@@ -164,7 +167,7 @@ def plan_cells(
     defined = [shape.defined(c) for c in cells]
     plan = Plan()
     for i in range(len(cells)):
-        if 0 < n[i] < k or (defined[i] and valid[i] < k):
+        if 0 < n[i] < k or (defined[i] and valid[i] < k) or (defined[i] and i in sensitive):
             plan.hidden.add(i)
             if defined[i]:
                 plan.primary.add(i)

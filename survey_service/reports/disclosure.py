@@ -278,9 +278,11 @@ def _shape_of(plan: WavePlan, m: WaveMatrix, figure: Figure, atom: npt.NDArray[n
     return Shape(weights, shape.low, shape.high, shape.scale, shape.signs, shape.exclusive), sums
 
 
-def add_figures(plan: WavePlan, m: WaveMatrix, figures: Sequence[Figure]) -> bool:
+def add_figures(plan: WavePlan, m: WaveMatrix, figures: Sequence[Figure],
+                sensitive: Mapping[str, Iterable[int]] | None = None) -> bool:
     """Plan the figures the plan lacks (``m``: every response of the wave, with groups);
-    True when the plan changed."""
+    True when the plan changed. ``sensitive``: figure key -> plan cells sensitive for
+    another reason than their size (:mod:`.pinned`)."""
     missing = [f for f in figures if f.key not in plan.hidden]
     if not missing:
         return False
@@ -296,8 +298,9 @@ def add_figures(plan: WavePlan, m: WaveMatrix, figures: Sequence[Figure]) -> boo
         cells: list[Cell] = [tuple(plan.cells[i]) for i in chosen]
         implied = {chosen.index(i): [chosen.index(j) for j in js]
                    for i, js in standardised_ties(plan, figure.key).items()}
+        extra = {chosen.index(i) for i in (sensitive or {}).get(figure.key, ()) if i in chosen}
         result = plan_cells(shape, sums, respondents, cells, k=plan.min_group,
-                            protection=plan.protection, implied=implied)
+                            protection=plan.protection, implied=implied, sensitive=extra)
         plan.hidden[figure.key] = sorted(chosen[i] for i in result.hidden)
         plan.primary[figure.key] = sorted(chosen[i] for i in result.primary)
     return True

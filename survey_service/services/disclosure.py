@@ -29,6 +29,7 @@ from ..reports.disclosure import (
     wave_figures,
 )
 from ..reports.disclosure_links import plan_linked
+from ..reports.pinned import pinned_cells
 from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import decode_survey
@@ -103,7 +104,7 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
         plan = new_plan(m, await mappings(settings, store, wave), min_group,
                         settings.protection_level)
     missing = [f.key for f in figures if f.key not in plan.hidden]
-    add_figures(plan, m, figures)
+    add_figures(plan, m, figures, pinned_cells(plan, m, figures))
     plan_linked(plan, m, missing)  # a theme and its items, attacked together
     close_standardised(plan, missing)  # what the joint pass hid, with the standardised figure
     if kept:

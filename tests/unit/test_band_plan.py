@@ -14,6 +14,7 @@ from survey_service.reports.band_plan import band_problem, bands_key, plan_bands
 from survey_service.reports.data import WaveMatrix
 from survey_service.reports.disclosure import WavePlan, add_figures, new_plan, wave_figures
 from survey_service.reports.distribution_plan import attack_distribution
+from survey_service.reports.pinned import pinned_cells
 from tests.unit.test_report import CITIZEN, demo
 
 NPS, ITEM = "nps", "recommend"
@@ -74,3 +75,32 @@ def test_planned_the_small_band_is_hidden_and_keeps_its_interval(
     assert plan.primary[bands_key(NPS)] == [elena]
     for _cell, _band, _count, low, high, published in _attack(wave, m, hidden):
         assert not published and high - low >= 20.0 - 1e-6
+
+
+def test_an_nps_near_its_end_pins_its_own_small_band_and_is_hidden_there() -> None:
+    """Elena: one detractor, two passives, seventeen promoters (NPS +80): the NPS alone leaves
+    room for at most two detractors, so the one lies within 0-10 %. The wave plan hides
+    Elena's NPS (and a complement), so the band cannot be narrowed."""
+    m = scenario()
+    codes = m.codes.copy()
+    codes[:20, m.items[ITEM]] = [0] + [7] * 2 + [10] * 17
+    m = dataclasses.replace(m, codes=codes, _likert_columns={}, _factors={}, memo={})
+    wave = new_plan(m, [], 10, 20.0)
+    figures = [f for f in wave_figures(CITIZEN) if f.key == NPS]
+    elena = wave.labels["organisation:elena"]
+    assert pinned_cells(wave, m, figures) == {NPS: {elena}}
+    unpinned = new_plan(m, [], 10, 20.0)
+    add_figures(unpinned, m, figures)  # as before: Elena's NPS shown, its band pinned
+    assert elena not in unpinned.hidden[NPS]
+    found = [f for f in _attack(unpinned, m, list(wave.report_cells)) if f[0] == elena]
+    assert any(high - low < 20.0 for _, band, _, low, high, _ in found if band == 1)
+    add_figures(wave, m, figures, pinned_cells(wave, m, figures))
+    assert elena in wave.primary[NPS] and elena in wave.hidden[NPS]
+    assert len(set(wave.hidden[NPS]) & set(wave.report_cells)) >= 2  # and a complement
+    p = band_problem(wave, m, NPS)
+    assert p is not None
+    nps = {i: p.shapes[0].value(p.sums[0], p.cells[j]) for j, i in enumerate(wave.report_cells)
+           if i not in wave.hidden[NPS]}
+    for cell, _band, _count, low, high, _ in attack_distribution(
+            wave, m, bands_key(NPS), nps, {}, p):  # type: ignore[arg-type]
+        assert high - low >= 20.0 - 1e-6, cell
