@@ -28,6 +28,9 @@ from .data import WaveMatrix
 
 Atom = tuple[str, str, str, str]  # organisation, "org/unit" or "", channel, service
 ALL = "all:"
+#: the planner's version: a plan kept by an older one is planned again, keeping what it hid
+#: (2: figures that pin their own small counts, :mod:`.pinned`)
+PLANNER = 2
 
 
 def org_label(org: str) -> str:
@@ -44,6 +47,7 @@ class WavePlan(msgspec.Struct, kw_only=True):
     report_cells: list[int]  # what the report shows of single items: all, each organisation
     hidden: dict[str, list[int]] = {}  # figure key -> hidden cells
     primary: dict[str, list[int]] = {}  # figure key -> sensitive cells (small n or valid n)
+    planner: int = 0  # the planner that made it (:data:`PLANNER`; 0: before versions)
 
     def cell_of(self, atoms: Iterable[Atom]) -> int | None:
         index = {a: i for i, a in enumerate(self.atoms)}
@@ -234,7 +238,8 @@ def new_plan(m: WaveMatrix, mappings: Sequence[Mapping[str, str]], min_group: in
     sizes = sizes[sizes > 0]  # each organisation of the wave's size (as np.unique counts)
     cells, labels, report = layout(atoms, mappings, pooled=bool((sizes >= min_group).all()))
     return WavePlan(wave=m.wave.id, min_group=min_group, protection=protection, atoms=atoms,
-                    cells=cells, labels=labels, report_cells=report, hidden={}, primary={})
+                    cells=cells, labels=labels, report_cells=report, hidden={}, primary={},
+                    planner=PLANNER)
 
 
 def plan_atoms(plan: WavePlan, m: WaveMatrix) -> npt.NDArray[np.int64]:

@@ -19,11 +19,13 @@ from ..anonymity import results_available
 from ..reports.comparability import plan_indicators
 from ..reports.data import WaveMatrix, wave_matrix
 from ..reports.disclosure import (
+    PLANNER,
     Disclosure,
     Figure,
     WavePlan,
     add_figures,
     close_standardised,
+    figure_of,
     figures_compared,
     new_plan,
     wave_figures,
@@ -96,6 +98,13 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
         maps = await mappings(settings, store, wave)
         marker = data_marker(settings, full, maps)
         plan = await open_plan(store, wave.id, marker)
+    if plan is not None and plan.planner < PLANNER:
+        full = full if full is not None else await full_matrix(store, wave)
+        plan = replanned(plan, full, survey)
+        if kept:
+            await store.save_disclosure_plan(wave.id, msgspec.json.encode(plan))
+        elif marker is not None:
+            await keep_open_plan(store, wave.id, marker, plan)
     if plan is not None and all(f.key in plan.hidden for f in figures):
         return plan
     m = full if full is not None else await full_matrix(store, wave)
@@ -112,6 +121,24 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
     elif marker is not None:
         await keep_open_plan(store, wave.id, marker, plan)
     return plan
+
+
+def replanned(old: WavePlan, m: WaveMatrix, survey: Survey) -> WavePlan:
+    """A plan kept by an older planner, planned again by this one over the same cells and
+    figures (``m``: every response of the wave); every cell either plan hides stays hidden:
+    what the old plan let out is out, and hiding more never narrows anything."""
+    fresh = WavePlan(wave=old.wave, min_group=old.min_group, protection=old.protection,
+                     atoms=old.atoms, cells=old.cells, labels=old.labels,
+                     report_cells=old.report_cells, planner=PLANNER)
+    keys = list(old.hidden)
+    figures = [f for f in (figure_of(survey, k) for k in keys) if f is not None]
+    add_figures(fresh, m, figures, pinned_cells(fresh, m, figures))
+    plan_linked(fresh, m, [f.key for f in figures])
+    close_standardised(fresh, [f.key for f in figures])
+    for key in keys:
+        fresh.hidden[key] = sorted({*fresh.hidden.get(key, []), *old.hidden[key]})
+        fresh.primary[key] = sorted({*fresh.primary.get(key, []), *old.primary.get(key, [])})
+    return fresh
 
 
 async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | None = None,

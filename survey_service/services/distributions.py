@@ -8,7 +8,7 @@ import msgspec
 
 from ..anonymity import results_available
 from ..reports.band_plan import BANDS, bands_key, plan_bands
-from ..reports.disclosure import ALL, WavePlan, org_label
+from ..reports.disclosure import ALL, PLANNER, WavePlan, org_label
 from ..reports.distribution_plan import DIST, dist_key, plan_distributions
 from ..settings import Settings
 from ..storage.base import Store
@@ -35,16 +35,20 @@ async def distribution_plan(settings: Settings, store: Store, wave: Wave) -> Wav
     plan = _decode.decode(saved) if saved is not None else None
     nps = [d.id for d in survey.indicators if d.kind == "nps" and d.id in own.hidden
            ] if survey is not None else []
-    if plan is not None and all(dist_key(i) in plan.hidden for i in items) and all(
+    if plan is not None and plan.planner >= PLANNER and all(
+            dist_key(i) in plan.hidden for i in items) and all(
             bands_key(i) in plan.hidden for i in nps):
         return plan
-    if plan is None:
+    old = plan if plan is not None and plan.planner < PLANNER else None
+    if plan is None or old is not None:  # an older planner's: planned again, keeping its hiding
         plan = WavePlan(wave=wave.id, min_group=own.min_group, protection=own.protection,
                         atoms=own.atoms, cells=own.cells, labels=own.labels,
-                        report_cells=own.report_cells)
+                        report_cells=own.report_cells, planner=PLANNER)
     m = await full_matrix(store, wave)
     plan_distributions(plan, own, m, items)
     plan_bands(plan, own, m)
+    for key, cells in (old.hidden if old is not None else {}).items():
+        plan.hidden[key] = sorted({*plan.hidden.get(key, []), *cells})
     if kept:
         await store.save_disclosure_plan(plan_key(wave.id), msgspec.json.encode(plan))
     return plan
