@@ -241,3 +241,10 @@ def guard_for(d: Disclosure | None, a: WaveMatrix, b: WaveMatrix) -> Guard | Non
                  (plans[0], plans[1]) if plans[0] and plans[1] else None,
                  (full[0], full[1]) if full[0] and full[1] else None,
                  tuple(analysis.adjust_for) if analysis is not None else ())
+
+
+def guarded(d: Disclosure) -> bool:
+    """Whether some plan of ``d`` has a small group of an indicator (else the section's guard
+    needs no wave's responses: nothing to protect)."""
+    return any(cells for plan in d.plans.values() for key, cells in plan.primary.items()
+               if not key.startswith("item:"))

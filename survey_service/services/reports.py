@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..anonymity import results_available
+from ..reports.adjusted_plan import guarded
 from ..reports.breakdown import Breakdown, By, breakdown, cannot_break_down
 from ..reports.data import WaveMatrix, wave_matrix
 from ..reports.family import follow_plan
@@ -126,8 +127,11 @@ async def compute_report(
         )
     if details and b.survey.analysis is not None and b.survey.analysis.adjust_for:
         # the adjusted-change section is checked against everything published of the waves
-        disclosure.full = dict(full) if full is not None else {
-            w.id: await full_matrix(store, w) for w in (a.wave, b.wave)}
+        # (read in full only when a plan has a small group for some indicator to protect)
+        if full is not None:
+            disclosure.full = dict(full)
+        elif guarded(disclosure):
+            disclosure.full = {w.id: await full_matrix(store, w) for w in (a.wave, b.wave)}
     expected, late = follow_plan(catalog.expected_results, plan)
     built = build_report(
         a,
