@@ -77,7 +77,11 @@ respondent_outcome = _outcome
 
 
 def pool_groups(a: WaveMatrix, b: WaveMatrix, names: list[str]
-          ) -> tuple[dict[str, npt.NDArray[np.int64]], npt.NDArray[np.int64] | None, list[str]]:
+                ) -> tuple[dict[str, npt.NDArray[np.int64]], npt.NDArray[np.int64] | None,
+                           list[str]]:
+    """Each adjustment variable's group of every respondent of both waves, coded once as
+    integers; each respondent's fieldwork day (None: not known); the variables not known in
+    both waves."""
     covariates: dict[str, npt.NDArray[np.int64]] = {}
     missing: list[str] = []
     for name in names:
