@@ -2,8 +2,7 @@
 small units answering all 1s), every staff indicator and item, units mapped into a later
 structure that merges them in pairs; prints the time and what the plan costs. Then the same
 plan once more, side by side, without the standardised figure over all organisations in the
-planner (the floor: what that part of the plan costs in time and hidden cells), and once
-without the figures that pin their own small counts (:mod:`survey_service.reports.pinned`)."""
+planner (the floor: what that part of the plan costs in time and hidden cells)."""
 
 from __future__ import annotations
 
@@ -21,7 +20,6 @@ from survey_service.reports.disclosure import (
     wave_figures,
 )
 from survey_service.reports.disclosure_links import plan_linked
-from survey_service.reports.pinned import pinned_cells
 from survey_service.storage.base import WaveCodes
 from survey_service.surveys.coding import encode_codes, scored_items
 from survey_service.surveys.loader import load_catalog
@@ -30,7 +28,7 @@ from survey_service.surveys.waves import Wave
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 
 
-def main(units: int = 20, pinned: bool = True) -> float:
+def main(units: int = 20) -> float:
     survey = load_catalog(FORMS).surveys["staff-survey"].survey
     likert = [i.id for i in scored_items(survey) if i.kind == "likert"]
     rng = np.random.default_rng(14)
@@ -53,7 +51,7 @@ def main(units: int = 20, pinned: bool = True) -> float:
     start = time.perf_counter()
     plan = new_plan(m, [mapping], 10, 20.0)
     figures = wave_figures(survey)
-    add_figures(plan, m, figures, pinned_cells(plan, m, figures) if pinned else None)
+    add_figures(plan, m, figures)  # (no NPS in the staff survey: nothing pins its bands)
     alone = time.perf_counter() - start
     plan_linked(plan, m, [f.key for f in figures])
     close_standardised(plan, [f.key for f in figures])
@@ -84,6 +82,3 @@ if __name__ == "__main__":
     finally:
         disclosure.standardised_ties = keep  # type: ignore[assignment]
     print(f"ratio with / without: {with_standardised / floor:.2f}")
-    print("-- without figures that pin their own small counts (reports/pinned.py)")
-    unpinned = main(pinned=False)
-    print(f"ratio with / without: {with_standardised / unpinned:.2f}")

@@ -29,7 +29,7 @@ from .data import WaveMatrix
 Atom = tuple[str, str, str, str]  # organisation, "org/unit" or "", channel, service
 ALL = "all:"
 #: the planner's version: a plan kept by an older one is planned again, keeping what it hid
-#: (2: figures that pin their own small counts, :mod:`.pinned`)
+#: (2: an NPS that pins its own small bands, :mod:`.pinned`)
 PLANNER = 2
 
 

@@ -1,15 +1,18 @@
-"""Figures that alone tell what a few people answered (issue #14): a value near its scale's end
-pins the small answer counts beside it. An NPS of +80 from 20 answers leaves room for at most
-two detractors, so the one detractor of that group lies within 0-10 % whatever else is hidden;
-a mean of 4.8 on a 1-5 item from 10 answers leaves room for at most one answer of 1.
+"""An NPS that alone tells what a few people answered (issue #14): a value near its scale's end
+pins the small bands beside it. An NPS of +80 from 20 answers leaves room for at most two
+detractors, so the one detractor of that group lies within 0-10 % whatever else is hidden.
 
-The report pages draw answer distributions and NPS bands over the wave plan's report cells
-(all organisations, each organisation), where a count of 1 or 2 answers is sensitive
-(:mod:`.distribution_plan`, :mod:`.band_plan`). Their plans can hide distributions, but not the
-figure they are tied to. So a report cell is sensitive **for the figure itself** when that
-figure's value alone (with every count the attacker knows, and the ties between the figure
-and its counts) narrows one of its small counts' shares below the protection level: the wave
-plan then hides the figure there, with complementary cells, as it hides small groups.
+The report pages draw NPS bands over the wave plan's report cells (all organisations, each
+organisation), where a band of 1 or 2 answers is sensitive (:mod:`.band_plan`). The band plan
+can hide bands, but not the NPS they are tied to. So a report cell is sensitive **for the NPS
+itself** when its value alone (with every count the attacker knows, and the ties between the
+NPS and its bands) narrows one of its small bands below the protection level: the wave plan
+then hides the NPS there, with complementary cells, as it hides small groups.
+
+Item means are not treated so: a mean of 4.7 from 75 answers pins its one answer of 1 within
+0-7.5 %, and hiding such means (and the indices tied to them) hid the staff survey's headline
+index in the demo. Their answer distributions are still planned, and the audit reports such a
+count (:mod:`..services.disclosure_audit`).
 """
 
 from __future__ import annotations
@@ -23,16 +26,14 @@ from ..indicators.disclosure_joint import joint_interval
 from .band_plan import band_problem
 from .data import WaveMatrix
 from .disclosure import Figure, WavePlan
-from .distribution_plan import Problem, problem, small
+from .distribution_plan import Problem, small
 
 
 def pinned(plan: WavePlan, m: WaveMatrix, figure: Figure) -> set[int]:
-    """The report cells whose value of ``figure`` (a likert item or an NPS) pins a small
-    count of its answers below the protection level (``m``: every response of the wave)."""
+    """The report cells whose value of ``figure`` (an NPS) pins a small band of its answers
+    below the protection level (``m``: every response of the wave)."""
     p: Problem | None
-    if figure.kind == "item":
-        p = problem(plan, m, figure.items[0])
-    elif figure.kind == "nps" and figure.definition is not None:
+    if figure.kind == "nps" and figure.definition is not None:
         p = band_problem(plan, m, figure.key)
     else:
         return set()
@@ -56,6 +57,6 @@ def pinned(plan: WavePlan, m: WaveMatrix, figure: Figure) -> set[int]:
 
 def pinned_cells(plan: WavePlan, m: WaveMatrix, figures: Iterable[Figure]
                  ) -> dict[str, set[int]]:
-    """:func:`pinned` of each figure (item or NPS) the plan has not planned yet."""
+    """:func:`pinned` of each NPS the plan has not planned yet."""
     return {f.key: found for f in figures if f.key not in plan.hidden
             and (found := pinned(plan, m, f))}

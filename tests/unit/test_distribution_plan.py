@@ -18,7 +18,6 @@ from survey_service.reports.distribution_plan import (
     plan_distributions,
     problem,
 )
-from survey_service.reports.pinned import pinned_cells
 from tests.unit.test_report import CITIZEN, demo
 
 ITEM = "forms_clear"
@@ -86,28 +85,3 @@ def test_planned_the_small_count_is_hidden_and_keeps_its_interval(
     plan_distributions(again, wave, m, [ITEM])
     assert again.hidden == plan.hidden  # deterministic
 
-
-def test_a_mean_near_the_top_pins_its_own_small_count_and_is_hidden_there() -> None:
-    """Elena: one answer of 1 and nineteen of 5 (a mean of 4.8): the mean alone leaves room
-    for at most one answer of 1, so that one lies within 0-5 %. The wave plan hides the item
-    for Elena (and a complement)."""
-    m = scenario()
-    codes = m.codes.copy()
-    codes[:20, m.items[ITEM]] = [1] + [5] * 19
-    m = dataclasses.replace(m, codes=codes, _likert_columns={}, _factors={}, memo={})
-    key = f"item:{ITEM}"
-    figures = [f for f in wave_figures(CITIZEN) if f.key == key]
-    wave = new_plan(m, [], 10, 20.0)
-    elena = wave.labels["organisation:elena"]
-    assert pinned_cells(wave, m, figures) == {key: {elena}}
-    add_figures(wave, m, figures, pinned_cells(wave, m, figures))
-    assert elena in wave.primary[key] and len(wave.hidden[key]) >= 2
-    means, _ = _shown(wave, m, list(wave.report_cells))
-    assert elena not in means
-    for cell, _point, _count, low, high, _ in attack_distribution(wave, m, ITEM, means, {}):
-        assert high - low >= 20.0 - 1e-6, cell
-    plain = new_plan(m, [], 10, 20.0)
-    add_figures(plain, m, figures)  # without the rule: the mean shown pins the count
-    means, _ = _shown(plain, m, list(plain.report_cells))
-    assert any(cell == elena and high - low < 20.0 for cell, _p, _c, low, high, _ in
-               attack_distribution(plain, m, ITEM, means, {}))
