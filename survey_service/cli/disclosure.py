@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..services.disclosure_audit import Interval, audit
+from ..services.audit_shown import Interval
+from ..services.disclosure_audit import audit
 from .base import echo_json, echo_table, settings, with_store
 
 

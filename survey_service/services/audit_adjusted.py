@@ -8,8 +8,6 @@ a small group for the indicator, is reported as exposed (as a group outside the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..indicators.adjust_mix import collapse_cells
@@ -24,22 +22,7 @@ from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import indicator_items
 from ..surveys.versions import diff_versions
-from .audit_shown import Shown, Where, plan_with_shown
-
-
-@dataclass(frozen=True)
-class Found:
-    """One small group's interval (``low`` = ``high`` and ``unread``: a figure outside the
-    model was shown)."""
-
-    wave: str
-    figure: str
-    cell: str
-    n: int
-    low: float
-    high: float
-    needed: float
-    unread: bool = False
+from .audit_shown import Interval, Shown, Where, plan_with_shown
 
 
 def _published(plan: WavePlan, where: Where, shift: int) -> Cell | Combo | None:
@@ -57,7 +40,7 @@ def _name(plan: WavePlan, cell: int) -> str:
 
 def attack_adjusted(report: Report, scope: tuple[WaveMatrix, WaveMatrix],
                     full: tuple[WaveMatrix, WaveMatrix], plans: tuple[WavePlan, WavePlan],
-                    shown: Shown) -> list[Found]:
+                    shown: Shown) -> list[Interval]:
     """Every small group of the two waves, for each indicator whose adjusted change the
     report shows: its interval given the section's equations and everything ``shown``."""
     a, b = scope
@@ -72,7 +55,7 @@ def attack_adjusted(report: Report, scope: tuple[WaveMatrix, WaveMatrix],
     guard = Guard(scope, plans, full, tuple(covariates))
     org = f", {report.organisation}" if report.organisation is not None else ""
     label = f" (adjusted change, {a.wave.id} vs {b.wave.id}{org})"
-    out: list[Found] = []
+    out: list[Interval] = []
     for indicator in dict.fromkeys(r.id for r in report.rows if r.section == "adjusted"):
         rows = [r for r in report.rows if r.section == "adjusted" and r.id == indicator]
         if all(r.change is None and r.baseline is None for r in rows):
@@ -87,8 +70,9 @@ def attack_adjusted(report: Report, scope: tuple[WaveMatrix, WaveMatrix],
         unread = not guard.modelled(kind, items) or j is None or any(
             "+" in (r.test or "") and r.change is not None for r in rows)
         if unread and not quiet:
-            out.append(Found(a.wave.id, keys[0] + label, "(a figure outside the model)", 0,
-                             0.0, 0.0, 0.0, unread=True))
+            out.append(Interval(wave=a.wave.id, figure=keys[0] + label,
+                                cell="(a figure outside the model)", n=0, low=0.0, high=0.0,
+                                width=0.0, sensitive=True, published=True))
             continue
         if j is None:
             continue
@@ -112,8 +96,10 @@ def attack_adjusted(report: Report, scope: tuple[WaveMatrix, WaveMatrix],
                     continue
                 low, high = interval(j.shape, published, cell)
                 n = int(j.shape.weights[list(cell)].sum(axis=0).min())  # valid answers
-                out.append(Found(m.wave.id, keys[side] + label, _name(plans[side], i), n,
-                                 low, high, plans[side].protection / 100 * (hi - lo)))
+                out.append(Interval(wave=m.wave.id, figure=keys[side] + label,
+                                    cell=_name(plans[side], i), n=n, low=low, high=high,
+                                    width=high - low, sensitive=True,
+                                    needed=plans[side].protection / 100 * (hi - lo)))
     return out
 
 
@@ -122,9 +108,9 @@ Produced = list[tuple[Report, str, str, str | None]]
 
 
 async def adjusted_found(settings: Settings, store: Store, produced: Produced,
-                         matrices: dict[str, WaveMatrix], shown: Shown) -> list[Found]:
+                         matrices: dict[str, WaveMatrix], shown: Shown) -> list[Interval]:
     """:func:`attack_adjusted` over every report the audit produced."""
-    out: list[Found] = []
+    out: list[Interval] = []
     for report, first, second, org in produced:
         full = (matrices[first], matrices[second])
         if not any(r.section == "adjusted" for r in report.rows):

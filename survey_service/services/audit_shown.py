@@ -1,7 +1,10 @@
 """What the outputs a disclosure audit reads show (:mod:`.disclosure_audit`): each figure's
-cells, and the wave's plan covering every figure shown of it."""
+cells, and the wave's plan covering every figure shown of it; and what the audit finds of
+each hidden cell (:class:`Interval`)."""
 
 from __future__ import annotations
+
+import msgspec
 
 from ..reports.data import WaveMatrix
 from ..reports.disclosure import WavePlan, figure_of, wave_figures
@@ -24,3 +27,18 @@ async def plan_with_shown(settings: Settings, store: Store, m: WaveMatrix, shown
     extra = {key for wave, key in shown if wave == m.wave.id}
     figures += [f for f in (figure_of(m.survey, k) for k in sorted(extra)) if f is not None]
     return await wave_plan(settings, store, m.wave, figures)
+
+
+class Interval(msgspec.Struct, kw_only=True):
+    """What the attacker can prove about one hidden (or sensitive) cell's figure."""
+
+    wave: str
+    figure: str
+    cell: str
+    n: int
+    low: float
+    high: float
+    width: float
+    sensitive: bool  # fewer than min_group respondents or valid answers
+    published: bool = False  # shown by some output (a sensitive cell never may be)
+    needed: float = 0.0  # the protection level on this figure's scale

@@ -28,7 +28,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 import numpy as np
 
 from ..indicators.disclosure import Cell, interval
@@ -60,7 +59,7 @@ from ..surveys.loader import indicator_items
 from ..surveys.versions import diff_versions
 from ..surveys.waves import Wave
 from .audit_adjusted import Produced, adjusted_found
-from .audit_shown import QuestionShown, Shown, Where, plan_with_shown
+from .audit_shown import Interval, QuestionShown, Shown, Where, plan_with_shown
 from .audit_trends import audit_trends
 from .catalog import load
 from .disclosure import full_matrix
@@ -69,21 +68,6 @@ from .groups import GROUPINGS, QUESTION, compute_breakdown, group_plan
 from .report_pages import report_page
 from .reports import BY, compute_report, unit_labels
 from .waves import find_wave
-
-
-class Interval(msgspec.Struct, kw_only=True):
-    """What the attacker can prove about one hidden (or sensitive) cell's figure."""
-
-    wave: str
-    figure: str
-    cell: str
-    n: int
-    low: float
-    high: float
-    width: float
-    sensitive: bool  # fewer than min_group respondents or valid answers
-    published: bool = False  # shown by some output (a sensitive cell never may be)
-    needed: float = 0.0  # the protection level on this figure's scale
 
 
 def _keys(m: WaveMatrix, other: WaveMatrix) -> dict[str, str]:
@@ -346,10 +330,7 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
     waves = [await find_wave(store, w) for w in dict.fromkeys(wave_ids)]
     produced: Produced = []
     shown, by_question, matrices, outputs = await collect(settings, store, waves, produced)
-    found = [Interval(wave=f.wave, figure=f.figure, cell=f.cell, n=f.n, low=f.low,
-                      high=f.high, width=f.high - f.low, sensitive=True, published=f.unread,
-                      needed=f.needed)
-             for f in await adjusted_found(settings, store, produced, matrices, shown)]
+    found = await adjusted_found(settings, store, produced, matrices, shown)
     for wave in waves:
         if wave.id not in matrices:
             continue
