@@ -144,6 +144,8 @@ def adjusted_rows(a: WaveMatrix, b: WaveMatrix, plans: Mapping[str, Plan],
     wave = np.concatenate([np.zeros(a.n, dtype=bool), np.ones(b.n, dtype=bool)])
     rows: list[Row] = []
     kitagawa_cells: npt.NDArray[np.int64] | None = None  # of every respondent: computed once
+    withheld = _("not shown: it would reveal a group of fewer than %(n)s people") % {
+        "n": min_group}
     for indicator, plan in plans.items():
         base = indicator_rows.get(indicator)
         if plan.definition.kind not in ADJUSTED_KINDS or base is None or base.change is None:
@@ -158,8 +160,6 @@ def adjusted_rows(a: WaveMatrix, b: WaveMatrix, plans: Mapping[str, Plan],
         st_row = _row(base, st, _("standardised"), scale, _)
         if isinstance(st, AdjustedChange) and kitagawa_cells is None:
             kitagawa_cells = collapse_cells(declared, wave).codes
-        withheld = _("not shown: it would reveal a group of fewer than %(n)s people") % {
-            "n": min_group}
         if guard is not None and not guard.allows(
                 indicator, plan.definition.kind, plan.items, y, binary, declared,
                 kitagawa_cells if isinstance(st, AdjustedChange) else None):

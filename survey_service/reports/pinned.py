@@ -26,17 +26,13 @@ from ..indicators.disclosure_joint import joint_interval
 from .band_plan import band_problem
 from .data import WaveMatrix
 from .disclosure import Figure, WavePlan
-from .distribution_plan import Problem, small
+from .distribution_plan import small
 
 
 def pinned(plan: WavePlan, m: WaveMatrix, figure: Figure) -> set[int]:
     """The report cells whose value of ``figure`` (an NPS) pins a small band of its answers
     below the protection level (``m``: every response of the wave)."""
-    p: Problem | None
-    if figure.kind == "nps" and figure.definition is not None:
-        p = band_problem(plan, m, figure.key)
-    else:
-        return set()
+    p = band_problem(plan, m, figure.key) if figure.kind == "nps" and figure.definition else None
     if p is None:
         return set()
     found: set[int] = set()

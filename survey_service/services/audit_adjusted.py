@@ -22,7 +22,7 @@ from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import indicator_items
 from ..surveys.versions import diff_versions
-from .audit_shown import Interval, Shown, Where, plan_with_shown
+from .audit_shown import Interval, Shown, Where, cell_name, plan_with_shown
 
 
 def _published(plan: WavePlan, where: Where, shift: int) -> Cell | Combo | None:
@@ -31,11 +31,6 @@ def _published(plan: WavePlan, where: Where, shift: int) -> Cell | Combo | None:
     if isinstance(where, int):
         return tuple(shift + a for a in plan.cells[where])
     return tuple((tuple(shift + a for a in plan.cells[c]), w) for c, w in where)
-
-
-def _name(plan: WavePlan, cell: int) -> str:
-    names = sorted(name for name, j in plan.labels.items() if j == cell)
-    return names[0] if names else str(cell)
 
 
 def attack_adjusted(report: Report, scope: tuple[WaveMatrix, WaveMatrix],
@@ -97,7 +92,7 @@ def attack_adjusted(report: Report, scope: tuple[WaveMatrix, WaveMatrix],
                 low, high = interval(j.shape, published, cell)
                 n = int(j.shape.weights[list(cell)].sum(axis=0).min())  # valid answers
                 out.append(Interval(wave=m.wave.id, figure=keys[side] + label,
-                                    cell=_name(plans[side], i), n=n, low=low, high=high,
+                                    cell=cell_name(plans[side], i), n=n, low=low, high=high,
                                     width=high - low, sensitive=True,
                                     needed=plans[side].protection / 100 * (hi - lo)))
     return out

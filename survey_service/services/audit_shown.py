@@ -42,3 +42,9 @@ class Interval(msgspec.Struct, kw_only=True):
     sensitive: bool  # fewer than min_group respondents or valid answers
     published: bool = False  # shown by some output (a sensitive cell never may be)
     needed: float = 0.0  # the protection level on this figure's scale
+
+
+def cell_name(plan: WavePlan, cell: int) -> str:
+    """A plan cell's first label in sorted order (its index when it has none)."""
+    names = sorted(name for name, j in plan.labels.items() if j == cell)
+    return names[0] if names else str(cell)

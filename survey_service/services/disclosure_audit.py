@@ -59,7 +59,14 @@ from ..surveys.loader import indicator_items
 from ..surveys.versions import diff_versions
 from ..surveys.waves import Wave
 from .audit_adjusted import Produced, adjusted_found
-from .audit_shown import Interval, QuestionShown, Shown, Where, plan_with_shown
+from .audit_shown import (
+    Interval,
+    QuestionShown,
+    Shown,
+    Where,
+    cell_name,
+    plan_with_shown,
+)
 from .audit_trends import audit_trends
 from .catalog import load
 from .disclosure import full_matrix
@@ -221,8 +228,7 @@ def _intervals(plan: WavePlan, key: str, kind: str, shape: Any, counts: np.ndarr
         if i in on and not sensitive:
             continue
         low, high = bound(cell)
-        names = sorted(name for name, j in plan.labels.items() if j == i)
-        name = names[0] if names else str(i)
+        name = cell_name(plan, i)
         name = name if question is None else f"{QUESTION}{question} {name}"
         out.append(Interval(wave=plan.wave, figure=key, cell=name,
                             n=n, low=low, high=high, width=high - low, sensitive=sensitive,
@@ -271,11 +277,6 @@ def attack(plan: WavePlan, m: WaveMatrix, key: str, everything: Shown, level: fl
                       lambda cell: joint_interval(shapes, together, linked, 0, cell))
 
 
-def _name(plan: WavePlan, cell: int) -> str:
-    names = sorted(name for name, j in plan.labels.items() if j == cell)
-    return names[0] if names else str(cell)
-
-
 def _with_questions(plan: WavePlan, qplans: dict[str, WavePlan], m: WaveMatrix,
                     shown: Shown, by_question: QuestionShown, level: float) -> list[Interval]:
     """Each hidden or sensitive cell of every question's tables and of the wave's, attacked
@@ -291,8 +292,8 @@ def _with_questions(plan: WavePlan, qplans: dict[str, WavePlan], m: WaveMatrix,
     out = []
     for f in attack_jointly(plan, qplans, m, published):
         source, cell = f.origin
-        name = _name(plan, cell) if source == "wave" else \
-            f"{QUESTION}{source} {_name(qplans[source], cell)}"
+        name = cell_name(plan, cell) if source == "wave" else \
+            f"{QUESTION}{source} {cell_name(qplans[source], cell)}"
         out.append(Interval(wave=wave, figure=f.key, cell=name, n=f.n, low=f.low, high=f.high,
                             width=f.high - f.low, published=f.published, needed=level / 100 *
                             f.span, sensitive=f.n < plan.min_group or f.valid < plan.min_group))
@@ -369,7 +370,7 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
                     if key in nps else None):
                 name = item if key in nps else dist_key(item)
                 found.append(Interval(wave=wave.id, figure=f"{name}={point}",
-                                      cell=_name(plan, cell), n=count, low=low, high=high,
+                                      cell=cell_name(plan, cell), n=count, low=low, high=high,
                                       width=high - low, sensitive=True, published=on,
                                       needed=settings.protection_level))
     return found, outputs

@@ -84,4 +84,3 @@ def test_planned_the_small_count_is_hidden_and_keeps_its_interval(
                      cells=wave.cells, labels=wave.labels, report_cells=wave.report_cells)
     plan_distributions(again, wave, m, [ITEM])
     assert again.hidden == plan.hidden  # deterministic
-
