@@ -137,7 +137,7 @@ def problems(fine: Fine, plans: Mapping[str, WavePlan], m: WaveMatrix,
             for source, plan in plans.items():
                 if source == WAVE:
                     mine = _wave_cells(plan, figure)
-                elif figure.kind != "item" and figure.key in plan.hidden:
+                elif figure.kind not in ITEM_KINDS and figure.key in plan.hidden:
                     mine = list(range(len(plan.cells)))
                 else:
                     continue

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from ..indicators.disclosure import Cell, plan_cells
 from .data import WaveMatrix
-from .disclosure import ALL, Atom, Figure, WavePlan, org_label, shape_of
+from .disclosure import ALL, ITEM_KINDS, Atom, Figure, WavePlan, org_label, shape_of
 
 #: The question that gives the channel filter its groups.
 CHANNEL = "channel"
@@ -102,7 +102,7 @@ def add_group_figures(plan: WavePlan, m: WaveMatrix, question: str,
     plan is then checked with the wave's own tables (:func:`.group_joint.plan_with_wave`),
     which settles the totals; otherwise a figure whose plan here had to hide a total the
     wave's plan shows is hidden for every group."""
-    missing = [f for f in figures if f.key not in plan.hidden and f.kind != "item"]
+    missing = [f for f in figures if f.key not in plan.hidden and f.kind not in ITEM_KINDS]
     if not missing:
         return False
     atoms, inverse = respondent_atoms(m, question)

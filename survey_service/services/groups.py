@@ -18,7 +18,7 @@ from ..anonymity import results_available
 from ..i18n import translations
 from ..reports.breakdown import BY_NAMES, cannot_break_down, group_labels, groups_of
 from ..reports.data import WaveMatrix
-from ..reports.disclosure import Figure, WavePlan, figures_compared, wave_figures
+from ..reports.disclosure import ITEM_KINDS, Figure, WavePlan, figures_compared, wave_figures
 from ..reports.group_joint import plan_with_wave
 from ..reports.group_plan import CHANNEL, add_group_figures, new_group_plan
 from ..reports.groups import (
@@ -78,7 +78,7 @@ async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: 
         return _decode.decode(saved) if saved is not None else None
 
     plan = await find(question)
-    wanted = [f for f in figures if f.kind != "item"]
+    wanted = [f for f in figures if f.kind not in ITEM_KINDS]
     if plan is not None and all(f.key in plan.hidden for f in wanted):
         return plan
     full = full if full is not None else await full_matrix(store, m.wave)
