@@ -38,9 +38,9 @@ def pinned_problem(plan: WavePlan, m: WaveMatrix, figure: Figure) -> Problem | N
     return None
 
 
-def pinned(plan: WavePlan, m: WaveMatrix, p: Problem | None) -> set[int]:
+def pinned(plan: WavePlan, p: Problem | None) -> set[int]:
     """The report cells whose own values of ``p``'s fixed figures pin one of its small
-    counts below what it needs (``m``: every response of the wave)."""
+    counts below what it needs."""
     if p is None:
         return set()
     found: set[int] = set()
@@ -70,7 +70,7 @@ def pinned_cells(plan: WavePlan, m: WaveMatrix, figures: Iterable[Figure]
             continue
         name = f.items[0] if f.kind in ITEM_KINDS else f.key
         if name not in done:
-            done[name] = pinned(plan, m, pinned_problem(plan, m, f))
+            done[name] = pinned(plan, pinned_problem(plan, m, f))
         if done[name]:
             out[f.key] = done[name]
     return out
