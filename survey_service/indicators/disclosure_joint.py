@@ -12,7 +12,7 @@ item (equality; otherwise no tie is assumed). One figure alone is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,13 +128,16 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                  respondents: Sequence[int], cells: Sequence[Sequence[Cell]],
                  hidden: Sequence[set[int]], primary: Sequence[set[int]],
                  ties: Sequence[Tie], editable: set[int], protection: float,
-                 fixed: Sequence[set[int]] | None = None) -> None:
+                 fixed: Sequence[set[int]] | None = None,
+                 needs: Callable[[int, int], float | None] | None = None) -> None:
     """Hide more cells (in ``hidden``, per figure; only of the ``editable`` figures, and
     never the ``fixed`` cells of a figure) until the joint attacker leaves every primary cell
     of every figure at least ``protection``/100 of its figure's range wide. ``cells[f]``:
     figure f's cells (indices as in ``hidden``); ``respondents``: per atom. With ``fixed``,
     a primary cell that stays narrow even with every cell it may hide hidden is left as it
-    is (what is fixed narrows it, not what is planned here). Deterministic."""
+    is (what is fixed narrows it, not what is planned here). ``needs(f, t)``: the width
+    figure f's cell t must be left instead, on the figure's scale (None: the level's).
+    Deterministic."""
     if not ties and fixed is None:
         return
     locked = fixed if fixed is not None else [set() for _ in shapes]
@@ -156,8 +159,10 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
 
     for f in range(len(shapes)):
         lo, hi = shapes[f].value_range()
-        need = protection / 100.0 * (hi - lo) - 1e-9
+        level = protection / 100.0 * (hi - lo)
         for t in sorted(primary[f], key=lambda i: cells[f][i]):
+            own = needs(f, t) if needs is not None else None
+            need = (level if own is None else own) - 1e-9
             target = set(cells[f][t])
             current = width(f, t)
             if fixed is not None and current < need:

@@ -39,7 +39,17 @@ from ..indicators.adjust_mix import collapse_cells
 from ..indicators.disclosure import Cell, Combo, Shape, interval
 from ..surveys.loader import indicator_items
 from .data import WaveMatrix
-from .disclosure import Disclosure, Figure, WavePlan, figure_key, figure_of, plan_atoms, shape_of
+from .disclosure import (
+    ITEM,
+    POSITIVE,
+    Disclosure,
+    Figure,
+    WavePlan,
+    figure_key,
+    figure_of,
+    plan_atoms,
+    shape_of,
+)
 
 ATOM_VARIABLES = ("organisation", "mode", "service")
 Equation = Combo  # its value is the functional applied to the true sums
@@ -247,4 +257,4 @@ def guarded(d: Disclosure) -> bool:
     """Whether some plan of ``d`` has a small group of an indicator (else the section's guard
     needs no wave's responses: nothing to protect)."""
     return any(cells for plan in d.plans.values() for key, cells in plan.primary.items()
-               if not key.startswith("item:"))
+               if not key.startswith((ITEM, POSITIVE)))

@@ -60,6 +60,5 @@ def plan_bands(plan: WavePlan, wave: WavePlan, m: WaveMatrix) -> bool:
     wave's own plan); True when the plan changed."""
     missing = [i for i in nps_indicators(wave, m) if bands_key(i) not in plan.hidden]
     for indicator in missing:
-        plan_one(plan, wave, m, band_problem(wave, m, indicator), indicator,
-                 bands_key(indicator))
+        plan_one(plan, wave, m, band_problem(wave, m, indicator), bands_key(indicator))
     return bool(missing)

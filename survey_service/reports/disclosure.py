@@ -29,8 +29,12 @@ from .data import WaveMatrix
 Atom = tuple[str, str, str, str]  # organisation, "org/unit" or "", channel, service
 ALL = "all:"
 #: the planner's version: a plan kept by an older one is planned again, keeping what it hid
-#: (2: an NPS that pins its own small bands, :mod:`.pinned`)
-PLANNER = 2
+#: (2: NPS that pin their bands, :mod:`.pinned`; 3: items' % positive, pinned item means)
+PLANNER = 3
+#: a likert item's two figures, shown together in the report's item rows, planned over the
+#: report cells only: its mean (``item:ID``) and its % positive (``positive:ID``)
+ITEM, POSITIVE = "item:", "positive:"
+ITEM_KINDS = ("item", "item_positive")
 
 
 def org_label(org: str) -> str:
@@ -80,8 +84,8 @@ def wave_figures(survey: Survey) -> list[Figure]:
     """Every declared indicator over all its items, and every likert item."""
     figures = [Figure(d.id, d.kind, tuple(indicator_items(survey, d.id)), d)
                for d in survey.indicators]
-    figures += [Figure(f"item:{i.id}", "item", (i.id,)) for i in scored_items(survey)
-                if i.kind == "likert"]
+    figures += [Figure(f"{p}{i.id}", kind, (i.id,)) for i in scored_items(survey)
+                if i.kind == "likert" for p, kind in zip((ITEM, POSITIVE), ITEM_KINDS, strict=True)]
     return [f for f in figures if f.items]
 
 
@@ -219,13 +223,13 @@ def _per_respondent(m: WaveMatrix, figure: Figure) -> tuple[Shape, Any, Any] | N
         assert col is not None and spec is not None
         ok = (col >= 1) & (col <= k)
         recoded = np.where(spec.reverse, k + 1 - col, col).astype(float)
-        if figure.kind == "percent_positive":
+        if figure.kind in ("percent_positive", "item_positive"):
             columns.append(ok & (recoded > (k + 1) / 2))
         else:  # mean of one item, and single items
             columns.append(np.where(ok, recoded, 0.0))
         valids.append(ok)
     sums, valid_all = np.stack(columns, axis=1) * 1.0, np.stack(valids, axis=1) * 1.0
-    if figure.kind == "percent_positive":
+    if figure.kind in ("percent_positive", "item_positive"):
         return Shape(empty, 0.0, 1.0, 100.0), sums, valid_all
     return Shape(empty, 1.0, float(k)), sums, valid_all
 
@@ -299,7 +303,7 @@ def add_figures(plan: WavePlan, m: WaveMatrix, figures: Sequence[Figure],
             plan.hidden[figure.key], plan.primary[figure.key] = [], []
             continue
         shape, sums = known
-        chosen = plan.report_cells if figure.kind == "item" else list(range(len(plan.cells)))
+        chosen = plan.report_cells if figure.kind in ITEM_KINDS else list(range(len(plan.cells)))
         cells: list[Cell] = [tuple(plan.cells[i]) for i in chosen]
         implied = {chosen.index(i): [chosen.index(j) for j in js]
                    for i, js in standardised_ties(plan, figure.key).items()}
@@ -319,7 +323,7 @@ def standardised_ties(plan: WavePlan, key: str) -> dict[int, list[int]]:
     whole = plan.labels.get(ALL)
     orgs = sorted({j for name, j in plan.labels.items()
                    if name.startswith("organisation:") and "|" not in name} - {whole})
-    if key.startswith("item:") or whole is None or len(orgs) < 2:
+    if key.startswith((ITEM, POSITIVE)) or whole is None or len(orgs) < 2:
         return {}
     return {whole: orgs}
 
@@ -334,10 +338,12 @@ def close_standardised(plan: WavePlan, keys: Iterable[str]) -> None:
                 plan.hidden[key] = sorted({*hidden, whole})
 
 
+
 def figure_of(survey: Survey, key: str) -> Figure | None:
     """The figure a plan's key names, in this form version."""
-    if key.startswith("item:"):
-        return Figure(key, "item", (key[5:],))
+    for prefix, kind in ((ITEM, "item"), (POSITIVE, "item_positive")):
+        if key.startswith(prefix):
+            return Figure(key, kind, (key[len(prefix):],))
     name, _, rest = key.partition("[")
     definition = next((d for d in survey.indicators if d.id == name), None)
     if definition is None:

@@ -27,7 +27,16 @@ import numpy.typing as npt
 from ..indicators.disclosure import Shape
 from ..indicators.disclosure_joint import Tie, plan_jointly
 from .data import WaveMatrix
-from .disclosure import Figure, WavePlan, atom_index, figure_of, shape_of
+from .disclosure import (
+    ITEM,
+    ITEM_KINDS,
+    POSITIVE,
+    Figure,
+    WavePlan,
+    atom_index,
+    figure_of,
+    shape_of,
+)
 
 Source = tuple[str, str]  # item, "sum" (of recoded answers) or "pos" (count of positive ones)
 
@@ -36,14 +45,14 @@ def sources(figure: Figure) -> list[Source]:
     """What each component of the figure sums, per atom (empty: no per-item component)."""
     if figure.kind in ("item", "mean"):
         return [(q, "sum") for q in figure.items]
-    if figure.kind == "percent_positive":
+    if figure.kind in ("percent_positive", "item_positive"):
         return [(q, "pos") for q in figure.items]
     return []
 
 
 def _items(figure: Figure) -> set[str]:
-    return set(figure.items) if figure.kind in ("item", "mean", "percent_positive", "index") \
-        else set()
+    kinds = ("item", "mean", "percent_positive", "item_positive", "index")
+    return set(figure.items) if figure.kind in kinds else set()
 
 
 def linked(figures: Sequence[Figure], start: int) -> list[int]:
@@ -105,7 +114,7 @@ def ties(m: WaveMatrix, figures: Sequence[Figure], shapes: Sequence[Shape],
 
 
 def _cells_of(plan: WavePlan, figure: Figure) -> list[int]:
-    return plan.report_cells if figure.kind == "item" else list(range(len(plan.cells)))
+    return plan.report_cells if figure.kind in ITEM_KINDS else list(range(len(plan.cells)))
 
 
 def joint_figures(plan: WavePlan, m: WaveMatrix, keys: Sequence[str]
@@ -163,3 +172,14 @@ def plan_linked(plan: WavePlan, m: WaveMatrix, keys: Sequence[str]) -> None:
                      editable, plan.protection)
         for f, c, h in zip(figures, chosen, hidden, strict=True):
             plan.hidden[f.key] = sorted(c[j] for j in h)
+
+
+def unite_items(plan: WavePlan) -> None:
+    """One decision per item row: its mean and its % positive are hidden (and sensitive) in
+    every cell either is (hiding more never narrows anything)."""
+    for key in [k for k in plan.hidden if k.startswith(ITEM)]:
+        other = POSITIVE + key[len(ITEM):]
+        if other in plan.hidden:
+            for part in (plan.hidden, plan.primary):
+                both = sorted({*part.get(key, []), *part.get(other, [])})
+                part[key], part[other] = both, list(both)

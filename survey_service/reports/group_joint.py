@@ -32,7 +32,7 @@ from ..indicators.disclosure import Cell, FloatArray, Shape
 from ..indicators.disclosure import Published as Published_
 from ..indicators.disclosure_joint import Tie, joint_interval, plan_jointly
 from .data import WaveMatrix
-from .disclosure import Figure, WavePlan, atom_index, figure_of, shape_of
+from .disclosure import ITEM_KINDS, Figure, WavePlan, atom_index, figure_of, shape_of
 from .disclosure_links import linked, ties
 from .group_plan import respondent_atoms
 
@@ -108,7 +108,7 @@ class Problem:
 def _wave_cells(plan: WavePlan, figure: Figure) -> list[int]:
     if figure.key not in plan.hidden:
         return []
-    return plan.report_cells if figure.kind == "item" else list(range(len(plan.cells)))
+    return plan.report_cells if figure.kind in ITEM_KINDS else list(range(len(plan.cells)))
 
 
 def problems(fine: Fine, plans: Mapping[str, WavePlan], m: WaveMatrix,
@@ -137,7 +137,7 @@ def problems(fine: Fine, plans: Mapping[str, WavePlan], m: WaveMatrix,
             for source, plan in plans.items():
                 if source == WAVE:
                     mine = _wave_cells(plan, figure)
-                elif figure.kind != "item" and figure.key in plan.hidden:
+                elif figure.kind not in ITEM_KINDS and figure.key in plan.hidden:
                     mine = list(range(len(plan.cells)))
                 else:
                     continue
@@ -179,11 +179,12 @@ def plan_with_wave(group: WavePlan, wave: WavePlan, m: WaveMatrix, question: str
         primary = [p.primary(plans, g) for g in range(len(p.figures))]
         fixed = [{j for j, (source, _) in enumerate(origins) if source != question}
                  for origins in p.origins]
-        editable = {i for i, f in enumerate(p.figures) if f.key in keys and f.kind != "item"}
+        editable = {i for i, f in enumerate(p.figures)
+                    if f.key in keys and f.kind not in ITEM_KINDS}
         plan_jointly(p.shapes, p.sums, fine.respondents.tolist(), p.cells, hidden, primary,
                      p.ties, editable, group.protection, fixed=fixed)
         for g, f in enumerate(p.figures):
-            if f.key not in keys or f.kind == "item":
+            if f.key not in keys or f.kind in ITEM_KINDS:
                 continue
             group.hidden[f.key] = sorted(i for j, sources in enumerate(p.also[g])
                                          if j in hidden[g] for s, i in sources if s == question)

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from ..indicators.disclosure import Cell, plan_cells
 from .data import WaveMatrix
-from .disclosure import ALL, Atom, Figure, WavePlan, org_label, shape_of
+from .disclosure import ALL, ITEM_KINDS, PLANNER, Atom, Figure, WavePlan, org_label, shape_of
 
 #: The question that gives the channel filter its groups.
 CHANNEL = "channel"
@@ -93,7 +93,7 @@ def new_group_plan(m: WaveMatrix, question: str, min_group: int, protection: flo
     totals = sorted({labels[n] for n in labels if n == ALL or (
         n.startswith("organisation:") and "|" not in n)})
     return WavePlan(wave=m.wave.id, min_group=min_group, protection=protection, atoms=atoms,
-                    cells=cells, labels=labels, report_cells=totals)
+                    cells=cells, labels=labels, report_cells=totals, planner=PLANNER)
 
 
 def add_group_figures(plan: WavePlan, m: WaveMatrix, question: str,
@@ -102,7 +102,7 @@ def add_group_figures(plan: WavePlan, m: WaveMatrix, question: str,
     plan is then checked with the wave's own tables (:func:`.group_joint.plan_with_wave`),
     which settles the totals; otherwise a figure whose plan here had to hide a total the
     wave's plan shows is hidden for every group."""
-    missing = [f for f in figures if f.key not in plan.hidden and f.kind != "item"]
+    missing = [f for f in figures if f.key not in plan.hidden and f.kind not in ITEM_KINDS]
     if not missing:
         return False
     atoms, inverse = respondent_atoms(m, question)

@@ -1,18 +1,18 @@
-"""An NPS that alone tells what a few people answered (issue #14): a value near its scale's end
-pins the small bands beside it. An NPS of +80 from 20 answers leaves room for at most two
-detractors, so the one detractor of that group lies within 0-10 % whatever else is hidden.
+"""A figure that alone tells what a few people answered (issue #14): a value near its scale's
+end pins the small counts beside it. An NPS of +80 from 20 answers leaves room for at most two
+detractors, so the one detractor of that group lies within 0-10 % whatever else is hidden; an
+item with 98 % positive answers from 100 tells that at most two people answered 1.
 
-The report pages draw NPS bands over the wave plan's report cells (all organisations, each
-organisation), where a band of 1 or 2 answers is sensitive (:mod:`.band_plan`). The band plan
-can hide bands, but not the NPS they are tied to. So a report cell is sensitive **for the NPS
-itself** when its value alone (with every count the attacker knows, and the ties between the
-NPS and its bands) narrows one of its small bands below the protection level: the wave plan
-then hides the NPS there, with complementary cells, as it hides small groups.
-
-Item means are not treated so: a mean of 4.7 from 75 answers pins its one answer of 1 within
-0-7.5 %, and hiding such means (and the indices tied to them) hid the staff survey's headline
-index in the demo. Their answer distributions are still planned, and the audit reports such a
-count (:mod:`..services.disclosure_audit`).
+The report pages draw answer distributions and NPS bands over the wave plan's report cells
+(all organisations, each organisation), where a count of 1 or 2 answers is sensitive
+(:mod:`.distribution_plan`, :mod:`.band_plan`). Those plans can hide counts, but not the figures
+they are tied to. So a report cell is sensitive **for the figure itself** (an NPS; an item's
+mean and % positive, which the report shows together) when its values alone (with every count
+the attacker knows, and the ties between the figures and the counts) narrow one of its small
+counts below what the count needs (:func:`.distribution_plan.count_need`: the protection level
+on the share scale, or three answers where that is fewer): the wave plan then hides the figure
+there, with complementary cells, as it hides small groups. A mean of 4.7 from 75 answers leaves
+its one answer of 1 within 0-5.6 answers, and stays shown.
 """
 
 from __future__ import annotations
@@ -25,27 +25,35 @@ from ..indicators.disclosure import Published
 from ..indicators.disclosure_joint import joint_interval
 from .band_plan import band_problem
 from .data import WaveMatrix
-from .disclosure import Figure, WavePlan
-from .distribution_plan import small
+from .disclosure import ITEM_KINDS, Figure, WavePlan
+from .distribution_plan import Problem, problem, small
 
 
-def pinned(plan: WavePlan, m: WaveMatrix, figure: Figure) -> set[int]:
-    """The report cells whose value of ``figure`` (an NPS) pins a small band of its answers
-    below the protection level (``m``: every response of the wave)."""
-    p = band_problem(plan, m, figure.key) if figure.kind == "nps" and figure.definition else None
+def pinned_problem(plan: WavePlan, m: WaveMatrix, figure: Figure) -> Problem | None:
+    """The counts tied to ``figure``: an NPS's bands, an item's distribution."""
+    if figure.kind == "nps" and figure.definition:
+        return band_problem(plan, m, figure.key)
+    if figure.kind in ITEM_KINDS:
+        return problem(plan, m, figure.items[0])
+    return None
+
+
+def pinned(plan: WavePlan, p: Problem | None) -> set[int]:
+    """The report cells whose own values of ``p``'s fixed figures pin one of its small
+    counts below what it needs."""
     if p is None:
         return set()
     found: set[int] = set()
     n_small = small(p.counts)
-    shape = p.shapes[0]
     for j, cell in enumerate(p.cells):
-        if not n_small[j].any() or not shape.defined(cell):
+        if not n_small[j].any() or not all(p.shapes[f].defined(cell) for f in p.fixed):
             continue
         published: list[list[tuple[Published, float]]] = [
-            [(cell, shape.value(p.sums[0], cell))], *([] for _ in range(p.counts.shape[1]))]
+            [(cell, p.shapes[f].value(p.sums[f], cell))] if f in p.fixed else []
+            for f in range(len(p.shapes))]
         for q in np.flatnonzero(n_small[j]).tolist():
             low, high = joint_interval(p.shapes, published, p.ties, q + 1, cell)
-            if high - low < plan.protection - 1e-6:
+            if high - low < p.need(plan.protection, j) - 1e-6:
                 found.add(plan.report_cells[j])
                 break
     return found
@@ -53,6 +61,16 @@ def pinned(plan: WavePlan, m: WaveMatrix, figure: Figure) -> set[int]:
 
 def pinned_cells(plan: WavePlan, m: WaveMatrix, figures: Iterable[Figure]
                  ) -> dict[str, set[int]]:
-    """:func:`pinned` of each NPS the plan has not planned yet."""
-    return {f.key: found for f in figures if f.key not in plan.hidden
-            and (found := pinned(plan, m, f))}
+    """:func:`pinned` of each NPS and item the plan has not planned yet (an item's mean and
+    % positive get the same cells: the report shows them together)."""
+    out: dict[str, set[int]] = {}
+    done: dict[str, set[int]] = {}
+    for f in figures:
+        if f.key in plan.hidden:
+            continue
+        name = f.items[0] if f.kind in ITEM_KINDS else f.key
+        if name not in done:
+            done[name] = pinned(plan, pinned_problem(plan, m, f))
+        if done[name]:
+            out[f.key] = done[name]
+    return out

@@ -30,7 +30,7 @@ from ..reports.disclosure import (
     new_plan,
     wave_figures,
 )
-from ..reports.disclosure_links import plan_linked
+from ..reports.disclosure_links import plan_linked, unite_items
 from ..reports.pinned import pinned_cells
 from ..settings import Settings
 from ..storage.base import Store
@@ -116,6 +116,7 @@ async def wave_plan(settings: Settings, store: Store, wave: Wave,
     add_figures(plan, m, figures, pinned_cells(plan, m, figures))
     plan_linked(plan, m, missing)  # a theme and its items, attacked together
     close_standardised(plan, missing)  # what the joint pass hid, with the standardised figure
+    unite_items(plan)
     if kept:
         await store.save_disclosure_plan(wave.id, msgspec.json.encode(plan))
     elif marker is not None:
@@ -138,6 +139,7 @@ def replanned(old: WavePlan, m: WaveMatrix, survey: Survey) -> WavePlan:
     for key in keys:
         fresh.hidden[key] = sorted({*fresh.hidden.get(key, []), *old.hidden[key]})
         fresh.primary[key] = sorted({*fresh.primary.get(key, []), *old.primary.get(key, [])})
+    unite_items(fresh)
     return fresh
 
 

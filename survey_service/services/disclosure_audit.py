@@ -39,6 +39,9 @@ from ..reports.comparability import plan_indicators
 from ..reports.data import WaveMatrix
 from ..reports.disclosure import (
     ALL,
+    ITEM,
+    ITEM_KINDS,
+    POSITIVE,
     WavePlan,
     atom_index,
     atoms_of,
@@ -95,7 +98,13 @@ def _record(shown: Shown, plan: WavePlan, m: WaveMatrix, keys: dict[str, str], s
             value = getattr(row, side)
             if value is None or row.section not in ("indicator", "item"):
                 continue
-            key = keys.get(row.id, row.id) if row.section == "indicator" else f"item:{row.id}"
+            if row.section == "item":  # % positive, and the mean code beside it
+                for key, v in ((POSITIVE + row.id, value), (ITEM + row.id,
+                                                            getattr(row, f"mean_{side}"))):
+                    if v is not None:
+                        shown[(m.wave.id, key)].append((cell, float(v)))
+                continue
+            key = keys.get(row.id, row.id)
             crude = getattr(row, f"crude_{side}")
             if crude is not None:  # standardised: Σ share · organisation's value, and crude
                 shown[(m.wave.id, key)] += [(cell, float(crude)), (mix, float(value))]
@@ -220,7 +229,7 @@ def _intervals(plan: WavePlan, key: str, kind: str, shape: Any, counts: np.ndarr
     out = []
     for i, atoms in enumerate(plan.cells):
         cell: Cell = tuple(atoms)
-        if (kind == "item" and i not in plan.report_cells) or not shape.defined(cell):
+        if (kind in ITEM_KINDS and i not in plan.report_cells) or not shape.defined(cell):
             continue
         n = int(counts[list(cell)].sum())
         valid = float(shape.weights[list(cell)].sum(axis=0).min())
@@ -364,13 +373,13 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
         for item in [*sorted(k[len("item:"):] for k in plan.hidden if k.startswith("item:")),
                      *(bands_key(i) for i in nps)]:
             key = item[len(BANDS):] if item.startswith(BANDS) else f"item:{item}"
-            means = {c: v for c, v in shown.get((wave.id, key), []) if c is not None}
-            for cell, point, count, low, high, on in attack_distribution(
-                    plan, m, item, means, drawn.get(item, {}), band_problem(plan, m, key)
-                    if key in nps else None):
+            figures = {k: {c: v for c, v in shown.get((wave.id, k), []) if c is not None}
+                       for k in ((key,) if key in nps else (key, POSITIVE + item))}
+            for f in attack_distribution(plan, m, item, figures, drawn.get(item, {}),
+                                         band_problem(plan, m, key) if key in nps else None):
                 name = item if key in nps else dist_key(item)
-                found.append(Interval(wave=wave.id, figure=f"{name}={point}",
-                                      cell=cell_name(plan, cell), n=count, low=low, high=high,
-                                      width=high - low, sensitive=True, published=on,
-                                      needed=settings.protection_level))
+                found.append(Interval(wave=wave.id, figure=f"{name}={f.point}",
+                                      cell=cell_name(plan, f.cell), n=f.answers, low=f.low,
+                                      high=f.high, width=f.high - f.low, sensitive=True,
+                                      published=f.shown, needed=f.need))
     return found, outputs

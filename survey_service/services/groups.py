@@ -18,7 +18,15 @@ from ..anonymity import results_available
 from ..i18n import translations
 from ..reports.breakdown import BY_NAMES, cannot_break_down, group_labels, groups_of
 from ..reports.data import WaveMatrix
-from ..reports.disclosure import Figure, WavePlan, figures_compared, wave_figures
+from ..reports.disclosure import (
+    ITEM_KINDS,
+    PLANNER,
+    Figure,
+    WavePlan,
+    figure_of,
+    figures_compared,
+    wave_figures,
+)
 from ..reports.group_joint import plan_with_wave
 from ..reports.group_plan import CHANNEL, add_group_figures, new_group_plan
 from ..reports.groups import (
@@ -78,8 +86,9 @@ async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: 
         return _decode.decode(saved) if saved is not None else None
 
     plan = await find(question)
-    wanted = [f for f in figures if f.kind != "item"]
-    if plan is not None and all(f.key in plan.hidden for f in wanted):
+    wanted = [f for f in figures if f.kind not in ITEM_KINDS]
+    old = plan if plan is not None and plan.planner < PLANNER else None
+    if plan is not None and old is None and all(f.key in plan.hidden for f in wanted):
         return plan
     full = full if full is not None else await full_matrix(store, m.wave)
     own = await wave_plan(settings, store, m.wave, _with_items(m, figures), full)
@@ -88,9 +97,19 @@ async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: 
     if plan is None:
         min_group = max(m.wave.min_group, settings.min_group)
         plan = new_group_plan(full, question, min_group, settings.protection_level)
+    if old is not None:  # an older planner's: planned again over its cells, keeping its hiding
+        plan = msgspec.structs.replace(old, hidden={}, primary={}, planner=PLANNER)
+        known = {f.key for f in wanted}
+        wanted += [f for f in (figure_of(m.survey, k) for k in sorted(old.hidden))
+                   if f is not None and f.key not in known and f.kind not in ITEM_KINDS]
     missing = [f.key for f in wanted if f.key not in plan.hidden]
     add_group_figures(plan, full, question, wanted, joint=True)
     plan_with_wave(plan, own, full, question, missing, others)  # with all the wave's tables
+    if old is not None:  # what the old plan let out is out; hiding more never narrows
+        for key, cells in old.hidden.items():
+            plan.hidden[key] = sorted({*plan.hidden.get(key, []), *cells})
+            plan.primary[key] = sorted({*plan.primary.get(key, []),
+                                        *old.primary.get(key, [])})
     if marker is not None:
         await keep_open_plan(store, plan_key(m.wave.id, question), marker, plan)
     else:

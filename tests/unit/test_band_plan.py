@@ -13,7 +13,7 @@ import pytest
 from survey_service.reports.band_plan import band_problem, bands_key, plan_bands
 from survey_service.reports.data import WaveMatrix
 from survey_service.reports.disclosure import WavePlan, add_figures, new_plan, wave_figures
-from survey_service.reports.distribution_plan import attack_distribution
+from survey_service.reports.distribution_plan import Found, attack_distribution
 from survey_service.reports.pinned import pinned_cells
 from tests.unit.test_report import CITIZEN, demo
 
@@ -41,15 +41,15 @@ def planned() -> tuple[WaveMatrix, WavePlan]:
     return m, wave
 
 
-def _attack(wave: WavePlan, m: WaveMatrix, hidden: list[int]
-            ) -> list[tuple[int, int, int, float, float, bool]]:
+def _attack(wave: WavePlan, m: WaveMatrix, hidden: list[int]) -> list[Found]:
     """The small bands, given the NPS and the bands drawn outside ``hidden``."""
     p = band_problem(wave, m, NPS)
     assert p is not None
     nps = {i: p.shapes[0].value(p.sums[0], p.cells[j]) for j, i in enumerate(wave.report_cells)}
     drawn = {i: (100 * p.counts[j] / p.counts[j].sum()).tolist()
              for j, i in enumerate(wave.report_cells) if i not in hidden}
-    return attack_distribution(wave, m, bands_key(NPS), nps, drawn, p)  # type: ignore[arg-type]
+    return attack_distribution(wave, m, bands_key(NPS), {NPS: nps}, drawn,  # type: ignore[dict-item]
+                               p)
 
 
 def test_hidden_alone_the_small_band_is_recovered_by_subtraction(
@@ -58,9 +58,9 @@ def test_hidden_alone_the_small_band_is_recovered_by_subtraction(
     elena = wave.labels["organisation:elena"]
     found = _attack(wave, m, [elena])
     assert [(cell, band, count) for cell, band, count, *_ in found] == [(elena, 1, 1)]
-    _, _, _, low, high, published = found[0]
+    low, high, published = found[0].low, found[0].high, found[0].shown
     assert not published and (low, high) == pytest.approx((5.0, 5.0), abs=1e-3)  # 1 of 20
-    assert _attack(wave, m, [])[0][5]  # drawn regardless of the plan: published
+    assert _attack(wave, m, [])[0].shown  # drawn regardless of the plan: published
 
 
 def test_planned_the_small_band_is_hidden_and_keeps_its_interval(
@@ -73,8 +73,8 @@ def test_planned_the_small_band_is_hidden_and_keeps_its_interval(
     elena = wave.labels["organisation:elena"]
     assert elena in hidden and len(hidden) >= 2  # and a complement: no subtraction
     assert plan.primary[bands_key(NPS)] == [elena]
-    for _cell, _band, _count, low, high, published in _attack(wave, m, hidden):
-        assert not published and high - low >= 20.0 - 1e-6
+    for f in _attack(wave, m, hidden):  # 20 answers: 3 answers (15 points) below the level
+        assert not f.shown and f.need == pytest.approx(15.0) and f.high - f.low >= f.need - 1e-6
 
 
 def test_an_nps_near_its_end_pins_its_own_small_band_and_is_hidden_there() -> None:
@@ -93,7 +93,7 @@ def test_an_nps_near_its_end_pins_its_own_small_band_and_is_hidden_there() -> No
     add_figures(unpinned, m, figures)  # as before: Elena's NPS shown, its band pinned
     assert elena not in unpinned.hidden[NPS]
     found = [f for f in _attack(unpinned, m, list(wave.report_cells)) if f[0] == elena]
-    assert any(high - low < 20.0 for _, band, _, low, high, _ in found if band == 1)
+    assert any(f.high - f.low < f.need for f in found if f.point == 1)
     add_figures(wave, m, figures, pinned_cells(wave, m, figures))
     assert elena in wave.primary[NPS] and elena in wave.hidden[NPS]
     assert len(set(wave.hidden[NPS]) & set(wave.report_cells)) >= 2  # and a complement
@@ -101,6 +101,6 @@ def test_an_nps_near_its_end_pins_its_own_small_band_and_is_hidden_there() -> No
     assert p is not None
     nps = {i: p.shapes[0].value(p.sums[0], p.cells[j]) for j, i in enumerate(wave.report_cells)
            if i not in wave.hidden[NPS]}
-    for cell, _band, _count, low, high, _ in attack_distribution(
-            wave, m, bands_key(NPS), nps, {}, p):  # type: ignore[arg-type]
-        assert high - low >= 20.0 - 1e-6, cell
+    for f in attack_distribution(wave, m, bands_key(NPS), {NPS: nps}, {},  # type: ignore[dict-item]
+                                 p):
+        assert f.high - f.low >= f.need - 1e-6, f

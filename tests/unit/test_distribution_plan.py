@@ -24,11 +24,12 @@ ITEM = "forms_clear"
 
 
 def scenario() -> WaveMatrix:
-    """Elena 20 people, one of whom answered 1 and the others 4; Lyaskovets 20 people, five
-    of whom answered 1 (so all organisations have six 1s: not a small count)."""
+    """Elena 20 people, one of whom answered 1, nine 4 and ten 2 (its mean and 45 % positive
+    leave 1 to 10.5 answers of 1); Lyaskovets 20 people, five of whom answered 1 (so all
+    organisations have six 1s: not a small count)."""
     m = demo(CITIZEN, "w1", 40, 1)
     codes = m.codes.copy()
-    answers = [1] + [4] * 19 + [1] * 5 + [4] * 15
+    answers = [1] + [4] * 9 + [2] * 10 + [1] * 5 + [4] * 15
     codes[:, m.items[ITEM]] = answers
     orgs = ["elena"] * 20 + ["lyaskovets"] * 20
     return dataclasses.replace(m, codes=codes, organisations=np.asarray(orgs, dtype=np.str_),
@@ -36,23 +37,28 @@ def scenario() -> WaveMatrix:
                                _likert_columns={}, _factors={}, memo={})
 
 
-def _shown(wave: WavePlan, m: WaveMatrix, hidden: list[int]) -> tuple[dict[int, float],
-                                                                      dict[int, list[int]]]:
+def _shown(wave: WavePlan, m: WaveMatrix, hidden: list[int]
+           ) -> tuple[dict[str, dict[int, float]], dict[int, list[int]]]:
+    """The item's mean and % positive where the wave plan shows them, and the distributions
+    not ``hidden``."""
     p = problem(wave, m, ITEM)
     assert p is not None
-    means = {i: p.shapes[0].value(p.sums[0], p.cells[j]) for j, i in enumerate(wave.report_cells)
-             if i not in wave.hidden[f"item:{ITEM}"]}
+    figures = {key: {i: p.shapes[f].value(p.sums[f], p.cells[j])
+                     for j, i in enumerate(wave.report_cells) if i not in wave.hidden[key]}
+               for f, key in p.fixed.items()}
     shown = {i: p.counts[j].tolist() for j, i in enumerate(wave.report_cells)
              if i not in hidden}
-    return means, shown
+    return figures, shown
 
 
 @pytest.fixture(scope="module")
 def planned() -> tuple[WaveMatrix, WavePlan]:
     m = scenario()
     wave = new_plan(m, [], 10, 20.0)
-    add_figures(wave, m, [f for f in wave_figures(CITIZEN) if f.key == f"item:{ITEM}"])
-    assert not wave.hidden[f"item:{ITEM}"]  # the item's mean is shown everywhere
+    add_figures(wave, m, [f for f in wave_figures(CITIZEN) if f.items == (ITEM,)
+                           and f.key in (f"item:{ITEM}", f"positive:{ITEM}")])
+    # the item's mean and % positive are shown everywhere
+    assert not wave.hidden[f"item:{ITEM}"] and not wave.hidden[f"positive:{ITEM}"]
     return m, wave
 
 
@@ -64,7 +70,7 @@ def test_hidden_alone_the_small_count_is_recovered_by_subtraction(
     elena = wave.labels["organisation:elena"]
     found = attack_distribution(wave, m, ITEM, *_shown(wave, m, [elena]))
     assert [(cell, point, count) for cell, point, count, *_ in found] == [(elena, 1, 1)]
-    _, _, _, low, high, published = found[0]
+    low, high, published = found[0].low, found[0].high, found[0].shown
     assert not published and (low, high) == pytest.approx((5.0, 5.0), abs=1e-3)  # 1 of 20
 
 
@@ -78,8 +84,9 @@ def test_planned_the_small_count_is_hidden_and_keeps_its_interval(
     elena = wave.labels["organisation:elena"]
     assert elena in hidden and len(hidden) >= 2  # and a complement: no subtraction
     found = attack_distribution(wave, m, ITEM, *_shown(wave, m, hidden))
-    assert found and all(not published and high - low >= 20.0 - 1e-6
-                         for *_, low, high, published in found), found
+    # 20 answers: the level (20 points) asks for 4 answers, the count rule for 3 (15 points)
+    assert found and all(not f.shown and f.need == pytest.approx(15.0)
+                         and f.high - f.low >= f.need - 1e-6 for f in found), found
     again = WavePlan(wave=wave.wave, min_group=10, protection=20.0, atoms=wave.atoms,
                      cells=wave.cells, labels=wave.labels, report_cells=wave.report_cells)
     plan_distributions(again, wave, m, [ITEM])

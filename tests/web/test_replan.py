@@ -17,12 +17,16 @@ from survey_service.reports.disclosure import (
     PLANNER,
     WavePlan,
     add_figures,
+    figure_of,
     new_plan,
     wave_figures,
 )
+from survey_service.reports.group_plan import new_group_plan
 from survey_service.services.catalog import find_survey, load
 from survey_service.services.disclosure import full_matrix, wave_plan
 from survey_service.services.distributions import distribution_plan, plan_key
+from survey_service.services.groups import breakdown_questions, group_plan
+from survey_service.services.groups import plan_key as question_key
 from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
 from survey_service.storage import opened
@@ -62,7 +66,17 @@ async def _scenario(settings: Settings) -> dict[str, Any]:
         first = await wave_plan(settings, store, wave)
         kept = msgspec.json.decode(await store.disclosure_plan("w") or b"", type=WavePlan)
         dist = await distribution_plan(settings, store, wave)
-        return {"old": old, "first": first, "kept": kept, "dist": dist}
+        question = breakdown_questions(m)[0]  # a breakdown's plan, kept by the first planner
+        grouped = new_group_plan(m, question, 10, settings.protection_level)
+        grouped.planner = 0
+        grouped.hidden = {"nps": [grouped.labels["organisation:lyaskovets"]]}
+        await store.save_disclosure_plan(question_key("w", question),
+                                         msgspec.json.encode(grouped))
+        nps = figure_of(m.survey, "nps")
+        assert nps is not None
+        again = await group_plan(settings, store, m, question, [nps])
+        return {"old": old, "first": first, "kept": kept, "dist": dist, "grouped": grouped,
+                "again": again}
 
 
 def test_a_plan_of_an_older_planner_is_planned_again_keeping_what_it_hid(
@@ -81,3 +95,7 @@ def test_a_plan_of_an_older_planner_is_planned_again_keeping_what_it_hid(
     assert dist.planner == PLANNER
     assert old.labels["organisation:lyaskovets"] in dist.hidden["bands:nps"]
     assert elena in dist.hidden["bands:nps"]  # never drawn where the NPS is hidden
+    grouped, again = found["grouped"], found["again"]  # a breakdown's plan too
+    assert again.planner == PLANNER and again.cells == grouped.cells
+    assert set(grouped.hidden["nps"]) <= set(again.hidden["nps"])
+    assert elena in again.hidden["nps"]  # planned again with the wave's tables
