@@ -129,7 +129,8 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                  hidden: Sequence[set[int]], primary: Sequence[set[int]],
                  ties: Sequence[Tie], editable: set[int], protection: float,
                  fixed: Sequence[set[int]] | None = None,
-                 needs: Callable[[int, int], float | None] | None = None) -> None:
+                 needs: Callable[[int, int], float | None] | None = None
+                 ) -> list[tuple[int, int]]:
     """Hide more cells (in ``hidden``, per figure; only of the ``editable`` figures, and
     never the ``fixed`` cells of a figure) until the joint attacker leaves every primary cell
     of every figure at least ``protection``/100 of its figure's range wide. ``cells[f]``:
@@ -137,9 +138,9 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
     a primary cell that stays narrow even with every cell it may hide hidden is left as it
     is (what is fixed narrows it, not what is planned here). ``needs(f, t)``: the width
     figure f's cell t must be left instead, on the figure's scale (None: the level's).
-    Deterministic."""
+    Returns the primary cells (figure, cell) left narrower than they need. Deterministic."""
     if not ties and fixed is None:
-        return
+        return []
     locked = fixed if fixed is not None else [set() for _ in shapes]
     values = [[s.value(x, c) if s.defined(c) else 0.0 for c in cs]
               for s, x, cs in zip(shapes, sums, cells, strict=True)]
@@ -157,6 +158,7 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
     def size(cell: Cell) -> int:
         return sum(int(respondents[a]) for a in cell)
 
+    left: list[tuple[int, int]] = []
     for f in range(len(shapes)):
         lo, hi = shapes[f].value_range()
         level = protection / 100.0 * (hi - lo)
@@ -174,12 +176,14 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                     hidden[g].clear()
                     hidden[g].update(h)
                 if hopeless:
+                    left.append((f, t))
                     continue
             while current < need:
                 hidden_any = {cells[g][j] for g in range(len(shapes)) for j in hidden[g]}
                 cands = [(g, j) for g in sorted(editable) for j, c in enumerate(cells[g])
                          if j not in hidden[g] and j not in locked[g] and shapes[g].defined(c)]
                 if not cands:
+                    left.append((f, t))
                     break
                 cands.sort(key=lambda gj: (cells[gj[0]][gj[1]] not in hidden_any,
                                            not target & set(cells[gj[0]][gj[1]]),
@@ -196,3 +200,4 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                         best, gain = (g, j), wid - current
                 hidden[best[0]].add(best[1])
                 current = width(f, t)
+    return left

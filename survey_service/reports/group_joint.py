@@ -164,30 +164,57 @@ def problems(fine: Fine, plans: Mapping[str, WavePlan], m: WaveMatrix,
     return out
 
 
+def _locked(p: Problem, g: int, opened: set[str]) -> set[int]:
+    """Figure g's cells that some plan outside ``opened`` has: hidden only where it hides."""
+    return {j for j, sources in enumerate(p.also[g]) if any(s not in opened for s, _ in sources)}
+
+
 def plan_with_wave(group: WavePlan, wave: WavePlan, m: WaveMatrix, question: str,
-                   keys: Sequence[str], others: Mapping[str, WavePlan] | None = None) -> None:
+                   keys: Sequence[str], others: Mapping[str, WavePlan] | None = None
+                   ) -> set[str]:
     """After each figure of ``keys`` was planned alone in ``group`` (the question's plan):
     hide more cells of the question's tables until the joint attacker, who knows every
     published cell of every linked figure in the wave's tables, in ``others`` (the plans of
-    the wave's other questions, fixed) and in these, narrows no sensitive cell of any below
-    the protection level. A cell of the same people as a cell of a fixed plan follows it."""
+    the wave's other questions) and in these, narrows no sensitive cell of any below the
+    protection level. A cell of the same people as a cell of another plan follows it.
+
+    The question's answers split the wave's groups finer, and on finer groups the attacker
+    knows more (an index is tied to its items in every group whose people all answered every
+    item), so hiding the question's cells may not be enough: then the wave's cells are hidden
+    too, and last the other questions'. Returns the plans besides ``group`` that hide more
+    ("wave" or a question id); the caller keeps them."""
     plans: dict[str, WavePlan] = {WAVE: wave, **{q: p for q, p in (others or {}).items()
                                                   if q != question}, question: group}
     fine = Fine(wave, {q: p for q, p in plans.items() if q != WAVE}, m)
+    changed: set[str] = set()
     for p in problems(fine, plans, m, keys):
-        hidden = [p.hidden(plans, g, question) for g in range(len(p.figures))]
-        primary = [p.primary(plans, g) for g in range(len(p.figures))]
-        fixed = [{j for j, (source, _) in enumerate(origins) if source != question}
-                 for origins in p.origins]
+        count = range(len(p.figures))
+        hidden = [p.hidden(plans, g, question) for g in count]
+        before = [set(h) for h in hidden]
+        primary = [p.primary(plans, g) for g in count]
         editable = {i for i, f in enumerate(p.figures)
                     if f.key in keys and f.kind not in ITEM_KINDS}
-        plan_jointly(p.shapes, p.sums, fine.respondents.tolist(), p.cells, hidden, primary,
-                     p.ties, editable, group.protection, fixed=fixed)
+        common = (p.shapes, p.sums, fine.respondents.tolist(), p.cells)
+        left = plan_jointly(*common, hidden, primary, p.ties, editable, group.protection,
+                            fixed=[_locked(p, g, {question}) for g in count])
+        for opened in ({question, WAVE}, set(plans)):
+            if not left:
+                break
+            narrow = [{t for h, t in left if h == g} for g in count]
+            left = plan_jointly(*common, hidden, narrow, p.ties, set(count), group.protection,
+                                fixed=[_locked(p, g, opened) for g in count])
         for g, f in enumerate(p.figures):
-            if f.key not in keys or f.kind in ITEM_KINDS:
-                continue
-            group.hidden[f.key] = sorted(i for j, sources in enumerate(p.also[g])
-                                         if j in hidden[g] for s, i in sources if s == question)
+            if f.key in keys and f.kind not in ITEM_KINDS:
+                group.hidden[f.key] = sorted(i for j, sources in enumerate(p.also[g])
+                                             if j in hidden[g] for s, i in sources
+                                             if s == question)
+            for j in sorted(hidden[g] - before[g]):
+                for s, i in p.also[g][j]:
+                    mine = plans[s].hidden.get(f.key)
+                    if mine is not None and i not in mine:
+                        plans[s].hidden[f.key] = sorted({*mine, i})
+                        changed.add(s)
+    return changed - {question}
 
 
 @dataclass(frozen=True)

@@ -338,6 +338,9 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
     """The attacker's interval of every hidden or sensitive cell of the waves' figures, and
     how many outputs were read."""
     waves = [await find_wave(store, w) for w in dict.fromkeys(wave_ids)]
+    # A breakdown planned for the first time may hide more of the wave's own cells (its
+    # answers split the wave's groups finer): every plan is made first, then read.
+    await collect(settings, store, waves)
     produced: Produced = []
     shown, by_question, matrices, outputs = await collect(settings, store, waves, produced)
     found = await adjusted_found(settings, store, produced, matrices, shown)

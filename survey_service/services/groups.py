@@ -23,11 +23,13 @@ from ..reports.disclosure import (
     PLANNER,
     Figure,
     WavePlan,
+    close_standardised,
     figure_of,
     figures_compared,
     wave_figures,
 )
-from ..reports.group_joint import plan_with_wave
+from ..reports.disclosure_links import unite_items
+from ..reports.group_joint import WAVE, plan_with_wave
 from ..reports.group_plan import CHANNEL, add_group_figures, new_group_plan
 from ..reports.groups import (
     OWN_TABLES,
@@ -104,17 +106,26 @@ async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: 
                    if f is not None and f.key not in known and f.kind not in ITEM_KINDS]
     missing = [f.key for f in wanted if f.key not in plan.hidden]
     add_group_figures(plan, full, question, wanted, joint=True)
-    plan_with_wave(plan, own, full, question, missing, others)  # with all the wave's tables
+    changed = plan_with_wave(plan, own, full, question, missing, others)  # with the wave's
     if old is not None:  # what the old plan let out is out; hiding more never narrows
         for key, cells in old.hidden.items():
             plan.hidden[key] = sorted({*plan.hidden.get(key, []), *cells})
             plan.primary[key] = sorted({*plan.primary.get(key, []),
                                         *old.primary.get(key, [])})
-    if marker is not None:
-        await keep_open_plan(store, plan_key(m.wave.id, question), marker, plan)
-    else:
-        await store.save_disclosure_plan(plan_key(m.wave.id, question),
-                                         msgspec.json.encode(plan))
+
+    async def keep(key: str, kept_plan: WavePlan) -> None:
+        if marker is not None:
+            await keep_open_plan(store, key, marker, kept_plan)
+        else:
+            await store.save_disclosure_plan(key, msgspec.json.encode(kept_plan))
+
+    if WAVE in changed:  # the wave's own tables hide more: with their standardised figures
+        close_standardised(own, list(own.hidden))
+        unite_items(own)
+        await keep(m.wave.id, own)
+    for q in sorted(changed - {WAVE}):
+        await keep(plan_key(m.wave.id, q), others[q])
+    await keep(plan_key(m.wave.id, question), plan)
     return plan
 
 
