@@ -24,18 +24,19 @@ def disclosure_audit(wave_ids: tuple[str, ...], as_json: bool) -> None:
     SURVEY_PROTECTION_LEVEL."""
     config = settings()
     found, outputs = with_store(config, lambda store: audit(config, store, list(wave_ids)))
-    exposed = [i for i in found if i.sensitive and (i.published or i.width < i.needed)]
+    exposed = [i for i in found if i.exposed]
     if as_json:
         echo_json({"outputs": outputs, "protection_level": config.protection_level,
                    "intervals": found, "exposed": len(exposed)})
     else:
         _print(found, outputs, config.protection_level)
     if exposed:
-        worst = min(exposed, key=lambda i: i.width)
+        worst = min(exposed, key=lambda i: (i.width != i.width, i.width))  # nan: last
+        found_ = ("no solution (the audit's model of the published figures is wrong)"
+                  if worst.width != worst.width else f"{worst.low:.1f} to {worst.high:.1f}")
         raise click.ClickException(
             f"{len(exposed)} small-group figure(s) narrower than the protection level, e.g. "
-            f"{worst.figure} of {worst.cell} in {worst.wave}: {worst.low:.1f} to "
-            f"{worst.high:.1f}"
+            f"{worst.figure} of {worst.cell} in {worst.wave}: {found_}"
         )
 
 
@@ -45,7 +46,7 @@ def _print(found: list[Interval], outputs: int, level: float) -> None:
     rows = [
         [i.wave, i.figure, i.cell, str(i.n), f"{i.low:.2f}", f"{i.high:.2f}", f"{i.width:.2f}",
          f"{i.needed:.2f}", "yes" if i.sensitive else "no",
-         "NO" if i.sensitive and (i.published or i.width < i.needed) else "yes"]
+         "NO" if i.exposed else "yes"]
         for i in found
     ]
     if rows:

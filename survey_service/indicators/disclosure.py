@@ -29,6 +29,7 @@ away (exactly, with two organisations).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,16 @@ Combo = tuple[tuple[Cell, float], ...]  # Σ weight · value(cell): a standardis
 Published = Cell | Combo
 DEFAULT_PROTECTION = 20.0  # points on a 0-100 scale
 MAX_TRIALS = 12
+
+#: Set by the audit: an attack whose linear program has no solution (the published figures
+#: contradict the attacker's model of them) gives (nan, nan), which the audit counts as a
+#: failure, instead of the figure's whole range (the planner's "nothing is narrowed").
+STRICT: ContextVar[bool] = ContextVar("strict_attacks", default=False)
+
+
+def no_solution(shape: Shape) -> tuple[float, float]:
+    """What an attack with no solution proves (see :data:`STRICT`)."""
+    return (float("nan"), float("nan")) if STRICT.get() else shape.value_range()
 
 
 @dataclass(frozen=True)
@@ -119,8 +130,8 @@ def interval(
     ends = []
     for sign in (1.0, -1.0):
         res = linprog(sign * goal, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
-        if res.status != 0:  # published figures inconsistent with the bounds: say nothing
-            return shape.value_range()
+        if res.status != 0:  # published figures inconsistent with the bounds
+            return no_solution(shape)
         ends.append(sign * float(res.fun))
     return ends[0], ends[1]
 

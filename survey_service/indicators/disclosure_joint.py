@@ -21,7 +21,7 @@ import numpy.typing as npt
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-from .disclosure import MAX_TRIALS, Cell, FloatArray, Published, Shape
+from .disclosure import MAX_TRIALS, Cell, FloatArray, Published, Shape, no_solution
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ def joint_interval(shapes: Sequence[Shape],
     ends = []
     for sign in (1.0, -1.0):
         res = linprog(sign * goal, bounds=memo["bounds"], method="highs", **kw)
-        if res.status != 0:  # inconsistent with the bounds: say nothing
-            return shapes[figure].value_range()
+        if res.status != 0:  # inconsistent with the bounds
+            return no_solution(shapes[figure])
         ends.append(sign * float(res.fun))
     return ends[0], ends[1]
 

@@ -43,6 +43,12 @@ class Interval(msgspec.Struct, kw_only=True):
     published: bool = False  # shown by some output (a sensitive cell never may be)
     needed: float = 0.0  # the protection level on this figure's scale
 
+    @property
+    def exposed(self) -> bool:
+        """A small group shown, narrowed below the level, or attacked with no solution (the
+        published figures contradict the attacker's model: the audit proves nothing)."""
+        return self.sensitive and (self.published or not self.width >= self.needed)
+
 
 def cell_name(plan: WavePlan, cell: int) -> str:
     """A plan cell's first label in sorted order (its index when it has none)."""

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..indicators.disclosure import Cell, interval
+from ..indicators.disclosure import STRICT, Cell, interval
 from ..indicators.disclosure import Published as Attacked
 from ..indicators.disclosure_joint import joint_interval
 from ..reports.band_plan import BANDS, band_problem, bands_key, nps_indicators
@@ -343,46 +343,55 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
     await collect(settings, store, waves)
     produced: Produced = []
     shown, by_question, matrices, outputs = await collect(settings, store, waves, produced)
-    found = await adjusted_found(settings, store, produced, matrices, shown)
-    for wave in waves:
-        if wave.id not in matrices:
-            continue
-        m = matrices[wave.id]
-        plan = await plan_with_shown(settings, store, m, shown)
-        found += [Interval(wave=wave.id, figure=key, cell="(a group outside the plan)", n=0,
-                           low=value, high=value, width=0.0, sensitive=True, published=True)
-                  for (w, key), cells in sorted(shown.items()) if w == wave.id
-                  for cell, value in cells if cell is None]
-        questions = sorted({q for w, q, _k in by_question if w == wave.id})
-        if not questions:
-            for key in sorted(plan.hidden):
-                found += attack(plan, m, key, shown, settings.protection_level)
-        qplans: dict[str, WavePlan] = {}
-        for question in questions:
-            qplans[question] = await _question_plan(settings, store, m, question, by_question)
-            found += [Interval(wave=wave.id, figure=key,
-                               cell=f"{QUESTION}{question} (a group outside the plan)", n=0,
-                               low=value, high=value, width=0.0, sensitive=True,
-                               published=True)
-                      for (w, q, key), cells in sorted(by_question.items())
-                      if w == wave.id and q == question for cell, value in cells if cell is None]
-        if qplans:
-            found += sorted(_with_questions(plan, qplans, m, shown, by_question,
-                                            settings.protection_level),
-                            key=lambda i: (i.figure, i.cell))
-        drawn, pages = await _distributions(settings, store, wave, plan)
-        outputs += pages
-        nps = nps_indicators(plan, m)
-        for item in [*sorted(k[len("item:"):] for k in plan.hidden if k.startswith("item:")),
-                     *(bands_key(i) for i in nps)]:
-            key = item[len(BANDS):] if item.startswith(BANDS) else f"item:{item}"
-            figures = {k: {c: v for c, v in shown.get((wave.id, k), []) if c is not None}
-                       for k in ((key,) if key in nps else (key, POSITIVE + item))}
-            for f in attack_distribution(plan, m, item, figures, drawn.get(item, {}),
-                                         band_problem(plan, m, key) if key in nps else None):
-                name = item if key in nps else dist_key(item)
-                found.append(Interval(wave=wave.id, figure=f"{name}={f.point}",
-                                      cell=cell_name(plan, f.cell), n=f.answers, low=f.low,
-                                      high=f.high, width=f.high - f.low, sensitive=True,
-                                      published=f.shown, needed=f.need))
+    token = STRICT.set(True)  # an attack with no solution fails, not "nothing narrowed"
+    try:
+        found = await adjusted_found(settings, store, produced, matrices, shown)
+        for wave in (w for w in waves if w.id in matrices):
+            more, pages = await _attack_wave(settings, store, wave, matrices[wave.id], shown,
+                                             by_question)
+            found += more
+            outputs += pages
+    finally:
+        STRICT.reset(token)
     return found, outputs
+
+
+async def _attack_wave(settings: Settings, store: Store, wave: Wave, m: WaveMatrix,
+                       shown: Shown, by_question: QuestionShown) -> tuple[list[Interval], int]:
+    """Every hidden or sensitive cell of one wave attacked, and the pages read for it."""
+    plan = await plan_with_shown(settings, store, m, shown)
+    found = [Interval(wave=wave.id, figure=key, cell="(a group outside the plan)", n=0,
+                      low=value, high=value, width=0.0, sensitive=True, published=True)
+             for (w, key), cells in sorted(shown.items()) if w == wave.id
+             for cell, value in cells if cell is None]
+    questions = sorted({q for w, q, _k in by_question if w == wave.id})
+    if not questions:
+        for key in sorted(plan.hidden):
+            found += attack(plan, m, key, shown, settings.protection_level)
+    qplans: dict[str, WavePlan] = {}
+    for question in questions:
+        qplans[question] = await _question_plan(settings, store, m, question, by_question)
+        found += [Interval(wave=wave.id, figure=key,
+                           cell=f"{QUESTION}{question} (a group outside the plan)", n=0,
+                           low=value, high=value, width=0.0, sensitive=True, published=True)
+                  for (w, q, key), cells in sorted(by_question.items())
+                  if w == wave.id and q == question for cell, value in cells if cell is None]
+    if qplans:
+        found += sorted(_with_questions(plan, qplans, m, shown, by_question,
+                                        settings.protection_level),
+                        key=lambda i: (i.figure, i.cell))
+    drawn, pages = await _distributions(settings, store, wave, plan)
+    nps = nps_indicators(plan, m)
+    for item in [*sorted(k[len("item:"):] for k in plan.hidden if k.startswith("item:")),
+                 *(bands_key(i) for i in nps)]:
+        key = item[len(BANDS):] if item.startswith(BANDS) else f"item:{item}"
+        figures = {k: {c: v for c, v in shown.get((wave.id, k), []) if c is not None}
+                   for k in ((key,) if key in nps else (key, POSITIVE + item))}
+        for f in attack_distribution(plan, m, item, figures, drawn.get(item, {}),
+                                     band_problem(plan, m, key) if key in nps else None):
+            name = item if key in nps else dist_key(item)
+            found.append(Interval(wave=wave.id, figure=f"{name}={f.point}",
+                                  cell=cell_name(plan, f.cell), n=f.answers, low=f.low,
+                                  high=f.high, width=f.high - f.low, sensitive=True,
+                                  published=f.shown, needed=f.need))
+    return found, pages

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from survey_service.services import disclosure
+from survey_service.services import disclosure, disclosure_audit
 from survey_service.services.catalog import find_survey, load
 from survey_service.services.waves import open_wave
 from survey_service.settings import Settings
@@ -114,3 +114,18 @@ def test_the_audit_catches_the_item_shown_regardless(
     # 0 to 1 answer of 30 (3.3 points) where the count needs 3 answers (10 points)
     assert exposed and all(i["high"] <= 100 / 30 + 0.01 and i["needed"] == pytest.approx(10.0)
                            for i in exposed), exposed
+
+
+def test_an_audit_that_misreads_an_item_row_fails(
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old defect, put back: the % positive recorded as the mean (and the mean as the %
+    positive). Its attacks have no solution; the audit says so and exits 1, where it once
+    printed the scale's whole range and passed."""
+    monkeypatch.setattr(disclosure_audit, "ITEM", "positive:")
+    monkeypatch.setattr(disclosure_audit, "POSITIVE", "item:")
+    env = _env(tmp_path_factory.mktemp("items-misread"))
+    code, found = _audit(env)
+    assert code == 1, found
+    unsolved = [i for i in found["intervals"] if i["width"] is None]
+    assert any(i["sensitive"] for i in unsolved), unsolved
+    assert found["exposed"] == sum(i["sensitive"] for i in unsolved)  # nothing else fails

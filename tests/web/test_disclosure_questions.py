@@ -65,6 +65,12 @@ def test_the_audit_attacks_the_question_breakdowns_with_the_wave_tables(
              and not i["figure"].startswith("dist:") and i["sensitive"]]
     assert units and all(not i["published"] and i["width"] >= i["needed"] - 1e-6
                          for i in units)  # the wave's small cells, attacked with them
+    # the 5 paper respondents of the follow-up: the wave's tables planned on its own groups
+    # gave their timeliness driver exactly (87.5) with the breakdowns' counts; the joint
+    # planner hides more of the wave's cells
+    paper = [i for i in units if i["wave"] == FOLLOW and i["figure"] == "driver_timeliness"
+             and i["cell"] == "channel:paper"]
+    assert paper and paper[0]["width"] >= 20.0 - 1e-6, paper
 
 
 def test_the_audit_reads_the_answer_distributions_of_the_pages(
