@@ -152,11 +152,18 @@ async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | No
     groups, when already read."""
     if b is None:
         return Disclosure({a.id: await wave_plan(settings, store, a)})
+    figures = await compared_figures(store, a, b)
+    return Disclosure({
+        wave.id: await wave_plan(settings, store, wave, figures[wave.id],
+                                 (full or {}).get(wave.id))
+        for wave in (a, b)
+    })
+
+
+async def compared_figures(store: Store, a: Wave, b: Wave) -> dict[str, list[Figure]]:
+    """Wave id -> the figures a comparison of ``a`` with ``b`` shows of that wave (each
+    indicator over the items the two have in common)."""
     first, second = await _survey(store, a), await _survey(store, b)
     plans, _ = plan_indicators(first, second, diff_versions(first, second), "en")
     items = {i: p.items for i, p in plans.items()}
-    return Disclosure({
-        wave.id: await wave_plan(settings, store, wave, figures_compared(survey, items),
-                                 (full or {}).get(wave.id))
-        for wave, survey in ((a, first), (b, second))
-    })
+    return {a.id: figures_compared(first, items), b.id: figures_compared(second, items)}

@@ -44,7 +44,7 @@ from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load
-from .disclosure import full_matrix, mappings, wave_plan
+from .disclosure import compared_figures, full_matrix, mappings, wave_plan
 from .errors import Invalid, Refused
 from .open_plans import data_marker, keep_open_plan, open_plan
 from .reports import load_matrix, unit_labels
@@ -133,15 +133,30 @@ async def plan_breakdowns(settings: Settings, store: Store, wave: Wave) -> list[
     """Plan the breakdowns of a closed wave by every question of its form, one after the
     other in the form's order, each with the ones before it (``waves close --breakdowns``):
     which of two linked breakdowns hides more then follows the form, not the order in which
-    someone first asked for them. Returns the questions planned (none while the wave's data
-    can still change)."""
+    someone first asked for them. Each comparison with another closed wave is planned too
+    (its figures over the common items, in both waves), so that no breakdown asked later
+    hides more of a wave's cells than the outputs printed before it. Returns the questions
+    planned (none while the wave's data can still change)."""
     full = await full_matrix(store, wave)
     if not (wave.state(now()) == "closed" and results_available(wave, full.survey.kind)):
         return []
-    figures = wave_figures(full.survey)
+    found = {f.key: f for f in wave_figures(full.survey)}
+    compared: list[tuple[Wave, list[Figure]]] = []
+    for other in sorted((w for w in await store.waves() if w.survey_id == wave.survey_id
+                         and w.id != wave.id and w.state(now()) == "closed"),
+                        key=lambda w: (w.starts.isoformat() if w.starts else "", w.id)):
+        # what a comparison's breakdowns show too: each indicator over the common items
+        both = await compared_figures(store, wave, other)
+        found.update({f.key: f for f in both[wave.id]})
+        compared.append((other, both[other.id]))
     questions = breakdown_questions(full)
     for question in questions:
-        await group_plan(settings, store, full, question, figures)
+        await group_plan(settings, store, full, question, [found[k] for k in sorted(found)])
+    for other, figures in compared:  # and the other wave's side of each comparison
+        m = await full_matrix(store, other)
+        if results_available(other, m.survey.kind):
+            for question in breakdown_questions(m):
+                await group_plan(settings, store, m, question, figures)
     return questions
 
 

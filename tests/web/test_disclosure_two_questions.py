@@ -59,8 +59,9 @@ async def submit(client: Any, fields: dict[str, str]) -> None:
     raise AssertionError("the form never ended")
 
 
-async def _build(settings: Settings, waves: tuple[str, ...] = WAVES, *close: str) -> None:
-    for i, wave in enumerate(waves):
+async def _build(settings: Settings, waves: tuple[str, ...] = WAVES, *close: str,
+                 first: int = 0) -> None:
+    for i, wave in enumerate(waves, start=first):
         async with opened(settings.database_url) as store:
             await open_wave(settings, store, SURVEY, wave, "baseline" if i == 0 else "follow-up",
                             [], None, None)
@@ -133,3 +134,37 @@ def test_closing_with_breakdowns_plans_them_in_the_form_order(tmp_path: Path) ->
     plans = asyncio.run(_ask_then_read(early, "cq-early", asked))
     assert _hidden(plans["respondent_type"]) == {"other_person", "business"}
     assert _hidden(plans["age_band"]) == {"age_18_29", "age_45_64"}
+
+
+async def _kept_plans(settings: Settings) -> dict[str, bytes | None]:
+    async with opened(settings.database_url) as store:
+        return {key: await store.disclosure_plan(key) for wave in WAVES
+                for key in (wave, *(plan_key(wave, q) for q in QUESTIONS))}
+
+
+def test_closing_with_breakdowns_plans_what_the_comparison_shows(tmp_path: Path) -> None:
+    """The follow-up's form dropped an item, so comparing the waves shows each indicator over
+    the items they share (figures neither wave's own tables have). Closed with --breakdowns,
+    both waves' plans already cover them: asking the comparison's breakdowns afterwards
+    plans nothing, so no output printed before hides less than one printed after."""
+    settings = _settings(tmp_path)
+    asyncio.run(_build(settings, WAVES[:1], "--breakdowns"))
+    form = Path(settings.forms_dir) / f"{SURVEY}.toml"
+    text = form.read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines(keepends=True)
+               if line.startswith('  { id = "deadline_met"'))
+    form.write_text(text.replace(row, ""), encoding="utf-8")
+    asyncio.run(_build(settings, WAVES[1:], "--breakdowns", first=1))
+    before = asyncio.run(_kept_plans(settings))
+    assert all(before.values())
+    variants = {k for p in before.values() if p is not None
+                for k in msgspec.json.decode(p, type=WavePlan).hidden if "[" in k}
+    assert variants  # indicators over the shared items
+
+    async def ask() -> None:
+        async with opened(settings.database_url) as store:
+            for question in QUESTIONS:
+                await compute_groups(settings, store, SURVEY, list(WAVES), question, None,
+                                     None, "en")
+    asyncio.run(ask())
+    assert asyncio.run(_kept_plans(settings)) == before
