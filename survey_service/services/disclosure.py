@@ -160,6 +160,14 @@ async def disclosure_for(settings: Settings, store: Store, a: Wave, b: Wave | No
     })
 
 
+async def closed_others(store: Store, wave: Wave, kind: str) -> list[Wave]:
+    """The survey's other closed waves whose results may be shown, by start and id: the
+    waves a closed wave is compared with."""
+    return sorted((w for w in await store.waves() if w.survey_id == wave.survey_id
+                   and w.id != wave.id and _kept(w, kind)),
+                  key=lambda w: (w.starts.isoformat() if w.starts else "", w.id))
+
+
 async def compared_figures(store: Store, a: Wave, b: Wave) -> dict[str, list[Figure]]:
     """Wave id -> the figures a comparison of ``a`` with ``b`` shows of that wave (each
     indicator over the items the two have in common)."""

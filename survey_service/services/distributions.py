@@ -14,7 +14,7 @@ from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.loader import decode_survey
 from ..surveys.waves import Wave, now
-from .disclosure import disclosure_for, full_matrix, wave_plan
+from .disclosure import closed_others, disclosure_for, full_matrix, wave_plan
 
 _decode = msgspec.json.Decoder(WavePlan)
 
@@ -83,9 +83,5 @@ async def plan_comparisons(settings: Settings, store: Store, wave: Wave, kind: s
     the other waves taken by start and id: which report is asked for first then decides no
     plan. (A trend over three or more waves whose common items are fewer still plans its
     variants when first drawn.)"""
-    others = sorted((w for w in await store.waves() if w.survey_id == wave.survey_id
-                     and w.id != wave.id and w.state(now()) == "closed"
-                     and results_available(w, kind)),
-                    key=lambda w: (w.starts.isoformat() if w.starts else "", w.id))
-    for other in others:
+    for other in await closed_others(store, wave, kind):
         await disclosure_for(settings, store, other, wave)

@@ -44,7 +44,7 @@ from ..settings import Settings
 from ..storage.base import Store
 from ..surveys.waves import Wave, now
 from .catalog import find_organisation, load
-from .disclosure import compared_figures, full_matrix, mappings, wave_plan
+from .disclosure import closed_others, compared_figures, full_matrix, mappings, wave_plan
 from .errors import Invalid, Refused
 from .open_plans import data_marker, keep_open_plan, open_plan
 from .reports import load_matrix, unit_labels
@@ -142,9 +142,7 @@ async def plan_breakdowns(settings: Settings, store: Store, wave: Wave) -> list[
         return []
     found = {f.key: f for f in wave_figures(full.survey)}
     compared: list[tuple[Wave, list[Figure]]] = []
-    for other in sorted((w for w in await store.waves() if w.survey_id == wave.survey_id
-                         and w.id != wave.id and w.state(now()) == "closed"),
-                        key=lambda w: (w.starts.isoformat() if w.starts else "", w.id)):
+    for other in await closed_others(store, wave, full.survey.kind):
         # what a comparison's breakdowns show too: each indicator over the common items
         both = await compared_figures(store, wave, other)
         found.update({f.key: f for f in both[wave.id]})
@@ -154,9 +152,8 @@ async def plan_breakdowns(settings: Settings, store: Store, wave: Wave) -> list[
         await group_plan(settings, store, full, question, [found[k] for k in sorted(found)])
     for other, figures in compared:  # and the other wave's side of each comparison
         m = await full_matrix(store, other)
-        if results_available(other, m.survey.kind):
-            for question in breakdown_questions(m):
-                await group_plan(settings, store, m, question, figures)
+        for question in breakdown_questions(m):
+            await group_plan(settings, store, m, question, figures)
     return questions
 
 
