@@ -120,7 +120,8 @@ def waves_close(wave_id: str, breakdowns: bool) -> None:
     if planned and breakdowns:
         click.echo(f"planning the breakdowns of {wave.id} by each question of the form ...")
         try:
-            questions = with_store(config, lambda store: plan_breakdowns(config, store, wave))
+            questions = with_store(config, lambda store: plan_breakdowns(
+                config, store, wave, lambda w, q: click.echo(f"  {w} by {q} ...")))
         except Exception as exc:  # each is planned when first asked for instead
             click.echo(f"warning: the breakdowns of {wave.id} were not planned now ({exc});"
                        " each will be planned when first asked for", err=True)

@@ -8,7 +8,7 @@ first asked for decides which of two linked breakdowns hides more, unless ``wave
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 import numpy as np
@@ -129,14 +129,16 @@ async def group_plan(settings: Settings, store: Store, m: WaveMatrix, question: 
     return plan
 
 
-async def plan_breakdowns(settings: Settings, store: Store, wave: Wave) -> list[str]:
+async def plan_breakdowns(settings: Settings, store: Store, wave: Wave,
+                          progress: Callable[[str, str], None] | None = None) -> list[str]:
     """Plan the breakdowns of a closed wave by every question of its form, one after the
     other in the form's order, each with the ones before it (``waves close --breakdowns``):
     which of two linked breakdowns hides more then follows the form, not the order in which
     someone first asked for them. Each comparison with another closed wave is planned too
     (its figures over the common items, in both waves), so that no breakdown asked later
     hides more of a wave's cells than the outputs printed before it. Returns the questions
-    planned (none while the wave's data can still change)."""
+    planned (none while the wave's data can still change). ``progress(wave id, question)``
+    is called before each plan is made, since one can take minutes."""
     full = await full_matrix(store, wave)
     if not (wave.state(now()) == "closed" and results_available(wave, full.survey.kind)):
         return []
@@ -148,11 +150,14 @@ async def plan_breakdowns(settings: Settings, store: Store, wave: Wave) -> list[
         found.update({f.key: f for f in both[wave.id]})
         compared.append((other, both[other.id]))
     questions = breakdown_questions(full)
+    tell = progress or (lambda wave_id, question: None)
     for question in questions:
+        tell(wave.id, question)
         await group_plan(settings, store, full, question, [found[k] for k in sorted(found)])
     for other, figures in compared:  # and the other wave's side of each comparison
         m = await full_matrix(store, other)
         for question in breakdown_questions(m):
+            tell(other.id, question)
             await group_plan(settings, store, m, question, figures)
     return questions
 

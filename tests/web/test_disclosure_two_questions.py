@@ -60,7 +60,9 @@ async def submit(client: Any, fields: dict[str, str]) -> None:
 
 
 async def _build(settings: Settings, waves: tuple[str, ...] = WAVES, *close: str,
-                 first: int = 0) -> None:
+                 first: int = 0) -> str:
+    """The waves opened, answered over HTTP and closed; the last close's output."""
+    out = ""
     for i, wave in enumerate(waves, start=first):
         async with opened(settings.database_url) as store:
             await open_wave(settings, store, SURVEY, wave, "baseline" if i == 0 else "follow-up",
@@ -71,6 +73,7 @@ async def _build(settings: Settings, waves: tuple[str, ...] = WAVES, *close: str
                     await submit(client, answers(values, kind, age))
         code, out = await asyncio.to_thread(run, settings, "waves", "close", wave, *close)
         assert code == 0, out
+    return out
 
 
 def _settings(folder: Path) -> Settings:
@@ -154,7 +157,9 @@ def test_closing_with_breakdowns_plans_what_the_comparison_shows(tmp_path: Path)
     row = next(line for line in text.splitlines(keepends=True)
                if line.startswith('  { id = "deadline_met"'))
     form.write_text(text.replace(row, ""), encoding="utf-8")
-    asyncio.run(_build(settings, WAVES[1:], "--breakdowns", first=1))
+    out = asyncio.run(_build(settings, WAVES[1:], "--breakdowns", first=1))
+    # each plan is announced as it is made (one can take minutes), both waves' sides
+    assert all(f"{w} by respondent_type ..." in out for w in WAVES), out
     before = asyncio.run(_kept_plans(settings))
     assert all(before.values())
     variants = {k for p in before.values() if p is not None
