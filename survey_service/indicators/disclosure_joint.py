@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,18 @@ class _Rows:
         return np.asarray(self.rhs, dtype=np.float64) if self.rhs else None
 
 
+@dataclass
+class Ends:
+    """The two ends of an attack: the values, the solutions (every figure's sums) at each
+    end, and per figure the published entries whose rows bind at either end (removing any
+    other leaves both ends where they are: its multiplier is zero in an optimal dual)."""
+
+    low: float
+    high: float
+    points: list[FloatArray]
+    binding: list[set[int]]
+
+
 def joint_interval(shapes: Sequence[Shape],
                    published: Sequence[Sequence[tuple[Published, float]]],
                    ties: Sequence[Tie], figure: int, target: Cell,
@@ -75,6 +88,15 @@ def joint_interval(shapes: Sequence[Shape],
     """The narrowest interval of figure ``figure`` in cell ``target`` that an attacker can
     prove knowing every published (cell, value) of every figure and the ``ties``. ``memo``:
     a dict kept between calls over the same shapes and ties (their rows are built once)."""
+    ends = joint_ends(shapes, published, ties, figure, target, memo)
+    return no_solution(shapes[figure]) if ends is None else (ends.low, ends.high)
+
+
+def joint_ends(shapes: Sequence[Shape],
+               published: Sequence[Sequence[tuple[Published, float]]],
+               ties: Sequence[Tie], figure: int, target: Cell,
+               memo: dict[Any, Any] | None = None) -> Ends | None:
+    """:func:`joint_interval`'s attack, with its solutions (None: it has none)."""
     memo = {} if memo is None else memo
     if "off" not in memo:
         off = _offsets(shapes)
@@ -104,24 +126,50 @@ def joint_interval(shapes: Sequence[Shape],
         lo, hi = s.value_range()
         eps = 1e-7 * (hi - lo or 1.0)
         for cell, value in shown:
-            found = memo.get((f, cell))
-            if found is None:
+            rows = memo.get((f, cell))
+            if rows is None:
                 dense = s.functional_of(cell)
                 cols = np.flatnonzero(dense)
-                found = memo[(f, cell)] = (off[f] + cols, dense[cols])
-            ub.add(found[0], found[1], value + eps)
-            ub.add(found[0], -found[1], -value + eps)
+                rows = memo[(f, cell)] = (off[f] + cols, dense[cols])
+            ub.add(rows[0], rows[1], value + eps)
+            ub.add(rows[0], -rows[1], -value + eps)
     goal = np.zeros(off[-1])
     goal[off[figure]:off[figure + 1]] = shapes[figure].functional(target)
     kw = {"A_ub": ub.matrix(), "b_ub": ub.rhs_array(), "A_eq": memo["A_eq"],
           "b_eq": memo["b_eq"]}
-    ends = []
+    values, points = [], []
+    binds = np.zeros(sum(len(shown) for shown in published), dtype=bool)
     for sign in (1.0, -1.0):
         res = linprog(sign * goal, bounds=memo["bounds"], method="highs", **kw)
         if res.status != 0:  # inconsistent with the bounds
-            return no_solution(shapes[figure])
-        ends.append(sign * float(res.fun))
-    return ends[0], ends[1]
+            return None
+        values.append(sign * float(res.fun))
+        points.append(np.asarray(res.x, dtype=np.float64))
+        duals = np.abs(np.asarray(res.ineqlin.marginals)[len(static.rhs):])
+        binds |= duals.reshape(-1, 2).max(axis=1) > 1e-12
+    starts = np.cumsum([0] + [len(shown) for shown in published])
+    binding = [set(np.flatnonzero(binds[a:b]).tolist()) for a, b in pairwise(starts)]
+    return Ends(values[0], values[1], points, binding)
+
+
+class _Pool:
+    """Points the attacker cannot rule out: the true sums and every end an attack found
+    while no more cells were shown than now. Two of them whose values of a cell lie a width
+    apart prove the cell's interval is at least that wide, without a linear program."""
+
+    def __init__(self, shapes: Sequence[Shape], sums: Sequence[FloatArray]) -> None:
+        self.off = _offsets(shapes)
+        self.shapes = shapes
+        self.points = np.concatenate([np.asarray(x, dtype=np.float64).reshape(-1)
+                                      for x in sums])[None, :]
+
+    def add(self, found: Sequence[FloatArray]) -> None:
+        if found:
+            self.points = np.vstack([self.points, *found])
+
+    def width(self, f: int, cell: Cell) -> float:
+        values = self.points[:, self.off[f]:self.off[f + 1]] @ self.shapes[f].functional(cell)
+        return float(values.max() - values.min())
 
 
 def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
@@ -145,15 +193,34 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
     values = [[s.value(x, c) if s.defined(c) else 0.0 for c in cs]
               for s, x, cs in zip(shapes, sums, cells, strict=True)]
 
-    def shown() -> list[list[tuple[Cell, float]]]:
-        return [[(cs[j], vs[j]) for j in range(len(cs)) if j not in hs and s.defined(cs[j])]
-                for s, cs, vs, hs in zip(shapes, cells, values, hidden, strict=True)]
+    def shown() -> tuple[list[list[tuple[Cell, float]]], list[list[int]]]:
+        """The published (cell, value) of each figure, and their indices in ``cells``."""
+        where = [[j for j in range(len(cs)) if j not in hs and s.defined(cs[j])]
+                 for s, cs, hs in zip(shapes, cells, hidden, strict=True)]
+        return [[(cs[j], vs[j]) for j in js]
+                for cs, vs, js in zip(cells, values, where, strict=True)], where
 
     memo: dict[Any, Any] = {}
+    pool = _Pool(shapes, sums)
+    binding: set[tuple[int, int]] = set()  # of the last exact attack on the cells hidden now
 
-    def width(f: int, t: int) -> float:
-        low, high = joint_interval(shapes, shown(), ties, f, cells[f][t], memo)
-        return high - low
+    def width(f: int, t: int, need: float | None = None, keep: bool = True) -> float:
+        """Cell t's width under the cells hidden now; with ``need``, any width of at
+        least ``need`` (the widest the pool proves) may be given instead of the exact one.
+        ``keep``: the cells hidden now stay hidden (its solutions join the pool, and its
+        binding rows are those a trial may free)."""
+        if need is not None and (known := pool.width(f, cells[f][t])) >= need:
+            return known
+        published, where = shown()
+        ends = joint_ends(shapes, published, ties, f, cells[f][t], memo)
+        if ends is None:  # inconsistent: as joint_interval, nothing is narrowed
+            low, high = no_solution(shapes[f])
+            return high - low
+        if keep:
+            pool.add(ends.points)
+            binding.clear()
+            binding.update((g, where[g][k]) for g, ks in enumerate(ends.binding) for k in ks)
+        return ends.high - ends.low
 
     def size(cell: Cell) -> int:
         return sum(int(respondents[a]) for a in cell)
@@ -166,12 +233,12 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
             own = needs(f, t) if needs is not None else None
             need = (level if own is None else own) - 1e-9
             target = set(cells[f][t])
-            current = width(f, t)
+            current = width(f, t, need)
             if fixed is not None and current < need:
                 saved = [set(h) for h in hidden]
                 for g in editable:
                     hidden[g] |= set(range(len(cells[g]))) - locked[g]
-                hopeless = width(f, t) < need
+                hopeless = width(f, t, keep=False) < need
                 for g, h in enumerate(saved):
                     hidden[g].clear()
                     hidden[g].update(h)
@@ -190,8 +257,10 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                                            size(cells[gj[0]][gj[1]]), gj))
                 best, gain = cands[0], 0.0
                 for g, j in cands[:MAX_TRIALS]:
+                    if (g, j) not in binding:  # hiding it moves neither end
+                        continue
                     hidden[g].add(j)
-                    wid = width(f, t)
+                    wid = width(f, t, need, keep=False)
                     hidden[g].discard(j)
                     if wid >= need:
                         best, gain = (g, j), wid
@@ -199,5 +268,5 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                     if wid - current > gain + 1e-9:
                         best, gain = (g, j), wid - current
                 hidden[best[0]].add(best[1])
-                current = width(f, t)
+                current = width(f, t, need)
     return left
