@@ -78,8 +78,8 @@ def test_the_ends_an_attack_finds_are_answers_it_cannot_rule_out(problem: dict[s
                                                  cells[t])
             starts = np.cumsum([0] + [s.weights.size for s in problem["shapes"]])
             goal = problem["shapes"][f].functional(cells[t])
-            ends = [float(x[starts[f]:starts[f + 1]] @ goal) for x in found]
-            assert ends == pytest.approx([low, high], abs=1e-6)
+            at = [float(x[starts[f]:starts[f + 1]] @ goal) for x in found]
+            assert at == pytest.approx([low, high], abs=1e-6)
             for x in found:
                 _holds(problem, shown, x, problem["ties"])
             tried += 1
