@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
 
+from .attack_model import INF, AttackModel
 from .disclosure import MAX_TRIALS, Cell, FloatArray, Published, Shape, no_solution
 
 
@@ -40,33 +39,6 @@ def _offsets(shapes: Sequence[Shape]) -> list[int]:
         out.append(at)
         at += s.weights.size
     return [*out, at]
-
-
-class _Rows:
-    """Sparse constraint rows, built one at a time."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.rows: list[npt.NDArray[np.int64]] = []
-        self.cols: list[npt.NDArray[np.int64]] = []
-        self.vals: list[FloatArray] = []
-        self.rhs: list[float] = []
-
-    def add(self, cols: npt.NDArray[np.int64], vals: FloatArray, rhs: float) -> None:
-        self.rows.append(np.full(len(cols), len(self.rhs)))
-        self.cols.append(cols)
-        self.vals.append(vals)
-        self.rhs.append(rhs)
-
-    def matrix(self) -> csr_matrix | None:
-        if not self.rhs:
-            return None
-        return csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows),
-                                                      np.concatenate(self.cols))),
-                          shape=(len(self.rhs), self.size))
-
-    def rhs_array(self) -> FloatArray | None:
-        return np.asarray(self.rhs, dtype=np.float64) if self.rhs else None
 
 
 @dataclass
@@ -98,58 +70,68 @@ def joint_ends(shapes: Sequence[Shape],
                memo: dict[Any, Any] | None = None) -> Ends | None:
     """:func:`joint_interval`'s attack, with its solutions (None: it has none)."""
     memo = {} if memo is None else memo
-    if "off" not in memo:
-        off = _offsets(shapes)
-        bounds: list[tuple[float, float]] = []
-        for s in shapes:
-            w = s.weights.reshape(-1)
-            bounds += list(zip((s.low * w).tolist(), (s.high * w).tolist(), strict=True))
-        ub, eq = _Rows(off[-1]), _Rows(off[-1])
-        for f, s in enumerate(shapes):
-            if s.exclusive:
-                comps = s.components
-                for a in range(s.weights.shape[0]):
-                    ub.add(off[f] + a * comps + np.arange(comps), np.ones(comps),
-                           float(s.weights[a, 0]))
-        for tie in ties:
-            cols = np.asarray([off[f] + a * shapes[f].components + c
-                               for f, a, c, _ in tie.terms])
-            (eq if tie.equal else ub).add(cols, np.asarray([t[3] for t in tie.terms]),
-                                          tie.rhs)
-        memo.update(off=off, bounds=bounds, ub=ub, A_eq=eq.matrix(), b_eq=eq.rhs_array())
-    off = memo["off"]
-    ub = _Rows(off[-1])
-    static: _Rows = memo["ub"]
-    ub.rows, ub.cols, ub.vals, ub.rhs = (list(static.rows), list(static.cols),
-                                         list(static.vals), list(static.rhs))
+    model = _model(shapes, ties, memo)
+    off, rows = memo["off"], memo["rows"]
+    missing: list[tuple[int, Published]] = []
+    for f, shown in enumerate(published):
+        missing += [(f, cell) for cell, _ in shown if (f, cell) not in rows]
+    missing = list(dict.fromkeys(missing))
+    built = []
+    for f, cell in missing:
+        dense = shapes[f].functional_of(cell)
+        cols = np.flatnonzero(dense)
+        built.append((off[f] + cols, dense[cols], -INF, INF))
+    rows.update(zip(missing, model.add(built), strict=True))
+    wanted: dict[int, tuple[float, float]] = {}
+    order: list[int] = []
     for f, (s, shown) in enumerate(zip(shapes, published, strict=True)):
         lo, hi = s.value_range()
         eps = 1e-7 * (hi - lo or 1.0)
         for cell, value in shown:
-            rows = memo.get((f, cell))
-            if rows is None:
-                dense = s.functional_of(cell)
-                cols = np.flatnonzero(dense)
-                rows = memo[(f, cell)] = (off[f] + cols, dense[cols])
-            ub.add(rows[0], rows[1], value + eps)
-            ub.add(rows[0], -rows[1], -value + eps)
-    goal = np.zeros(off[-1])
-    goal[off[figure]:off[figure + 1]] = shapes[figure].functional(target)
-    kw = {"A_ub": ub.matrix(), "b_ub": ub.rhs_array(), "A_eq": memo["A_eq"],
-          "b_eq": memo["b_eq"]}
-    values, points = [], []
-    binds = np.zeros(sum(len(shown) for shown in published), dtype=bool)
-    for sign in (1.0, -1.0):
-        res = linprog(sign * goal, bounds=memo["bounds"], method="highs", **kw)
-        if res.status != 0:  # inconsistent with the bounds
-            return None
-        values.append(sign * float(res.fun))
-        points.append(np.asarray(res.x, dtype=np.float64))
-        duals = np.abs(np.asarray(res.ineqlin.marginals)[len(static.rhs):])
-        binds |= duals.reshape(-1, 2).max(axis=1) > 1e-12
+            r = rows[(f, cell)]
+            low, high = wanted.get(r, (-INF, INF))
+            wanted[r] = (max(low, value - eps), min(high, value + eps))
+            order.append(r)
+    if any(low > high for low, high in wanted.values()):
+        return None  # one cell published with two values
+    model.set_bounds(wanted, list(rows.values()))
+    goal = shapes[figure].functional(target)
+    cols = np.flatnonzero(goal)
+    solved = model.solve(off[figure] + cols, goal[cols])
+    if solved is None:  # inconsistent with the bounds
+        return None
+    values, points, duals = solved
+    at = np.asarray(order, dtype=np.int64)
+    binds = (np.abs(duals[0][at]) > 1e-12) | (np.abs(duals[1][at]) > 1e-12)
     starts = np.cumsum([0] + [len(shown) for shown in published])
     binding = [set(np.flatnonzero(binds[a:b]).tolist()) for a, b in pairwise(starts)]
     return Ends(values[0], values[1], points, binding)
+
+
+def _model(shapes: Sequence[Shape], ties: Sequence[Tie], memo: dict[Any, Any]
+           ) -> AttackModel:
+    """The kept model of these figures (``memo``): bounds, the rows of exclusive
+    components and of the ties; a row per published cell is added when first met."""
+    if "model" not in memo:
+        off = _offsets(shapes)
+        low = np.concatenate([s.low * s.weights.reshape(-1) for s in shapes])
+        high = np.concatenate([s.high * s.weights.reshape(-1) for s in shapes])
+        made = AttackModel(low, high)
+        static: list[tuple[npt.NDArray[np.int64], FloatArray, float, float]] = []
+        for f, s in enumerate(shapes):
+            if s.exclusive:
+                comps = s.components
+                static += [(off[f] + a * comps + np.arange(comps), np.ones(comps), -INF,
+                            float(s.weights[a, 0])) for a in range(s.weights.shape[0])]
+        for tie in ties:
+            cols = np.asarray([off[f] + a * shapes[f].components + c
+                               for f, a, c, _ in tie.terms], dtype=np.int64)
+            static.append((cols, np.asarray([t[3] for t in tie.terms], dtype=np.float64),
+                           tie.rhs if tie.equal else -INF, tie.rhs))
+        made.add(static)
+        memo.update(model=made, off=off, rows={})
+    model: AttackModel = memo["model"]
+    return model
 
 
 class _Pool:

@@ -1,0 +1,104 @@
+"""The joint attacker's linear programs, kept between attacks on the same figures.
+
+An attack minimises and maximises one cell's value over every answer consistent with what is
+published. One audit or one planning pass asks it hundreds of times over the same variables,
+bounds and ties, changing only which cells are published (the planner hides one more) and
+which cell is attacked. Built again each time, a program of ten thousand variables costs
+thousands of simplex iterations from nothing; kept (one model per direction, so each starts
+from its own last optimal basis), HiGHS's primal simplex starts from a point that is still
+feasible and usually needs a fraction of them.
+
+Rows: the static ones (an answer counted in at most one component; the ties between
+figures), then one ranged row per published (figure, cell) met so far, free while that
+cell is not shown. The highspy wrapper class prints a banner on stdout when it is made,
+before any option can be set (HiGHS issues #1702, #2749), which would corrupt ``--json``
+output: its core class is used, silenced before its first call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from highspy import _core
+
+FloatArray = npt.NDArray[np.float64]
+INF = float(_core.kHighsInf)
+_OPTIMAL = _core.HighsModelStatus.kOptimal
+
+
+def _highs(sense: Any) -> Any:
+    h = _core._Highs()
+    h.setOptionValue("output_flag", False)
+    h.changeObjectiveSense(sense)
+    return h
+
+
+class AttackModel:
+    """Two HiGHS models (minimise, maximise) over ``size`` variables within ``bounds``,
+    with the rows given to :meth:`add` and a cost set per attack."""
+
+    def __init__(self, low: FloatArray, high: FloatArray) -> None:
+        self.size = len(low)
+        self.models = [_highs(_core.ObjSense.kMinimize), _highs(_core.ObjSense.kMaximize)]
+        for h in self.models:
+            h.addVars(self.size, np.asarray(low, dtype=np.float64),
+                      np.asarray(high, dtype=np.float64))
+        self.rows = 0
+        self.bounds: dict[int, tuple[float, float]] = {}  # of the rows that may change
+        self.cost = np.zeros(0, dtype=np.int32)
+
+    def add(self, rows: Sequence[tuple[npt.NDArray[np.int64], FloatArray, float, float]]
+            ) -> list[int]:
+        """Add rows (columns, coefficients, lower, upper); returns their indices."""
+        if not rows:
+            return []
+        starts = np.cumsum([0] + [len(r[0]) for r in rows[:-1]]).astype(np.int32)
+        cols = np.concatenate([r[0] for r in rows]).astype(np.int32)
+        vals = np.concatenate([r[1] for r in rows]).astype(np.float64)
+        low = np.asarray([r[2] for r in rows], dtype=np.float64)
+        high = np.asarray([r[3] for r in rows], dtype=np.float64)
+        for h in self.models:
+            h.addRows(len(rows), low, high, len(cols), starts, cols, vals)
+        first, self.rows = self.rows, self.rows + len(rows)
+        return list(range(first, self.rows))
+
+    def set_bounds(self, wanted: dict[int, tuple[float, float]], free: Sequence[int]) -> None:
+        """Rows ``wanted`` get their bounds; the rows of ``free`` not in it none."""
+        change = {r: b for r, b in wanted.items() if self.bounds.get(r) != b}
+        change.update({r: (-INF, INF) for r in free
+                       if r not in wanted and self.bounds.get(r, (-INF, INF)) != (-INF, INF)})
+        if not change:
+            return
+        index = np.fromiter(change, dtype=np.int32, count=len(change))
+        low = np.asarray([change[int(r)][0] for r in index], dtype=np.float64)
+        high = np.asarray([change[int(r)][1] for r in index], dtype=np.float64)
+        for h in self.models:
+            h.changeRowsBounds(len(index), index, low, high)
+        self.bounds.update(change)
+
+    def solve(self, cols: npt.NDArray[np.int64], coefs: FloatArray
+              ) -> tuple[list[float], list[FloatArray], list[FloatArray]] | None:
+        """Minimise and maximise Σ coefs · x[cols]: the two values, solutions and row duals
+        (None: no answer is consistent with the rows)."""
+        old = self.cost
+        self.cost = np.asarray(cols, dtype=np.int32)
+        values, points, duals = [], [], []
+        for h in self.models:
+            if len(old):
+                h.changeColsCost(len(old), old, np.zeros(len(old)))
+            h.changeColsCost(len(self.cost), self.cost, np.asarray(coefs, dtype=np.float64))
+            h.run()  # the first from scratch, by HiGHS's choice (dual simplex)
+            h.setOptionValue("simplex_strategy", 4)  # then primal, from the last optimum
+            if h.getModelStatus() != _OPTIMAL:  # from scratch before giving up on it
+                h.clearSolver()
+                h.run()
+                if h.getModelStatus() != _OPTIMAL:
+                    return None
+            solution = h.getSolution()
+            values.append(float(h.getInfo().objective_function_value))
+            points.append(np.asarray(solution.col_value, dtype=np.float64))
+            duals.append(np.asarray(solution.row_dual, dtype=np.float64))
+        return values, points, duals
