@@ -31,15 +31,15 @@ SURVEY = "citizen-satisfaction"
 SOLVED = [0]
 
 
-def _counted(real: Any) -> Any:
-    def linprog(*args: Any, **kwargs: Any) -> Any:
-        SOLVED[0] += 1
+def _counted(real: Any, programs: int) -> Any:
+    def solve(*args: Any, **kwargs: Any) -> Any:
+        SOLVED[0] += programs
         return real(*args, **kwargs)
-    return linprog
+    return solve
 
 
-for _module in (disclosure, disclosure_joint):
-    _module.linprog = _counted(_module.linprog)  # type: ignore[attr-defined]
+disclosure.linprog = _counted(disclosure.linprog, 1)  # type: ignore[attr-defined]
+disclosure_joint.joint_ends = _counted(disclosure_joint.joint_ends, 2)  # both directions
 
 
 async def main(questions: list[str], per_org: int = 40) -> None:
