@@ -79,6 +79,18 @@ class AttackModel:
             h.changeRowsBounds(len(index), index, low, high)
         self.bounds.update(change)
 
+    def remember(self) -> None:
+        """Keep each model's basis now (the optimum of the cells hidden now)."""
+        self.saved = (self.rows, [_copy(h.getBasis()) for h in self.models])
+
+    def recall(self) -> None:
+        """Start the next solve from the basis kept by :meth:`remember` (a trial hides one
+        cell more than then: that optimum is still feasible, and near)."""
+        rows, bases = getattr(self, "saved", (-1, []))
+        if rows == self.rows:
+            for h, basis in zip(self.models, bases, strict=True):
+                h.setBasis(basis)
+
     def solve(self, cols: npt.NDArray[np.int64], coefs: FloatArray
               ) -> tuple[list[float], list[FloatArray], list[FloatArray]] | None:
         """Minimise and maximise Σ coefs · x[cols]: the two values, solutions and row duals
@@ -102,3 +114,11 @@ class AttackModel:
             points.append(np.asarray(solution.col_value, dtype=np.float64))
             duals.append(np.asarray(solution.row_dual, dtype=np.float64))
         return values, points, duals
+
+
+def _copy(basis: Any) -> Any:
+    out = _core.HighsBasis()
+    out.valid = basis.valid
+    out.col_status = list(basis.col_status)
+    out.row_status = list(basis.row_status)
+    return out
