@@ -49,6 +49,7 @@ class AttackModel:
         self.rows = 0
         self.bounds: dict[int, tuple[float, float]] = {}  # of the rows that may change
         self.cost = np.zeros(0, dtype=np.int32)
+        self.saved: tuple[int, list[Any]] = (-1, [])  # rows then, and each model's basis
 
     def add(self, rows: Sequence[tuple[npt.NDArray[np.int64], FloatArray, float, float]]
             ) -> list[int]:
@@ -86,8 +87,8 @@ class AttackModel:
     def recall(self) -> None:
         """Start the next solve from the basis kept by :meth:`remember` (a trial hides one
         cell more than then: that optimum is still feasible, and near)."""
-        rows, bases = getattr(self, "saved", (-1, []))
-        if rows == self.rows:
+        rows, bases = self.saved
+        if rows == self.rows:  # no row was added since
             for h, basis in zip(self.models, bases, strict=True):
                 h.setBasis(basis)
 
