@@ -194,7 +194,9 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         if need is not None and (known := pool.width(f, cells[f][t])) >= need:
             return known
         published, where = shown()
-        if not keep and "model" in memo:
+        if keep:
+            binding.clear()
+        elif "model" in memo:
             memo["model"].recall()
         ends = joint_ends(shapes, published, ties, f, cells[f][t], memo)
         if ends is None:  # inconsistent: as joint_interval, nothing is narrowed
@@ -202,7 +204,6 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
             return high - low
         if keep:
             pool.add(ends.points)
-            binding.clear()
             binding.update((g, where[g][k]) for g, ks in enumerate(ends.binding) for k in ks)
             memo["model"].remember()
         return ends.high - ends.low
