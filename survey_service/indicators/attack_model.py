@@ -10,27 +10,54 @@ feasible and usually needs a fraction of them.
 
 Rows: the static ones (an answer counted in at most one component; the ties between
 figures), then one ranged row per published (figure, cell) met so far, free while that
-cell is not shown. The highspy wrapper class prints a banner on stdout when it is made,
-before any option can be set (HiGHS issues #1702, #2749), which would corrupt ``--json``
-output: its core class is used, silenced before its first call.
+cell is not shown. HiGHS prints a banner on stdout when the first model of a process is
+made, before any option can be set (HiGHS issues #1702, #2749), which would corrupt
+``--json`` output: that first model is made on import, with stdout sent to /dev/null.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
+import highspy
 import numpy as np
 import numpy.typing as npt
-from highspy import _core
 
 FloatArray = npt.NDArray[np.float64]
-INF = float(_core.kHighsInf)
-_OPTIMAL = _core.HighsModelStatus.kOptimal
+INF = float(highspy.kHighsInf)
+_OPTIMAL = highspy.HighsModelStatus.kOptimal
+
+
+def _new() -> Any:
+    return highspy.Highs()  # type: ignore[no-untyped-call]  # (its __init__ has no types)
+
+
+def _swallow_banner() -> None:
+    """Make the process's first model with stdout (the file descriptor, where HiGHS
+    writes) on /dev/null; later models print nothing until asked to."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout at all: nothing to corrupt
+        _new()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            _new()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_swallow_banner()
 
 
 def _highs(sense: Any) -> Any:
-    h = _core._Highs()
+    h = _new()
     h.setOptionValue("output_flag", False)
     h.changeObjectiveSense(sense)
     return h
@@ -42,7 +69,8 @@ class AttackModel:
 
     def __init__(self, low: FloatArray, high: FloatArray) -> None:
         self.size = len(low)
-        self.models = [_highs(_core.ObjSense.kMinimize), _highs(_core.ObjSense.kMaximize)]
+        self.models = [_highs(highspy.ObjSense.kMinimize),
+                       _highs(highspy.ObjSense.kMaximize)]
         for h in self.models:
             h.addVars(self.size, np.asarray(low, dtype=np.float64),
                       np.asarray(high, dtype=np.float64))
@@ -118,7 +146,7 @@ class AttackModel:
 
 
 def _copy(basis: Any) -> Any:
-    out = _core.HighsBasis()
+    out = highspy.HighsBasis()
     out.valid = basis.valid
     out.col_status = list(basis.col_status)
     out.row_status = list(basis.row_status)
