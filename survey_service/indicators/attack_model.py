@@ -64,7 +64,7 @@ def _highs(sense: Any) -> Any:
 
 
 class AttackModel:
-    """Two HiGHS models (minimise, maximise) over ``size`` variables within ``bounds``,
+    """Two HiGHS models (minimise, maximise) over variables between ``low`` and ``high``,
     with the rows given to :meth:`add` and a cost set per attack."""
 
     def __init__(self, low: FloatArray, high: FloatArray) -> None:
@@ -94,11 +94,11 @@ class AttackModel:
         first, self.rows = self.rows, self.rows + len(rows)
         return list(range(first, self.rows))
 
-    def set_bounds(self, wanted: dict[int, tuple[float, float]], free: Sequence[int]) -> None:
-        """Rows ``wanted`` get their bounds; the rows of ``free`` not in it none."""
+    def set_bounds(self, wanted: dict[int, tuple[float, float]]) -> None:
+        """Rows ``wanted`` get their bounds; every other row set here before is freed."""
         change = {r: b for r, b in wanted.items() if self.bounds.get(r) != b}
-        change.update({r: (-INF, INF) for r in free
-                       if r not in wanted and self.bounds.get(r, (-INF, INF)) != (-INF, INF)})
+        change.update({r: (-INF, INF) for r, b in self.bounds.items()
+                       if r not in wanted and b != (-INF, INF)})
         if not change:
             return
         index = np.fromiter(change, dtype=np.int32, count=len(change))

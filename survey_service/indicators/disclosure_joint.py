@@ -94,7 +94,7 @@ def joint_ends(shapes: Sequence[Shape],
             order.append(r)
     if any(low > high for low, high in wanted.values()):
         return None  # one cell published with two values
-    model.set_bounds(wanted, list(rows.values()))
+    model.set_bounds(wanted)
     goal = shapes[figure].functional(target)
     cols = np.flatnonzero(goal)
     solved = model.solve(off[figure] + cols, goal[cols])
