@@ -103,10 +103,10 @@ async def run(folder: str, per_org: int, questions: list[str] | None, floor: boo
               ) -> tuple[list[tuple[str, float, int]], dict[str, bytes]]:
     settings = Settings.from_env({}, database_url=f"sqlite:///{folder}/b.sqlite3",
                                  forms_dir=str(FORMS), secret_key="b" * 48)
-    real, pool = disclosure_joint.joint_ends, disclosure_joint._Pool.width
+    real, pool = disclosure_joint.joint_ends, disclosure_joint.Pool.width
     disclosure_joint.joint_ends = _floor_ends if floor else _counted(real)
     if floor:
-        disclosure_joint._Pool.width = lambda self, f, cell: float("-inf")  # type: ignore
+        disclosure_joint.Pool.width = lambda self, f, cell: float("-inf")  # type: ignore
     try:
         async with opened(settings.database_url) as store:
             catalog = load(settings)
@@ -135,7 +135,7 @@ async def run(folder: str, per_org: int, questions: list[str] | None, floor: boo
             return out, plans
     finally:
         disclosure_joint.joint_ends = real
-        disclosure_joint._Pool.width = pool  # type: ignore[method-assign]
+        disclosure_joint.Pool.width = pool  # type: ignore[method-assign]
 
 
 async def main(per_org: int, questions: list[str] | None) -> None:

@@ -33,7 +33,7 @@ class Tie:
     equal: bool = True
 
 
-def _offsets(shapes: Sequence[Shape]) -> list[int]:
+def offsets(shapes: Sequence[Shape]) -> list[int]:
     out, at = [], 0
     for s in shapes:
         out.append(at)
@@ -70,6 +70,18 @@ def joint_ends(shapes: Sequence[Shape],
                memo: dict[Any, Any] | None = None) -> Ends | None:
     """:func:`joint_interval`'s attack, with its solutions (None: it has none)."""
     memo = {} if memo is None else memo
+    goal = shapes[figure].functional(target)
+    cols = np.flatnonzero(goal)
+    return joint_extremes(shapes, published, ties, offsets(shapes)[figure] + cols, goal[cols],
+                          memo)
+
+
+def joint_extremes(shapes: Sequence[Shape],
+                   published: Sequence[Sequence[tuple[Published, float]]],
+                   ties: Sequence[Tie], cols: npt.NDArray[np.int64], coefs: FloatArray,
+                   memo: dict[Any, Any]) -> Ends | None:
+    """The least and greatest Σ coefs · x[cols] (x: every figure's sums, one after the
+    other) consistent with what is published: :func:`joint_ends` for any linear goal."""
     model = _model(shapes, ties, memo)
     off, rows = memo["off"], memo["rows"]
     missing: list[tuple[int, Published]] = []
@@ -79,8 +91,8 @@ def joint_ends(shapes: Sequence[Shape],
     built = []
     for f, cell in missing:
         dense = shapes[f].functional_of(cell)
-        cols = np.flatnonzero(dense)
-        built.append((off[f] + cols, dense[cols], -INF, INF))
+        nonzero = np.flatnonzero(dense)
+        built.append((off[f] + nonzero, dense[nonzero], -INF, INF))
     rows.update(zip(missing, model.add(built), strict=True))
     wanted: dict[int, tuple[float, float]] = {}
     order: list[int] = []
@@ -95,9 +107,7 @@ def joint_ends(shapes: Sequence[Shape],
     if any(low > high for low, high in wanted.values()):
         return None  # one cell published with two values
     model.set_bounds(wanted)
-    goal = shapes[figure].functional(target)
-    cols = np.flatnonzero(goal)
-    solved = model.solve(off[figure] + cols, goal[cols])
+    solved = model.solve(cols, coefs)
     if solved is None:  # inconsistent with the bounds
         return None
     values, points, duals = solved
@@ -113,7 +123,7 @@ def _model(shapes: Sequence[Shape], ties: Sequence[Tie], memo: dict[Any, Any]
     """The kept model of these figures (``memo``): bounds, the rows of exclusive
     components and of the ties; a row per published cell is added when first met."""
     if "model" not in memo:
-        off = _offsets(shapes)
+        off = offsets(shapes)
         low = np.concatenate([s.low * s.weights.reshape(-1) for s in shapes])
         high = np.concatenate([s.high * s.weights.reshape(-1) for s in shapes])
         made = AttackModel(low, high)
@@ -134,24 +144,40 @@ def _model(shapes: Sequence[Shape], ties: Sequence[Tie], memo: dict[Any, Any]
     return model
 
 
-class _Pool:
+class Pool:
     """Points the attacker cannot rule out: the true sums and every end an attack found
     while no more cells were shown than now. Two of them whose values of a cell lie a width
     apart prove the cell's interval is at least that wide, without a linear program."""
 
-    def __init__(self, shapes: Sequence[Shape], sums: Sequence[FloatArray]) -> None:
-        self.off = _offsets(shapes)
+    def __init__(self, shapes: Sequence[Shape], sums: Sequence[FloatArray] | None) -> None:
+        """``sums``: the true sums of each figure (None: start with no point)."""
+        self.off = offsets(shapes)
         self.shapes = shapes
-        self.points = np.concatenate([np.asarray(x, dtype=np.float64).reshape(-1)
-                                      for x in sums])[None, :]
+        self._rows = np.empty((8, self.off[-1]))  # grown by doubling: adding stays linear
+        self.count = 0
+        if sums is not None:
+            self.add([np.concatenate([np.asarray(x, dtype=np.float64).reshape(-1)
+                                      for x in sums])])
+
+    @property
+    def points(self) -> FloatArray:
+        return self._rows[:self.count]
 
     def add(self, found: Sequence[FloatArray]) -> None:
-        if found:
-            self.points = np.vstack([self.points, *found])
+        for point in found:
+            if self.count == len(self._rows):
+                self._rows = np.concatenate([self._rows, np.empty_like(self._rows)])
+            self._rows[self.count] = point
+            self.count += 1
+
+    def span(self, f: int, cell: Cell) -> tuple[float, float]:
+        """The least and greatest value of figure f in ``cell`` among the points."""
+        values = self.points[:, self.off[f]:self.off[f + 1]] @ self.shapes[f].functional(cell)
+        return float(values.min()), float(values.max())
 
     def width(self, f: int, cell: Cell) -> float:
-        values = self.points[:, self.off[f]:self.off[f + 1]] @ self.shapes[f].functional(cell)
-        return float(values.max() - values.min())
+        low, high = self.span(f, cell)
+        return high - low
 
 
 def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
@@ -183,7 +209,7 @@ def plan_jointly(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                 for cs, vs, js in zip(cells, values, where, strict=True)], where
 
     memo: dict[Any, Any] = {}
-    pool = _Pool(shapes, sums)
+    pool = Pool(shapes, sums)
     binding: set[tuple[int, int]] = set()  # of the last exact attack on the cells hidden now
 
     def width(f: int, t: int, need: float | None = None, keep: bool = True) -> float:

@@ -22,15 +22,15 @@ Deterministic: the same wave and plans always give the same plan.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from ..indicators.disclosure import Cell, FloatArray, Shape
 from ..indicators.disclosure import Published as Published_
-from ..indicators.disclosure_joint import Tie, joint_interval, plan_jointly
+from ..indicators.disclosure_certify import Target, attack_many
+from ..indicators.disclosure_joint import Tie, plan_jointly
 from .data import WaveMatrix
 from .disclosure import ITEM_KINDS, Figure, WavePlan, atom_index, figure_of, shape_of
 from .disclosure_links import linked, ties
@@ -229,6 +229,7 @@ class Found:
     high: float
     published: bool
     span: float  # the figure's range (high - low of its scale)
+    exact: bool = True  # False: the narrowest interval holds [low, high]
 
 
 #: ("wave" or a question id, figure) -> published cells of that plan (or, of the wave's, a
@@ -237,13 +238,18 @@ Published = dict[tuple[str, str], dict[int | tuple[tuple[int, float], ...], floa
 
 
 def attack_jointly(wave: WavePlan, groups: Mapping[str, WavePlan], m: WaveMatrix,
-                   published: Published) -> list[Found]:
+                   published: Published, level: float | None = None, exact: bool = False
+                   ) -> list[Found]:
     """Every hidden or sensitive cell of every figure of all the plans (the wave's and each
     question's of ``groups``), attacked with everything ``published`` of the figures linked
-    to it in all their tables at once."""
+    to it in all their tables at once; a small group's exactly unless proved ``level``
+    points on 0-100 scales wide (the plan's level by default),
+    the others only as far as that proves them (every one exactly with ``exact``:
+    :mod:`..indicators.disclosure_certify`)."""
     plans: dict[str, WavePlan] = {WAVE: wave, **groups}
     fine = Fine(wave, groups, m)
     keys = sorted({k for p in plans.values() for k in p.hidden})
+    need = wave.protection if level is None else level
     out: list[Found] = []
     for p in problems(fine, plans, m, keys):
         shown: list[list[tuple[Published_, float]]] = []
@@ -261,8 +267,10 @@ def attack_jointly(wave: WavePlan, groups: Mapping[str, WavePlan], m: WaveMatrix
                 for i, v in published.get((WAVE, f.key), {}).items()
                 if not isinstance(i, int) and all((WAVE, c) in index for c, _ in i)]
             shown.append([(cells[j], v) for j, v in sorted(values.items())] + combos)
-        memo: dict[Any, Any] = {}
+        targets: list[Target] = []
+        found: list[Found] = []
         for g, (f, s) in enumerate(zip(p.figures, p.shapes, strict=True)):
+            lo, hi = s.value_range()
             for j, (cell, origin) in enumerate(zip(p.cells[g], p.origins[g], strict=True)):
                 if not s.defined(cell):
                     continue
@@ -271,7 +279,10 @@ def attack_jointly(wave: WavePlan, groups: Mapping[str, WavePlan], m: WaveMatrix
                 small = n < wave.min_group or valid < wave.min_group
                 if j in where[g] and not small:
                     continue
-                low, high = joint_interval(p.shapes, shown, p.ties, g, cell, memo)
-                lo, hi = s.value_range()
-                out.append(Found(f.key, origin, n, valid, low, high, j in where[g], hi - lo))
+                targets.append(Target(g, cell, need / 100 * (hi - lo)
+                                      if small else None))
+                found.append(Found(f.key, origin, n, valid, 0.0, 0.0, j in where[g], hi - lo))
+        bounds = attack_many(p.shapes, p.sums, shown, p.ties, targets, exact)
+        out += [replace(f, low=b.low, high=b.high, exact=b.exact)
+                for f, b in zip(found, bounds, strict=True)]
     return out

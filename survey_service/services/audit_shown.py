@@ -42,6 +42,7 @@ class Interval(msgspec.Struct, kw_only=True):
     sensitive: bool  # fewer than min_group respondents or valid answers
     published: bool = False  # shown by some output (a sensitive cell never may be)
     needed: float = 0.0  # the protection level on this figure's scale
+    exact: bool = True  # False: the narrowest interval holds [low, high] (proved wide enough)
 
     @property
     def exposed(self) -> bool:

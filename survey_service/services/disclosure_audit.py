@@ -7,7 +7,9 @@ Breakdowns by a question of the form (``--by question:ID``, ``--by channel``, wi
 a contact-channel filter) have their own plan per wave and question (kept in the disclosure
 plans under ``WAVE|question:ID``): their figures are attacked together with the wave's own
 tables and with every other question's (the same people, the same organisation totals;
-:mod:`..reports.group_joint`), all at once.
+:mod:`..reports.group_joint`), all at once. There a small group proved wide enough by the
+answers of a few attacks, and a cell hidden only to protect others, get the interval those
+answers prove (not exact: the narrowest one holds it), unless ``exact``.
 The answer distributions and NPS bands the one-wave report pages draw (all organisations
 and each) are read too, and every answer count of 1 or 2 is attacked with them and the item's
 means or the NPS (:mod:`..reports.distribution_plan`, :mod:`..reports.band_plan`;
@@ -287,25 +289,24 @@ def attack(plan: WavePlan, m: WaveMatrix, key: str, everything: Shown, level: fl
 
 
 def _with_questions(plan: WavePlan, qplans: dict[str, WavePlan], m: WaveMatrix,
-                    shown: Shown, by_question: QuestionShown, level: float) -> list[Interval]:
+                    shown: Shown, by_question: QuestionShown, level: float, exact: bool
+                    ) -> list[Interval]:
     """Each hidden or sensitive cell of every question's tables and of the wave's, attacked
     with everything they all show of the figures linked to it."""
     wave = m.wave.id
-    published: Published = {}
-    for (w, key), cells in shown.items():
-        if w == wave:
-            published[("wave", key)] = {c: v for c, v in cells if c is not None}
-    for (w, q, key), cells in by_question.items():
-        if w == wave and q in qplans:
-            published[(q, key)] = {c: v for c, v in cells if c is not None}
+    published: Published = {("wave", key): {c: v for c, v in cells if c is not None}
+                            for (w, key), cells in shown.items() if w == wave}
+    published.update({(q, key): {c: v for c, v in cells if c is not None}
+                      for (w, q, key), cells in by_question.items() if w == wave and q in qplans})
     out = []
-    for f in attack_jointly(plan, qplans, m, published):
+    for f in attack_jointly(plan, qplans, m, published, level, exact):
         source, cell = f.origin
         name = cell_name(plan, cell) if source == "wave" else \
             f"{QUESTION}{source} {cell_name(qplans[source], cell)}"
         out.append(Interval(wave=wave, figure=f.key, cell=name, n=f.n, low=f.low, high=f.high,
                             width=f.high - f.low, published=f.published, needed=level / 100 *
-                            f.span, sensitive=f.n < plan.min_group or f.valid < plan.min_group))
+                            f.span, sensitive=f.n < plan.min_group or f.valid < plan.min_group,
+                            exact=f.exact))
     return out
 
 
@@ -333,10 +334,10 @@ async def _distributions(settings: Settings, store: Store, wave: Wave, plan: Wav
     return drawn, pages
 
 
-async def audit(settings: Settings, store: Store, wave_ids: list[str]
+async def audit(settings: Settings, store: Store, wave_ids: list[str], exact: bool = False
                 ) -> tuple[list[Interval], int]:
     """The attacker's interval of every hidden or sensitive cell of the waves' figures, and
-    how many outputs were read."""
+    how many outputs were read (``exact``: every breakdown cell's interval exactly)."""
     waves = [await find_wave(store, w) for w in dict.fromkeys(wave_ids)]
     # A breakdown planned for the first time may hide more of the wave's own cells (its
     # answers split the wave's groups finer): every plan is made first, then read.
@@ -348,7 +349,7 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
         found = await adjusted_found(settings, store, produced, matrices, shown)
         for wave in (w for w in waves if w.id in matrices):
             more, pages = await _attack_wave(settings, store, wave, matrices[wave.id], shown,
-                                             by_question)
+                                             by_question, exact)
             found += more
             outputs += pages
     finally:
@@ -357,7 +358,8 @@ async def audit(settings: Settings, store: Store, wave_ids: list[str]
 
 
 async def _attack_wave(settings: Settings, store: Store, wave: Wave, m: WaveMatrix,
-                       shown: Shown, by_question: QuestionShown) -> tuple[list[Interval], int]:
+                       shown: Shown, by_question: QuestionShown, exact: bool = False
+                       ) -> tuple[list[Interval], int]:
     """Every hidden or sensitive cell of one wave attacked, and the pages read for it."""
     plan = await plan_with_shown(settings, store, m, shown)
     found = [Interval(wave=wave.id, figure=key, cell="(a group outside the plan)", n=0,
@@ -378,7 +380,7 @@ async def _attack_wave(settings: Settings, store: Store, wave: Wave, m: WaveMatr
                   if w == wave.id and q == question for cell, value in cells if cell is None]
     if qplans:
         found += sorted(_with_questions(plan, qplans, m, shown, by_question,
-                                        settings.protection_level),
+                                        settings.protection_level, exact),
                         key=lambda i: (i.figure, i.cell))
     drawn, pages = await _distributions(settings, store, wave, plan)
     nps = nps_indicators(plan, m)

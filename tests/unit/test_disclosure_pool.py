@@ -103,7 +103,7 @@ def _plan(problem: dict[str, Any], monkeypatch: pytest.MonkeyPatch, exact: bool
     with monkeypatch.context() as m:
         m.setattr(disclosure_joint, "joint_ends", counted)
         if exact:
-            m.setattr(disclosure_joint._Pool, "width", lambda self, f, cell: float("-inf"))
+            m.setattr(disclosure_joint.Pool, "width", lambda self, f, cell: float("-inf"))
         hidden = [set(h) for h in problem["hidden"]]
         left = plan_jointly(problem["shapes"], problem["sums"], problem["respondents"],
                             problem["cells"], hidden, problem["primary"], problem["ties"],
@@ -135,13 +135,13 @@ def test_the_pool_keeps_only_answers_consistent_with_what_stays_shown(
     of a cell it then shows again, nor from the check with everything hidden."""
     hidden = [set(h) for h in problem["hidden"]]
     added: list[tuple[list[set[int]], list[np.ndarray]]] = []
-    real = disclosure_joint._Pool.add
+    real = disclosure_joint.Pool.add
 
     def add(self: Any, found: list[np.ndarray]) -> None:
         added.append(([set(h) for h in hidden], list(found)))
         real(self, found)
 
-    monkeypatch.setattr(disclosure_joint._Pool, "add", add)
+    monkeypatch.setattr(disclosure_joint.Pool, "add", add)
     plan_jointly(problem["shapes"], problem["sums"], problem["respondents"], problem["cells"],
                  hidden, problem["primary"], problem["ties"], set(range(len(hidden))), 20.0,
                  fixed=[set() for _ in hidden])
