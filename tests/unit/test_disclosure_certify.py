@@ -13,13 +13,13 @@ from survey_service.indicators import disclosure_certify, disclosure_joint
 from survey_service.indicators.disclosure import STRICT
 from survey_service.indicators.disclosure_certify import Bound, Target, attack_many
 from survey_service.indicators.disclosure_joint import plan_jointly
-from tests.unit.test_disclosure_pool import _shown
-from tests.unit.test_disclosure_pool import problem as base
+from tests.unit.test_disclosure_pool import _shown, linked_problem
 
 
 @pytest.fixture(scope="module")
-def problem(base: dict[str, Any]) -> dict[str, Any]:
+def problem() -> dict[str, Any]:
     """The linked demo figures with the cells the joint planner hides."""
+    base = linked_problem()
     hidden = [set(h) for h in base["hidden"]]
     plan_jointly(base["shapes"], base["sums"], base["respondents"], base["cells"], hidden,
                  base["primary"], base["ties"], set(range(len(hidden))), 20.0)

@@ -26,6 +26,10 @@ KEYS = ["satisfaction_mean", "csat", "item:overall_satisfaction"]
 
 @pytest.fixture(scope="module")
 def problem() -> dict[str, Any]:
+    return linked_problem()
+
+
+def linked_problem() -> dict[str, Any]:
     """The demo wave's linked figures at 60 respondents, with the cells of every table, and
     each figure's small cells hidden (and sensitive) as planned alone."""
     wave: WaveMatrix = demo(CITIZEN, "w1", 60, 4)
