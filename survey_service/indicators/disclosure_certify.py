@@ -26,6 +26,8 @@ import numpy as np
 from .disclosure import Cell, FloatArray, Published, Shape, no_solution
 from .disclosure_joint import Pool, Tie, joint_ends, joint_extremes, offsets
 
+#: the share of a figure's range a proved interval must exceed its need by (see _margin)
+MARGIN = 1e-5
 #: rounds of spread attacks with random signs (after the one with every sign positive)
 ROUNDS = 3
 
@@ -68,7 +70,7 @@ def attack_many(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         t = targets[i]
         if not exact and pool.count:
             low, high = pool.span(t.figure, t.cell)
-            if t.need is None or high - low >= t.need - 1e-9:
+            if t.need is None or high - low >= t.need + _margin(shapes[t.figure]):
                 out[i] = Bound(low, high, False)
                 continue
         ends = joint_ends(shapes, published, ties, t.figure, t.cell, memo)
@@ -79,6 +81,14 @@ def attack_many(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         pool.add(ends.points)
         out[i] = Bound(ends.low, ends.high, True)
     return [b for b in out if b is not None]
+
+
+def _margin(shape: Shape) -> float:
+    """How much wider than needed a proved interval must be: the answers of a linear
+    program meet its rows only within the solver's tolerance (values a few millionths of the
+    range outside the scale are seen); an interval that close to the level is attacked."""
+    low, high = shape.value_range()
+    return MARGIN * (high - low)
 
 
 def _width(pool: Pool, t: Target) -> float:
@@ -123,8 +133,8 @@ def _spread(shapes: Sequence[Shape], published: Sequence[Sequence[tuple[Publishe
         if ends is None:
             return False
         pool.add(ends.points)
-        left = [i for i in left if targets[i].need is not None
-                and _width(pool, targets[i]) < targets[i].need - 1e-9]  # type: ignore[operator]
+        left = [i for i in left if (need := targets[i].need) is not None
+                and _width(pool, targets[i]) < need + _margin(shapes[targets[i].figure])]
         if not left:
             break
     return True

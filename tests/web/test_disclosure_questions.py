@@ -106,3 +106,28 @@ def test_pages_that_draw_every_distribution_are_caught(
     assert code == 1
     found = json.loads(out[:out.rindex("}") + 1])
     assert any(i["figure"].startswith("dist:") and i["published"] for i in found["intervals"])
+
+
+def test_the_exact_audit_bears_out_every_certified_interval(
+        audited: tuple[dict[str, str], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
+    """By default most breakdown cells are proved wide enough by a few spread attacks (not
+    exact, marked ">=" in the table); ``--exact`` attacks each: the same cells and verdicts,
+    and every certified interval inside its exact one."""
+    monkeypatch.setattr(disclosure_audit, "_questions",
+                        _two_questions(disclosure_audit._questions))
+    code, out = run(audited[0], "disclosure", "audit", BASELINE, FOLLOW, "--json", "--exact")
+    assert code == 0, out
+    certified, exact = audited[1]["intervals"], json.loads(out)["intervals"]
+    assert [(i["wave"], i["figure"], i["cell"]) for i in certified] == \
+        [(i["wave"], i["figure"], i["cell"]) for i in exact]
+    assert all(i["exact"] for i in exact)
+    proved = [(c, e) for c, e in zip(certified, exact, strict=True) if not c["exact"]]
+    assert len(proved) > len(certified) // 2, len(proved)
+    for c, e in zip(certified, exact, strict=True):
+        # within the solver's tolerance (a few millionths of the 0-100 range)
+        assert e["low"] <= c["low"] + 1e-4 and c["high"] <= e["high"] + 1e-4, (c, e)
+        if c["sensitive"]:
+            assert (c["width"] >= c["needed"] - 1e-6) == (e["width"] >= e["needed"] - 1e-6)
+    code, table = run(audited[0], "disclosure", "audit", BASELINE, FOLLOW)
+    assert code == 0 and ">=" in table and "<=" in table
