@@ -65,7 +65,10 @@ def attack_many(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         pool = Pool(shapes, None)  # only the answers attacks find
     if not exact and targets and not _spread(shapes, published, ties, targets, pool, memo):
         exact = True  # nothing published is consistent: every attack says so
-    order = sorted(range(len(targets)), key=lambda i: _width(pool, targets[i]))
+    # the narrowest first (the likeliest to need an exact attack); the cells with no need
+    # last, so that they get every answer found
+    order = sorted(range(len(targets)),
+                   key=lambda i: (targets[i].need is None, _width(pool, targets[i])))
     for i in order:
         t = targets[i]
         if not exact and pool.count:
