@@ -74,7 +74,8 @@ def attack_many(shapes: Sequence[Shape], sums: Sequence[FloatArray],
         if not exact and pool.count:
             low, high = pool.span(t.figure, t.cell)
             if t.need is None or high - low >= t.need + _margin(shapes[t.figure]):
-                out[i] = Bound(low, high, False)
+                lo, hi = shapes[t.figure].value_range()  # within the scale, not a millionth out
+                out[i] = Bound(max(low, lo), min(high, hi), False)
                 continue
         ends = joint_ends(shapes, published, ties, t.figure, t.cell, memo)
         if ends is None:
