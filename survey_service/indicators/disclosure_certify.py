@@ -87,12 +87,16 @@ def attack_many(shapes: Sequence[Shape], sums: Sequence[FloatArray],
     return [b for b in out if b is not None]
 
 
+def _range(shape: Shape) -> float:
+    low, high = shape.value_range()
+    return high - low
+
+
 def _margin(shape: Shape) -> float:
     """How much wider than needed a proved interval must be: the answers of a linear
     program meet its rows only within the solver's tolerance (values a few millionths of the
     range outside the scale are seen); an interval that close to the level is attacked."""
-    low, high = shape.value_range()
-    return MARGIN * (high - low)
+    return MARGIN * _range(shape)
 
 
 def _width(pool: Pool, t: Target) -> float:
@@ -122,8 +126,7 @@ def _spread(shapes: Sequence[Shape], published: Sequence[Sequence[tuple[Publishe
     """Add the answers of the spread attacks to ``pool``; False: there are none."""
     at = offsets(shapes)
     rows = [shapes[t.figure].functional(t.cell) for t in targets]
-    scale = [1.0 / ((lambda r: r[1] - r[0])(shapes[t.figure].value_range()) or 1.0)
-             for t in targets]
+    scale = [1.0 / (_range(shapes[t.figure]) or 1.0) for t in targets]  # 0-1 for each
     rng = np.random.default_rng(0)
     left = list(range(len(targets)))
     for round_ in range(ROUNDS + 1):
