@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..services.audit_shown import Interval
@@ -27,7 +29,8 @@ def disclosure_audit(wave_ids: tuple[str, ...], as_json: bool, exact: bool) -> N
     SURVEY_PROTECTION_LEVEL. A width marked ">=" was proved by answers the attacker cannot
     rule out, without computing the narrowest interval (which holds it)."""
     config = settings()
-    found, outputs = with_store(config, lambda store: audit(config, store, list(wave_ids), exact))
+    found, outputs = with_store(config, lambda store: audit(config, store, list(wave_ids), exact,
+                                                            _progress))
     exposed = [i for i in found if i.exposed]
     if as_json:
         echo_json({"outputs": outputs, "protection_level": config.protection_level,
@@ -42,6 +45,12 @@ def disclosure_audit(wave_ids: tuple[str, ...], as_json: bool, exact: bool) -> N
             f"{len(exposed)} small-group figure(s) narrower than the protection level, e.g. "
             f"{worst.figure} of {worst.cell} in {worst.wave}: {found_}"
         )
+
+
+def _progress(message: str) -> None:
+    """What the audit is doing, on a terminal only (stdout stays the table or the JSON)."""
+    if sys.stderr.isatty():
+        click.echo(f"{message}...", err=True)
 
 
 def _print(found: list[Interval], outputs: int, level: float) -> None:

@@ -7,9 +7,8 @@ Breakdowns by a question of the form (``--by question:ID``, ``--by channel``, wi
 a contact-channel filter) have their own plan per wave and question (kept in the disclosure
 plans under ``WAVE|question:ID``): their figures are attacked together with the wave's own
 tables and with every other question's (the same people, the same organisation totals;
-:mod:`..reports.group_joint`), all at once. There a small group proved wide enough by the
-answers of a few attacks, and a cell hidden only to protect others, get the interval those
-answers prove (not exact: the narrowest one holds it), unless ``exact``.
+:mod:`..reports.group_joint`), all at once; most of their cells proved wide enough by the
+answers of a few attacks, not attacked one by one (:mod:`..indicators.disclosure_certify`).
 The answer distributions and NPS bands the one-wave report pages draw (all organisations
 and each) are read too, and every answer count of 1 or 2 is attacked with them and the item's
 means or the NPS (:mod:`..reports.distribution_plan`, :mod:`..reports.band_plan`;
@@ -334,20 +333,22 @@ async def _distributions(settings: Settings, store: Store, wave: Wave, plan: Wav
     return drawn, pages
 
 
-async def audit(settings: Settings, store: Store, wave_ids: list[str], exact: bool = False
-                ) -> tuple[list[Interval], int]:
+async def audit(settings: Settings, store: Store, wave_ids: list[str], exact: bool = False,
+                progress: Callable[[str], None] = lambda _: None) -> tuple[list[Interval], int]:
     """The attacker's interval of every hidden or sensitive cell of the waves' figures, and
     how many outputs were read (``exact``: every breakdown cell's interval exactly)."""
     waves = [await find_wave(store, w) for w in dict.fromkeys(wave_ids)]
-    # A breakdown planned for the first time may hide more of the wave's own cells (its
-    # answers split the wave's groups finer): every plan is made first, then read.
+    # A breakdown planned first may hide more of the wave's cells: every plan made, then read
+    progress("making every plan (the first audit of large waves can take many minutes)")
     await collect(settings, store, waves)
+    progress("reading every output")
     produced: Produced = []
     shown, by_question, matrices, outputs = await collect(settings, store, waves, produced)
     token = STRICT.set(True)  # an attack with no solution fails, not "nothing narrowed"
     try:
         found = await adjusted_found(settings, store, produced, matrices, shown)
         for wave in (w for w in waves if w.id in matrices):
+            progress(f"attacking {wave.id}")
             more, pages = await _attack_wave(settings, store, wave, matrices[wave.id], shown,
                                              by_question, exact)
             found += more

@@ -11,7 +11,11 @@ its filters), not all six of the citizen form: the path is the same for each."""
 from __future__ import annotations
 
 import json
+import os
+import pty
 import shutil
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -131,3 +135,31 @@ def test_the_exact_audit_bears_out_every_certified_interval(
             assert (c["width"] >= c["needed"] - 1e-6) == (e["width"] >= e["needed"] - 1e-6)
     code, table = run(audited[0], "disclosure", "audit", BASELINE, FOLLOW)
     assert code == 0 and ">=" in table and "<=" in table
+
+
+def test_on_a_terminal_the_audit_says_what_it_is_doing_and_stdout_stays_json(
+        audited: tuple[dict[str, str], dict[str, Any]]) -> None:
+    """The first audit of large waves runs for many minutes: an operator at a terminal sees
+    each step on stderr; the JSON on stdout is unchanged (and a pipe gets no progress)."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "survey_service.cli", "disclosure", "audit", BASELINE, "--json"],
+            env={**os.environ, **audited[0]}, stdout=subprocess.PIPE, stderr=follower,
+            timeout=900, check=False)
+        os.close(follower)
+        said = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal is closed: all read
+                break
+            if not chunk:
+                break
+            said += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0, said
+    assert json.loads(done.stdout)["exposed"] == 0
+    text = said.decode()
+    assert "making every plan" in text and f"attacking {BASELINE}" in text, text
