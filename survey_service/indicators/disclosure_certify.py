@@ -54,11 +54,11 @@ class Bound:
 
 def attack_many(shapes: Sequence[Shape], sums: Sequence[FloatArray],
                 published: Sequence[Sequence[tuple[Published, float]]],
-                ties: Sequence[Tie], targets: Sequence[Target], exact: bool = False,
-                memo: dict[Any, Any] | None = None) -> list[Bound]:
+                ties: Sequence[Tie], targets: Sequence[Target], exact: bool = False
+                ) -> list[Bound]:
     """Each target's :class:`Bound` (in order) against the ``published`` cells of every
     figure and the ``ties`` (``sums``: each figure's true sums per atom and component)."""
-    memo = {} if memo is None else memo
+    memo: dict[Any, Any] = {}  # one kept model for every attack on these figures
     out: list[Bound | None] = [None] * len(targets)
     pool = Pool(shapes, sums)
     if not _consistent(shapes, published, pool.points[0]):

@@ -242,10 +242,9 @@ def attack_jointly(wave: WavePlan, groups: Mapping[str, WavePlan], m: WaveMatrix
                    ) -> list[Found]:
     """Every hidden or sensitive cell of every figure of all the plans (the wave's and each
     question's of ``groups``), attacked with everything ``published`` of the figures linked
-    to it in all their tables at once; a small group's exactly unless proved ``level``
-    points on 0-100 scales wide (the plan's level by default),
-    the others only as far as that proves them (every one exactly with ``exact``:
-    :mod:`..indicators.disclosure_certify`)."""
+    to it in all their tables at once: a small group's exactly unless proved ``level``
+    points on 0-100 scales wide (the plan's level by default), the others only as far as
+    that proves them; every one exactly with ``exact`` (:mod:`..indicators.disclosure_certify`)."""
     plans: dict[str, WavePlan] = {WAVE: wave, **groups}
     fine = Fine(wave, groups, m)
     keys = sorted({k for p in plans.values() for k in p.hidden})
@@ -279,8 +278,7 @@ def attack_jointly(wave: WavePlan, groups: Mapping[str, WavePlan], m: WaveMatrix
                 small = n < wave.min_group or valid < wave.min_group
                 if j in where[g] and not small:
                     continue
-                targets.append(Target(g, cell, need / 100 * (hi - lo)
-                                      if small else None))
+                targets.append(Target(g, cell, need / 100 * (hi - lo) if small else None))
                 found.append(Found(f.key, origin, n, valid, 0.0, 0.0, j in where[g], hi - lo))
         bounds = attack_many(p.shapes, p.sums, shown, p.ties, targets, exact)
         out += [replace(f, low=b.low, high=b.high, exact=b.exact)
