@@ -25,10 +25,14 @@ class PostgresFieldwork:
         raise NotImplementedError
 
     async def save_fieldwork(self, days: list[FieldworkDay]) -> None:
+        # In the order of the key (stable: a day given twice keeps its later values last), so
+        # two operators saving the same days in opposite orders wait for each other in one
+        # order and cannot deadlock.
+        ordered = sorted(days, key=lambda d: (d.wave_id, d.organisation, d.day))
         async with self._p.acquire() as conn, conn.transaction():
             await conn.executemany(_UPSERT, [
                 (d.wave_id, d.organisation, d.day, d.handed_out, d.visitors, d.attended,
-                 d.source, d.entered_by) for d in days])
+                 d.source, d.entered_by) for d in ordered])
 
     async def fieldwork(self, wave_id: str) -> list[FieldworkDay]:
         rows = await self._p.fetch(

@@ -204,13 +204,15 @@ async def test_two_processes_sending_the_same_keys_in_opposite_orders_do_not_dea
         try:
             lock = su.transaction()
             await lock.start()
-            await su.execute("LOCK TABLE responses IN EXCLUSIVE MODE")  # both writers wait
+            # Both writers wait: counted by their lock wait, not by their query's text, which
+            # still reads BEGIN while a statement waits in its first preparation.
+            await su.execute("LOCK TABLE responses IN EXCLUSIVE MODE")
             pending = [asyncio.create_task(one.submit(response(k))) for k in keys]
             pending += [asyncio.create_task(two.submit(response(k))) for k in reversed(keys)]
             for _ in range(200):
                 waiting = await su.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND datname = current_database() AND query LIKE 'INSERT INTO responses%'")
+                    " AND datname = current_database()")
                 if waiting == 2:
                     break
                 await asyncio.sleep(0.02)
@@ -223,6 +225,42 @@ async def test_two_processes_sending_the_same_keys_in_opposite_orders_do_not_dea
         assert await one.count_responses("w") == len(keys)
         assert (one.commits, two.commits) == (1, 1)
     assert "rolled back" not in caplog.text
+
+
+async def test_two_operators_saving_the_same_days_in_opposite_orders_do_not_deadlock(
+    pg_url: str,
+) -> None:
+    """Two operators (two processes) save the same fieldwork days, listed in opposite orders,
+    at the same moment: each transaction takes the days in one order, so neither is rolled
+    back as a deadlock victim."""
+    from survey_service.storage.base import FieldworkDay
+
+    start = dt.date(2026, 1, 1)
+    days = [FieldworkDay(wave_id="w", organisation="elena", day=start + dt.timedelta(n),
+                         visitors=n, entered_by="clerk") for n in range(300)]
+    async with opened(pg_url) as one, opened(pg_url) as two:
+        await add_wave(one)
+        su = await asyncpg.connect(pg_url)
+        try:
+            lock = su.transaction()
+            await lock.start()
+            await su.execute("LOCK TABLE fieldwork IN EXCLUSIVE MODE")  # both operators wait
+            pending = [asyncio.create_task(one.save_fieldwork(days)),
+                       asyncio.create_task(two.save_fieldwork(days[::-1]))]
+            for _ in range(200):
+                waiting = await su.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()")
+                if waiting == 2:
+                    break
+                await asyncio.sleep(0.02)
+            assert waiting == 2
+            await lock.rollback()  # both go at once
+        finally:
+            await su.close()
+        async with asyncio.timeout(30):
+            await asyncio.gather(*pending)  # a deadlock victim raises here
+        assert [d.visitors for d in await one.fieldwork("w")] == list(range(300))
 
 
 async def _reconnect_all(su: asyncpg.Connection) -> None:
