@@ -25,6 +25,7 @@ rather than refusing it; the log says so, at most once a minute.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -168,7 +169,13 @@ class PostgresLimits:
         return int(status.split()[-1])
 
     async def close(self) -> None:
-        return None  # the store's pool is the store's to close
+        """Stop taking checks: a check still queued or running is cancelled (the app closes
+        the counters as it stops). The store's pool is the store's to close."""
+        taker, self._taker = self._taker, None
+        if taker is not None and not taker.done():
+            taker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await taker
 
 
 def _together(batch: list[Check]) -> list[list[Check]]:

@@ -263,6 +263,36 @@ async def test_two_operators_saving_the_same_days_in_opposite_orders_do_not_dead
         assert [d.visitors for d in await one.fieldwork("w")] == list(range(300))
 
 
+async def test_closing_the_counters_cancels_a_check_still_waiting(pg_url: str) -> None:
+    """The app closes its counters as it stops: a check still waiting for the database (here
+    for a lock) is cancelled then, not left running on the pool the store is closing."""
+    from survey_service.storage.limits import Rule
+
+    async with opened(pg_url) as store:
+        counters = store.client_limits()
+        await counters.take(Rule("test", 4, 60.0), b"a" * 16, 1_790_000_000.0)  # table made
+        su = await asyncpg.connect(pg_url)
+        try:
+            lock = su.transaction()
+            await lock.start()
+            await su.execute("LOCK TABLE client_limits IN EXCLUSIVE MODE")
+            pending = asyncio.create_task(
+                counters.take(Rule("test", 4, 60.0), b"b" * 16, 1_790_000_000.0))
+            for _ in range(200):
+                if await su.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND datname = current_database()"):
+                    break
+                await asyncio.sleep(0.02)
+            async with asyncio.timeout(5):
+                await counters.close()
+            done, _ = await asyncio.wait([pending], timeout=2)
+            assert pending in done and pending.cancelled()
+        finally:
+            await lock.rollback()
+            await su.close()
+
+
 async def _reconnect_all(su: asyncpg.Connection) -> None:
     """End every other session of the database: the store's next ones get its new settings."""
     await su.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
