@@ -17,7 +17,8 @@ Traffic, all at once, on a fresh database:
 
 Printed per minute: completed journeys per channel, errors, the server's resident memory
 (VmRSS) and CPU, the journeys per second of that CPU (less sensitive than the rate itself to
-other programs' load on a shared machine) and, on PostgreSQL, its server processes' CPU.
+other programs' load on a shared machine), the seconds the live wave's CSV took, and on
+PostgreSQL its server processes' CPU, on SQLite the size of the WAL file.
 Beside it, a probe process times a fixed loop of pure Python once a second, in CPU time: the
 machine's own speed that minute (a shared 2-core virtual machine's CPU second is not always the
 same work: its neighbours share the caches and the core). Printed: the probe's median (ms)
@@ -105,6 +106,7 @@ class Probe:
 class Tally:
     def __init__(self) -> None:
         self.done: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()  # wall seconds spent in each kind of request
         self.errors: list[str] = []
 
     def error(self, what: str) -> None:
@@ -231,11 +233,14 @@ CLOSED_CSV = f"/admin/orgs/elena/exports/{BASELINE}/responses.csv"
 
 
 async def fetch(client: httpx.AsyncClient, tally: Tally, kind: str, url: str) -> None:
+    began = time.monotonic()
     try:
         r = await client.get(url)
     except httpx.HTTPError as exc:
         tally.error(f"{kind}: {exc!r}")
         return
+    finally:
+        tally.seconds[kind] += time.monotonic() - began
     if r.status_code == 200:
         tally.done[kind] += 1
     else:
@@ -390,10 +395,12 @@ async def soak(args: argparse.Namespace, folder: Path) -> bool:
         backends = Backends(args.database)
         probe = Probe()
         before, cpu, db = Counter(tally.done), cpu_seconds(server.pid), await backends.cpu()
+        spent = Counter(tally.seconds)
+        wal = folder / "soak.sqlite3-wal"
         print(f"minute  {'web':>6} {'kiosk':>6} {'paper':>6} {'staff':>6} {'dash':>5}"
               f" {'report':>6} {'csv':>5} {'live':>4} {'errors':>6} {'RSS MB':>7}"
-              f" {'CPU s':>6} {'j/CPUs':>6} {'probe':>6}"
-              + (f" {'PG CPU s':>8}" if args.database else ""),
+              f" {'CPU s':>6} {'j/CPUs':>6} {'probe':>6} {'live s':>6}"
+              + (f" {'PG CPU s':>8}" if args.database else f" {'WAL MB':>6}"),
               flush=True)
         for minute in range(1, args.minutes + 1):
             await asyncio.sleep(60)
@@ -407,8 +414,11 @@ async def soak(args: argparse.Namespace, folder: Path) -> bool:
                   f" {delta['export']:>5} {delta['live export']:>4}"
                   f" {len(tally.errors):>6} {rss / 1024:>7.1f} {cpu_now - cpu:>6.1f}"
                   f" {done / max(cpu_now - cpu, 1e-9):>6.0f} {speed:>6.2f}"
-                  + (f" {db_now - db:>8.1f}" if args.database else ""), flush=True)
-            before, cpu, db = now, cpu_now, db_now
+                  f" {tally.seconds['live export'] - spent['live export']:>6.1f}"
+                  + (f" {db_now - db:>8.1f}" if args.database
+                     else f" {wal.stat().st_size / 2**20 if wal.exists() else 0:>6.1f}"),
+                  flush=True)
+            before, cpu, db, spent = now, cpu_now, db_now, Counter(tally.seconds)
         stop.set()
         probe.stop()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 300)
