@@ -10,14 +10,17 @@ Traffic, all at once, on a fresh database:
 - an enrolled front-desk kiosk, sending forms one after another;
 - a clerk typing in numbered paper questionnaires;
 - an analyst opening the dashboard, the report page of the closed demo waves and a closed
-  wave's CSV every few seconds, and an administrator downloading the answered wave's CSV once a
-  minute;
+  wave's CSV every few seconds, and once a minute an administrator's API client reading the
+  answered wave's first page of 1,000 responses (``/api/v1/.../responses.json``); with
+  ``--live-csv`` the administrator downloads the answered wave's whole CSV instead, a request
+  whose work grows with the wave all along (35,000 responses a minute on a fast machine: 0.6 s
+  in the second minute, 4.9 s in the tenth), so that the rate cannot be steady;
 - staff: every minute a new staff wave is opened, 10 staff answer it with their codes and it
   is closed with ``waves close`` (which mixes the sealed answers).
 
 Printed per minute: completed journeys per channel, errors, the server's resident memory
 (VmRSS) and CPU, the journeys per second of that CPU (less sensitive than the rate itself to
-other programs' load on a shared machine), the seconds the live wave's CSV took, and on
+other programs' load on a shared machine), the seconds the live wave's request took, and on
 PostgreSQL its server processes' CPU, on SQLite the size of the WAL file.
 Beside it, a probe process times a fixed loop of pure Python once a second, in CPU time: the
 machine's own speed that minute (a shared 2-core virtual machine's CPU second is not always the
@@ -247,15 +250,20 @@ async def fetch(client: httpx.AsyncClient, tally: Tally, kind: str, url: str) ->
         tally.error(f"{kind}: {r.status_code}")
 
 
-async def analyst(base: str, tally: Tally, stop: asyncio.Event, every: float) -> None:
+async def analyst(base: str, tally: Tally, stop: asyncio.Event, every: float, key: str,
+                  live_csv: bool) -> None:
     """An analyst, every few seconds: the dashboard, the closed waves' report page and a
-    closed wave's CSV; an administrator, once a minute, the CSV of the wave being answered
-    (which grows all along: every few seconds it would take an ever larger share of the
-    server, and no steady rate could be expected)."""
+    closed wave's CSV; once a minute, the wave being answered: the first page of its responses
+    through the API, or (``live_csv``) its whole CSV, which grows all along."""
     async with httpx.AsyncClient(base_url=base, timeout=120) as ana, \
+            httpx.AsyncClient(base_url=base, timeout=120,
+                              headers={"authorization": f"Bearer {key}"}) as api, \
             httpx.AsyncClient(base_url=base, timeout=120) as root:
         await sign_in(ana, "ana")
-        await sign_in(root, "root")
+        if live_csv:
+            await sign_in(root, "root")
+        live = (root, f"/admin/exports/{WAVE}/responses.csv") if live_csv else (
+            api, f"/api/v1/waves/{WAVE}/responses.json?per_page=1000")
         live_due = 0.0
         while not stop.is_set():
             for kind, url in (("dashboard", "/admin"), ("report", REPORT),
@@ -263,7 +271,7 @@ async def analyst(base: str, tally: Tally, stop: asyncio.Event, every: float) ->
                 await fetch(ana, tally, kind, url)
             if time.monotonic() >= live_due:
                 live_due = time.monotonic() + 60
-                await fetch(root, tally, "live export", f"/admin/exports/{WAVE}/responses.csv")
+                await fetch(live[0], tally, "live export", live[1])
             await asyncio.sleep(every)
 
 
@@ -351,9 +359,10 @@ async def settle(url: str) -> None:
         await pg.close()
 
 
-def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, str,
+def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, str, str,
                                                            subprocess.Popen[bytes]]:
-    """A fresh database with the citizen wave, three accounts and a kiosk link; the server."""
+    """A fresh database with the citizen wave, three accounts (and the administrator's API
+    key) and a kiosk link; the server."""
     env = {**os.environ, "SURVEY_SECRET_KEY": secrets.token_urlsafe(32),
            "SURVEY_DATABASE_URL": args.database or f"sqlite:///{folder / 'soak.sqlite3'}",
            "SURVEY_FORMS_DIR": str(ROOT / "forms"),
@@ -369,6 +378,7 @@ def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, 
         cli(env, "users", "add", name, "--role", role, "--org", "elena", "--password-stdin",
             stdin=PASSWORD + "\n")
     link = LINK.findall(cli(env, "kiosk", "enrol", "--org", "elena", "--label", "soak"))[0]
+    key = cli(env, "users", "key", "root").strip()
     port = free_port()
     server = subprocess.Popen([str(EXE), "serve", "--port", str(port), "--workers", "1"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -379,17 +389,18 @@ def start(args: argparse.Namespace, folder: Path) -> tuple[dict[str, str], str, 
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
-    return env, base, link, server
+    return env, base, link, key, server
 
 
 async def soak(args: argparse.Namespace, folder: Path) -> bool:
-    env, base, link, server = await asyncio.to_thread(start, args, folder)
+    env, base, link, key, server = await asyncio.to_thread(start, args, folder)
     try:
         tally, stop = Tally(), asyncio.Event()
         tasks = [asyncio.create_task(citizen(base, tally, stop)) for _ in range(args.citizens)]
         tasks += [asyncio.create_task(citizen(base, tally, stop, "kiosk", link)),
                   asyncio.create_task(clerk(base, tally, stop)),
-                  asyncio.create_task(analyst(base, tally, stop, args.analyst_every)),
+                  asyncio.create_task(analyst(base, tally, stop, args.analyst_every,
+                                                      key, args.live_csv)),
                   asyncio.create_task(staff(base, env, tally, stop, folder))]
         minutes: list[tuple[Counter[str], int, float, float]] = []
         backends = Backends(args.database)
@@ -464,6 +475,9 @@ def main() -> int:
     parser.add_argument("--analyst-every", type=float, default=5.0, metavar="SECONDS")
     parser.add_argument("--database", default=None,
                         help="a PostgreSQL URL of an empty database (default: a new SQLite file)")
+    parser.add_argument("--live-csv", action="store_true",
+                        help="once a minute the answered wave's whole CSV (grows all along)"
+                        " instead of the first page of its responses through the API")
     parser.add_argument("--prefill", type=int, default=0, metavar="N",
                         help="start with N responses in the answered wave (as after a long soak)")
     args = parser.parse_args()
