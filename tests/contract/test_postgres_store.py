@@ -191,6 +191,21 @@ async def test_a_batch_survives_its_connection_being_killed_mid_statement(pg_url
         assert await store.count_responses("w") == 11
 
 
+async def _lock_waiters(su: asyncpg.Connection, expected: int) -> int:
+    """The sessions of the database waiting on a lock, once ``expected`` of them are (or after
+    4 s): counted by their wait, not by their query's text, which still reads BEGIN while a
+    statement waits in its first preparation."""
+    waiting = 0
+    for _ in range(200):
+        waiting = await su.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database()")
+        if waiting >= expected:
+            break
+        await asyncio.sleep(0.02)
+    return int(waiting)
+
+
 async def test_two_processes_sending_the_same_keys_in_opposite_orders_do_not_deadlock(
     pg_url: str, caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -204,19 +219,10 @@ async def test_two_processes_sending_the_same_keys_in_opposite_orders_do_not_dea
         try:
             lock = su.transaction()
             await lock.start()
-            # Both writers wait: counted by their lock wait, not by their query's text, which
-            # still reads BEGIN while a statement waits in its first preparation.
-            await su.execute("LOCK TABLE responses IN EXCLUSIVE MODE")
+            await su.execute("LOCK TABLE responses IN EXCLUSIVE MODE")  # both writers wait
             pending = [asyncio.create_task(one.submit(response(k))) for k in keys]
             pending += [asyncio.create_task(two.submit(response(k))) for k in reversed(keys)]
-            for _ in range(200):
-                waiting = await su.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND datname = current_database()")
-                if waiting == 2:
-                    break
-                await asyncio.sleep(0.02)
-            assert waiting == 2
+            assert await _lock_waiters(su, 2) == 2
             await lock.rollback()  # both batches go at once
         finally:
             await su.close()
@@ -247,14 +253,7 @@ async def test_two_operators_saving_the_same_days_in_opposite_orders_do_not_dead
             await su.execute("LOCK TABLE fieldwork IN EXCLUSIVE MODE")  # both operators wait
             pending = [asyncio.create_task(one.save_fieldwork(days)),
                        asyncio.create_task(two.save_fieldwork(days[::-1]))]
-            for _ in range(200):
-                waiting = await su.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND datname = current_database()")
-                if waiting == 2:
-                    break
-                await asyncio.sleep(0.02)
-            assert waiting == 2
+            assert await _lock_waiters(su, 2) == 2
             await lock.rollback()  # both go at once
         finally:
             await su.close()
@@ -278,12 +277,7 @@ async def test_closing_the_counters_cancels_a_check_still_waiting(pg_url: str) -
             await su.execute("LOCK TABLE client_limits IN EXCLUSIVE MODE")
             pending = asyncio.create_task(
                 counters.take(Rule("test", 4, 60.0), b"b" * 16, 1_790_000_000.0))
-            for _ in range(200):
-                if await su.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND datname = current_database()"):
-                    break
-                await asyncio.sleep(0.02)
+            assert await _lock_waiters(su, 1) == 1
             async with asyncio.timeout(5):
                 await counters.close()
             done, _ = await asyncio.wait([pending], timeout=2)
