@@ -262,7 +262,7 @@ async def analyst(base: str, tally: Tally, stop: asyncio.Event, every: float, ke
         await sign_in(ana, "ana")
         if live_csv:
             await sign_in(root, "root")
-        live = (root, f"/admin/exports/{WAVE}/responses.csv") if live_csv else (
+        live_client, live_url = (root, f"/admin/exports/{WAVE}/responses.csv") if live_csv else (
             api, f"/api/v1/waves/{WAVE}/responses.json?per_page=1000")
         live_due = 0.0
         while not stop.is_set():
@@ -271,7 +271,7 @@ async def analyst(base: str, tally: Tally, stop: asyncio.Event, every: float, ke
                 await fetch(ana, tally, kind, url)
             if time.monotonic() >= live_due:
                 live_due = time.monotonic() + 60
-                await fetch(live[0], tally, "live export", live[1])
+                await fetch(live_client, tally, "live export", live_url)
             await asyncio.sleep(every)
 
 
